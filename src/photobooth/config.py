@@ -1,0 +1,122 @@
+"""Runtime configuration, read from ``PHOTOBOOTH_*`` environment variables when a handler first needs it.
+
+Nothing here runs at import time: handlers call :func:`get_settings` inside the invocation, so tests and the
+local server can set the environment first.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from photobooth.models import Theme
+
+DEFAULT_THEMES: tuple[Theme, ...] = (
+    Theme(
+        name="unicorn-meadow",
+        label="Unicorn meadow",
+        prompt="a sunny fairy-tale meadow with rainbow unicorns, wild flowers and soft pastel clouds, "
+        "bright storybook illustration",
+        negative_prompt="distorted face, extra limbs, text, watermark",
+    ),
+    Theme(
+        name="floating-city",
+        label="Floating city",
+        prompt="a futuristic city of floating islands with glass towers and waterfalls at sunset, "
+        "warm orange and purple sky, cinematic",
+        negative_prompt="distorted face, extra limbs, text, watermark",
+    ),
+    Theme(
+        name="cosmos",
+        label="Cosmos",
+        prompt="a cosmic landscape on an alien planet under a starry sky with nebulae and a giant ringed "
+        "planet, vivid colours",
+        negative_prompt="distorted face, extra limbs, text, watermark",
+    ),
+)
+
+EXTRA_THEMES: tuple[Theme, ...] = (
+    Theme(
+        name="forest",
+        label="Enchanted forest",
+        prompt="an enchanted green forest with tall trees, sun rays and glowing fireflies",
+        negative_prompt="distorted face, extra limbs, text, watermark",
+    ),
+    Theme(
+        name="beach",
+        label="Tropical beach",
+        prompt="a tropical beach with turquoise sea, palm trees and white sand on a bright day",
+        negative_prompt="distorted face, extra limbs, text, watermark",
+    ),
+)
+
+# Bedrock model ids tried in order. Titan and Nova Canvas are Legacy (end of life in 2026), so a fresh account
+# may have only the Stability model enabled; the generator falls over on "not available" answers.
+DEFAULT_MODEL_IDS: tuple[str, ...] = (
+    "amazon.titan-image-generator-v2:0",
+    "amazon.nova-canvas-v1:0",
+    "stability.stable-image-inpaint-v1:0",
+)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PHOTOBOOTH_", frozen=True)
+
+    backend: Literal["aws", "offline"] = "aws"
+    bucket_name: str = "photobooth-local"
+    table_name: str = "photobooth-status"
+    themes: tuple[Theme, ...] = DEFAULT_THEMES + EXTRA_THEMES
+    default_themes: tuple[str, ...] = tuple(t.name for t in DEFAULT_THEMES)
+
+    # image limits
+    max_upload_bytes: int = 15 * 1024 * 1024
+    max_pixels: int = 40_000_000
+    work_long_side: int = 1024
+
+    # faces
+    face_min_confidence: float = 90.0
+    face_min_size_ratio: float = Field(0.03, description="smallest face side as a share of the image's short side")
+    eyewear_min_confidence: float = Field(70.0, description="Rekognition's 0-100 scale")
+
+    # models
+    segmentation_backend: Literal["sam", "grabcut"] = "sam"
+    sam_endpoint_name: str = "photobooth-sam"
+    bedrock_model_ids: tuple[str, ...] = DEFAULT_MODEL_IDS
+    bedrock_region: str | None = None
+    generation_seed: int = 7
+
+    # delivery and retention
+    upload_url_expires: int = 300
+    download_url_expires: int = 3600
+    retention_days: int = 7
+
+    @field_validator("themes")
+    @classmethod
+    def _unique_theme_names(cls, themes: tuple[Theme, ...]) -> tuple[Theme, ...]:
+        names = [t.name for t in themes]
+        if len(names) != len(set(names)):
+            raise ValueError("theme names must be unique")
+        if not themes:
+            raise ValueError("at least one theme is required")
+        return themes
+
+    @model_validator(mode="after")
+    def _defaults_are_known(self) -> Settings:
+        unknown = set(self.default_themes) - {t.name for t in self.themes}
+        if unknown:
+            raise ValueError(f"default_themes names unknown themes: {sorted(unknown)}")
+        return self
+
+    def theme(self, name: str) -> Theme:
+        for theme in self.themes:
+            if theme.name == name:
+                return theme
+        raise KeyError(name)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,103 @@
+"""Named failures of the photo pipeline.
+
+The state machine's ``Retry`` and ``Catch`` blocks match these by *class name* (Lambda reports an unhandled
+exception's class name as the error name), so renaming a class is a change to the workflow contract.
+Each class carries the contract's ``error.code`` and a message that is safe to show to a visitor.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    NO_FACE = "NO_FACE"
+    INVALID_IMAGE = "INVALID_IMAGE"
+    TOO_LARGE = "TOO_LARGE"
+    UNSUPPORTED_TYPE = "UNSUPPORTED_TYPE"
+    MODERATION_REJECTED = "MODERATION_REJECTED"
+    GENERATION_FAILED = "GENERATION_FAILED"
+    INTERNAL = "INTERNAL"
+
+
+class PhotoboothError(Exception):
+    """Base class: a failure with a contract error code. Subclasses set ``code`` and ``public_message``."""
+
+    code: ErrorCode = ErrorCode.INTERNAL
+    public_message: str = "Something went wrong while processing the photo."
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or self.public_message)
+
+
+class NoFaceDetected(PhotoboothError):
+    code = ErrorCode.NO_FACE
+    public_message = "No face was found in the photo."
+
+
+class InvalidImage(PhotoboothError):
+    code = ErrorCode.INVALID_IMAGE
+    public_message = "The file is not a readable image."
+
+
+class ImageTooLarge(PhotoboothError):
+    code = ErrorCode.TOO_LARGE
+    public_message = "The image is too large."
+
+
+class UnsupportedImageType(PhotoboothError):
+    code = ErrorCode.UNSUPPORTED_TYPE
+    public_message = "This image format is not supported; use JPEG or PNG."
+
+
+class ModerationRejected(PhotoboothError):
+    code = ErrorCode.MODERATION_REJECTED
+    public_message = "The image model's content filter rejected this request."
+
+
+class GenerationFailed(PhotoboothError):
+    code = ErrorCode.GENERATION_FAILED
+    public_message = "The image could not be generated."
+
+
+class ModelThrottled(PhotoboothError):
+    """Transient: every configured model answered with throttling. The workflow retries it with back-off."""
+
+    code = ErrorCode.GENERATION_FAILED
+    public_message = "The image model is busy; please try again."
+
+
+class ModelUnavailable(PhotoboothError):
+    """One model cannot serve requests (end of life, not enabled, wrong region). The generator falls over to the
+    next configured model; raised to the workflow only when no model is left."""
+
+    code = ErrorCode.GENERATION_FAILED
+    public_message = "No configured image model is available."
+
+
+class SegmentationUnavailable(PhotoboothError):
+    """Transient: the segmentation endpoint is throttled or briefly unavailable. Retried by the workflow."""
+
+    code = ErrorCode.INTERNAL
+    public_message = "The segmentation service is busy."
+
+
+_BY_NAME: dict[str, type[PhotoboothError]] = {
+    cls.__name__: cls
+    for cls in (
+        NoFaceDetected,
+        InvalidImage,
+        ImageTooLarge,
+        UnsupportedImageType,
+        ModerationRejected,
+        GenerationFailed,
+        ModelThrottled,
+        ModelUnavailable,
+        SegmentationUnavailable,
+    )
+}
+
+
+def error_class_for(error_name: str) -> type[PhotoboothError]:
+    """Map a Step Functions error name (an exception class name) to its class; unknown names are internal."""
+    return _BY_NAME.get(error_name, PhotoboothError)

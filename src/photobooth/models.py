@@ -1,0 +1,82 @@
+"""Data shapes shared by the handlers, the workflow and the adapters."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from photobooth.errors import ErrorCode
+
+
+class Box(BaseModel):
+    """A rectangle in pixels of one image: ``x0``/``y0`` inclusive, ``x1``/``y1`` exclusive."""
+
+    model_config = ConfigDict(frozen=True)
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Box:
+        if self.x1 < self.x0 or self.y1 < self.y0:
+            raise ValueError(f"box corners out of order: {self}")
+        return self
+
+    @property
+    def width(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0
+
+    def as_list(self) -> list[int]:
+        return [self.x0, self.y0, self.x1, self.y1]
+
+
+class Face(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    box: Box
+    confidence: float = Field(ge=0.0, le=100.0, description="0-100, Rekognition's scale")
+
+
+class Theme(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
+    label: str = ""
+    prompt: str = Field(min_length=1, max_length=512)
+    negative_prompt: str = Field(default="", max_length=512)
+
+
+class RequestStatus(StrEnum):
+    PENDING_UPLOAD = "PENDING_UPLOAD"
+    PROCESSING = "PROCESSING"
+    SUCCEEDED = "SUCCEEDED"
+    PARTIAL = "PARTIAL"
+    FAILED = "FAILED"
+
+
+class ImageStatus(StrEnum):
+    PENDING = "PENDING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+class ErrorInfo(BaseModel):
+    code: ErrorCode
+    message: str
+
+
+class ImageResult(BaseModel):
+    """One theme's outcome, as the generate step reports it and the status record stores it."""
+
+    index: int = Field(ge=1, description="1-based position in the request's theme order")
+    theme: str
+    status: ImageStatus
+    key: str | None = None
+    error: ErrorInfo | None = None

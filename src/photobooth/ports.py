@@ -1,0 +1,72 @@
+"""The small interfaces the pipeline talks to. Each has an AWS adapter (``photobooth.aws``) and an offline adapter
+(``photobooth.offline``); tests use either or an in-memory fake.
+
+Mask convention everywhere inside the project (see docs/decisions.md): a ``numpy.uint8`` array of shape
+``(height, width)`` where **255 marks the people to keep** and 0 marks the background to repaint. Adapters convert
+to a model's own polarity at their edge and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+from PIL import Image
+
+from photobooth.models import Box, Face, ImageResult, Theme
+
+
+class FaceDetector(Protocol):
+    def detect_faces(self, image: Image.Image) -> list[Face]:
+        """Every face in ``image`` (RGB) as pixel boxes clipped to the image, with confidence on a 0-100 scale."""
+        ...
+
+    def detect_eyewear(self, image: Image.Image) -> list[Box]:
+        """Boxes of glasses and sunglasses to keep with the faces (may be empty)."""
+        ...
+
+
+class Segmenter(Protocol):
+    def segment(self, image: Image.Image, boxes: Sequence[Box]) -> np.ndarray:
+        """One person mask (255 = person) covering everyone whose face box is given."""
+        ...
+
+
+class ImageGenerator(Protocol):
+    def generate(self, image: Image.Image, person_mask: np.ndarray, theme: Theme, seed: int) -> Image.Image:
+        """A new RGB image of ``image``'s size whose background shows ``theme``; people may be repainted slightly,
+        the pipeline pastes the original people back afterwards."""
+        ...
+
+
+class ObjectStore(Protocol):
+    def get(self, key: str) -> bytes: ...
+
+    def head_size(self, key: str) -> int: ...
+
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    def list_keys(self, prefix: str) -> list[str]: ...
+
+    def delete_keys(self, keys: Sequence[str]) -> None: ...
+
+    def presign_put(self, key: str, content_type: str, expires: int) -> str: ...
+
+    def presign_get(self, key: str, expires: int) -> str: ...
+
+
+class StatusStore(Protocol):
+    def create_pending(self, item: dict) -> None:
+        """Create a record; raise :class:`photobooth.status.RequestExists` if the requestId is taken."""
+        ...
+
+    def get(self, request_id: str) -> dict | None: ...
+
+    def record_image(self, request_id: str, result: ImageResult) -> None:
+        """Store one theme's result at once, so a polling booth pad sees it before the others finish."""
+        ...
+
+    def update(self, request_id: str, fields: dict) -> None: ...
+
+    def delete(self, request_id: str) -> None: ...
