@@ -88,7 +88,12 @@ class Settings(BaseSettings):
     bedrock_region: str | None = None
     generation_seed: int = 7
 
-    # delivery and retention
+    # workflow and delivery
+    state_machine_arn: str | None = Field(None, description="POST /photo starts this state machine")
+    generate_max_concurrency: int = Field(3, ge=1, le=40)
+    s3_public_endpoint: str | None = Field(
+        None, description="address browsers use for presigned URLs when it differs from the functions' (local server)"
+    )
     upload_url_expires: int = 300
     download_url_expires: int = 3600
     retention_days: int = 7

@@ -75,6 +75,13 @@ class ModelUnavailable(PhotoboothError):
     public_message = "No configured image model is available."
 
 
+class FaceDetectionUnavailable(PhotoboothError):
+    """Transient: the face detection service is throttled or briefly unavailable. Retried by the workflow."""
+
+    code = ErrorCode.INTERNAL
+    public_message = "The face detection service is busy."
+
+
 class SegmentationUnavailable(PhotoboothError):
     """Transient: the segmentation endpoint is throttled or briefly unavailable. Retried by the workflow."""
 
@@ -93,6 +100,7 @@ _BY_NAME: dict[str, type[PhotoboothError]] = {
         GenerationFailed,
         ModelThrottled,
         ModelUnavailable,
+        FaceDetectionUnavailable,
         SegmentationUnavailable,
     )
 }
@@ -101,3 +109,19 @@ _BY_NAME: dict[str, type[PhotoboothError]] = {
 def error_class_for(error_name: str) -> type[PhotoboothError]:
     """Map a Step Functions error name (an exception class name) to its class; unknown names are internal."""
     return _BY_NAME.get(error_name, PhotoboothError)
+
+
+_PRIMARY_BY_CODE: dict[ErrorCode, type[PhotoboothError]] = {
+    ErrorCode.NO_FACE: NoFaceDetected,
+    ErrorCode.INVALID_IMAGE: InvalidImage,
+    ErrorCode.TOO_LARGE: ImageTooLarge,
+    ErrorCode.UNSUPPORTED_TYPE: UnsupportedImageType,
+    ErrorCode.MODERATION_REJECTED: ModerationRejected,
+    ErrorCode.GENERATION_FAILED: GenerationFailed,
+    ErrorCode.INTERNAL: PhotoboothError,
+}
+
+
+def public_message(code: ErrorCode) -> str:
+    """The visitor-safe message for a code (several classes share GENERATION_FAILED and INTERNAL)."""
+    return _PRIMARY_BY_CODE[code].public_message

@@ -17,6 +17,14 @@ from PIL import Image
 from photobooth.models import Box, Face, ImageResult, Theme
 
 
+class RequestExists(Exception):
+    """A status record with this requestId is already there."""
+
+
+class RequestGone(Exception):
+    """The status record was erased (or never existed) while a step wanted to update it."""
+
+
 class FaceDetector(Protocol):
     def detect_faces(self, image: Image.Image) -> list[Face]:
         """Every face in ``image`` (RGB) as pixel boxes clipped to the image, with confidence on a 0-100 scale."""
@@ -58,15 +66,24 @@ class ObjectStore(Protocol):
 
 class StatusStore(Protocol):
     def create_pending(self, item: dict) -> None:
-        """Create a record; raise :class:`photobooth.status.RequestExists` if the requestId is taken."""
+        """Create a record; raise :class:`RequestExists` if the requestId is taken."""
         ...
 
     def get(self, request_id: str) -> dict | None: ...
 
     def record_image(self, request_id: str, result: ImageResult) -> None:
-        """Store one theme's result at once, so a polling booth pad sees it before the others finish."""
+        """Store one theme's result at once, so a polling booth pad sees it before the others finish.
+        Raise :class:`RequestGone` if the record was erased meanwhile."""
         ...
 
-    def update(self, request_id: str, fields: dict) -> None: ...
+    def update(self, request_id: str, fields: dict) -> None:
+        """Set ``fields`` on an existing record; raise :class:`RequestGone` if it is not there."""
+        ...
 
     def delete(self, request_id: str) -> None: ...
+
+
+class WorkflowStarter(Protocol):
+    def start(self, request_id: str, event: dict) -> None:
+        """Start the workflow for one request with an S3 "Object Created" event; starting twice is harmless."""
+        ...

@@ -1,0 +1,25 @@
+"""Workflow step "Detect faces": normalise the upload into work/ and find every face."""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from photobooth import pipeline, wiring
+
+logger = Logger(service="photobooth")
+tracer = Tracer(service="photobooth")
+metrics = Metrics(namespace="Photobooth", service="photobooth")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict, context: LambdaContext) -> dict:
+    request = pipeline.DetectRequest.model_validate(event)
+    logger.append_keys(requestId=request.request_id)
+    detection = pipeline.detect(
+        request, store=wiring.object_store(), detector=wiring.face_detector(), settings=wiring.settings()
+    )
+    logger.info("faces detected", extra={"faces": len(detection["faces"])})
+    metrics.add_metric(name="FacesDetected", unit=MetricUnit.Count, value=len(detection["faces"]))
+    return detection

@@ -1,0 +1,23 @@
+"""Workflow steps "Record the result" and "Record the failure": the request's terminal status."""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from photobooth import pipeline, wiring
+
+logger = Logger(service="photobooth")
+tracer = Tracer(service="photobooth")
+metrics = Metrics(namespace="Photobooth", service="photobooth")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict, context: LambdaContext) -> dict:
+    request = pipeline.FinalizeRequest.model_validate(event)
+    logger.append_keys(requestId=request.request_id)
+    outcome = pipeline.finalize(request, status=wiring.status_store(), settings=wiring.settings())
+    logger.info("request finished", extra={"status": outcome["status"]})
+    metrics.add_metric(name=f"Requests{outcome['status'].title()}", unit=MetricUnit.Count, value=1)
+    return outcome

@@ -1,0 +1,31 @@
+"""Workflow step "Generate image" (one Map iteration per theme)."""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from photobooth import pipeline, wiring
+
+logger = Logger(service="photobooth")
+tracer = Tracer(service="photobooth")
+metrics = Metrics(namespace="Photobooth", service="photobooth")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict, context: LambdaContext) -> dict:
+    request = pipeline.GenerateRequest.model_validate(event)
+    logger.append_keys(requestId=request.request_id, theme=request.theme, index=request.index)
+    result = pipeline.generate(
+        request,
+        store=wiring.object_store(),
+        status=wiring.status_store(),
+        generator=wiring.image_generator(),
+        settings=wiring.settings(),
+    )
+    logger.info("image finished", extra={"status": result["status"]})
+    metrics.add_metric(
+        name="ImagesGenerated" if result["status"] == "SUCCEEDED" else "ImagesFailed", unit=MetricUnit.Count, value=1
+    )
+    return result

@@ -1,0 +1,19 @@
+"""Workflow step "Cut out the people": one mask of everyone whose face was found."""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from photobooth import pipeline, wiring
+
+logger = Logger(service="photobooth")
+tracer = Tracer(service="photobooth")
+metrics = Metrics(namespace="Photobooth", service="photobooth")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict, context: LambdaContext) -> dict:
+    request = pipeline.SegmentRequest.model_validate(event)
+    logger.append_keys(requestId=request.request_id)
+    return pipeline.segment(request, store=wiring.object_store(), segmenter=wiring.segmenter())

@@ -1,0 +1,40 @@
+"""GET /photo/{requestId} (the booth pad polls it), DELETE /photo/{requestId} (erasure), GET /themes."""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from photobooth import api, wiring
+from photobooth.http import create_resolver, json_response
+
+logger = Logger(service="photobooth")
+tracer = Tracer(service="photobooth")
+metrics = Metrics(namespace="Photobooth", service="photobooth")
+app = create_resolver(logger)
+
+
+@app.get("/photo/<request_id>")
+def get_status(request_id: str) -> dict:
+    return api.get_status(
+        request_id, settings=wiring.settings(), store=wiring.object_store(), status=wiring.status_store()
+    )
+
+
+@app.delete("/photo/<request_id>")
+def erase(request_id: str):
+    api.erase(request_id, store=wiring.object_store(), status=wiring.status_store())
+    logger.info("request erased on request", extra={"requestId": request_id})
+    metrics.add_metric(name="ErasureRequests", unit=MetricUnit.Count, value=1)
+    return json_response(204)
+
+
+@app.get("/themes")
+def themes() -> list[dict]:
+    return api.list_themes(wiring.settings())
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

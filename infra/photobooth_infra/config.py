@@ -1,0 +1,170 @@
+"""The operator's deployment settings: typed, validated, with defaults from the domain package.
+
+Loaded from a JSON file (``-c config=path/to/file.json``; see docs/deploy.md for every key) or built in code by
+the tests. Unknown keys are refused so that a typo does not silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from photobooth.config import DEFAULT_MODEL_IDS, DEFAULT_THEMES, EXTRA_THEMES
+from photobooth.models import Theme
+
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+# CloudWatch Logs accepts only these retention periods.
+_LOG_RETENTION_DAYS = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+                       2922, 3288, 3653}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ThrottleConfig(_Model):
+    """Steady requests per second and burst for the whole API (all booth pads together)."""
+
+    rate_limit: float = Field(20.0, gt=0, le=10_000)
+    burst_limit: int = Field(40, gt=0, le=5_000)
+
+
+class SamEndpointConfig(_Model):
+    """The SageMaker endpoint that serves serving/sam/ (used when ``segmentation_backend`` is ``sam``).
+
+    ``deploy: false`` uses an existing endpoint called ``endpoint_name``; ``deploy: true`` creates it from the
+    operator's model artefact (``model_data_url``, built by ``python serving/sam/package.py``).
+    """
+
+    deploy: bool = False
+    endpoint_name: str = Field("photobooth-sam", pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+    model_data_url: str | None = Field(None, pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+\.tar\.gz$")
+    instance_type: str = Field("ml.g4dn.xlarge", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+    model_type: Literal["vit_b", "vit_l", "vit_h"] = "vit_b"
+    image_uri: str | None = Field(None, description="inference container; default: the PyTorch inference DLC")
+
+    @model_validator(mode="after")
+    def _artefact_when_deployed(self) -> SamEndpointConfig:
+        if self.deploy and not self.model_data_url:
+            raise ValueError("sam.deploy needs sam.model_data_url (s3://.../model.tar.gz from serving/sam/package.py)")
+        return self
+
+    @property
+    def uses_gpu(self) -> bool:
+        return self.instance_type.split(".")[1][0] in {"g", "p"}
+
+
+class DeploymentConfig(_Model):
+    # Stack and names
+    stack_name: str = Field("Photobooth", pattern=r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
+    name_prefix: str = Field("photobooth", pattern=r"^[a-z][a-z0-9-]{1,18}$",
+                             description="lower-case prefix of the bucket name")
+    account: str | None = Field(None, pattern=r"^\d{12}$")
+    region: str | None = None
+
+    # Themes and models
+    themes: tuple[Theme, ...] = DEFAULT_THEMES + EXTRA_THEMES
+    default_themes: tuple[str, ...] = tuple(t.name for t in DEFAULT_THEMES)
+    bedrock_model_ids: tuple[str, ...] = DEFAULT_MODEL_IDS
+    bedrock_regions: tuple[str, ...] = Field(
+        (), description="regions the models may run in; the first is called. Empty: the stack's region")
+    generate_max_concurrency: int = Field(3, ge=1, le=40)
+
+    # Segmentation
+    segmentation_backend: Literal["sam", "grabcut"] = "grabcut"
+    sam: SamEndpointConfig = SamEndpointConfig()
+
+    # Retention
+    retention_days: int = Field(7, ge=1, le=3650, description="originals, work/ and status records")
+    generated_retention_days: int = Field(30, ge=1, le=3650)
+    log_retention_days: int = 30
+    access_log_retention_days: int = Field(90, ge=1, le=3650)
+
+    # API and booth page
+    allowed_origins: tuple[str, ...] = Field(
+        (), description="origins besides the CloudFront domain that may call the API and PUT uploads")
+    throttle: ThrottleConfig = ThrottleConfig()
+    booth_page: dict[str, Any] = Field(
+        default_factory=dict, description="extra keys of web/config.js (countdownSeconds, mirror, ...)")
+
+    # Observability
+    alarm_email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    failed_executions_alarm_threshold: int = Field(
+        5, ge=1, description="failed executions in 15 minutes (a photo without a face also fails)")
+    function_errors_alarm_threshold: int = Field(5, ge=1, description="errors of one function in 15 minutes")
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("themes")
+    @classmethod
+    def _unique_themes(cls, themes: tuple[Theme, ...]) -> tuple[Theme, ...]:
+        names = [t.name for t in themes]
+        if not names:
+            raise ValueError("at least one theme is required")
+        if len(names) != len(set(names)):
+            raise ValueError("theme names must be unique")
+        return themes
+
+    @field_validator("bedrock_model_ids")
+    @classmethod
+    def _some_model(cls, ids: tuple[str, ...]) -> tuple[str, ...]:
+        if not ids:
+            raise ValueError("at least one Bedrock model id is required")
+        bad = [i for i in ids if not re.fullmatch(r"[a-z0-9][a-z0-9.:-]{2,127}", i)]
+        if bad:
+            raise ValueError(f"malformed Bedrock model ids: {bad}")
+        return ids
+
+    @field_validator("bedrock_regions")
+    @classmethod
+    def _regions(cls, regions: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [r for r in regions if not _REGION.fullmatch(r)]
+        if bad:
+            raise ValueError(f"malformed regions: {bad}")
+        return regions
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, region: str | None) -> str | None:
+        if region is not None and not _REGION.fullmatch(region):
+            raise ValueError(f"malformed region: {region}")
+        return region
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [o for o in origins if not _ORIGIN.fullmatch(o)]
+        if bad:
+            raise ValueError(f"origins must look like https://host[:port] without a path: {bad}")
+        return origins
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _log_retention(cls, days: int) -> int:
+        if days not in _LOG_RETENTION_DAYS:
+            raise ValueError(f"log_retention_days must be one of {sorted(_LOG_RETENTION_DAYS)}")
+        return days
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DeploymentConfig:
+        unknown = set(self.default_themes) - {t.name for t in self.themes}
+        if unknown:
+            raise ValueError(f"default_themes names unknown themes: {sorted(unknown)}")
+        if not self.default_themes:
+            raise ValueError("default_themes must name at least one theme")
+        if self.generated_retention_days < self.retention_days:
+            raise ValueError("generated_retention_days must be at least retention_days")
+        return self
+
+    @property
+    def uses_sam(self) -> bool:
+        return self.segmentation_backend == "sam"
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> DeploymentConfig:
+        return cls.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))

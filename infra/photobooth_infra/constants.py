@@ -1,0 +1,94 @@
+"""Names and fixed numbers of the deployment, in one place.
+
+Everything an operator may change lives in :mod:`photobooth_infra.config`; what is here is part of the design
+(the storage layout of CONTRACT.md, the function folders of docs/architecture.md) or the sizing of the functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import Duration
+from aws_cdk import aws_lambda as lambda_
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+INFRA_DIR = REPO_ROOT / "infra"
+FUNCTIONS_DIR = REPO_ROOT / "functions"
+AUTHORIZER_DIR = INFRA_DIR / "authorizer"
+ASL_PATH = REPO_ROOT / "statemachine" / "definition.asl.json"
+WEB_DIR = REPO_ROOT / "web"
+DOMAIN_PACKAGE_DIR = REPO_ROOT / "src" / "photobooth"
+DEFAULT_LAYER_DIR = INFRA_DIR / ".layer"
+DEFAULT_OUTDIR = REPO_ROOT / "cdk.out"
+
+# Storage layout (CONTRACT.md). Only PHOTO_PREFIX triggers the workflow.
+PHOTO_PREFIX = "photo/"
+WORK_PREFIX = "work/"
+GENERATED_PREFIX = "generated/"
+
+# Status table (docs/architecture.md).
+TABLE_PARTITION_KEY = "requestId"
+TABLE_TTL_ATTRIBUTE = "expiresAt"
+
+# Lambda platform. The layer is built for exactly this interpreter and architecture (infra/build_layer.py).
+PYTHON_RUNTIME = lambda_.Runtime.PYTHON_3_14
+PYTHON_VERSION = "3.14"
+ARCHITECTURE = lambda_.Architecture.ARM_64
+# Lambda runs Amazon Linux 2023 (glibc 2.34); Pillow 13 only ships manylinux_2_28 wheels, most others 2014.
+LAYER_PLATFORMS = ("manylinux_2_28_aarch64", "manylinux2014_aarch64")
+LAYER_CONTENT_SUBDIR = "python"
+HANDLER = "handler.handler"
+
+POWERTOOLS_SERVICE_NAME = "photobooth"
+METRICS_NAMESPACE = "Photobooth"
+
+# The booth pads send the booth key in this header; the Lambda authorizer compares it with the secret.
+BOOTH_KEY_HEADER = "x-booth-key"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One Lambda: its folder under functions/, its size and what it is for."""
+
+    name: str
+    memory_mb: int
+    timeout: Duration
+    description: str
+
+    @property
+    def code_dir(self) -> Path:
+        return FUNCTIONS_DIR / self.name
+
+
+PRESIGN = FunctionSpec("presign", 256, Duration.seconds(10), "POST /upload and POST /photo")
+STATUS = FunctionSpec("status", 256, Duration.seconds(10), "GET and DELETE /photo/{requestId}, GET /themes")
+DETECT_FACE = FunctionSpec("detect_face", 1024, Duration.seconds(30), "Normalise the photo, find faces and eyewear")
+# GrabCut on a 1024 px working image is CPU bound; 2 GB gives the function a second vCPU share.
+SEGMENT = FunctionSpec("segment", 2048, Duration.seconds(60), "One mask of the people from all face boxes")
+# One Bedrock image takes 5-30 s; the fallback list may try several models.
+GENERATE = FunctionSpec("generate", 1024, Duration.seconds(180), "One themed image per invocation")
+FINALIZE = FunctionSpec("finalize", 256, Duration.seconds(15), "Terminal status with time_taken")
+
+API_FUNCTIONS = (PRESIGN, STATUS)
+WORKFLOW_FUNCTIONS = (DETECT_FACE, SEGMENT, GENERATE, FINALIZE)
+ALL_FUNCTIONS = API_FUNCTIONS + WORKFLOW_FUNCTIONS
+
+# HTTP API routes (CONTRACT.md) -> the function that serves them.
+API_ROUTES: tuple[tuple[str, str, FunctionSpec], ...] = (
+    ("POST", "/upload", PRESIGN),
+    ("POST", "/photo", PRESIGN),
+    ("GET", "/photo/{requestId}", STATUS),
+    ("DELETE", "/photo/{requestId}", STATUS),
+    ("GET", "/themes", STATUS),
+)
+# CloudFront path patterns that go to the API (the seed's single domain).
+API_PATH_PATTERNS = ("/upload", "/photo*", "/themes")
+
+# EventBridge -> Step Functions delivery.
+EVENT_RETRY_ATTEMPTS = 8
+EVENT_MAX_AGE = Duration.hours(2)
+DLQ_RETENTION = Duration.days(14)
+
+# Incomplete multipart uploads are never useful here.
+ABORT_INCOMPLETE_UPLOAD_AFTER = Duration.days(1)

@@ -1,0 +1,96 @@
+"""``StatusStore`` on Amazon DynamoDB: one item per request, keyed by ``requestId`` (docs/architecture.md)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from photobooth.models import ImageResult
+from photobooth.ports import RequestExists, RequestGone
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB hands numbers back as Decimal; the rest of the code wants int/float."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _dynamo(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_dynamo(v) for v in value]
+    return value
+
+
+def _is_condition_failure(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class DynamoStatusStore:
+    def __init__(self, table_name: str, resource: Any | None = None) -> None:
+        self.table_name = table_name
+        self._resource = resource
+        self._table: Any | None = None
+
+    @property
+    def table(self) -> Any:
+        if self._table is None:
+            self._table = (self._resource or boto3.resource("dynamodb")).Table(self.table_name)
+        return self._table
+
+    def create_pending(self, item: dict) -> None:
+        try:
+            self.table.put_item(Item=_dynamo(item), ConditionExpression="attribute_not_exists(requestId)")
+        except ClientError as error:
+            if _is_condition_failure(error):
+                raise RequestExists(item["requestId"]) from error
+            raise
+
+    def get(self, request_id: str) -> dict | None:
+        item = self.table.get_item(Key={"requestId": request_id}, ConsistentRead=True).get("Item")
+        return _plain(item) if item else None
+
+    def record_image(self, request_id: str, result: ImageResult) -> None:
+        entry = result.model_dump(mode="json", exclude_none=True)
+        self._update(
+            request_id,
+            "SET images.#index = :image",
+            names={"#index": str(result.index)},
+            values={":image": _dynamo(entry)},
+        )
+
+    def update(self, request_id: str, fields: dict) -> None:
+        present = {k: v for k, v in fields.items() if v is not None}
+        names = {f"#f{i}": name for i, name in enumerate(present)}
+        values = {f":v{i}": _dynamo(value) for i, value in enumerate(present.values())}
+        expression = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(present)))
+        self._update(request_id, expression, names=names, values=values)
+
+    def delete(self, request_id: str) -> None:
+        self.table.delete_item(Key={"requestId": request_id})
+
+    def _update(self, request_id: str, expression: str, *, names: dict, values: dict) -> None:
+        # attribute_exists: an update must never bring back a record that an erasure request deleted.
+        try:
+            self.table.update_item(
+                Key={"requestId": request_id},
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(requestId)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                raise RequestGone(request_id) from error
+            raise

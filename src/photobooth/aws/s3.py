@@ -1,0 +1,66 @@
+"""``ObjectStore`` on Amazon S3."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+_DELETE_BATCH = 1000  # S3 DeleteObjects limit
+
+
+class S3ObjectStore:
+    """One bucket. ``presign_client`` may differ from ``client`` when the address a browser must use is not the one
+    the functions use (the local server hands out URLs of its own port)."""
+
+    def __init__(self, bucket: str, client: Any | None = None, presign_client: Any | None = None) -> None:
+        self.bucket = bucket
+        self._client = client
+        self._presign_client = presign_client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = boto3.client("s3", config=Config(signature_version="s3v4"))
+        return self._client
+
+    @property
+    def presign_client(self) -> Any:
+        return self._presign_client or self.client
+
+    def get(self, key: str) -> bytes:
+        body: bytes = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        return body
+
+    def head_size(self, key: str) -> int:
+        return int(self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
+    def list_keys(self, prefix: str) -> list[str]:
+        keys: list[str] = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            keys.extend(item["Key"] for item in page.get("Contents", []))
+        return keys
+
+    def delete_keys(self, keys: Sequence[str]) -> None:
+        for start in range(0, len(keys), _DELETE_BATCH):
+            batch = [{"Key": key} for key in keys[start : start + _DELETE_BATCH]]
+            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+
+    def presign_put(self, key: str, content_type: str, expires: int) -> str:
+        url: str = self.presign_client.generate_presigned_url(
+            "put_object",
+            Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type},
+            ExpiresIn=expires,
+        )
+        return url
+
+    def presign_get(self, key: str, expires: int) -> str:
+        url: str = self.presign_client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires
+        )
+        return url

@@ -1,0 +1,107 @@
+"""Person segmentation with a Segment Anything (SAM) model on a SageMaker real-time endpoint (the ``Segmenter``
+port).
+
+Wire format of the endpoint (the serving code in ``serving/sam/`` accepts both box shapes):
+
+- request, ``application/json``: ``{"encode_image": <base64 PNG>, "input_box": [x0, y0, x1, y1]}`` for one
+  person, or ``"input_box": [[x0, y0, x1, y1], ...]`` for several; boxes in pixels of the image sent;
+- response: ``{"mask_image": <base64 PNG>}`` with the people **black on white** (the opposite of the project's
+  polarity), possibly at another resolution than the image sent.
+
+One call covers every box: SAM segments all prompts against one image embedding, which is the expensive part.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import boto3
+import numpy as np
+from botocore.exceptions import ClientError
+from PIL import Image
+
+from photobooth.errors import PhotoboothError, SegmentationUnavailable
+from photobooth.imaging import decode_mask_png, encode_png, invert_mask
+from photobooth.models import Box
+
+logger = logging.getLogger(__name__)
+
+_TRANSIENT_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "ModelNotReadyException",
+        "ServiceUnavailable",
+        "InternalFailure",
+        "InternalDependencyException",
+    }
+)
+
+
+def build_request(image: Image.Image, boxes: Sequence[Box]) -> dict[str, Any]:
+    """The endpoint's JSON body for ``boxes`` (at least one) on ``image``."""
+    if not boxes:
+        raise ValueError("segmentation needs at least one face box")
+    input_box: list[int] | list[list[int]] = (
+        boxes[0].as_list() if len(boxes) == 1 else [box.as_list() for box in boxes]
+    )
+    return {
+        "encode_image": base64.b64encode(encode_png(image.convert("RGB"))).decode("ascii"),
+        "input_box": input_box,
+    }
+
+
+def parse_response(body: bytes, size: tuple[int, int]) -> np.ndarray:
+    """The endpoint's answer as the project's person mask (uint8, 255 = person) of ``size`` (width, height)."""
+    try:
+        payload = json.loads(body)
+        data = base64.b64decode(payload["mask_image"], validate=True)
+        light = decode_mask_png(data, size)
+    except (ValueError, KeyError, TypeError, binascii.Error) as error:
+        detail = f"SAM endpoint answered without a readable mask_image: {type(error).__name__}"
+        raise PhotoboothError(detail) from error
+    # The endpoint draws the people black on white; inside the project 255 marks the people.
+    return invert_mask(light)
+
+
+class SamEndpointSegmenter:
+    def __init__(self, endpoint_name: str, client: Any | None = None) -> None:
+        self.endpoint_name = endpoint_name
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = boto3.client("sagemaker-runtime")
+        return self._client
+
+    def segment(self, image: Image.Image, boxes: Sequence[Box]) -> np.ndarray:
+        request = build_request(image, boxes)
+        try:
+            response = self.client.invoke_endpoint(
+                EndpointName=self.endpoint_name,
+                ContentType="application/json",
+                Accept="application/json",
+                Body=json.dumps(request).encode("utf-8"),
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            logger.warning("SAM endpoint call failed", extra={"endpoint": self.endpoint_name, "error_code": code})
+            if code in _TRANSIENT_CODES or _is_server_error(error):
+                raise SegmentationUnavailable(f"SAM endpoint {self.endpoint_name}: {code}") from error
+            raise
+        mask = parse_response(response["Body"].read(), image.size)
+        logger.info("SAM endpoint segmented", extra={"endpoint": self.endpoint_name, "boxes": len(boxes)})
+        return mask
+
+
+def _is_server_error(error: ClientError) -> bool:
+    """A 5xx from SageMaker itself, or a ``ModelError`` wrapping a 5xx from the model container."""
+    response = error.response
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+    original = response.get("OriginalStatusCode") or 0
+    return int(status) >= 500 or int(original) >= 500

@@ -1,0 +1,51 @@
+"""What the two API functions share: the Powertools resolver and the one place where errors become status codes."""
+
+from __future__ import annotations
+
+import json
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+
+from photobooth.api import BadRequest, Conflict, NotFound
+
+
+def json_response(status_code: int, body: object | None = None) -> Response:
+    return Response(
+        status_code=status_code,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(body) if body is not None else "",
+    )
+
+
+def create_resolver(logger: Logger) -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver()
+
+    @app.exception_handler(BadRequest)
+    def _bad_request(error: BadRequest) -> Response:
+        return json_response(400, {"message": str(error)})
+
+    @app.exception_handler(NotFound)
+    def _not_found(error: NotFound) -> Response:
+        return json_response(404, {"message": str(error)})
+
+    @app.exception_handler(Conflict)
+    def _conflict(error: Conflict) -> Response:
+        return json_response(409, {"message": str(error)})
+
+    @app.not_found
+    def _no_route(_: Exception) -> Response:
+        return json_response(404, {"message": "no such route"})
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        logger.exception("unhandled error in API handler")
+        return json_response(500, {"message": "internal error"})
+
+    return app
+
+
+def request_body(app: APIGatewayHttpResolver) -> dict:
+    from photobooth.api import parse_json
+
+    return parse_json(app.current_event.decoded_body)

@@ -1,0 +1,415 @@
+"""Pure image functions: read an upload safely, map coordinates, build masks, paste people back, encode.
+
+Nothing here touches AWS, the network or module state; every function takes arrays or Pillow images and returns
+new ones. Masks follow the project convention: ``numpy.uint8`` of shape ``(height, width)``, 255 = person.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps
+
+from photobooth.errors import ImageTooLarge, InvalidImage, UnsupportedImageType
+from photobooth.models import Box
+
+_EXIF_ORIENTATION = 0x0112
+# Orientations 5-8 rotate by 90 degrees, so width and height swap (EXIF 2.3, tag 274).
+_SWAPPING_ORIENTATIONS = frozenset({5, 6, 7, 8})
+# Float noise such as 511.99999997 must not floor to 511 when boxes are mapped between images.
+_ROUNDING_SLACK = 1e-6
+
+
+@dataclass(frozen=True)
+class Transform:
+    """How the working image relates to the original upload."""
+
+    original_size: tuple[int, int]  # (w, h) after EXIF orientation
+    scale: float  # working = original * scale (uniform: aspect ratio kept)
+    content_size: tuple[int, int]  # (w, h) of the scaled photo inside the working image
+    working_size: tuple[int, int]  # (w, h), both multiples of `multiple`; content at (0,0), the rest is padding
+
+    def __post_init__(self) -> None:
+        # A Transform travels between workflow steps as JSON, where tuples come back as lists.
+        for name in ("original_size", "content_size", "working_size"):
+            width, height = getattr(self, name)
+            object.__setattr__(self, name, (int(width), int(height)))
+        object.__setattr__(self, "scale", float(self.scale))
+        if self.scale <= 0:
+            raise ValueError(f"scale must be positive, got {self.scale}")
+        if not all(c <= w for c, w in zip(self.content_size, self.working_size, strict=True)):
+            raise ValueError(f"content {self.content_size} does not fit the working size {self.working_size}")
+
+    def to_original(self, box: Box) -> Box:
+        """The box in pixels of the (orientation-corrected) original, rounded outwards so it still covers."""
+        return _scale_box(box, 1.0 / self.scale, self.original_size)
+
+    def to_working(self, box: Box) -> Box:
+        """The box in pixels of the working image, rounded outwards and clipped to the photo (not the padding)."""
+        return _scale_box(box, self.scale, self.content_size)
+
+    def crop_to_content(self, image: Image.Image) -> Image.Image:
+        """Drop the padding again: the part of a working-size image that shows the photo."""
+        if image.size != self.working_size:
+            raise ValueError(f"image is {image.size}, expected the working size {self.working_size}")
+        return image.crop((0, 0, *self.content_size))
+
+
+def _scale_box(box: Box, factor: float, limit: tuple[int, int]) -> Box:
+    width, height = limit
+    x0 = math.floor(box.x0 * factor + _ROUNDING_SLACK)
+    y0 = math.floor(box.y0 * factor + _ROUNDING_SLACK)
+    x1 = math.ceil(box.x1 * factor - _ROUNDING_SLACK)
+    y1 = math.ceil(box.y1 * factor - _ROUNDING_SLACK)
+    x0, x1 = min(max(x0, 0), width), min(max(x1, 0), width)
+    y0, y1 = min(max(y0, 0), height), min(max(y1, 0), height)
+    return Box(x0=x0, y0=y0, x1=max(x0, x1), y1=max(y0, y1))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reading uploads
+
+
+def _sniff_other_format(head: bytes) -> str | None:
+    """Name a recognisable image (or image-like) format that is not JPEG or PNG, from its magic bytes."""
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    if head[:2] == b"BM":
+        return "BMP"
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "TIFF"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in (b"avif", b"avis"):
+            return "AVIF"
+        if brand in (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1"):
+            return "HEIF"
+        if brand in (b"crx ",):
+            return "Canon raw"
+        return "ISO media (video or HEIF)"
+    if head[:12] == b"\x00\x00\x00\x0cjP  \r\n\x87\n" or head[:4] == b"\xff\x4f\xff\x51":
+        return "JPEG 2000"
+    if head[:2] == b"\xff\x0a" or head[:12] == b"\x00\x00\x00\x0cJXL \r\n\x87\n":
+        return "JPEG XL"
+    if head[:4] == b"8BPS":
+        return "Photoshop"
+    if head[:4] in (b"\x00\x00\x01\x00", b"\x00\x00\x02\x00"):
+        return "ICO"
+    if head[:4] == b"qoif":
+        return "QOI"
+    if head[:4] == b"%PDF":
+        return "PDF"
+    text = head.lstrip()[:256].lower()
+    if text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in text):
+        return "SVG"
+    return None
+
+
+def _is_jpeg_or_png(head: bytes) -> bool:
+    return head[:3] == b"\xff\xd8\xff" or head[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def normalise(
+    data: bytes, *, max_bytes: int, max_pixels: int, long_side: int = 1024, multiple: int = 64
+) -> tuple[Image.Image, Transform]:
+    """Turn an upload into the working image: RGB, upright, long side <= ``long_side``, padded to ``multiple``.
+
+    The photo is scaled uniformly (never up) and padded at the right and bottom by repeating its edge pixels,
+    so the aspect ratio is kept and nothing is cropped; image models need sides that are multiples of 64.
+    Limits are checked before any pixel is decoded, so a small file that declares a huge canvas (a
+    decompression bomb) costs nothing. The working long side is ``long_side`` rounded up to ``multiple``.
+    """
+    if long_side < 1 or multiple < 1:
+        raise ValueError("long_side and multiple must be positive")
+    if not data:
+        raise InvalidImage("the upload is empty")
+    if len(data) > max_bytes:
+        raise ImageTooLarge(f"the upload has {len(data)} bytes; the limit is {max_bytes}")
+    head = bytes(data[:64])
+    if not _is_jpeg_or_png(head):
+        other = _sniff_other_format(head)
+        if other is not None:
+            raise UnsupportedImageType(f"{other} images are not supported; use JPEG or PNG")
+        raise InvalidImage("the upload is not a JPEG or PNG image")
+
+    image, original_size = _decode(data, max_pixels=max_pixels, long_side=long_side)
+    image = _to_rgb(image)
+
+    width, height = original_size
+    scale = min(1.0, long_side / max(width, height))
+    content_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if image.size != content_size:
+        image = image.resize(content_size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+    working_size = (_round_up(content_size[0], multiple), _round_up(content_size[1], multiple))
+    pixels = np.asarray(image)
+    pad = ((0, working_size[1] - content_size[1]), (0, working_size[0] - content_size[0]), (0, 0))
+    # Edge replication rather than a flat colour: models see no artificial border to continue.
+    working = Image.fromarray(np.pad(pixels, pad, mode="edge"), mode="RGB")
+    return working, Transform(
+        original_size=original_size, scale=scale, content_size=content_size, working_size=working_size
+    )
+
+
+def _round_up(value: int, multiple: int) -> int:
+    return -(-value // multiple) * multiple
+
+
+def _decode(data: bytes, *, max_pixels: int, long_side: int) -> tuple[Image.Image, tuple[int, int]]:
+    """Decode JPEG/PNG pixels after checking the declared size; return the upright image and its full size."""
+    with warnings.catch_warnings():
+        # Pillow's own bomb guard warns first and raises later; both mean "too many pixels" here.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data), formats=["JPEG", "PNG"])
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ImageTooLarge("the image declares more pixels than allowed") from exc
+        except Exception as exc:  # Pillow raises many types for hostile headers; all mean "not readable".
+            raise InvalidImage(f"the image header could not be read ({type(exc).__name__})") from exc
+
+        width, height = image.size
+        if width < 1 or height < 1:
+            raise InvalidImage("the image declares no pixels")
+        if width * height > max_pixels:
+            raise ImageTooLarge(f"the image declares {width}x{height} pixels; the limit is {max_pixels}")
+
+        scale = min(1.0, long_side / max(width, height))
+        if scale < 1.0:
+            # JPEG can decode straight at 1/2, 1/4 or 1/8 size (never below the request): much faster for
+            # 12-megapixel phone photos, and the final resize still does the anti-aliasing.
+            image.draft(None, (math.ceil(width * scale), math.ceil(height * scale)))
+        try:
+            image.load()
+            orientation = _orientation(image)
+            if orientation in range(2, 9):
+                image = ImageOps.exif_transpose(image)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ImageTooLarge("the image declares more pixels than allowed") from exc
+        except Exception as exc:  # truncated or corrupt data: zlib, EOF, "image file is truncated", ...
+            raise InvalidImage(f"the image data is corrupt or truncated ({type(exc).__name__})") from exc
+
+    original_size = (height, width) if orientation in _SWAPPING_ORIENTATIONS else (width, height)
+    return image, original_size
+
+
+def _orientation(image: Image.Image) -> int:
+    # Broken EXIF must not cost the visitor their photo: treat it as "no rotation".
+    try:
+        return int(image.getexif().get(_EXIF_ORIENTATION, 1))
+    except Exception:
+        return 1
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """Any JPEG/PNG mode to 8-bit sRGB, transparency composited onto white."""
+    image = _to_srgb(image)
+    mode = image.mode
+    if mode.startswith("I;16") or mode == "I":
+        # Pillow's own I;16 -> RGB conversion clips at 255, turning most of a 16-bit photo white.
+        wide = np.asarray(image).astype(np.float32)
+        grey = np.clip(np.rint(wide / 257.0), 0, 255).astype(np.uint8)
+        return Image.fromarray(np.repeat(grey[:, :, None], 3, axis=2), mode="RGB")
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    if mode == "RGB":
+        return image
+    return image.convert("RGB")
+
+
+def _to_srgb(image: Image.Image) -> Image.Image:
+    """Apply an embedded colour profile (Display P3 phone photos, print CMYK) so colours survive in sRGB."""
+    icc = image.info.get("icc_profile")
+    if not icc or image.mode not in ("RGB", "RGBA", "CMYK"):
+        return image
+    try:
+        from PIL import ImageCms
+
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if "srgb" in ImageCms.getProfileDescription(source).lower():
+            return image
+        output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
+        converted = ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode=output_mode)
+    except Exception:
+        # A broken or exotic profile is not worth refusing a photo over; plain conversion is close enough.
+        return image
+    return converted if converted is not None else image
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Encoding
+
+
+def _without_metadata(image: Image.Image, modes: tuple[str, ...]) -> Image.Image:
+    # Pillow copies comments and colour profiles from ``info`` into saved files; results must carry no metadata.
+    clean = image.convert("RGB") if image.mode not in modes else image.copy()
+    clean.info.clear()
+    return clean
+
+
+def encode_jpeg(image: Image.Image, quality: int = 90) -> bytes:
+    """Baseline JPEG, RGB, without EXIF or any other metadata (location and device data stay private)."""
+    buffer = io.BytesIO()
+    _without_metadata(image, ("RGB",)).save(buffer, format="JPEG", quality=quality, optimize=True, progressive=False)
+    return buffer.getvalue()
+
+
+def encode_png(image: Image.Image) -> bytes:
+    """Lossless PNG without metadata; modes PNG cannot store become RGB."""
+    buffer = io.BytesIO()
+    _without_metadata(image, ("RGB", "RGBA", "L", "LA", "1", "P", "I;16")).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Masks (uint8, (h, w), 255 = person)
+
+
+def _check_mask(mask: np.ndarray) -> np.ndarray:
+    if mask.ndim != 2:
+        raise ValueError(f"a mask is a 2-D array, got shape {mask.shape}")
+    if mask.dtype == np.bool_:
+        return mask.astype(np.uint8) * 255
+    if mask.dtype != np.uint8:
+        raise ValueError(f"a mask is uint8 (or bool), got {mask.dtype}")
+    return mask
+
+
+def encode_mask_png(mask: np.ndarray) -> bytes:
+    """8-bit greyscale PNG of the mask, values unchanged (a bool mask becomes 0/255)."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(_check_mask(mask)), mode="L").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def decode_mask_png(data: bytes, size: tuple[int, int] | None = None) -> np.ndarray:
+    """A mask image (L, 1, RGB, RGBA, ...) as uint8 0/255, thresholded at 128, optionally resized to (w, h).
+
+    Resizing is nearest-neighbour so the mask stays binary. Raises ``ValueError`` for unreadable data: masks
+    come from our own models, so a bad one is an internal failure, not the visitor's.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            if image.mode.startswith("I;16") or image.mode == "I":
+                grey = np.asarray(image).astype(np.float32) / 257.0
+            else:
+                grey = np.asarray(image.convert("L"))
+    except Exception as exc:
+        raise ValueError(f"the mask is not a readable image ({type(exc).__name__})") from exc
+    mask = np.where(grey >= 128, 255, 0).astype(np.uint8)
+    if size is not None and (mask.shape[1], mask.shape[0]) != tuple(size):
+        mask = cv2.resize(mask, (int(size[0]), int(size[1])), interpolation=cv2.INTER_NEAREST)
+    return mask
+
+
+def boxes_mask(boxes: Sequence[Box], size: tuple[int, int]) -> np.ndarray:
+    """255 inside any of ``boxes`` (clipped to the image), 0 elsewhere; ``size`` is (w, h)."""
+    width, height = size
+    mask = np.zeros((height, width), dtype=np.uint8)
+    for box in boxes:
+        mask[max(box.y0, 0) : max(box.y1, 0), max(box.x0, 0) : max(box.x1, 0)] = 255
+    return mask
+
+
+def merge_masks(*masks: np.ndarray) -> np.ndarray:
+    """The union of masks of one size (pixel-wise maximum, so soft masks stay soft)."""
+    if not masks:
+        raise ValueError("merge_masks needs at least one mask")
+    checked = [_check_mask(m) for m in masks]
+    if len({m.shape for m in checked}) != 1:
+        raise ValueError(f"masks differ in shape: {[m.shape for m in checked]}")
+    return np.maximum.reduce(checked).astype(np.uint8)
+
+
+def invert_mask(mask: np.ndarray) -> np.ndarray:
+    """Swap person and background (for models that paint the white area)."""
+    return np.subtract(255, _check_mask(mask), dtype=np.uint8)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Paste the real people back onto a generated scene
+
+
+def paste_people(
+    original: Image.Image, generated: Image.Image, person_mask: np.ndarray, *, feather: int = 6
+) -> Image.Image:
+    """``generated`` with the people of ``original`` on top.
+
+    - Outside the mask the result is ``generated``; inside the mask eroded by ``feather`` px it is ``original``,
+      pixel for pixel (faces are never altered).
+    - In the band between the two, alpha rises smoothly (smoothstep of the distance to the mask edge) and the
+      colour is cleaned of the old background. Each band pixel is modelled as a mix of a foreground colour F,
+      pulled from the nearest interior pixel, and the old background colour B, pulled from the nearest pixel
+      outside the mask (both lightly smoothed against noise). Projecting the pixel onto the line from F to B
+      gives its background share beta; that share is taken out of the colour (``I - beta * (B - F)``) and out of
+      the alpha (``alpha * (1 - beta)``). Fringes of a green screen and rims of a too-generous mask therefore
+      show the new scene instead of a halo, while detail across the F-B line (hair strands) is kept.
+    """
+    if original.size != generated.size:
+        raise ValueError(f"original is {original.size} but generated is {generated.size}")
+    width, height = original.size
+    if person_mask.shape != (height, width):
+        raise ValueError(f"mask shape {person_mask.shape} does not match the image size {original.size}")
+    if feather < 0:
+        raise ValueError("feather must not be negative")
+
+    source = np.asarray(original.convert("RGB"))
+    result = np.array(generated.convert("RGB"))
+    person = _check_mask(person_mask) >= 128
+    if feather == 0 or not person.any() or person.all():
+        result[person] = source[person]
+        return Image.fromarray(result, mode="RGB")
+
+    # Distance of each person pixel to the nearest background pixel (1 at the edge) and which pixel that is.
+    # The image border is no edge: people cut off by the frame are not faded out there.
+    depth, background_at = _nearest(~person)
+    core = depth >= feather
+    band = person & ~core
+    result[core] = source[core]
+    if not band.any():
+        return Image.fromarray(result, mode="RGB")
+
+    ramp = np.clip((depth[band] - 0.5) / max(feather - 0.5, 0.5), 0.0, 1.0)
+    alpha = ramp * ramp * (3.0 - 2.0 * ramp)
+
+    smooth = cv2.blur(source, (3, 3)).reshape(-1, 3).astype(np.float32)
+    background = smooth[background_at[band]]
+    if core.any():
+        foreground = smooth[_nearest(core)[1][band]]
+    else:  # a person thinner than the feather: the deepest pixel is the best guess at their colour
+        foreground = np.broadcast_to(smooth[int(np.argmax(depth))], background.shape)
+    observed = source[band].astype(np.float32)
+
+    spread = background - foreground
+    spread_sq = np.einsum("ij,ij->i", spread, spread)
+    beta = np.einsum("ij,ij->i", observed - foreground, spread) / np.maximum(spread_sq, 1e-6)
+    # When foreground and old background look alike the projection is noise: fade the correction out.
+    beta = np.clip(beta, 0.0, 1.0) * (spread_sq / (spread_sq + 24.0**2))
+
+    colour = np.clip(observed - beta[:, None] * spread, 0.0, 255.0)
+    weight = (alpha * (1.0 - beta))[:, None]
+    blended = weight * colour + (1.0 - weight) * result[band].astype(np.float32)
+    result[band] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+    return Image.fromarray(result, mode="RGB")
+
+
+def _nearest(targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For every pixel, the Euclidean distance to the nearest ``targets`` pixel and that pixel's flat index."""
+    distance, labels = cv2.distanceTransformWithLabels(
+        (~targets).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    # Every target pixel carries its own label; map labels back to positions without assuming their order.
+    flat_targets = np.flatnonzero(targets)
+    index_of_label = np.zeros(int(labels.max()) + 1, dtype=np.int64)
+    index_of_label[labels.reshape(-1)[flat_targets]] = flat_targets
+    return distance, index_of_label[labels]

@@ -1,0 +1,327 @@
+"""The embedded AWS: moto's S3, DynamoDB, EventBridge, Lambda and its ASL interpreter running the committed
+``statemachine/definition.asl.json`` with the real handlers in this process.
+
+moto needs three small patches for that (FACTS.md), all applied by :func:`install_patches` and pinned to the moto
+version in pyproject.toml:
+
+1. Lambda: with ``use_docker: False`` moto only echoes invocations. We dispatch them, by function name, to the
+   handler modules under ``functions/``; an exception becomes an ``Unhandled`` function error whose ``errorType``
+   is the exception's class name — exactly what Lambda reports, so the ASL's ``Retry``/``Catch`` match as on AWS.
+2. EventBridge: moto drops Step Functions targets. We start an execution with the event as input, as
+   EventBridge does.
+3. Retry back-off: the interpreter really sleeps; tests scale the sleep down to nothing.
+
+The same :class:`LocalCloud` serves the state-machine tests (in-process ``mock_aws``) and ``photobooth serve``
+(moto's threaded server).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import re
+import threading
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+import boto3
+
+log = logging.getLogger("photobooth.local")
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"
+MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+
+# Step Functions task name in the ASL → Lambda function name → handler folder.
+FUNCTIONS: dict[str, str] = {
+    "photobooth-detect-face": "detect_face",
+    "photobooth-segment": "segment",
+    "photobooth-generate": "generate",
+    "photobooth-finalize": "finalize",
+}
+SUBSTITUTION_FOR_FUNCTION = {
+    "DetectFaceFunctionArn": "photobooth-detect-face",
+    "SegmentFunctionArn": "photobooth-segment",
+    "GenerateFunctionArn": "photobooth-generate",
+    "FinalizeFunctionArn": "photobooth-finalize",
+}
+
+
+def project_root() -> Path:
+    """The checkout that holds ``functions/`` and ``statemachine/`` (the package is installed editable from it)."""
+    override = os.environ.get("PHOTOBOOTH_HOME")
+    candidates = [Path(override)] if override else []
+    candidates.append(Path(__file__).resolve().parents[3])
+    for candidate in candidates:
+        if (candidate / "statemachine" / "definition.asl.json").is_file():
+            return candidate
+    raise RuntimeError("cannot find statemachine/definition.asl.json; set PHOTOBOOTH_HOME to the checkout")
+
+
+def definition_path() -> Path:
+    return project_root() / "statemachine" / "definition.asl.json"
+
+
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+
+
+def render_definition(text: str, substitutions: dict[str, str]) -> str:
+    """Fill ``${Name}`` placeholders the way CloudFormation's ``Fn::Sub`` does for ``definition_substitutions``;
+    a placeholder without a value is an error, not an empty string."""
+    missing = sorted(set(_PLACEHOLDER.findall(text)) - substitutions.keys())
+    if missing:
+        raise KeyError(f"no value for definition substitutions: {missing}")
+    return _PLACEHOLDER.sub(lambda match: substitutions[match.group(1)], text)
+
+
+# --- handler dispatch -------------------------------------------------------------------------------------------------
+
+_handler_modules: dict[str, ModuleType] = {}
+_handler_lock = threading.Lock()
+
+
+def load_handler(folder: str) -> Callable[[dict, Any], Any]:
+    """Import ``functions/<folder>/handler.py`` under a unique module name (every folder has a ``handler.py``)."""
+    with _handler_lock:
+        module = _handler_modules.get(folder)
+        if module is None:
+            path = project_root() / "functions" / folder / "handler.py"
+            spec = importlib.util.spec_from_file_location(f"photobooth_functions.{folder}.handler", path)
+            assert spec and spec.loader
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            _handler_modules[folder] = module
+    return module.handler  # type: ignore[no-any-return]
+
+
+def lambda_context(function_name: str) -> SimpleNamespace:
+    """What Powertools reads from a Lambda context object."""
+    return SimpleNamespace(
+        function_name=function_name,
+        function_version="$LATEST",
+        invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{function_name}",
+        memory_limit_in_mb=1024,
+        aws_request_id=str(uuid.uuid4()),
+        log_group_name=f"/aws/lambda/{function_name}",
+        log_stream_name="local",
+        get_remaining_time_in_millis=lambda: 300_000,
+    )
+
+
+def invoke_function(function_name: str, payload: dict) -> tuple[bool, dict]:
+    """Run a workflow function in process. Returns ``(ok, body)``; on failure ``body`` is Lambda's error shape."""
+    name = function_name.rsplit(":", 1)[-1] if function_name.startswith("arn:") else function_name
+    folder = FUNCTIONS.get(name)
+    if folder is None:
+        return False, {"errorType": "ResourceNotFoundException", "errorMessage": f"no function {name}"}
+    try:
+        return True, load_handler(folder)(payload, lambda_context(name))
+    except Exception as error:  # noqa: BLE001 - Lambda reports every exception to the caller
+        return False, {
+            "errorType": type(error).__name__,
+            "errorMessage": str(error),
+            "stackTrace": traceback.format_exception(error)[-3:],
+        }
+
+
+# --- moto patches ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _PatchState:
+    installed: bool = False
+    retry_sleep: Callable[[float], None] | None = None
+    listeners: list[Callable[[str, dict], None]] = field(default_factory=list)
+
+
+_patches = _PatchState()
+
+
+def _patched_lambda_invoke(self: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any):
+    payload = json.loads(body or "{}") if isinstance(body, (str, bytes)) else body
+    if isinstance(headers, dict) and headers.get("X-Amz-Invocation-Type") == "Event":
+        threading.Thread(target=invoke_function, args=(function_name, payload), daemon=True).start()
+        return b""
+    ok, result = invoke_function(function_name, payload)
+    if not ok:
+        response_headers["x-amz-function-error"] = "Unhandled"
+    return json.dumps(result).encode()
+
+
+def _deliver_to_state_machine(state_machine_arn: str, event: dict) -> None:
+    from datetime import UTC, datetime
+
+    event = dict(event)
+    if isinstance(event.get("time"), (int, float)):  # moto keeps epoch seconds; EventBridge sends ISO 8601
+        event["time"] = datetime.fromtimestamp(event["time"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    event["id"] = str(uuid.uuid4())
+    try:
+        boto3.client("stepfunctions", region_name=REGION).start_execution(
+            stateMachineArn=state_machine_arn, name=str(uuid.uuid4()), input=json.dumps(event)
+        )
+    except Exception:  # noqa: BLE001 - delivery is asynchronous on AWS too; the failure is logged, not raised
+        log.exception("EventBridge could not start the state machine")
+
+
+def install_patches() -> None:
+    """Patch moto once per process. Safe to call again."""
+    if _patches.installed:
+        return
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+    from moto.events.models import Rule
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.utilities.arns import parse_arn
+
+    LambdaSimpleBackend.invoke = _patched_lambda_invoke  # type: ignore[method-assign]
+
+    original_send = Rule.send_to_targets
+
+    def send_to_targets(self: Any, original_event: dict, transform_input: bool = True) -> None:
+        if not self.event_pattern.matches_event(original_event):
+            return
+        to_states = [t for t in self.targets if parse_arn(t["Arn"]).service == "states"]
+        for target in to_states:
+            threading.Thread(
+                target=_deliver_to_state_machine, args=(target["Arn"], original_event), daemon=True
+            ).start()
+        others = [t for t in self.targets if t not in to_states]
+        if others:
+            saved, self.targets = self.targets, others
+            try:
+                original_send(self, original_event, transform_input)
+            finally:
+                self.targets = saved
+
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+
+    import time as _time
+
+    class _RetryClock:
+        @staticmethod
+        def sleep(seconds: float) -> None:
+            (_patches.retry_sleep or _time.sleep)(seconds)
+
+    retrier_decl.time = _RetryClock  # type: ignore[attr-defined]
+    _patches.installed = True
+
+
+def set_retry_sleep(sleep: Callable[[float], None] | None) -> None:
+    """Tests pass ``lambda seconds: None`` so Retry back-offs do not really wait; ``None`` restores real sleeps."""
+    _patches.retry_sleep = sleep
+
+
+# --- resources ------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LocalCloud:
+    """Creates the service's resources in moto, as the CDK app does on AWS, and runs the committed ASL file."""
+
+    bucket: str = "photobooth-local"
+    table: str = "photobooth-status"
+    state_machine_name: str = "photobooth"
+    default_themes: tuple[str, ...] = ("unicorn-meadow", "floating-city", "cosmos")
+    max_concurrency: int = 3
+    state_machine_arn: str = ""
+
+    def substitutions(self) -> dict[str, str]:
+        values = {
+            key: f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
+            for key, name in SUBSTITUTION_FOR_FUNCTION.items()
+        }
+        values |= {
+            "StatusTableName": self.table,
+            "DefaultThemes": ",".join(self.default_themes),
+            "GenerateMaxConcurrency": str(self.max_concurrency),
+        }
+        return values
+
+    def environment(self) -> dict[str, str]:
+        """What the handlers need to find these resources (the CDK app sets the same variables on AWS)."""
+        return {
+            "PHOTOBOOTH_BUCKET_NAME": self.bucket,
+            "PHOTOBOOTH_TABLE_NAME": self.table,
+            "PHOTOBOOTH_STATE_MACHINE_ARN": self.state_machine_arn
+            or f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{self.state_machine_name}",
+            "PHOTOBOOTH_DEFAULT_THEMES": json.dumps(list(self.default_themes)),
+            "PHOTOBOOTH_GENERATE_MAX_CONCURRENCY": str(self.max_concurrency),
+        }
+
+    def provision(self, *, notifications: bool = True) -> None:
+        install_patches()
+        s3 = boto3.client("s3", region_name=REGION)
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        iam = boto3.client("iam", region_name=REGION)
+        lambda_ = boto3.client("lambda", region_name=REGION)
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        events = boto3.client("events", region_name=REGION)
+
+        s3.create_bucket(Bucket=self.bucket)
+        dynamodb.create_table(
+            TableName=self.table,
+            AttributeDefinitions=[{"AttributeName": "requestId", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        dynamodb.update_time_to_live(
+            TableName=self.table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"}
+        )
+        role_arn = iam.create_role(
+            RoleName="photobooth-local",
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+        )["Role"]["Arn"]
+        for name in FUNCTIONS:
+            lambda_.create_function(
+                FunctionName=name,
+                Runtime="python3.12",
+                Role=role_arn,
+                Handler="handler.handler",
+                Code={"ZipFile": b"dispatched in process by photobooth.local.engine"},
+            )
+        self.state_machine_arn = sfn.create_state_machine(
+            name=self.state_machine_name,
+            definition=render_definition(definition_path().read_text(), self.substitutions()),
+            roleArn=role_arn,
+        )["stateMachineArn"]
+        rule = "photobooth-photo-uploaded"
+        events.put_rule(
+            Name=rule,
+            EventPattern=json.dumps(
+                {
+                    "source": ["aws.s3"],
+                    "detail-type": ["Object Created"],
+                    "detail": {"bucket": {"name": [self.bucket]}, "object": {"key": [{"prefix": "photo/"}]}},
+                }
+            ),
+        )
+        events.put_targets(Rule=rule, Targets=[{"Id": "workflow", "Arn": self.state_machine_arn}])
+        if notifications:
+            self.enable_notifications()
+
+    def enable_notifications(self) -> None:
+        boto3.client("s3", region_name=REGION).put_bucket_notification_configuration(
+            Bucket=self.bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration (tests) and restore them afterwards."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old

@@ -1,0 +1,77 @@
+"""Request ids, upload filenames and the S3 key layout of CONTRACT.md."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from pathlib import PurePosixPath
+
+REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+MAX_FILENAME_LENGTH = 128
+
+PHOTO_PREFIX = "photo/"
+WORK_PREFIX = "work/"
+GENERATED_PREFIX = "generated/"
+
+
+class InvalidName(ValueError):
+    """A client-supplied name breaks the contract's rules; the message says which."""
+
+
+def new_request_id() -> str:
+    return secrets.token_urlsafe(16)  # 22 characters of [A-Za-z0-9_-]
+
+
+def validate_request_id(request_id: object) -> str:
+    if not isinstance(request_id, str) or not REQUEST_ID_PATTERN.fullmatch(request_id):
+        raise InvalidName("requestId must be 8-64 characters of letters, digits, '-' or '_'")
+    return request_id
+
+
+def validate_filename(filename: object) -> str:
+    """Accept the booth's filename only if it is a plain, printable name: no folders, no ``..``."""
+    if not isinstance(filename, str) or not filename.strip():
+        raise InvalidName("filename is required")
+    if len(filename) > MAX_FILENAME_LENGTH:
+        raise InvalidName(f"filename is longer than {MAX_FILENAME_LENGTH} characters")
+    if "/" in filename or "\\" in filename or ".." in filename:
+        raise InvalidName("filename must not contain path separators or '..'")
+    if any(unicodedata.category(ch).startswith("C") for ch in filename):
+        raise InvalidName("filename must not contain control characters")
+    return filename
+
+
+def stem_of(filename: str) -> str:
+    """The filename without extension, reduced to characters that are safe in an S3 key and a download name."""
+    stem = PurePosixPath(filename).stem
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "_", stem).strip("_")
+    return safe[:64] or "photo"
+
+
+def photo_key(request_id: str, filename: str) -> str:
+    return f"{PHOTO_PREFIX}{request_id}/{filename}"
+
+
+def request_id_from_photo_key(key: str) -> str:
+    parts = key.split("/")
+    if len(parts) != 3 or parts[0] != PHOTO_PREFIX.rstrip("/") or not parts[2]:
+        raise InvalidName("key must look like photo/{requestId}/{filename}")
+    return validate_request_id(parts[1])
+
+
+def work_input_key(request_id: str) -> str:
+    return f"{WORK_PREFIX}{request_id}/input.png"
+
+
+def work_mask_key(request_id: str) -> str:
+    return f"{WORK_PREFIX}{request_id}/mask.png"
+
+
+def generated_key(request_id: str, filename: str, index: int) -> str:
+    """``generated/{requestId}/photo_{stem}_{i}.jpeg`` with ``i`` counted from 1 in theme order."""
+    return f"{GENERATED_PREFIX}{request_id}/photo_{stem_of(filename)}_{index}.jpeg"
+
+
+def request_prefixes(request_id: str) -> tuple[str, str, str]:
+    return (f"{PHOTO_PREFIX}{request_id}/", f"{WORK_PREFIX}{request_id}/", f"{GENERATED_PREFIX}{request_id}/")

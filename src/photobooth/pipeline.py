@@ -1,0 +1,274 @@
+"""The workflow's steps as plain functions: each takes its input model and the ports it needs.
+
+The Lambda handlers (``functions/*/handler.py``) only parse the event, build the ports from settings and call one
+function here; tests call these functions with in-memory fakes or offline adapters.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote_plus
+
+from botocore.exceptions import ClientError
+from PIL import Image
+from pydantic import BaseModel, ConfigDict, Field
+
+from photobooth import imaging, naming
+from photobooth.boxes import keep_faces
+from photobooth.config import Settings
+from photobooth.errors import (
+    ErrorCode,
+    GenerationFailed,
+    ImageTooLarge,
+    InvalidImage,
+    ModelUnavailable,
+    ModerationRejected,
+    NoFaceDetected,
+    PhotoboothError,
+    error_class_for,
+    public_message,
+)
+from photobooth.models import Box, ErrorInfo, ImageResult, ImageStatus, RequestStatus
+from photobooth.ports import FaceDetector, ImageGenerator, ObjectStore, RequestGone, Segmenter, StatusStore
+
+
+class _StepModel(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+
+class DetectRequest(_StepModel):
+    request_id: str = Field(alias="requestId")
+    bucket: str
+    key: str
+
+
+class Detection(_StepModel):
+    input_key: str = Field(alias="inputKey")
+    faces: list[Box]
+    keep_boxes: list[Box] = Field(default_factory=list, alias="keepBoxes")
+    content_width: int = Field(alias="contentWidth")
+    content_height: int = Field(alias="contentHeight")
+
+
+class SegmentRequest(_StepModel):
+    request_id: str = Field(alias="requestId")
+    bucket: str
+    detection: Detection
+
+
+class Segmentation(_StepModel):
+    mask_key: str = Field(alias="maskKey")
+
+
+class GenerateRequest(_StepModel):
+    request_id: str = Field(alias="requestId")
+    bucket: str
+    key: str
+    theme: str
+    index: int = Field(ge=1)
+    input_key: str = Field(alias="inputKey")
+    mask_key: str = Field(alias="maskKey")
+    content_width: int = Field(alias="contentWidth")
+    content_height: int = Field(alias="contentHeight")
+
+
+class StepError(_StepModel):
+    """What Step Functions puts in ``ResultPath`` when a ``Catch`` fires."""
+
+    error: str = Field(alias="Error")
+    cause: str | None = Field(default=None, alias="Cause")
+
+
+class FinalizeRequest(_StepModel):
+    request_id: str = Field(alias="requestId")
+    uploaded_at: datetime = Field(alias="uploadedAt")
+    images: list[dict] | None = None
+    error: StepError | None = None
+
+
+def _dump(model: BaseModel) -> dict:
+    return model.model_dump(mode="json", by_alias=True)
+
+
+# --- Detect faces -------------------------------------------------------------------------------------------------
+
+
+def _read_upload(store: ObjectStore, key: str, max_bytes: int) -> tuple[str, bytes]:
+    """Read the original, refusing oversized files before loading them. EventBridge may hand over the key
+    URL-encoded (spaces as '+'), so an unknown key is tried once more decoded."""
+    for candidate in dict.fromkeys((key, unquote_plus(key))):
+        try:
+            size = store.head_size(candidate)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                continue
+            raise
+        if size > max_bytes:
+            raise ImageTooLarge(f"upload has {size} bytes, the limit is {max_bytes}")
+        return candidate, store.get(candidate)
+    raise InvalidImage("the uploaded object is missing")
+
+
+def detect(request: DetectRequest, *, store: ObjectStore, detector: FaceDetector, settings: Settings) -> dict:
+    naming.validate_request_id(request.request_id)
+    _, data = _read_upload(store, request.key, settings.max_upload_bytes)
+    working, transform = imaging.normalise(
+        data,
+        max_bytes=settings.max_upload_bytes,
+        max_pixels=settings.max_pixels,
+        long_side=settings.work_long_side,
+    )
+    input_key = naming.work_input_key(request.request_id)
+    store.put(input_key, imaging.encode_png(working), "image/png")
+
+    # Detect on the photo itself: the padding repeats edge pixels and could echo a face cut by the border.
+    content = transform.crop_to_content(working)
+    faces = keep_faces(
+        detector.detect_faces(content),
+        content.size,
+        min_confidence=settings.face_min_confidence,
+        min_size_ratio=settings.face_min_size_ratio,
+    )
+    if not faces:
+        raise NoFaceDetected()
+    eyewear = detector.detect_eyewear(content)
+    width, height = transform.content_size
+    return _dump(
+        Detection(
+            input_key=input_key,
+            faces=[face.box for face in faces],
+            keep_boxes=eyewear,
+            content_width=width,
+            content_height=height,
+        )
+    )
+
+
+# --- Cut out the people -------------------------------------------------------------------------------------------
+
+
+def _load_rgb(store: ObjectStore, key: str) -> Image.Image:
+    with Image.open(io.BytesIO(store.get(key))) as image:
+        return image.convert("RGB")
+
+
+def segment(request: SegmentRequest, *, store: ObjectStore, segmenter: Segmenter) -> dict:
+    detection = request.detection
+    image = _load_rgb(store, detection.input_key)
+    people = segmenter.segment(image, detection.faces)
+    # Faces and eyewear are kept whatever the segmenter thought of them: they are what the visitor checks first.
+    kept = imaging.boxes_mask([*detection.faces, *detection.keep_boxes], image.size)
+    mask = imaging.merge_masks(people, kept)
+    mask_key = naming.work_mask_key(request.request_id)
+    store.put(mask_key, imaging.encode_mask_png(mask), "image/png")
+    return _dump(Segmentation(mask_key=mask_key))
+
+
+# --- Generate one image ---------------------------------------------------------------------------------------------
+
+
+def _seed(request_id: str, theme: str, base: int) -> int:
+    """Stable per request and theme, so a retried image comes out the same. Titan accepts 0..2147483646."""
+    return (zlib.crc32(f"{request_id}/{theme}".encode()) + base) % 2_147_483_647
+
+
+def generate(
+    request: GenerateRequest,
+    *,
+    store: ObjectStore,
+    status: StatusStore,
+    generator: ImageGenerator,
+    settings: Settings,
+) -> dict:
+    """Make one theme's image. Lasting failures are recorded and reported as a FAILED result; ``ModelThrottled``
+    is raised so the workflow's ``Retry`` backs off and tries again."""
+    try:
+        theme = settings.theme(request.theme)
+    except KeyError:
+        return _image_failed(request, status, GenerationFailed(f"unknown theme {request.theme!r}"))
+
+    image = _load_rgb(store, request.input_key)
+    mask = imaging.decode_mask_png(store.get(request.mask_key), image.size)
+    try:
+        painted = generator.generate(image, mask, theme, _seed(request.request_id, theme.name, settings.generation_seed))
+    except (ModerationRejected, GenerationFailed, ModelUnavailable) as error:
+        return _image_failed(request, status, error)
+
+    result = imaging.paste_people(image, painted.convert("RGB").resize(image.size), mask)
+    result = result.crop((0, 0, request.content_width, request.content_height))
+    key = naming.generated_key(request.request_id, request.key.rsplit("/", 1)[-1], request.index)
+    store.put(key, imaging.encode_jpeg(result), "image/jpeg")
+
+    outcome = ImageResult(index=request.index, theme=theme.name, status=ImageStatus.SUCCEEDED, key=key)
+    try:
+        status.record_image(request.request_id, outcome)
+    except RequestGone:
+        # The visitor asked for erasure while this image was being made: do not leave it behind.
+        store.delete_keys([key])
+    return outcome.model_dump(mode="json")
+
+
+def _image_failed(request: GenerateRequest, status: StatusStore, error: PhotoboothError) -> dict:
+    outcome = ImageResult(
+        index=request.index,
+        theme=request.theme,
+        status=ImageStatus.FAILED,
+        error=ErrorInfo(code=error.code, message=error.public_message),
+    )
+    try:
+        status.record_image(request.request_id, outcome)
+    except RequestGone:
+        pass
+    return outcome.model_dump(mode="json")
+
+
+# --- Record the result / the failure ----------------------------------------------------------------------------------
+
+
+def _error_info(step_error: StepError) -> ErrorInfo:
+    cls = error_class_for(step_error.error)
+    return ErrorInfo(code=cls.code, message=cls.public_message)
+
+
+def _image_from_map(item: dict) -> ImageResult:
+    """A Map iteration's output: the generate step's result, or the Pass state's note of a spent retry."""
+    error = item.get("error")
+    if isinstance(error, dict) and "Error" in error:
+        item = {**item, "error": _error_info(StepError.model_validate(error)).model_dump()}
+    return ImageResult.model_validate(item)
+
+
+def finalize(request: FinalizeRequest, *, status: StatusStore, settings: Settings, now: datetime | None = None) -> dict:
+    finished = now or datetime.now(UTC)
+    fields: dict = {
+        "finishedAt": finished.isoformat(),
+        "timeTaken": round(max(0.0, (finished - request.uploaded_at).total_seconds()), 3),
+        "expiresAt": int((finished + timedelta(days=settings.retention_days)).timestamp()),
+    }
+    if request.error is not None:
+        info = _error_info(request.error)
+        outcome = RequestStatus.FAILED
+        fields |= {"errorCode": info.code.value, "errorMessage": info.message}
+    else:
+        images = [_image_from_map(item) for item in request.images or []]
+        for image in images:
+            if image.status is ImageStatus.FAILED:
+                status.record_image(request.request_id, image)
+        succeeded = sum(image.status is ImageStatus.SUCCEEDED for image in images)
+        if succeeded == len(images) and images:
+            outcome = RequestStatus.SUCCEEDED
+        elif succeeded:
+            outcome = RequestStatus.PARTIAL
+        else:
+            outcome = RequestStatus.FAILED
+            codes = {image.error.code for image in images if image.error}
+            code = codes.pop() if len(codes) == 1 else ErrorCode.GENERATION_FAILED
+            fields |= {"errorCode": code.value, "errorMessage": public_message(code)}
+    fields["status"] = outcome.value
+    try:
+        status.update(request.request_id, fields)
+    except RequestGone:
+        pass  # erased while running: nothing to record
+    return {"requestId": request.request_id, "status": outcome.value}

@@ -1,0 +1,91 @@
+"""Builds the adapters a handler needs from :class:`Settings`: AWS ones by default, offline ones when
+``PHOTOBOOTH_BACKEND=offline``. Built on first use and kept for the life of the process (a warm Lambda reuses
+them); nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import boto3
+from botocore.config import Config
+
+from photobooth.config import Settings, get_settings
+from photobooth.ports import FaceDetector, ImageGenerator, ObjectStore, Segmenter, StatusStore, WorkflowStarter
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+@cache
+def object_store() -> ObjectStore:
+    from photobooth.aws.s3 import S3ObjectStore
+
+    config = settings()
+    s3_config = Config(signature_version="s3v4", s3={"addressing_style": "path"})
+    client = boto3.client("s3", config=s3_config)
+    presign_client = None
+    if config.s3_public_endpoint:
+        presign_client = boto3.client("s3", endpoint_url=config.s3_public_endpoint, config=s3_config)
+    return S3ObjectStore(config.bucket_name, client=client, presign_client=presign_client)
+
+
+@cache
+def status_store() -> StatusStore:
+    from photobooth.aws.dynamodb import DynamoStatusStore
+
+    return DynamoStatusStore(settings().table_name)
+
+
+@cache
+def workflow_starter() -> WorkflowStarter:
+    from photobooth.aws.stepfunctions import StepFunctionsStarter
+
+    arn = settings().state_machine_arn
+    if not arn:
+        raise RuntimeError("PHOTOBOOTH_STATE_MACHINE_ARN is not set")
+    return StepFunctionsStarter(arn)
+
+
+@cache
+def face_detector() -> FaceDetector:
+    config = settings()
+    if config.backend == "offline":
+        from photobooth.offline.faces import BundledFaceDetector
+
+        return BundledFaceDetector()
+    from photobooth.aws.rekognition import RekognitionFaceDetector
+
+    return RekognitionFaceDetector(eyewear_min_confidence=config.eyewear_min_confidence)
+
+
+@cache
+def segmenter() -> Segmenter:
+    config = settings()
+    if config.backend == "offline" or config.segmentation_backend == "grabcut":
+        from photobooth.offline.segmentation import GrabCutSegmenter
+
+        return GrabCutSegmenter()
+    from photobooth.aws.sagemaker import SamEndpointSegmenter
+
+    return SamEndpointSegmenter(config.sam_endpoint_name)
+
+
+@cache
+def image_generator() -> ImageGenerator:
+    config = settings()
+    if config.backend == "offline":
+        from photobooth.offline.scenes import ProceduralSceneGenerator
+
+        return ProceduralSceneGenerator()
+    from photobooth.aws.bedrock import BedrockImageGenerator
+
+    return BedrockImageGenerator(config.bedrock_model_ids, region=config.bedrock_region)
+
+
+def reset() -> None:
+    """Forget built adapters and settings (tests and the local server change the environment)."""
+    get_settings.cache_clear()
+    for factory in (object_store, status_store, workflow_starter, face_detector, segmenter, image_generator):
+        factory.cache_clear()
