@@ -824,9 +824,6 @@
 
   function hideDeleteConfirm() {
     ui.deleteConfirm.hidden = true;
-    if (state.requestId && ui.deleteButton.dataset.deleted !== state.requestId) {
-      ui.deleteButton.hidden = state.screen === "results" && document.body.classList.contains("is-busy");
-    }
   }
 
   async function deletePhotos() {
@@ -852,7 +849,6 @@
   }
 
   function deleted(requestId) {
-    ui.deleteButton.dataset.deleted = requestId;
     state.requestId = null;
     delete document.body.dataset.requestId;
     ui.deleteConfirm.hidden = true;
@@ -893,7 +889,6 @@
     ui.grid.textContent = "";
     ui.deleteConfirmation.hidden = true;
     ui.deleteButton.hidden = true;
-    delete ui.deleteButton.dataset.deleted;
     ["requestId", "result", "errorCode", "deleted"].forEach((key) => delete document.body.dataset[key]);
     resetThemeSelection();
     renderThemes();
@@ -937,6 +932,7 @@
   function init() {
     I18N.setText(ui.consentDetails, "review.consentDetails", { days: CONFIG.retentionDays });
     I18N.setLanguage(I18N.detect());
+    if (!CONFIG.mirror) document.body.dataset.noMirror = "true";
     if (!document.fullscreenEnabled) ui.fullscreen.hidden = true;
     updateFullscreenButton();
 

@@ -15,12 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from photobooth.config import DEFAULT_MODEL_IDS, DEFAULT_THEMES, EXTRA_THEMES
 from photobooth.models import Theme
+from photobooth_infra.constants import LOG_RETENTION
 
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
-# CloudWatch Logs accepts only these retention periods.
-_LOG_RETENTION_DAYS = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-                       2922, 3288, 3653}
 
 
 class _Model(BaseModel):
@@ -146,8 +144,8 @@ class DeploymentConfig(_Model):
     @field_validator("log_retention_days")
     @classmethod
     def _log_retention(cls, days: int) -> int:
-        if days not in _LOG_RETENTION_DAYS:
-            raise ValueError(f"log_retention_days must be one of {sorted(_LOG_RETENTION_DAYS)}")
+        if days not in LOG_RETENTION:
+            raise ValueError(f"log_retention_days must be one of {sorted(LOG_RETENTION)}")
         return days
 
     @model_validator(mode="after")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -153,7 +152,7 @@ def normalise(
     pixels = np.asarray(image)
     pad = ((0, working_size[1] - content_size[1]), (0, working_size[0] - content_size[0]), (0, 0))
     # Edge replication rather than a flat colour: models see no artificial border to continue.
-    working = Image.fromarray(np.pad(pixels, pad, mode="edge"), mode="RGB")
+    working = Image.fromarray(np.pad(pixels, pad, mode="edge"))
     return working, Transform(
         original_size=original_size, scale=scale, content_size=content_size, working_size=working_size
     )
@@ -165,36 +164,34 @@ def _round_up(value: int, multiple: int) -> int:
 
 def _decode(data: bytes, *, max_pixels: int, long_side: int) -> tuple[Image.Image, tuple[int, int]]:
     """Decode JPEG/PNG pixels after checking the declared size; return the upright image and its full size."""
-    with warnings.catch_warnings():
-        # Pillow's own bomb guard warns first and raises later; both mean "too many pixels" here.
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            image = Image.open(io.BytesIO(data), formats=["JPEG", "PNG"])
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ImageTooLarge("the image declares more pixels than allowed") from exc
-        except Exception as exc:  # Pillow raises many types for hostile headers; all mean "not readable".
-            raise InvalidImage(f"the image header could not be read ({type(exc).__name__})") from exc
+    try:
+        image: Image.Image = Image.open(io.BytesIO(data), formats=["JPEG", "PNG"])
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLarge("the image declares more pixels than allowed") from exc
+    except Exception as exc:  # Pillow raises many types for hostile headers; all mean "not readable".
+        raise InvalidImage(f"the image header could not be read ({type(exc).__name__})") from exc
 
-        width, height = image.size
-        if width < 1 or height < 1:
-            raise InvalidImage("the image declares no pixels")
-        if width * height > max_pixels:
-            raise ImageTooLarge(f"the image declares {width}x{height} pixels; the limit is {max_pixels}")
+    width, height = image.size
+    # Pillow's own bomb limit only warns below twice its size; honour it here rather than by changing the
+    # process-wide warning filters (handlers may share the process with other threads).
+    limit = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
+    if width < 1 or height < 1:
+        raise InvalidImage("the image declares no pixels")
+    if width * height > limit:
+        raise ImageTooLarge(f"the image declares {width}x{height} pixels; the limit is {limit}")
 
-        scale = min(1.0, long_side / max(width, height))
-        if scale < 1.0:
-            # JPEG can decode straight at 1/2, 1/4 or 1/8 size (never below the request): much faster for
-            # 12-megapixel phone photos, and the final resize still does the anti-aliasing.
-            image.draft(None, (math.ceil(width * scale), math.ceil(height * scale)))
-        try:
-            image.load()
-            orientation = _orientation(image)
-            if orientation in range(2, 9):
-                image = ImageOps.exif_transpose(image)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ImageTooLarge("the image declares more pixels than allowed") from exc
-        except Exception as exc:  # truncated or corrupt data: zlib, EOF, "image file is truncated", ...
-            raise InvalidImage(f"the image data is corrupt or truncated ({type(exc).__name__})") from exc
+    scale = min(1.0, long_side / max(width, height))
+    if scale < 1.0:
+        # JPEG can decode straight at 1/2, 1/4 or 1/8 size (never below the request): much faster for
+        # 12-megapixel phone photos, and the final resize still does the anti-aliasing.
+        image.draft(None, (math.ceil(width * scale), math.ceil(height * scale)))
+    try:
+        image.load()
+        orientation = _orientation(image)
+        if orientation in range(2, 9):
+            image = ImageOps.exif_transpose(image)
+    except Exception as exc:  # truncated or corrupt data: zlib, EOF, "image file is truncated", ...
+        raise InvalidImage(f"the image data is corrupt or truncated ({type(exc).__name__})") from exc
 
     original_size = (height, width) if orientation in _SWAPPING_ORIENTATIONS else (width, height)
     return image, original_size
@@ -216,7 +213,7 @@ def _to_rgb(image: Image.Image) -> Image.Image:
         # Pillow's own I;16 -> RGB conversion clips at 255, turning most of a 16-bit photo white.
         wide = np.asarray(image).astype(np.float32)
         grey = np.clip(np.rint(wide / 257.0), 0, 255).astype(np.uint8)
-        return Image.fromarray(np.repeat(grey[:, :, None], 3, axis=2), mode="RGB")
+        return Image.fromarray(np.repeat(grey[:, :, None], 3, axis=2))
     if mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -287,7 +284,7 @@ def _check_mask(mask: np.ndarray) -> np.ndarray:
 def encode_mask_png(mask: np.ndarray) -> bytes:
     """8-bit greyscale PNG of the mask, values unchanged (a bool mask becomes 0/255)."""
     buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(_check_mask(mask)), mode="L").save(buffer, format="PNG")
+    Image.fromarray(np.ascontiguousarray(_check_mask(mask))).save(buffer, format="PNG")
     return buffer.getvalue()
 
 
@@ -300,13 +297,14 @@ def decode_mask_png(data: bytes, size: tuple[int, int] | None = None) -> np.ndar
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
+            grey: np.ndarray
             if image.mode.startswith("I;16") or image.mode == "I":
                 grey = np.asarray(image).astype(np.float32) / 257.0
             else:
                 grey = np.asarray(image.convert("L"))
     except Exception as exc:
         raise ValueError(f"the mask is not a readable image ({type(exc).__name__})") from exc
-    mask = np.where(grey >= 128, 255, 0).astype(np.uint8)
+    mask: np.ndarray = np.where(grey >= 128, 255, 0).astype(np.uint8)
     if size is not None and (mask.shape[1], mask.shape[0]) != tuple(size):
         mask = cv2.resize(mask, (int(size[0]), int(size[1])), interpolation=cv2.INTER_NEAREST)
     return mask
@@ -343,7 +341,7 @@ def invert_mask(mask: np.ndarray) -> np.ndarray:
 def paste_people(
     original: Image.Image, generated: Image.Image, person_mask: np.ndarray, *, feather: int = 6
 ) -> Image.Image:
-    """``generated`` with the people of ``original`` on top.
+    """``generated`` with the people of ``original`` on top (mask values >= 128 count as person).
 
     - Outside the mask the result is ``generated``; inside the mask eroded by ``feather`` px it is ``original``,
       pixel for pixel (faces are never altered).
@@ -368,24 +366,24 @@ def paste_people(
     person = _check_mask(person_mask) >= 128
     if feather == 0 or not person.any() or person.all():
         result[person] = source[person]
-        return Image.fromarray(result, mode="RGB")
+        return Image.fromarray(result)
 
-    # Distance of each person pixel to the nearest background pixel (1 at the edge) and which pixel that is.
-    # The image border is no edge: people cut off by the frame are not faded out there.
-    depth, background_at = _nearest(~person)
+    # Exact Euclidean distance of each person pixel to the background (1 at the edge). The image border is no
+    # edge: people cut off by the frame are not faded out there.
+    depth = cv2.distanceTransform(person.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     core = depth >= feather
     band = person & ~core
     result[core] = source[core]
     if not band.any():
-        return Image.fromarray(result, mode="RGB")
+        return Image.fromarray(result)
 
     ramp = np.clip((depth[band] - 0.5) / max(feather - 0.5, 0.5), 0.0, 1.0)
     alpha = ramp * ramp * (3.0 - 2.0 * ramp)
 
     smooth = cv2.blur(source, (3, 3)).reshape(-1, 3).astype(np.float32)
-    background = smooth[background_at[band]]
+    background = smooth[_nearest(~person)[band]]
     if core.any():
-        foreground = smooth[_nearest(core)[1][band]]
+        foreground = smooth[_nearest(core)[band]]
     else:  # a person thinner than the feather: the deepest pixel is the best guess at their colour
         foreground = np.broadcast_to(smooth[int(np.argmax(depth))], background.shape)
     observed = source[band].astype(np.float32)
@@ -400,16 +398,16 @@ def paste_people(
     weight = (alpha * (1.0 - beta))[:, None]
     blended = weight * colour + (1.0 - weight) * result[band].astype(np.float32)
     result[band] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
-    return Image.fromarray(result, mode="RGB")
+    return Image.fromarray(result)
 
 
-def _nearest(targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For every pixel, the Euclidean distance to the nearest ``targets`` pixel and that pixel's flat index."""
-    distance, labels = cv2.distanceTransformWithLabels(
-        (~targets).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE, labelType=cv2.DIST_LABEL_PIXEL
+def _nearest(targets: np.ndarray) -> np.ndarray:
+    """For every pixel, the flat index of the nearest ``targets`` pixel (OpenCV's 5x5 chamfer distance)."""
+    _, labels = cv2.distanceTransformWithLabels(
+        (~targets).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5, labelType=cv2.DIST_LABEL_PIXEL
     )
     # Every target pixel carries its own label; map labels back to positions without assuming their order.
     flat_targets = np.flatnonzero(targets)
     index_of_label = np.zeros(int(labels.max()) + 1, dtype=np.int64)
     index_of_label[labels.reshape(-1)[flat_targets]] = flat_targets
-    return distance, index_of_label[labels]
+    return index_of_label[labels]

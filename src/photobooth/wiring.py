@@ -84,8 +84,11 @@ def image_generator() -> ImageGenerator:
     return BedrockImageGenerator(config.bedrock_model_ids, region=config.bedrock_region)
 
 
+_FACTORIES = (object_store, status_store, workflow_starter, face_detector, segmenter, image_generator)
+
+
 def reset() -> None:
     """Forget built adapters and settings (tests and the local server change the environment)."""
     get_settings.cache_clear()
-    for factory in (object_store, status_store, workflow_starter, face_detector, segmenter, image_generator):
+    for factory in _FACTORIES:
         factory.cache_clear()

@@ -10,7 +10,7 @@ import logging
 import boto3
 import numpy as np
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ReadTimeoutError
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 from PIL import Image
@@ -82,9 +82,9 @@ def client_error(code: str, message: str = "for the test", status: int = 400) ->
 
 
 class FakeBedrockRuntime:
-    """Answers per model id: a JSON-able body or an exception. Records every call's keyword arguments."""
+    """Answers per model id: a JSON-able body, raw bytes or an exception. Records every call's keyword arguments."""
 
-    def __init__(self, answers: dict[str, dict | Exception] | None = None) -> None:
+    def __init__(self, answers: dict[str, dict | bytes | Exception] | None = None) -> None:
         self.answers = dict(answers or {})
         self.calls: list[dict] = []
 
@@ -93,7 +93,8 @@ class FakeBedrockRuntime:
         answer = self.answers[kwargs["modelId"]]
         if isinstance(answer, Exception):
             raise answer
-        return {"body": io.BytesIO(json.dumps(answer).encode()), "contentType": "application/json"}
+        raw = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
+        return {"body": io.BytesIO(raw), "contentType": "application/json"}
 
     @property
     def models_called(self) -> list[str]:
@@ -410,6 +411,22 @@ class TestGenerate:
 
         with pytest.raises(GenerationFailed):
             BedrockImageGenerator([TITAN, NOVA], fake).generate(image, person_mask, THEME, 7)
+
+    def test_a_read_timeout_hands_over_to_the_next_model_and_counts_as_transient(self, image, person_mask):
+        timeout = ReadTimeoutError(endpoint_url="https://bedrock-runtime.us-east-1.amazonaws.com")
+        fake = FakeBedrockRuntime({TITAN: timeout, NOVA: timeout})
+
+        with pytest.raises(ModelThrottled):
+            BedrockImageGenerator([TITAN, NOVA], fake).generate(image, person_mask, THEME, 7)
+
+        assert fake.models_called == [TITAN, NOVA]
+
+    @pytest.mark.parametrize("raw", [b"<html>502</html>", b"[1, 2]"])
+    def test_a_body_that_is_not_a_json_object_is_generation_failed(self, raw, image, person_mask):
+        fake = FakeBedrockRuntime({TITAN: raw})
+
+        with pytest.raises(GenerationFailed):
+            BedrockImageGenerator([TITAN], fake).generate(image, person_mask, THEME, 7)
 
     def test_an_unexpected_service_error_is_not_disguised(self, image, person_mask):
         fake = FakeBedrockRuntime({TITAN: client_error("ModelErrorException", status=424)})

@@ -12,7 +12,7 @@ from PIL import Image
 
 from photobooth.aws import rekognition as rekognition_module
 from photobooth.aws.rekognition import RekognitionFaceDetector
-from photobooth.errors import ImageTooLarge, InvalidImage, ModelThrottled
+from photobooth.errors import ImageTooLarge, InvalidImage, FaceDetectionUnavailable
 from photobooth.models import Box, Face
 from tests.support import portraits
 
@@ -191,8 +191,8 @@ class TestErrors:
     @pytest.mark.parametrize(
         ("code", "expected"),
         [
-            ("ThrottlingException", ModelThrottled),
-            ("ProvisionedThroughputExceededException", ModelThrottled),
+            ("ThrottlingException", FaceDetectionUnavailable),
+            ("ProvisionedThroughputExceededException", FaceDetectionUnavailable),
             ("InvalidImageFormatException", InvalidImage),
             ("ImageTooLargeException", ImageTooLarge),
         ],

@@ -3,18 +3,22 @@
 Model choice is configuration: ``model_ids`` are tried in order, because Titan Image Generator and Nova Canvas
 are Legacy with end-of-life dates in 2026 and a fresh account may only have a Stability model enabled.
 
-Request shapes, as documented by AWS (Bedrock user guide, checked November 2026):
+Request and answer shapes, and where they were checked:
 
 - Titan Image Generator v1/v2 and Nova Canvas share ``taskType: OUTPAINTING``. Their ``maskImage`` is pure black
   and white; for outpainting the **black** area is kept and the white area is painted, and ``PRECISE`` leaves the
   kept area untouched. Content-filter rejections of the *input* come as ``ValidationException`` "This request has
   been blocked by our content filters. Please adjust your text prompt / input image ..."; of the *output* as a
   successful answer whose ``error`` is "All of the generated images have been blocked by our content filters."
+  (Bedrock user guide "Amazon Titan Image Generator G1 models"; Amazon Nova user guide, Canvas "Error handling".)
 - Stability AI Image Services (``stability.stable-image-inpaint-v1:0``): ``prompt``, ``negative_prompt``,
   ``image`` and ``mask`` (base64), ``seed`` (0..4294967294), ``output_format``; the mask's **white** pixels are
-  repainted and black ones preserved. The answer is ``{"seeds", "finish_reasons", "images"}`` where a finish
-  reason of ``null`` means success and otherwise one of "Filter reason: prompt", "Filter reason: input image",
-  "Filter reason: output image", "Inference error".
+  repainted and black ones preserved (Stability's Inpaint request schema; Bedrock's "Stability AI Image
+  Services" page passes the same JSON fields). The answer is ``{"seeds", "finish_reasons", "images"}`` where a
+  finish reason of ``null`` means success and otherwise one of "Filter reason: prompt", "Filter reason: input
+  image", "Filter reason: output image", "Inference error" (Bedrock's Stable Image Core/Ultra request-and-response
+  pages, which the image services share). "CONTENT_FILTERED" is also treated as a filter, as older Stability
+  answers used it.
 
 Logs name the model and the outcome only: never image data, base64 or the theme's prompt.
 """

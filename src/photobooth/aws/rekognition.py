@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from PIL import Image
 
 from photobooth.boxes import relative_box_to_pixels
-from photobooth.errors import ImageTooLarge, InvalidImage, ModelThrottled
+from photobooth.errors import ImageTooLarge, InvalidImage, FaceDetectionUnavailable
 from photobooth.imaging import encode_jpeg
 from photobooth.models import Box, Face
 
@@ -75,7 +75,7 @@ class RekognitionFaceDetector:
             code = error.response.get("Error", {}).get("Code", "")
             logger.warning("Rekognition call failed", extra={"operation": operation, "error_code": code})
             if code in _TRANSIENT_CODES:
-                raise ModelThrottled(f"Rekognition {operation}: {code}") from error
+                raise FaceDetectionUnavailable(f"Rekognition {operation}: {code}") from error
             if code == "InvalidImageFormatException":
                 raise InvalidImage(f"Rekognition {operation}: {code}") from error
             if code == "ImageTooLargeException":

@@ -1,9 +1,9 @@
 """Person segmentation without a model download: OpenCV GrabCut seeded from the face boxes.
 
 GrabCut needs a rough first guess. A booth photo shows people from the chest or waist up, so for every face we
-mark the face as certainly person, the head (hair) and a shoulders-and-body block below it as probably person, a
-wider margin around that as probably background, and everything further away (and the image border beside and
-above the people) as certainly background. GrabCut then learns colour models from that guess and settles the
+mark the face and a strip below the chin as certainly person, the head (hair) and a shoulders-and-body block
+below it as probably person, a thin margin around that as probably background, and everything further away (and
+the image border beside and above the people) as certainly background. GrabCut then learns colour models from that guess and settles the
 probable areas. Everyone in the photo is seeded in one run, so one person's colours help find the other's edges.
 """
 
@@ -18,14 +18,20 @@ from PIL import Image
 from photobooth.models import Box
 
 # Seed geometry, in face widths (w) and face heights (h), measured from the face box.
-BODY_HALF_WIDTH = 1.7  # shoulders: a bulky jacket or spacesuit is about 3.4 face widths across
+BODY_HALF_WIDTH = 1.5  # shoulders: 3 face widths across; GrabCut may grow into the margin (bulky suits)
+NECK_HALF_WIDTH = 0.8  # the body block is a trapezoid: this narrow at the chin, sloping out to the shoulders
+SHOULDER_DROP = 1.0  # ... reached this many face heights below the chin
 HAIR_SIDE = 0.35  # head = face box widened by this share of w on each side ...
 HAIR_TOP = 0.5  # ... and raised by this share of h
-NECK_HALF_WIDTH = 0.3  # a strip below the chin, certainly person, so the face always connects to the body
-NECK_DEPTH = 0.6
-MARGIN_SIDE = 1.2  # probably background beyond the body block; certainly background further out
+TORSO_HALF_WIDTH = 0.5  # a strip below the chin, certainly person: ties the face to the body and teaches
+TORSO_DEPTH = 2.5  # GrabCut the clothes' colours (an upright torso is 2.5-3 face widths across)
+SHOULDER_RISE = 0.25  # the body block starts this share of h above the chin (collars, hunched shoulders)
+# Probably background: a thin band beside the body block (GrabCut may still claim it for a bulky sleeve). Beyond
+# it everything is certainly background; a wider band let GrabCut take dark furniture between two people.
+MARGIN_SIDE = 0.3
 MARGIN_TOP = 0.8
 BORDER = 0.02  # share of the short side: the frame border beside and above the people is certainly background
+GAP_CLOSE = 0.15  # radius in face widths of the closing that bridges straps and ties (see _clean)
 GRABCUT_ITERATIONS = 4
 
 
@@ -93,6 +99,20 @@ def _fill(mask: np.ndarray, x0: float, y0: float, x1: float, y1: float, value: i
         mask[top:bottom, left:right] = value
 
 
+def _fill_body(mask: np.ndarray, box: Box, value: int) -> None:
+    w, h, cx = box.width, box.height, (box.x0 + box.x1) / 2
+    top, shoulders, bottom = box.y1 - SHOULDER_RISE * h, box.y1 + SHOULDER_DROP * h, mask.shape[0]
+    outline = [
+        (cx - NECK_HALF_WIDTH * w, top),
+        (cx + NECK_HALF_WIDTH * w, top),
+        (cx + BODY_HALF_WIDTH * w, shoulders),
+        (cx + BODY_HALF_WIDTH * w, bottom),
+        (cx - BODY_HALF_WIDTH * w, bottom),
+        (cx - BODY_HALF_WIDTH * w, shoulders),
+    ]
+    cv2.fillPoly(mask, [np.round(np.array(outline)).astype(np.int32)], value)
+
+
 def _seed_mask(size: tuple[int, int], boxes: Sequence[Box]) -> np.ndarray:
     width, height = size
     seeds = np.full((height, width), cv2.GC_BGD, np.uint8)
@@ -108,18 +128,23 @@ def _seed_mask(size: tuple[int, int], boxes: Sequence[Box]) -> np.ndarray:
     for box in boxes:
         w, h, cx = box.width, box.height, (box.x0 + box.x1) / 2
         _fill(seeds, box.x0 - HAIR_SIDE * w, box.y0 - HAIR_TOP * h, box.x1 + HAIR_SIDE * w, box.y1, cv2.GC_PR_FGD)
-        _fill(seeds, cx - BODY_HALF_WIDTH * w, box.y1, cx + BODY_HALF_WIDTH * w, height, cv2.GC_PR_FGD)
+        _fill_body(seeds, box, cv2.GC_PR_FGD)
     for box in boxes:
         w, h, cx = box.width, box.height, (box.x0 + box.x1) / 2
         _fill(seeds, box.x0, box.y0, box.x1, box.y1, cv2.GC_FGD)
-        _fill(seeds, cx - NECK_HALF_WIDTH * w, box.y1, cx + NECK_HALF_WIDTH * w, box.y1 + NECK_DEPTH * h, cv2.GC_FGD)
+        _fill(seeds, cx - TORSO_HALF_WIDTH * w, box.y1, cx + TORSO_HALF_WIDTH * w, box.y1 + TORSO_DEPTH * h, cv2.GC_FGD)
     return seeds
 
 
 def _clean(person: np.ndarray, boxes: Sequence[Box]) -> np.ndarray:
-    """Drop specks and blobs not attached to a face, fill holes (a dark jacket button, a logo, an eye)."""
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
-    person = cv2.morphologyEx(person, cv2.MORPH_OPEN, kernel)
+    """Drop specks and blobs not attached to a face, bridge thin gaps and fill holes.
+
+    A strap, a tie or a shadow often reads as background and cuts a jacket in two; the part without the face
+    would then be dropped. Closing gaps narrower than about a third of a face width keeps it attached.
+    """
+    person = cv2.morphologyEx(person, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+    gap = 2 * round(GAP_CLOSE * float(np.median([box.width for box in boxes]))) + 1
+    person = cv2.morphologyEx(person, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap)))
     for box in boxes:
         person[box.y0 : box.y1, box.x0 : box.x1] = 255
 

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Build the Lambda layer without Docker: the domain package plus its runtime dependencies for arm64 Lambda.
+
+    python infra/build_layer.py [--config my-event.json] [--out infra/.layer]
+
+Dependencies come from pyproject.toml's ``[project].dependencies`` (boto3 left out: the Lambda runtime has it),
+plus opencv-python-headless when the segmentation backend is ``grabcut``. pip downloads manylinux wheels for the
+Lambda interpreter (``--platform ... --only-binary=:all:``), so this runs on any machine with PyPI access.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from photobooth_infra import constants  # noqa: E402
+from photobooth_infra.config import DeploymentConfig  # noqa: E402
+
+# Provided by the Lambda Python runtime.
+_IN_RUNTIME = {"boto3", "botocore", "s3transfer"}
+# aws-xray-sdk (Powertools' tracer) requires botocore, which would pull a second copy into the layer.
+_NO_DEPS = ["aws-xray-sdk>=2.14", "wrapt>=1.17"]
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def layer_requirements(config: DeploymentConfig, pyproject: Path = constants.REPO_ROOT / "pyproject.toml") -> list[str]:
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+    requirements = [r for r in project["dependencies"] if _name(r) not in _IN_RUNTIME]
+    # The tracer extra only adds aws-xray-sdk, installed separately without its botocore dependency.
+    requirements = [re.sub(r"\[([^\]]*)\]", lambda m: _without_tracer(m.group(1)), r) for r in requirements]
+    if config.segmentation_backend == "grabcut":
+        local = project.get("optional-dependencies", {}).get("local", [])
+        requirements += [r for r in local if _name(r) == "opencv-python-headless"] or ["opencv-python-headless<5"]
+    return requirements
+
+
+def _without_tracer(extras: str) -> str:
+    kept = [e.strip() for e in extras.split(",") if e.strip() != "tracer"]
+    return f"[{','.join(kept)}]" if kept else ""
+
+
+def _pip(target: Path, requirements: list[str], *extra: str) -> None:
+    platforms = [arg for platform in constants.LAYER_PLATFORMS for arg in ("--platform", platform)]
+    command = [
+        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+        "--target", str(target), *platforms, "--implementation", "cp",
+        "--python-version", constants.PYTHON_VERSION, "--only-binary=:all:", "--upgrade", *extra, *requirements,
+    ]
+    subprocess.run(command, check=True)
+
+
+def build(config: DeploymentConfig, out: Path) -> Path:
+    site = out / constants.LAYER_CONTENT_SUBDIR
+    if out.exists():
+        shutil.rmtree(out)
+    site.mkdir(parents=True)
+    _pip(site, layer_requirements(config))
+    _pip(site, _NO_DEPS, "--no-deps")
+    shutil.copytree(constants.DOMAIN_PACKAGE_DIR, site / "photobooth",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for junk in [*site.glob("bin"), *site.rglob("__pycache__")]:
+        shutil.rmtree(junk, ignore_errors=True)
+    size = sum(f.stat().st_size for f in site.rglob("*") if f.is_file())
+    print(f"layer built in {out} ({size / 2**20:.0f} MiB unzipped; Lambda allows 250 MiB with the function code)")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", type=Path, help="deployment settings JSON (its segmentation_backend matters)")
+    parser.add_argument("--out", type=Path, default=constants.DEFAULT_LAYER_DIR)
+    args = parser.parse_args()
+    config = DeploymentConfig.from_file(args.config) if args.config else DeploymentConfig()
+    build(config, args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""What each function may do: the only place that grants the functions anything (least privilege).
+
+Every statement names its actions; resources are the bucket prefixes, the table, the state machine, the SAM
+endpoint and the configured Bedrock models. Nothing here lets the workflow write under photo/: only presign's
+presigned PUT does (CONTRACT.md: a write there would start the workflow again).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from constructs import IConstruct
+
+from photobooth_infra import constants
+from photobooth_infra.config import DeploymentConfig
+from photobooth_infra.nag import acknowledge
+from photobooth_infra.storage import Storage
+
+# Geography prefixes of cross-region inference profile ids ("us.amazon.nova-canvas-v1:0").
+_INFERENCE_PROFILE_PREFIXES = ("us.", "eu.", "apac.", "jp.", "au.", "ca.", "us-gov.", "global.")
+
+PHOTO, WORK, GENERATED = constants.PHOTO_PREFIX, constants.WORK_PREFIX, constants.GENERATED_PREFIX
+
+
+def bedrock_model_arns(config: DeploymentConfig) -> list[str]:
+    """Foundation models (and inference profiles) in every configured Bedrock region."""
+    regions = list(config.bedrock_regions) or [Aws.REGION]
+    arns: list[str] = []
+    for model_id in config.bedrock_model_ids:
+        if model_id.startswith(_INFERENCE_PROFILE_PREFIXES):
+            base_model = model_id.split(".", 1)[1]
+            arns += [f"arn:{Aws.PARTITION}:bedrock:{r}:{Aws.ACCOUNT_ID}:inference-profile/{model_id}" for r in regions]
+            arns += [f"arn:{Aws.PARTITION}:bedrock:{r}::foundation-model/{base_model}" for r in regions]
+        else:
+            arns += [f"arn:{Aws.PARTITION}:bedrock:{r}::foundation-model/{model_id}" for r in regions]
+    return list(dict.fromkeys(arns))
+
+
+def sagemaker_endpoint_arn(endpoint_name: str) -> str:
+    # Endpoint ARNs are lower case whatever the endpoint name's case.
+    return f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}:endpoint/{endpoint_name.lower()}"
+
+
+def _objects(storage: Storage, actions: list[str], *prefixes: str, sid: str) -> iam.PolicyStatement:
+    return iam.PolicyStatement(sid=sid, actions=actions, resources=[storage.object_arn(p) for p in prefixes])
+
+
+def _list(storage: Storage, *prefixes: str, sid: str) -> iam.PolicyStatement:
+    """ListBucket limited to prefixes; it also makes HeadObject answer 404 instead of 403 for a missing key."""
+    return iam.PolicyStatement(
+        sid=sid,
+        actions=["s3:ListBucket"],
+        resources=[storage.bucket.bucket_arn],
+        conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}},
+    )
+
+
+def grant_function_permissions(
+    config: DeploymentConfig,
+    *,
+    functions: dict[str, lambda_.Function],
+    storage: Storage,
+    state_machine_arn: str,
+    sam_endpoint_name: str | None,
+) -> None:
+    table_arn = storage.table.table_arn
+    statements: dict[str, list[iam.PolicyStatement]] = {
+        constants.PRESIGN.name: [
+            # Presigned PUT of the upload; GetObject also covers HeadObject for POST /photo's existence check.
+            _objects(storage, ["s3:PutObject", "s3:GetObject"], PHOTO, sid="PresignUploadAndCheckOriginal"),
+            _list(storage, PHOTO, sid="ListOriginals"),
+            iam.PolicyStatement(sid="StatusRecord", resources=[table_arn],
+                                actions=["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"]),
+            iam.PolicyStatement(sid="StartWorkflow", actions=["states:StartExecution"],
+                                resources=[state_machine_arn]),
+        ],
+        constants.STATUS.name: [
+            _objects(storage, ["s3:GetObject"], PHOTO, GENERATED, sid="PresignDownloads"),
+            _list(storage, PHOTO, WORK, GENERATED, sid="ListRequestObjects"),
+            _objects(storage, ["s3:DeleteObject"], PHOTO, WORK, GENERATED, sid="EraseRequestObjects"),
+            iam.PolicyStatement(sid="StatusRecord", resources=[table_arn],
+                                actions=["dynamodb:GetItem", "dynamodb:DeleteItem"]),
+        ],
+        constants.DETECT_FACE.name: [
+            _objects(storage, ["s3:GetObject"], PHOTO, sid="ReadOriginal"),
+            _objects(storage, ["s3:PutObject"], WORK, sid="WriteWorkingImage"),
+            iam.PolicyStatement(sid="DetectFacesAndEyewear", resources=["*"],
+                                actions=["rekognition:DetectFaces", "rekognition:DetectLabels"]),
+        ],
+        constants.SEGMENT.name: [
+            _objects(storage, ["s3:GetObject", "s3:PutObject"], WORK, sid="ReadImageWriteMask"),
+        ],
+        constants.GENERATE.name: [
+            _objects(storage, ["s3:GetObject"], WORK, sid="ReadImageAndMask"),
+            _objects(storage, ["s3:PutObject"], GENERATED, sid="WriteResult"),
+            iam.PolicyStatement(sid="InvokeImageModels", actions=["bedrock:InvokeModel"],
+                                resources=bedrock_model_arns(config)),
+            iam.PolicyStatement(sid="ProgressiveStatus", actions=["dynamodb:UpdateItem"], resources=[table_arn]),
+        ],
+        constants.FINALIZE.name: [
+            iam.PolicyStatement(sid="TerminalStatus", resources=[table_arn],
+                                actions=["dynamodb:UpdateItem", "dynamodb:GetItem"]),
+        ],
+    }
+    if sam_endpoint_name is not None:
+        statements[constants.SEGMENT.name].append(
+            iam.PolicyStatement(sid="InvokeSamEndpoint", actions=["sagemaker:InvokeEndpoint"],
+                                resources=[sagemaker_endpoint_arn(sam_endpoint_name)])
+        )
+
+    for name, function_statements in statements.items():
+        function = functions[name]
+        for statement in function_statements:
+            function.add_to_role_policy(statement)
+        role = function.role
+        assert role is not None
+        _acknowledge_prefix_wildcards(role.node.find_child("DefaultPolicy"), storage.bucket, function_statements)
+
+
+def _acknowledge_prefix_wildcards(policy: IConstruct, bucket: s3.Bucket, statements: list[iam.PolicyStatement]) -> None:
+    """IAM5 flags ``bucket/prefix/*``: keys are per request, so a prefix is the narrowest stable scope."""
+    stack = Stack.of(bucket)
+    bucket_id = stack.resolve(bucket.node.default_child.logical_id)  # type: ignore[union-attr]
+    suffixes = sorted({
+        part
+        for statement in statements
+        for resource in map(stack.resolve, statement.resources)
+        if isinstance(resource, dict) and "Fn::Join" in resource
+        for part in resource["Fn::Join"][1]
+        if isinstance(part, str) and part.endswith("/*")
+    })
+    for suffix in suffixes:
+        acknowledge(policy, f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>{suffix}]",
+                    f"Objects are keyed {suffix[1:-1]}{{requestId}}/...: the prefix is the narrowest fixed scope.")

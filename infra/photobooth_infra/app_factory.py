@@ -1,0 +1,50 @@
+"""Build the CDK app: used by infra/app.py (make synth, cdk deploy) and by the tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import App, Environment, Validations
+from cdk_nag import AwsSolutionsChecks
+
+from photobooth_infra import constants
+from photobooth_infra.config import DeploymentConfig
+from photobooth_infra.stack import PhotoboothStack
+
+# Context keys (``-c key=value`` with the CDK CLI, or ``python infra/app.py -c key=value``).
+CONFIG_CONTEXT = "config"       # path to the deployment settings JSON file
+LAYER_CONTEXT = "layerDir"      # folder holding the built layer (default infra/.layer)
+NAG_CONTEXT = "nag"             # "false" turns the cdk-nag checks off (not recommended)
+
+
+def load_config(app: App) -> DeploymentConfig:
+    path = app.node.try_get_context(CONFIG_CONTEXT)
+    return DeploymentConfig.from_file(path) if path else DeploymentConfig()
+
+
+def build_app(
+    *,
+    config: DeploymentConfig | None = None,
+    context: dict[str, Any] | None = None,
+    outdir: str | None = None,
+    layer_dir: Path | None = None,
+    asl_path: Path = constants.ASL_PATH,
+    web_dir: Path = constants.WEB_DIR,
+) -> tuple[App, PhotoboothStack]:
+    if outdir is None and "CDK_OUTDIR" not in os.environ:
+        outdir = str(constants.DEFAULT_OUTDIR)
+    app = App(outdir=outdir, context=context or {})
+    config = config or load_config(app)
+    layer_dir = layer_dir or Path(app.node.try_get_context(LAYER_CONTEXT) or constants.DEFAULT_LAYER_DIR)
+
+    account = config.account or os.environ.get("CDK_DEFAULT_ACCOUNT")
+    region = config.region or os.environ.get("CDK_DEFAULT_REGION")
+    env = Environment(account=account, region=region) if (account or region) else None
+    stack = PhotoboothStack(
+        app, config.stack_name, config=config, layer_dir=layer_dir, asl_path=asl_path, web_dir=web_dir, env=env,
+    )
+    if str(app.node.try_get_context(NAG_CONTEXT)).lower() != "false":
+        Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return app, stack

@@ -1,0 +1,127 @@
+"""The six Lambda functions of docs/architecture.md and the layer they share."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from aws_cdk import Aws, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from photobooth_infra import constants
+from photobooth_infra.config import DeploymentConfig
+from photobooth_infra.constants import FunctionSpec
+from photobooth_infra.nag import acknowledge
+
+# Lambda refuses more than 4 KB of environment variables; themes are the part that grows.
+_ENVIRONMENT_LIMIT_BYTES = 4096
+_CODE_EXCLUDES = ["__pycache__", "*.pyc", "tests"]
+
+
+class Functions(Construct):
+    """Each function has its own role (logs of its own log group only; the stack adds what it uses)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeploymentConfig,
+        layer_dir: Path,
+        bucket_name: str,
+        table_name: str,
+        sam_endpoint_name: str | None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if not layer_dir.is_dir():
+            raise FileNotFoundError(
+                f"layer folder {layer_dir} is missing: run `python infra/build_layer.py` (make layer) first"
+            )
+        self.layer = lambda_.LayerVersion(
+            self,
+            "DomainLayer",
+            code=lambda_.Code.from_asset(str(layer_dir)),
+            compatible_runtimes=[constants.PYTHON_RUNTIME],
+            compatible_architectures=[constants.ARCHITECTURE],
+            description="photobooth domain package and its dependencies (boto3 comes with the runtime)",
+        )
+        environment = function_environment(config, bucket_name=bucket_name, table_name=table_name,
+                                           sam_endpoint_name=sam_endpoint_name)
+        self.by_name: dict[str, lambda_.Function] = {
+            spec.name: self._function(spec, config, environment) for spec in constants.ALL_FUNCTIONS
+        }
+
+    def __getitem__(self, spec: FunctionSpec) -> lambda_.Function:
+        return self.by_name[spec.name]
+
+    def _function(self, spec: FunctionSpec, config: DeploymentConfig, environment: dict[str, str]) -> lambda_.Function:
+        scope = Construct(self, _pascal(spec.name))
+        log_group = logs.LogGroup(
+            scope,
+            "Logs",
+            retention=constants.LOG_RETENTION[config.log_retention_days],
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        role = iam.Role(scope, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                        description=f"photobooth {spec.name} function")
+        log_group.grant(role, "logs:CreateLogStream", "logs:PutLogEvents")
+        function = lambda_.Function(
+            scope,
+            "Function",
+            description=f"photobooth: {spec.description}",
+            runtime=constants.PYTHON_RUNTIME,
+            architecture=constants.ARCHITECTURE,
+            handler=constants.HANDLER,
+            code=lambda_.Code.from_asset(str(spec.code_dir), exclude=_CODE_EXCLUDES),
+            layers=[self.layer],
+            memory_size=spec.memory_mb,
+            timeout=spec.timeout,
+            environment=environment,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=log_group,
+            role=role,
+        )
+        acknowledge(
+            role.node.find_child("DefaultPolicy"),
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) and, for detect_face, Rekognition "
+            "DetectFaces/DetectLabels do not support resource-level permissions.",
+        )
+        return function
+
+
+def function_environment(
+    config: DeploymentConfig, *, bucket_name: str, table_name: str, sam_endpoint_name: str | None
+) -> dict[str, str]:
+    """The PHOTOBOOTH_* variables of docs/architecture.md that every function gets."""
+    environment = {
+        "PHOTOBOOTH_BACKEND": "aws",
+        "PHOTOBOOTH_BUCKET_NAME": bucket_name,
+        "PHOTOBOOTH_TABLE_NAME": table_name,
+        "PHOTOBOOTH_THEMES": json.dumps([t.model_dump() for t in config.themes], separators=(",", ":")),
+        "PHOTOBOOTH_DEFAULT_THEMES": json.dumps(list(config.default_themes), separators=(",", ":")),
+        "PHOTOBOOTH_BEDROCK_MODEL_IDS": json.dumps(list(config.bedrock_model_ids), separators=(",", ":")),
+        "PHOTOBOOTH_BEDROCK_REGION": config.bedrock_regions[0] if config.bedrock_regions else Aws.REGION,
+        "PHOTOBOOTH_SEGMENTATION_BACKEND": config.segmentation_backend,
+        "PHOTOBOOTH_RETENTION_DAYS": str(config.retention_days),
+        "POWERTOOLS_SERVICE_NAME": constants.POWERTOOLS_SERVICE_NAME,
+        "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
+        "POWERTOOLS_LOG_LEVEL": config.log_level,
+    }
+    if sam_endpoint_name is not None:
+        environment["PHOTOBOOTH_SAM_ENDPOINT_NAME"] = sam_endpoint_name
+    # Tokens (bucket, table, region) resolve to short names; count the literal part with some room for them.
+    size = sum(len(k) + len(v) for k, v in environment.items() if not v.startswith("${Token"))
+    if size > _ENVIRONMENT_LIMIT_BYTES - 512:
+        raise ValueError(
+            f"the functions' environment would be {size} bytes (Lambda's limit is 4 KB): shorten the theme prompts "
+            "or use fewer themes"
+        )
+    return environment
+
+
+def _pascal(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))

@@ -1,0 +1,144 @@
+"""``photobooth run``: the workflow for photo files on disk, with the same ASL, handlers and offline models as
+``photobooth serve``, in memory (nothing is kept but the results written to ``--out``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+
+from photobooth import naming
+from photobooth.local.engine import MOTO_CONFIG, LocalCloud, lambda_context, load_handler
+from photobooth.local.server import _offline_environment
+
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png"}
+TERMINAL = {"SUCCEEDED", "PARTIAL", "FAILED"}
+STAGES = ("Detect faces", "Cut out the people", "Generate image", "Record the result", "Record the failure")
+
+
+@dataclass
+class Outcome:
+    photo: Path
+    status: str
+    results: list[Path] = field(default_factory=list)
+    error_code: str | None = None
+    seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)
+
+
+def _photos(paths: list[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES))
+        else:
+            found.append(path)
+    return found
+
+
+def _content_type(path: Path) -> str:
+    return "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
+
+
+def _api(function: str, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+    from photobooth.local import apigw
+
+    event = apigw.http_event(method, path, body=json.dumps(body) if body is not None else None)
+    answer = load_handler(function)(event, lambda_context(f"photobooth-{function}"))
+    return answer["statusCode"], json.loads(answer.get("body") or "{}")
+
+
+def _stage_seconds(sfn: object, execution_arn: str) -> dict[str, float]:
+    """Time spent in each step, from the execution history (Map iterations add up)."""
+    events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]  # type: ignore[attr-defined]
+    entered: dict[int, tuple[str, float]] = {}
+    totals: dict[str, float] = defaultdict(float)
+    for event in events:
+        if "stateEnteredEventDetails" in event:
+            entered[event["id"]] = (event["stateEnteredEventDetails"]["name"], event["timestamp"].timestamp())
+        elif "stateExitedEventDetails" in event:
+            name = event["stateExitedEventDetails"]["name"]
+            starts = [(i, t) for i, (n, t) in entered.items() if n == name]
+            if starts:
+                index, start = starts[-1]
+                del entered[index]
+                totals[name] += event["timestamp"].timestamp() - start
+    return {name: round(seconds, 2) for name, seconds in totals.items() if name in STAGES}
+
+
+def process(photo: Path, out_dir: Path, cloud: LocalCloud, themes: list[str] | None, timeout: float = 600) -> Outcome:
+    started = time.monotonic()
+    filename = photo.name if naming.stem_of(photo.name) else "photo.jpg"
+    body: dict = {"type": "photo", "filename": filename, "contentType": _content_type(photo)}
+    if themes:
+        body["themes"] = themes
+    code, answer = _api("presign", "POST", "/upload", body)
+    if code != 200:
+        return Outcome(photo, "FAILED", error_code="BAD_REQUEST", seconds=0.0, stages={"message": answer.get("message")})  # type: ignore[dict-item]
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket=cloud.bucket, Key=answer["Key"], Body=photo.read_bytes(), ContentType=_content_type(photo))
+    request_id = answer["requestId"]
+    deadline = time.monotonic() + timeout
+    status: dict = {}
+    while time.monotonic() < deadline:
+        _, status = _api("status", "GET", f"/photo/{request_id}")
+        if status.get("status") in TERMINAL:
+            break
+        time.sleep(0.1)
+    else:
+        return Outcome(photo, "TIMEOUT", error_code="INTERNAL", seconds=time.monotonic() - started)
+
+    record = boto3.resource("dynamodb").Table(cloud.table).get_item(Key={"requestId": request_id})["Item"]
+    results: list[Path] = []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for image in status["images"]:
+        entry = (record.get("images") or {}).get(str(image["index"]))
+        if image["status"] == "SUCCEEDED" and entry and entry.get("key"):
+            target = out_dir / entry["key"].rsplit("/", 1)[-1]
+            target.write_bytes(s3.get_object(Bucket=cloud.bucket, Key=entry["key"])["Body"].read())
+            results.append(target)
+    stages = _stage_seconds(boto3.client("stepfunctions"), str(record["executionArn"]))
+    error = status.get("error") or {}
+    return Outcome(photo, status["status"], results, error.get("code"), time.monotonic() - started, stages)
+
+
+def run_photos(paths: list[Path], out_dir: Path, *, themes: list[str] | None = None) -> int:
+    """Exit code: 0 when every photo gave all its images, 1 when any failed or was only partly made."""
+    from moto import mock_aws
+    from tqdm import tqdm
+
+    photos = _photos(paths)
+    missing = [p for p in photos if not p.is_file()]
+    if missing or not photos:
+        print(f"no such photo: {missing[0] if missing else paths}", file=sys.stderr)
+        return 2
+    os.environ.update(_offline_environment())
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    outcomes: list[Outcome] = []
+    with mock_aws(config=MOTO_CONFIG):
+        cloud = LocalCloud()
+        cloud.provision()
+        os.environ.update(cloud.environment())
+        from photobooth import wiring
+
+        wiring.reset()
+        for photo in tqdm(photos, desc="photos", unit="photo", file=sys.stderr):
+            outcome = process(photo, out_dir, cloud, themes)
+            outcomes.append(outcome)
+            timings = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in outcome.stages.items())
+            detail = f" {outcome.error_code}" if outcome.error_code else ""
+            tqdm.write(
+                f"{photo.name}: {outcome.status}{detail}, {len(outcome.results)} image(s) in {outcome.seconds:.1f}s"
+                + (f" ({timings})" if timings else ""),
+                file=sys.stdout,
+            )
+    failed = [o for o in outcomes if o.status != "SUCCEEDED"]
+    for outcome in failed:
+        print(f"error: {outcome.photo}: {outcome.status} {outcome.error_code or ''}".rstrip(), file=sys.stderr)
+    return 1 if failed else 0

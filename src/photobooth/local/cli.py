@@ -1,0 +1,69 @@
+"""``photobooth serve`` and ``photobooth run``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import warnings
+from pathlib import Path
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from photobooth.local.server import BoothServer, default_data_dir
+
+    server = BoothServer(port=args.port, data_dir=Path(args.data) if args.data else default_data_dir())
+    server.start()
+    print(f"photobooth is ready: open {server.url}  (data in {server.data_dir}; Ctrl+C stops)", flush=True)
+
+    def _stop(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from photobooth.local.batch import run_photos
+
+    return run_photos([Path(p) for p in args.photos], Path(args.out), themes=args.themes)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="photobooth", description="The photobooth workflow on this machine.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the booth page and the API at http://127.0.0.1:PORT")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--data", help="folder for photos, results and status records (kept across restarts)")
+    serve.set_defaults(func=_serve)
+
+    run = commands.add_parser("run", help="run the workflow on photo files and write the results to a folder")
+    run.add_argument("photos", nargs="+", help="JPEG or PNG files, or folders of them")
+    run.add_argument("--out", required=True, help="folder for photo_{stem}_{i}.jpeg results")
+    run.add_argument("--themes", nargs="+", help="theme names (default: the configured default themes)")
+    run.set_defaults(func=_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("werkzeug", "botocore", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # moto logs every failed execution with its whole state; our own line per request says what matters.
+    logging.getLogger("moto").setLevel(logging.CRITICAL)
+    # Powertools warns on every API call that records no metric; in Lambda that goes to the logs, here to the console.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,229 @@
+"""``photobooth serve``: the whole service on one machine, bound to 127.0.0.1 only.
+
+One port serves three things, so the booth page needs no CORS and a phone-free laptop needs nothing else:
+- ``/`` and the files of ``web/``: the booth page;
+- the CONTRACT.md routes: API Gateway events handed to the same handlers that run on Lambda;
+- ``/{bucket}/...``: S3 path-style requests (presigned PUTs and GETs) passed through to moto's server, which runs on
+  a second loopback port together with DynamoDB, EventBridge, Lambda and Step Functions.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import logging
+import mimetypes
+import os
+import socket
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+from photobooth.local import apigw
+from photobooth.local.engine import MOTO_CONFIG, REGION, LocalCloud, lambda_context, load_handler, project_root
+from photobooth.local.persistence import DataMirror
+
+log = logging.getLogger("photobooth.local")
+
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def default_data_dir() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("photobooth", appauthor=False))
+
+
+def _offline_environment() -> dict[str, str]:
+    return {
+        # moto accepts any credentials; these keep boto3 from looking for real ones.
+        "AWS_ACCESS_KEY_ID": "photobooth-local",
+        "AWS_SECRET_ACCESS_KEY": "photobooth-local",
+        "AWS_DEFAULT_REGION": REGION,
+        "PHOTOBOOTH_BACKEND": "offline",
+        "POWERTOOLS_SERVICE_NAME": "photobooth",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }
+
+
+def status_line(after: dict, before: dict | None) -> str | None:
+    """One readable line per change of a request's state (and per finished image)."""
+    request_id = after.get("requestId", "?")
+    status = after.get("status")
+    images = after.get("images") or {}
+    themes = [t for t in str(after.get("themeList", "")).split(",") if t]
+    if before is None or before.get("status") != status:
+        extra = ""
+        if status == "FAILED":
+            extra = f" {after.get('errorCode', '')}"
+        if "timeTaken" in after:
+            extra += f" in {float(after['timeTaken']):.1f}s"
+        return f"{request_id} {status}{extra}"
+    changed = [index for index, image in images.items() if ((before or {}).get("images") or {}).get(index) != image]
+    if changed:
+        image = images[changed[0]]
+        return f"{request_id} image {changed[0]}/{len(themes)} {image.get('theme')} {image.get('status')}"
+    return None
+
+
+@dataclass
+class BoothServer:
+    port: int = 8000
+    data_dir: Path = field(default_factory=default_data_dir)
+    web_dir: Path = field(default_factory=lambda: project_root() / "web")
+    cloud: LocalCloud = field(default_factory=LocalCloud)
+    moto_port: int = 0
+    _moto: Any = None
+    _http: BaseWSGIServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        started = time.monotonic()
+        os.environ.update(_offline_environment())
+        self._start_moto()
+        mirror = DataMirror(self.data_dir, bucket=self.cloud.bucket, table=self.cloud.table)
+        mirror.install()
+        self.cloud.provision(notifications=False)
+        records, objects = mirror.restore()
+        mirror.listeners.append(self._print_change)
+        self.cloud.enable_notifications()  # only now: restored photos must not start the workflow again
+        os.environ.update(self.cloud.environment())
+        os.environ["PHOTOBOOTH_S3_PUBLIC_ENDPOINT"] = self.url
+        from photobooth import wiring
+
+        wiring.reset()
+        self._http = make_server("127.0.0.1", self.port, self._wsgi, threaded=True)
+        self.port = self._http.server_port
+        log.info(
+            "restored %d request(s) and %d file(s) from %s; ready in %.1fs",
+            records,
+            objects,
+            self.data_dir,
+            time.monotonic() - started,
+        )
+
+    def _start_moto(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self.moto_port = self.moto_port or free_port()
+        # moto's interpreter calls back into the server (Lambda tasks, DynamoDB tasks) on MOTO_PORT.
+        os.environ["MOTO_PORT"] = str(self.moto_port)
+        os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{self.moto_port}"
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
+        self._moto.start()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.moto_port}/moto-api/config",
+            data=json.dumps(MOTO_CONFIG).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback only
+            answer.read()
+
+    def serve_forever(self) -> None:
+        assert self._http is not None, "call start() first"
+        self._http.serve_forever()
+
+    def serve_in_background(self) -> threading.Thread:
+        thread = threading.Thread(target=self.serve_forever, name="booth-http", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        if self._http is not None:
+            self._http.shutdown()
+        if self._moto is not None:
+            self._moto.stop()
+
+    # -- HTTP ---------------------------------------------------------------------------------------------------------
+
+    def _wsgi(self, environ: dict, start_response: Any) -> Any:
+        request = Request(environ)
+        try:
+            response = self._route(request)
+        except Exception:  # noqa: BLE001 - one bad request must not stop the booth
+            log.exception("error serving %s %s", request.method, request.path)
+            response = Response(json.dumps({"message": "internal error"}), 500, content_type="application/json")
+        return response(environ, start_response)
+
+    def _route(self, request: Request) -> Response:
+        function = apigw.function_for(request.method, request.path)
+        if function is not None:
+            return self._api(request, function)
+        if request.path.startswith(f"/{self.cloud.bucket}/"):
+            return self._proxy_to_s3(request)
+        if request.method in {"GET", "HEAD"}:
+            return self._static(request.path)
+        return Response(json.dumps({"message": "no such route"}), 404, content_type="application/json")
+
+    def _api(self, request: Request, function: str) -> Response:
+        event = apigw.http_event(
+            request.method,
+            request.path,
+            body=request.get_data() or None,
+            headers=dict(request.headers),
+            query=request.query_string.decode(),
+            source_ip=request.remote_addr or "127.0.0.1",
+        )
+        answer = load_handler(function)(event, lambda_context(f"photobooth-{function}"))
+        body = answer.get("body") or ""
+        data = base64.b64decode(body) if answer.get("isBase64Encoded") else body.encode()
+        response = Response(data, answer.get("statusCode", 200))
+        for name, value in (answer.get("headers") or {}).items():
+            response.headers[name] = value
+        for name, values in (answer.get("multiValueHeaders") or {}).items():
+            for value in values:
+                response.headers.add(name, value)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def _proxy_to_s3(self, request: Request) -> Response:
+        connection = http.client.HTTPConnection("127.0.0.1", self.moto_port, timeout=60)
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
+        body = request.get_data()
+        headers["Content-Length"] = str(len(body))
+        path = request.full_path if request.query_string else request.path
+        connection.request(request.method, path, body=body, headers=headers)
+        upstream = connection.getresponse()
+        data = upstream.read()
+        connection.close()
+        response = Response(data, upstream.status)
+        for name, value in upstream.getheaders():
+            if name.lower() not in _HOP_BY_HOP:
+                response.headers[name] = value
+        return response
+
+    def _static(self, path: str) -> Response:
+        relative = path.lstrip("/") or "index.html"
+        file = (self.web_dir / relative).resolve()
+        if self.web_dir.resolve() not in file.parents or not file.is_file():
+            return Response(json.dumps({"message": "not found"}), 404, content_type="application/json")
+        content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        response = Response(file.read_bytes(), 200, content_type=content_type)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    @staticmethod
+    def _print_change(after: dict, before: dict | None) -> None:
+        line = status_line(after, before)
+        if line:
+            print(f"{time.strftime('%H:%M:%S')} {line}", file=sys.stdout, flush=True)

@@ -1,0 +1,296 @@
+"""The committed statemachine/definition.asl.json on moto's ASL interpreter, with the real handlers in process,
+started by a real S3 PutObject through EventBridge. Case names follow statemachine/mock-config.json."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from photobooth import wiring
+from photobooth.errors import ModelThrottled
+from photobooth.local.engine import definition_path
+from tests.support import portraits
+
+THEMES = ["unicorn-meadow", "floating-city", "cosmos"]
+
+
+def _jpeg_objects(cloud, request_id: str) -> list[tuple[str, str, bytes]]:
+    s3 = cloud.s3()
+    found = []
+    for key in cloud.keys(f"generated/{request_id}/"):
+        obj = s3.get_object(Bucket=cloud.bucket, Key=key)
+        found.append((key, obj["ContentType"], obj["Body"].read()))
+    return found
+
+
+class CountingGenerator:
+    """Wraps the offline generator; counts calls per theme and can fail chosen calls."""
+
+    def __init__(self, fail=None) -> None:
+        self.inner = wiring.image_generator()
+        self.calls: dict[str, int] = {}
+        self.fail = fail or (lambda theme, call: None)
+        self._lock = threading.Lock()
+
+    def generate(self, image, person_mask, theme, seed):
+        with self._lock:
+            self.calls[theme.name] = self.calls.get(theme.name, 0) + 1
+            call = self.calls[theme.name]
+        error = self.fail(theme.name, call)
+        if error is not None:
+            raise error
+        return self.inner.generate(image, person_mask, theme, seed)
+
+
+def test_the_tests_execute_the_committed_definition(cloud):
+    sfn = cloud.sfn()
+    deployed = json.loads(sfn.describe_state_machine(stateMachineArn=cloud.local.state_machine_arn)["definition"])
+    committed = json.loads(definition_path().read_text().replace("${GenerateMaxConcurrency}", "3"))
+    assert deployed["States"].keys() == committed["States"].keys()
+    assert deployed["StartAt"] == "Read the upload event"
+
+
+def test_HappyPath(cloud):
+    request_id = cloud.upload(portraits.jpeg_bytes(portraits.astronaut()), filename="andy portrait.jpg")
+
+    status = cloud.wait_for_terminal(request_id)
+
+    assert status["status"] == "SUCCEEDED", status
+    assert [image["theme"] for image in status["images"]] == THEMES
+    assert [image["status"] for image in status["images"]] == ["SUCCEEDED"] * 3
+    assert len(status["url_generated"]) == 3
+    assert isinstance(status["time_taken"], float) and status["time_taken"] >= 0
+    assert "error" not in status
+    objects = _jpeg_objects(cloud, request_id)
+    assert [key for key, _, _ in objects] == [
+        f"generated/{request_id}/photo_andy_portrait_{i}.jpeg" for i in (1, 2, 3)
+    ]
+    for _, content_type, body in objects:
+        assert content_type == "image/jpeg"
+        assert body[:3] == b"\xff\xd8\xff"
+        assert Image.open(io.BytesIO(body)).format == "JPEG"
+    assert cloud.keys(f"photo/{request_id}/") == [f"photo/{request_id}/andy portrait.jpg"]  # nothing new under photo/
+    (execution,) = cloud.wait_for_executions(1)
+    assert execution["status"] == "SUCCEEDED"
+    assert status["executionArn"] == execution["executionArn"]
+    visited = cloud.visited_states(execution["executionArn"])
+    for state in ("Read the upload event", "Claim the request", "Detect faces", "Cut out the people",
+                  "Generate one image per theme", "Generate image", "Record the result", "Images are ready"):
+        assert state in visited
+
+
+def test_HappyPath_keeps_the_face_pixels(cloud):
+    request_id = cloud.upload(portraits.png_bytes(portraits.astronaut()), filename="astro.png", content_type="image/png")
+    cloud.wait_for_terminal(request_id)
+
+    _, _, body = _jpeg_objects(cloud, request_id)[0]
+    result = np.asarray(Image.open(io.BytesIO(body)).convert("RGB"), dtype=np.int16)
+    original = np.asarray(portraits.astronaut(), dtype=np.int16)
+    assert result.shape == original.shape  # 512x512 is already a multiple of 64: no padding left behind
+    face = (slice(90, 160), slice(180, 240))  # the astronaut's face, well inside the person mask
+    assert np.abs(result[face] - original[face]).mean() < 4.0  # only JPEG noise
+    corner = (slice(0, 40), slice(470, 512))  # background far from the person is repainted
+    assert np.abs(result[corner] - original[corner]).mean() > 20.0
+
+
+def test_NoFace(cloud):
+    request_id = cloud.upload(portraits.jpeg_bytes(portraits.cat()), filename="cat.jpg")
+
+    status = cloud.wait_for_terminal(request_id)
+
+    assert status["status"] == "FAILED"
+    assert status["error"]["code"] == "NO_FACE"
+    assert status["url_generated"] == []
+    assert cloud.keys(f"generated/{request_id}/") == []
+    (execution,) = cloud.wait_for_executions(1)
+    assert execution["status"] == "FAILED"
+    assert execution["error"] == "NoFaceDetected"
+    assert "Record the failure" in cloud.visited_states(execution["executionArn"])
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"this is not a photo at all", "INVALID_IMAGE"),
+        (portraits.jpeg_bytes()[:2000], "INVALID_IMAGE"),
+        (portraits.encode(portraits.astronaut(), "GIF"), "UNSUPPORTED_TYPE"),
+    ],
+    ids=["garbage", "truncated", "gif"],
+)
+def test_InvalidImage(cloud, data, code):
+    request_id = cloud.upload(data, filename="broken.jpg")
+
+    status = cloud.wait_for_terminal(request_id)
+
+    assert status["status"] == "FAILED"
+    assert status["error"]["code"] == code
+    assert cloud.keys(f"generated/{request_id}/") == []
+
+
+def test_TooLarge(cloud, monkeypatch):
+    monkeypatch.setenv("PHOTOBOOTH_MAX_UPLOAD_BYTES", "10000")
+    wiring.reset()
+    request_id = cloud.upload(portraits.jpeg_bytes(), filename="big.jpg")
+
+    status = cloud.wait_for_terminal(request_id)
+
+    assert status["error"]["code"] == "TOO_LARGE"
+
+
+def test_OneThemeFails(cloud, monkeypatch):
+    generator = CountingGenerator(
+        fail=lambda theme, call: RuntimeError("model crashed") if theme == "floating-city" else None
+    )
+    monkeypatch.setattr(wiring, "image_generator", lambda: generator)
+    request_id = cloud.upload(portraits.jpeg_bytes(), filename="me.jpg")
+
+    status = cloud.wait_for_terminal(request_id)
+
+    assert status["status"] == "PARTIAL"
+    by_theme = {image["theme"]: image for image in status["images"]}
+    assert by_theme["floating-city"]["status"] == "FAILED"
+    assert by_theme["floating-city"]["error"]["code"] == "INTERNAL"
+    assert by_theme["unicorn-meadow"]["status"] == by_theme["cosmos"]["status"] == "SUCCEEDED"
+    assert len(status["url_generated"]) == 2
+    assert "error" not in status
+    assert cloud.keys(f"generated/{request_id}/") == [
+        f"generated/{request_id}/photo_me_1.jpeg",
+        f"generated/{request_id}/photo_me_3.jpeg",
+    ]
+    (execution,) = cloud.wait_for_executions(1)
+    assert execution["status"] == "SUCCEEDED"
+    assert "Note the failed image" in cloud.visited_states(execution["executionArn"])
+
+
+def test_AllThemesFail(cloud, monkeypatch):
+    from photobooth.errors import ModerationRejected
+
+    generator = CountingGenerator(fail=lambda theme, call: ModerationRejected())
+    monkeypatch.setattr(wiring, "image_generator", lambda: generator)
+    request_id = cloud.upload(portraits.jpeg_bytes(), filename="me.jpg")
+
+    status = cloud.wait_for_terminal(request_id)
+
+    assert status["status"] == "FAILED"
+    assert status["error"]["code"] == "MODERATION_REJECTED"
+    assert {image["error"]["code"] for image in status["images"]} == {"MODERATION_REJECTED"}
+    assert generator.calls == dict.fromkeys(THEMES, 1)  # a content-filter answer is not retried
+    (execution,) = cloud.wait_for_executions(1)
+    assert execution["status"] == "FAILED" and execution["error"] == "GenerationFailed"
+
+
+def test_ThrottledThenSucceeds(cloud, monkeypatch):
+    generator = CountingGenerator(
+        fail=lambda theme, call: ModelThrottled() if theme == "cosmos" and call <= 2 else None
+    )
+    monkeypatch.setattr(wiring, "image_generator", lambda: generator)
+    request_id = cloud.upload(portraits.jpeg_bytes(), filename="me.jpg")
+
+    status = cloud.wait_for_terminal(request_id)
+
+    assert status["status"] == "SUCCEEDED"
+    assert generator.calls == {"unicorn-meadow": 1, "floating-city": 1, "cosmos": 3}
+    assert len(cloud.sleeps) == 2  # two back-offs, each within the Retry's bounds (FULL jitter, capped)
+    assert all(0 <= seconds <= 30 for seconds in cloud.sleeps)
+
+
+def test_ThrottledForever_fails_only_that_image(cloud, monkeypatch):
+    generator = CountingGenerator(fail=lambda theme, call: ModelThrottled() if theme == "cosmos" else None)
+    monkeypatch.setattr(wiring, "image_generator", lambda: generator)
+    request_id = cloud.upload(portraits.jpeg_bytes(), filename="me.jpg")
+
+    status = cloud.wait_for_terminal(request_id)
+
+    assert status["status"] == "PARTIAL"
+    assert generator.calls["cosmos"] == 5  # the first try and MaxAttempts=4 retries
+    assert status["images"][2]["error"]["code"] == "GENERATION_FAILED"
+
+
+def test_DuplicateEvent(cloud, monkeypatch):
+    generator = CountingGenerator()
+    monkeypatch.setattr(wiring, "image_generator", lambda: generator)
+    request_id = cloud.upload(portraits.jpeg_bytes(), filename="me.jpg")
+    first = cloud.wait_for_terminal(request_id)
+    (original_execution,) = cloud.wait_for_executions(1)
+
+    # S3 delivers at least once: the same upload event again, and the same object written again.
+    cloud.sfn().start_execution(
+        stateMachineArn=cloud.local.state_machine_arn, name="redelivered", input=original_execution["input"]
+    )
+    cloud.s3().put_object(Bucket=cloud.bucket, Key=f"photo/{request_id}/me.jpg", Body=portraits.jpeg_bytes())
+    executions = cloud.wait_for_executions(3)
+
+    again = cloud.wait_for_terminal(request_id)
+    assert again["status"] == first["status"] == "SUCCEEDED"
+    assert again["time_taken"] == first["time_taken"]
+    assert generator.calls == dict.fromkeys(THEMES, 1)
+    assert len(cloud.keys(f"generated/{request_id}/")) == 3
+    repeats = [e for e in executions if e["executionArn"] != original_execution["executionArn"]]
+    for execution in repeats:
+        assert execution["status"] == "SUCCEEDED"
+        visited = cloud.visited_states(execution["executionArn"])
+        assert "Ignore the repeated event" in visited and "Detect faces" not in visited
+
+
+def test_ModelFallback(cloud, monkeypatch):
+    """Titan answers as an end-of-life model does; the generator falls over to the next configured model."""
+    from botocore.exceptions import ClientError
+
+    from photobooth.aws.bedrock import BedrockImageGenerator
+
+    class FakeBedrock:
+        def __init__(self) -> None:
+            self.calls: list[str] = []
+
+        def invoke_model(self, *, modelId, body, **_):
+            self.calls.append(modelId)
+            if modelId.startswith("amazon.titan"):
+                raise ClientError(
+                    {"Error": {"Code": "ResourceNotFoundException", "Message": "This model version has reached the end of its life."}},
+                    "InvokeModel",
+                )
+            request = json.loads(body)
+            size = Image.open(io.BytesIO(__import__("base64").b64decode(request["image"]))).size
+            painted = Image.new("RGB", size, (30, 140, 220))
+            buffer = io.BytesIO()
+            painted.save(buffer, format="PNG")
+            answer = {"images": [__import__("base64").b64encode(buffer.getvalue()).decode()], "finish_reasons": [None], "seeds": [1]}
+            return {"body": io.BytesIO(json.dumps(answer).encode()), "contentType": "application/json"}
+
+    fake = FakeBedrock()
+    generator = BedrockImageGenerator(
+        ["amazon.titan-image-generator-v2:0", "stability.stable-image-inpaint-v1:0"], client=fake
+    )
+    monkeypatch.setattr(wiring, "image_generator", lambda: generator)
+    request_id = cloud.upload(portraits.jpeg_bytes(), filename="me.jpg")
+
+    status = cloud.wait_for_terminal(request_id)
+
+    assert status["status"] == "SUCCEEDED"
+    assert sorted(fake.calls) == sorted(["amazon.titan-image-generator-v2:0", "stability.stable-image-inpaint-v1:0"] * 3)
+    _, _, body = _jpeg_objects(cloud, request_id)[0]
+    corner = np.asarray(Image.open(io.BytesIO(body)).convert("RGB"))[:30, -30:].reshape(-1, 3).mean(axis=0)
+    assert np.allclose(corner, (30, 140, 220), atol=12)  # the background came from the fallback model
+
+
+def test_chosen_themes_are_generated_in_the_booth_order(cloud):
+    request_id = cloud.upload(portraits.jpeg_bytes(), filename="me.jpg", themes=["forest", "unicorn-meadow"])
+
+    status = cloud.wait_for_terminal(request_id)
+
+    assert [image["theme"] for image in status["images"]] == ["forest", "unicorn-meadow"]
+    assert status["status"] == "SUCCEEDED"
+
+
+def test_a_photo_put_straight_into_the_bucket_is_processed_with_the_default_themes(cloud):
+    cloud.s3().put_object(Bucket=cloud.bucket, Key="photo/direct-upload-1/me.jpg", Body=portraits.jpeg_bytes())
+
+    status = cloud.wait_for_terminal("direct-upload-1")
+
+    assert status["status"] == "SUCCEEDED"
+    assert [image["theme"] for image in status["images"]] == THEMES
