@@ -12,6 +12,8 @@
       countdownSeconds: 3,
       idleResetSeconds: 180,
       mirror: true,
+      qrLinks: "page",
+      shareBaseUrl: "",
     },
     window.PHOTOBOOTH_CONFIG || {}
   );
@@ -38,6 +40,7 @@
   ]);
   // Errors about the photo itself: trying the same bytes again cannot help, so "retry" means a new photo.
   const NEEDS_NEW_PHOTO = new Set(["NO_FACE", "INVALID_IMAGE", "TOO_LARGE", "UNSUPPORTED_TYPE", "MODERATION_REJECTED"]);
+  const REQUEST_ID = /^[A-Za-z0-9_-]{8,64}$/;
 
   const el = (id) => document.getElementById(id);
   const ui = {
@@ -48,6 +51,7 @@
       review: el("screen-review"),
       results: el("screen-results"),
       error: el("screen-error"),
+      share: el("screen-share"),
     },
     video: el("camera-video"),
     cameraStatus: el("camera-status"),
@@ -79,6 +83,8 @@
     deleteNo: el("delete-no"),
     deleteConfirmation: el("delete-confirmation"),
     startOver: el("start-over-button"),
+    shareStatus: el("share-status"),
+    shareGrid: el("share-grid"),
     viewer: el("viewer"),
     viewerImage: el("viewer-image"),
     viewerQr: el("viewer-qr"),
@@ -191,7 +197,7 @@
       section.hidden = key !== name;
     });
     document.body.dataset.screen = name;
-    ui.sessionActions.hidden = !(name === "results" || name === "error");
+    ui.sessionActions.hidden = !(name === "results" || name === "error" || name === "share");
     hideDeleteConfirm();
     armIdleTimer();
   }
@@ -678,13 +684,29 @@
     button.type = "button";
     button.className = "tile-enlarge";
     I18N.setAttr(button, "aria-label", "result.enlarge");
-    button.addEventListener("click", () => openViewer(url, themeName));
+    const link = qrTarget(url, Number(tile.dataset.index));
+    button.addEventListener("click", () => openViewer(url, link, themeName));
     frame.append(button);
 
-    addQr(tile, url, themeName);
+    addQr(tile, link, url, themeName);
   }
 
-  function addQr(tile, url, themeName) {
+  // The phone link for picture `index`: a short page link by default (see config.js), else the picture's URL.
+  function qrTarget(pictureUrl, index) {
+    if (CONFIG.qrLinks === "direct" || !state.requestId) return pictureUrl;
+    return shareLink(state.requestId, index);
+  }
+
+  function shareLink(requestId, index) {
+    const link = new URL(CONFIG.shareBaseUrl || window.location.pathname, window.location.href);
+    link.search = "";
+    link.hash = "";
+    link.searchParams.set("photo", requestId);
+    link.searchParams.set("image", String(index));
+    return link.href;
+  }
+
+  function addQr(tile, url, pictureUrl, themeName) {
     const footer = tile.querySelector(".tile-footer");
     if (footer.querySelector(".qr-box")) return;
     const box = document.createElement("div");
@@ -693,6 +715,7 @@
     canvas.className = "qr";
     canvas.dataset.testid = "result-qr";
     canvas.dataset.url = url;
+    canvas.dataset.picture = pictureUrl;
     canvas.setAttribute("role", "img");
     I18N.setAttr(canvas, "aria-label", "result.qrLabel", { theme: themeLabel(themeName) });
     const note = tile.querySelector(".tile-note");
@@ -771,11 +794,11 @@
 
   // ---------------------------------------------------------------- viewer
 
-  function openViewer(url, themeName) {
-    ui.viewerImage.src = url;
+  function openViewer(pictureUrl, link, themeName) {
+    ui.viewerImage.src = pictureUrl;
     I18N.setAttr(ui.viewerImage, "alt", "result.alt", { theme: themeLabel(themeName) });
     setThemeText(ui.viewerTitle, themeName);
-    drawQr(ui.viewerQr, url, 480);
+    drawQr(ui.viewerQr, link, 480);
     I18N.setAttr(ui.viewerQr, "aria-label", "result.qrLabel", { theme: themeLabel(themeName) });
     if (typeof ui.viewer.showModal === "function") ui.viewer.showModal();
     else ui.viewer.setAttribute("open", "");
@@ -854,6 +877,9 @@
     ui.deleteConfirm.hidden = true;
     ui.deleteButton.hidden = true;
     ui.grid.textContent = "";
+    ui.shareGrid.textContent = "";
+    I18N.setText(ui.shareStatus, null);
+    state.run += 1;
     closeViewer();
     if (state.screen === "results") {
       setBusy(false);
@@ -864,6 +890,84 @@
     ui.deleteConfirmation.hidden = false;
     document.body.dataset.deleted = requestId;
     focusFirst("#start-over-button");
+  }
+
+  // ---------------------------------------------------------------- shared pictures (the visitor's phone)
+
+  async function showShared(requestId, chosenIndex) {
+    document.body.dataset.mode = "share";
+    ui.fullscreen.hidden = true;
+    state.requestId = requestId;
+    document.body.dataset.requestId = requestId;
+    showScreen("share");
+    ui.deleteButton.hidden = true;
+    I18N.setText(ui.shareStatus, "share.loading");
+    const run = ++state.run;
+    const deadline = Date.now() + CONFIG.pollTimeoutSeconds * 1000;
+    let delay = POLL_FIRST_DELAY_MS;
+    for (;;) {
+      let status = null;
+      try {
+        status = await api("GET", `/photo/${encodeURIComponent(requestId)}`);
+      } catch (err) {
+        if (run !== state.run) return;
+        if (err instanceof BoothError && (err.httpStatus === 404 || err.httpStatus === 400)) {
+          I18N.setText(ui.shareStatus, "share.gone");
+          ui.deleteButton.hidden = true;
+          document.body.dataset.shareGone = "true";
+          return;
+        }
+        if (!(err instanceof BoothError) || !err.transient) throw err;
+      }
+      if (run !== state.run) return;
+      if (status) {
+        ui.deleteButton.hidden = false;
+        renderShared(status, chosenIndex);
+        if (TERMINAL.has(status.status)) {
+          const any = ui.shareGrid.querySelector("[data-testid=share-image]");
+          I18N.setText(ui.shareStatus, any ? "share.ready" : "share.gone");
+          document.body.dataset.shareReady = "true";
+          return;
+        }
+        I18N.setText(ui.shareStatus, "share.pending");
+      }
+      if (Date.now() > deadline) return;
+      await sleep(delay);
+      delay = Math.min(POLL_MAX_DELAY_MS, delay * POLL_GROWTH);
+    }
+  }
+
+  function renderShared(status, chosenIndex) {
+    const images = imagesOf(status)
+      .filter((image) => image.status === "SUCCEEDED" && image.url)
+      .sort((a, b) => (b.index === chosenIndex) - (a.index === chosenIndex) || a.index - b.index);
+    images.forEach((image) => {
+      if (ui.shareGrid.querySelector(`[data-index="${Number(image.index)}"]`)) return;
+      const url = absoluteUrl(image.url);
+      const item = document.createElement("figure");
+      item.className = "share-item";
+      item.dataset.index = String(image.index);
+      const img = document.createElement("img");
+      img.dataset.testid = "share-image";
+      img.src = url;
+      I18N.setAttr(img, "alt", "result.alt", { theme: themeLabel(image.theme || "") });
+      const caption = document.createElement("figcaption");
+      const title = document.createElement("span");
+      title.className = "tile-title";
+      setThemeText(title, image.theme || "");
+      const save = document.createElement("a");
+      save.className = "btn btn-primary";
+      save.dataset.testid = "share-save";
+      save.href = url;
+      save.target = "_blank";
+      save.rel = "noopener";
+      save.download = `photobooth_${image.index}.jpeg`;
+      I18N.setText(save, "share.save");
+      caption.append(title, save);
+      item.append(img, caption);
+      if (image.index === chosenIndex) ui.shareGrid.prepend(item);
+      else ui.shareGrid.append(item);
+    });
   }
 
   // ---------------------------------------------------------------- navigation
@@ -968,6 +1072,14 @@
     });
 
     ["pointerdown", "keydown"].forEach((type) => document.addEventListener(type, armIdleTimer, { passive: true }));
+
+    const params = new URLSearchParams(window.location.search);
+    const shared = params.get("photo");
+    if (shared && REQUEST_ID.test(shared)) {
+      showShared(shared, Number(params.get("image")) || 1);
+      document.body.dataset.ready = "true";
+      return;
+    }
 
     showScreen("capture");
     updateUploadButton();

@@ -77,6 +77,13 @@
       "error.REQUEST_REJECTED": "The booth couldn't accept that: {message}",
       "error.UNKNOWN": "Something went wrong. Please try again.",
 
+      "share.title": "Your booth pictures",
+      "share.loading": "Loading your pictures…",
+      "share.pending": "Your pictures are still being made — this page updates by itself.",
+      "share.ready": "Touch and hold a picture to save it, or use the button.",
+      "share.gone": "These pictures have been deleted or are no longer available.",
+      "share.save": "Save picture",
+
       "theme.unicorn-meadow": "Unicorn meadow",
       "theme.floating-city": "Floating city",
       "theme.cosmos": "Cosmos",
@@ -152,6 +159,13 @@
       "error.TIMEOUT": "시간이 너무 오래 걸리고 있어요. 다시 시도해 주세요.",
       "error.REQUEST_REJECTED": "요청을 처리할 수 없어요: {message}",
       "error.UNKNOWN": "문제가 생겼어요. 다시 시도해 주세요.",
+
+      "share.title": "포토부스 사진",
+      "share.loading": "사진을 불러오는 중…",
+      "share.pending": "사진을 아직 만들고 있어요 — 이 페이지는 자동으로 업데이트돼요.",
+      "share.ready": "사진을 길게 누르거나 버튼을 눌러 저장하세요.",
+      "share.gone": "사진이 삭제되었거나 더 이상 볼 수 없어요.",
+      "share.save": "사진 저장",
 
       "theme.unicorn-meadow": "유니콘 초원",
       "theme.floating-city": "하늘에 뜬 도시",

@@ -105,7 +105,16 @@ def booth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BoothServ
     root = tmp_path_factory.mktemp("booth-server")
     log_path = root / "server.log"
     server = BoothServer(f"http://127.0.0.1:{port}", log_path)
-    command = [sys.executable, "-m", "photobooth.local.cli", "serve", "--port", str(port), "--data", str(root / "data")]
+    command = [
+        sys.executable,
+        "-m",
+        "photobooth.local.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--data",
+        str(root / "data"),
+    ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=_server_environment()
@@ -136,7 +145,9 @@ def _wait_until_serving(server: BoothServer, process: subprocess.Popen[bytes]) -
         except (OSError, ValueError) as err:
             last = repr(err)
         time.sleep(0.25)
-    pytest.fail(f"`photobooth serve` did not answer GET /themes within {SERVER_START_TIMEOUT_S} s ({last}):\n{server.log()}")
+    pytest.fail(
+        f"`photobooth serve` did not answer GET /themes within {SERVER_START_TIMEOUT_S} s ({last}):\n{server.log()}"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -211,9 +222,9 @@ def open_booth(browsers: Callable[[str], Browser], booth_server: BoothServer) ->
         page.on("pageerror", lambda error: booth.problems.append(f"page error: {error}"))
         page.on(
             "console",
-            lambda message: booth.problems.append(f"console {message.type}: {message.text}")
-            if message.type == "error"
-            else None,
+            lambda message: (
+                booth.problems.append(f"console {message.type}: {message.text}") if message.type == "error" else None
+            ),
         )
         page.goto(booth_server.url(path))
         page.wait_for_function("document.body.dataset.ready === 'true'", timeout=10_000)

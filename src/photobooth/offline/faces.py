@@ -83,7 +83,8 @@ def _load_dlib() -> _Backend:
 def _load_haar() -> _Backend:
     import cv2
 
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+    cascades = cv2.data.haarcascades  # type: ignore[attr-defined]  # missing from the opencv stubs
+    cascade = cv2.CascadeClassifier(cascades + "haarcascade_frontalface_default.xml")
     if cascade.empty():
         raise ImportError("OpenCV's Haar cascade file is missing")
 

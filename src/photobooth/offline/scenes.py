@@ -19,7 +19,7 @@ from PIL import Image
 from photobooth.models import Theme
 
 Canvas = np.ndarray  # float32 (H, W, 3), 0..1
-Colour = Sequence[float]  # 0-255 RGB
+Colour = Sequence[float] | np.ndarray  # 0-255 RGB
 
 # Keywords that pick a scene, matched against the theme's name (counted three times) and prompt.
 SCENE_KEYWORDS: dict[str, tuple[str, ...]] = {
@@ -105,7 +105,7 @@ def _vertical_gradient(height: int, width: int, stops: Sequence[tuple[float, Col
     return np.ascontiguousarray(np.broadcast_to(column[:, None, :], (height, width, 3)), np.float32)
 
 
-def _paint(canvas: Canvas, alpha: np.ndarray, colour: Colour | np.ndarray) -> None:
+def _paint(canvas: Canvas, alpha: np.ndarray, colour: Colour) -> None:
     """Blend ``colour`` (RGB 0-255, or a float canvas) over ``canvas`` with per-pixel ``alpha``."""
     target = colour if isinstance(colour, np.ndarray) and colour.ndim == 3 else _rgb(colour)
     canvas += (target - canvas) * np.clip(alpha, 0.0, 1.0)[..., None]
@@ -160,7 +160,9 @@ def _tapered_line(layer: np.ndarray, points: np.ndarray, start_width: float, end
 
 
 def _meadow(rng: np.random.Generator, height: int, width: int, focus_x: float) -> Canvas:
-    canvas = _vertical_gradient(height, width, [(0.0, (84, 156, 232)), (0.55, (196, 228, 250)), (1.0, (220, 238, 250))])
+    canvas = _vertical_gradient(
+        height, width, [(0.0, (84, 156, 232)), (0.55, (196, 228, 250)), (1.0, (220, 238, 250))]
+    )
     scale = min(height, width)
     sun_x = (1.0 - focus_x) * width
     _paint(canvas, 0.55 * _glow(height, width, sun_x, 0.12 * height, 0.16 * scale), (255, 246, 200))
@@ -189,8 +191,10 @@ def _meadow(rng: np.random.Generator, height: int, width: int, focus_x: float) -
     rows01 = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None]
     for base, amplitude, colour in hills:
         phase, freq = rng.uniform(0, 2 * np.pi), rng.uniform(1.5, 3.2)
-        ridge = base + amplitude * np.sin(freq * np.pi * xs + phase) + 0.4 * amplitude * np.sin(
-            2.7 * freq * np.pi * xs + 2 * phase
+        ridge = (
+            base
+            + amplitude * np.sin(freq * np.pi * xs + phase)
+            + 0.4 * amplitude * np.sin(2.7 * freq * np.pi * xs + 2 * phase)
         )
         inside = _smoothstep(0.0, 1.5 / height, rows01 - ridge[None, :])
         shade = (0.92 + 0.14 * texture[..., None]) * (1.0 - 0.25 * (rows01[..., None] - base))
@@ -259,8 +263,15 @@ def _island(rng: np.random.Generator, height: int, width: int, cx: float, cy: fl
         th = size * rng.uniform(0.25, 0.8)
         spire = th * rng.uniform(0.0, 0.25)
         polygons.append(
-            np.array([[tx - tw / 2, cy], [tx - tw / 2, cy - th], [tx, cy - th - spire], [tx + tw / 2, cy - th],
-                      [tx + tw / 2, cy]])  # fmt: skip
+            np.array(
+                [
+                    [tx - tw / 2, cy],
+                    [tx - tw / 2, cy - th],
+                    [tx, cy - th - spire],
+                    [tx + tw / 2, cy - th],
+                    [tx + tw / 2, cy],
+                ]
+            )
         )
     return _polygon_alpha(height, width, polygons)
 
@@ -327,8 +338,10 @@ def _cosmos(rng: np.random.Generator, height: int, width: int, focus_x: float) -
 
     # Alien ground: a dark rocky horizon with a faint violet rim.
     xs = np.linspace(0.0, 1.0, width, dtype=np.float32)
-    ridge = 0.8 + 0.04 * np.sin(xs * rng.uniform(3, 6) + rng.uniform(0, 6)) + 0.03 * (
-        _noise(rng, 1, width, 10, 4)[0] - 0.5
+    ridge = (
+        0.8
+        + 0.04 * np.sin(xs * rng.uniform(3, 6) + rng.uniform(0, 6))
+        + 0.03 * (_noise(rng, 1, width, 10, 4)[0] - 0.5)
     )
     rows01 = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None]
     ground = _smoothstep(0.0, 1.5 / height, rows01 - ridge[None, :])
@@ -353,8 +366,8 @@ def _forest(rng: np.random.Generator, height: int, width: int, focus_x: float) -
             x = rng.uniform(-0.05, 1.05) * width
             half = (0.008 + 0.035 * depth) * width * rng.uniform(0.7, 1.3)
             lean = rng.uniform(-0.3, 0.3) * half
-            polygons.append(np.array([[x - half * 0.8 + lean, 0], [x + half * 0.8 + lean, 0],
-                                      [x + half * 1.3, height], [x - half * 1.3, height]]))  # fmt: skip
+            corners = [(x - half * 0.8 + lean, 0), (x + half * 0.8 + lean, 0), (x + half * 1.3, height)]
+            polygons.append(np.array([*corners, (x - half * 1.3, height)]))
         colour = fog + (bark - fog) * depth
         shade = (0.75 + 0.5 * bark_texture[..., None]) if depth > 0.5 else 1.0
         _paint(canvas, _polygon_alpha(height, width, polygons), _rgb(colour) * shade)
@@ -362,7 +375,9 @@ def _forest(rng: np.random.Generator, height: int, width: int, focus_x: float) -
     # Canopy: dark leafy clumps in the top third.
     leaves = _noise(rng, height, width, 6, 5)
     canopy = _smoothstep(0.45, 0.6, leaves + 0.5 * (1.0 - _smoothstep(0.0, 0.4, rows01)) - 0.25)
-    _paint(canvas, canopy * (1.0 - _smoothstep(0.15, 0.45, rows01)), _rgb((28, 62, 30)) * (0.7 + 0.6 * leaves[..., None]))
+    _paint(
+        canvas, canopy * (1.0 - _smoothstep(0.15, 0.45, rows01)), _rgb((28, 62, 30)) * (0.7 + 0.6 * leaves[..., None])
+    )
 
     # Forest floor with ferns.
     floor = _smoothstep(0.8, 0.86, rows01 + 0.05 * (_noise(rng, height, width, 8, 3) - 0.5))
@@ -420,7 +435,11 @@ def _beach(rng: np.random.Generator, height: int, width: int, focus_x: float) ->
         _tapered_line(layer, trunk, 0.028 * scale, 0.014 * scale)
         for angle in np.linspace(-0.97 * np.pi, -0.03 * np.pi, 8) + rng.uniform(-0.15, 0.15, 8):
             length = rng.uniform(0.17, 0.25) * scale
-            frond = top + length * t * np.array([np.cos(angle), 0.7 * np.sin(angle)]) + np.array([0.0, 0.8 * length]) * t**2
+            frond = (
+                top
+                + length * t * np.array([np.cos(angle), 0.7 * np.sin(angle)])
+                + np.array([0.0, 0.8 * length]) * t**2
+            )
             _tapered_line(layer, frond, 0.014 * scale, 0.003 * scale)
             _leaflets(layer, frond, 0.07 * scale)
     _paint(canvas, layer.astype(np.float32) / 255.0, (30, 48, 34))
@@ -454,7 +473,9 @@ def _gradient(rng: np.random.Generator, height: int, width: int, focus_x: float)
     for _ in range(14):
         centre = (int(rng.integers(0, width)), int(rng.integers(0, height)))
         cv2.circle(bokeh, centre, int(rng.uniform(0.03, 0.09) * scale), 255, -1, cv2.LINE_AA)
-    _paint(canvas, 0.18 * cv2.GaussianBlur(bokeh, (0, 0), 0.01 * scale + 1).astype(np.float32) / 255.0, (255, 255, 255))
+    _paint(
+        canvas, 0.18 * cv2.GaussianBlur(bokeh, (0, 0), 0.01 * scale + 1).astype(np.float32) / 255.0, (255, 255, 255)
+    )
     return canvas
 
 

@@ -3,8 +3,9 @@
 GrabCut needs a rough first guess. A booth photo shows people from the chest or waist up, so for every face we
 mark the face and a strip below the chin as certainly person, the head (hair) and a shoulders-and-body block
 below it as probably person, a thin margin around that as probably background, and everything further away (and
-the image border beside and above the people) as certainly background. GrabCut then learns colour models from that guess and settles the
-probable areas. Everyone in the photo is seeded in one run, so one person's colours help find the other's edges.
+the image border beside and above the people) as certainly background. GrabCut then learns colour models from that
+guess and settles the probable areas. Everyone in the photo is seeded in one run, so one person's colours help
+find the other's edges.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from PIL import Image
 from photobooth.models import Box
 
 # Seed geometry, in face widths (w) and face heights (h), measured from the face box.
-BODY_HALF_WIDTH = 1.5  # shoulders: 3 face widths across; GrabCut may grow into the margin (bulky suits)
+BODY_HALF_WIDTH = 1.7  # shoulders: up to 3.4 face widths across (a bulky jacket or spacesuit)
 NECK_HALF_WIDTH = 0.8  # the body block is a trapezoid: this narrow at the chin, sloping out to the shoulders
-SHOULDER_DROP = 1.0  # ... reached this many face heights below the chin
+SHOULDER_DROP = 0.7  # ... reached this many face heights below the chin
 HAIR_SIDE = 0.35  # head = face box widened by this share of w on each side ...
 HAIR_TOP = 0.5  # ... and raised by this share of h
 TORSO_HALF_WIDTH = 0.5  # a strip below the chin, certainly person: ties the face to the body and teaches
@@ -63,7 +64,7 @@ class GrabCutSegmenter:
             cv2.grabCut(
                 cv2.cvtColor(small, cv2.COLOR_RGB2BGR),
                 seeds,
-                None,
+                (0, 0, small_size[0], small_size[1]),  # ignored with GC_INIT_WITH_MASK
                 background_model,
                 foreground_model,
                 self.iterations,
@@ -74,9 +75,8 @@ class GrabCutSegmenter:
 
         if scale < 1.0:
             # Smooth the staircase of the upscaled mask: blur the small mask a little, resize, threshold.
-            soft = cv2.GaussianBlur(person, (0, 0), 0.8)
-            person = cv2.resize(soft, (width, height), interpolation=cv2.INTER_LINEAR)
-            person = np.where(person >= 128, 255, 0).astype(np.uint8)
+            soft = cv2.resize(cv2.GaussianBlur(person, (0, 0), 0.8), (width, height), interpolation=cv2.INTER_LINEAR)
+            person = np.where(soft >= 128, 255, 0).astype(np.uint8)
         for box in boxes:
             person[box.y0 : box.y1, box.x0 : box.x1] = 255
         return person
@@ -119,8 +119,8 @@ def _seed_mask(size: tuple[int, int], boxes: Sequence[Box]) -> np.ndarray:
     # Layers are painted from least to most certain, so a person's core wins over a neighbour's margin.
     for box in boxes:
         w, h, cx = box.width, box.height, (box.x0 + box.x1) / 2
-        _fill(seeds, cx - (BODY_HALF_WIDTH + MARGIN_SIDE) * w, box.y0 - (HAIR_TOP + MARGIN_TOP) * h, cx
-              + (BODY_HALF_WIDTH + MARGIN_SIDE) * w, height, cv2.GC_PR_BGD)  # fmt: skip
+        reach = (BODY_HALF_WIDTH + MARGIN_SIDE) * w
+        _fill(seeds, cx - reach, box.y0 - (HAIR_TOP + MARGIN_TOP) * h, cx + reach, height, cv2.GC_PR_BGD)
     border = max(1, round(BORDER * min(width, height)))
     seeds[:border, :] = cv2.GC_BGD
     seeds[:, :border] = cv2.GC_BGD
@@ -132,7 +132,9 @@ def _seed_mask(size: tuple[int, int], boxes: Sequence[Box]) -> np.ndarray:
     for box in boxes:
         w, h, cx = box.width, box.height, (box.x0 + box.x1) / 2
         _fill(seeds, box.x0, box.y0, box.x1, box.y1, cv2.GC_FGD)
-        _fill(seeds, cx - TORSO_HALF_WIDTH * w, box.y1, cx + TORSO_HALF_WIDTH * w, box.y1 + TORSO_DEPTH * h, cv2.GC_FGD)
+        _fill(
+            seeds, cx - TORSO_HALF_WIDTH * w, box.y1, cx + TORSO_HALF_WIDTH * w, box.y1 + TORSO_DEPTH * h, cv2.GC_FGD
+        )
     return seeds
 
 

@@ -1,0 +1,255 @@
+"""The booth page in real headless Chromium against `photobooth serve` (issue 3, "The booth page").
+
+Given a visitor at the booth, when they take a photo, consent and upload, then the page shows every themed
+picture with a QR code that opens it, explains a photo without a face, and erases everything on request.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pytest
+from playwright.sync_api import ElementHandle
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from tests.e2e.conftest import Booth, http_get
+from tests.support import portraits
+
+pytestmark = pytest.mark.slow
+
+RESULT_TIMEOUT_MS = 200_000  # the page itself gives up after 180 s and says so
+SCREENSHOT = "/tmp/booth_result.png"
+
+
+# ---------------------------------------------------------------------------------------------- steps
+
+
+def wait_for(booth: Booth, selector: str, why: str, timeout_ms: int = 15_000, state: str = "visible") -> None:
+    try:
+        booth.page.wait_for_selector(selector, state=state, timeout=timeout_ms)  # type: ignore[arg-type]
+    except PlaywrightTimeoutError:
+        pytest.fail(f"{why} (waited {timeout_ms / 1000:.0f} s for {selector}); page problems: {booth.problems}")
+
+
+def take_photo(booth: Booth) -> None:
+    wait_for(booth, "[data-testid=capture-button]:enabled", "the fake camera never started", 20_000)
+    booth.page.click("[data-testid=capture-button]")
+    wait_for(booth, "[data-testid=screen-review]", "the countdown did not end on the review screen")
+    wait_for_themes(booth)
+
+
+def choose_file(booth: Booth, name: str, data: bytes, mime: str = "image/jpeg") -> None:
+    booth.page.set_input_files("[data-testid=file-input]", files=[{"name": name, "mimeType": mime, "buffer": data}])
+    wait_for(booth, "[data-testid=screen-review]", "the chosen file did not reach the review screen")
+    wait_for_themes(booth)
+
+
+def wait_for_themes(booth: Booth) -> None:
+    wait_for(booth, "[data-testid=theme-option]", "no themes from GET /themes", state="attached")
+
+
+def selected_themes(booth: Booth) -> list[str]:
+    return booth.page.eval_on_selector_all(
+        "[data-testid=theme-option]:checked", "inputs => inputs.map(input => input.value)"
+    )
+
+
+def keep_only_first_theme(booth: Booth) -> str:
+    names = booth.page.eval_on_selector_all("[data-testid=theme-option]", "inputs => inputs.map(i => i.value)")
+    for name in selected_themes(booth):
+        if name != names[0]:
+            booth.page.click(f"[data-testid=theme-chip][data-theme='{name}']")
+    if names[0] not in selected_themes(booth):
+        booth.page.click(f"[data-testid=theme-chip][data-theme='{names[0]}']")
+    assert selected_themes(booth) == [names[0]]
+    return names[0]
+
+
+def consent_and_upload(booth: Booth) -> None:
+    booth.page.check("[data-testid=consent-checkbox]")
+    booth.page.click("[data-testid=upload-button]")
+
+
+def wait_for_outcome(booth: Booth) -> dict[str, str]:
+    """Waits for the results or the error screen; fails with what the page and the server said."""
+    page = booth.page
+    try:
+        page.wait_for_function(
+            "document.body.dataset.result || document.body.dataset.errorCode", timeout=RESULT_TIMEOUT_MS
+        )
+    except PlaywrightTimeoutError as err:
+        status = page.text_content("[data-testid=status-text]")
+        pytest.fail(
+            f"no result or error within {RESULT_TIMEOUT_MS / 1000:.0f} s; the page says {status!r} ({err})\n"
+            f"server log:\n{booth.server.log()}"
+        )
+    return page.evaluate("({...document.body.dataset})")
+
+
+def canvas_pixels(booth: Booth, canvas_handle: ElementHandle) -> np.ndarray:
+    data_url = booth.page.evaluate("canvas => canvas.toDataURL('image/png')", canvas_handle)
+    import cv2
+
+    png = base64.b64decode(data_url.split(",", 1)[1])
+    return cv2.imdecode(np.frombuffer(png, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
+
+
+def decode_qr(pixels: np.ndarray) -> str:
+    import cv2
+
+    text, _, _ = cv2.QRCodeDetector().detectAndDecode(pixels)
+    return str(text)
+
+
+def assert_no_foreign_requests(booth: Booth) -> None:
+    assert booth.foreign_requests() == [], "the page called something other than the photobooth API"
+
+
+def assert_no_page_errors(booth: Booth) -> None:
+    assert booth.problems == [], "the page logged errors"
+
+
+# ---------------------------------------------------------------------------------------------- tests
+
+
+def test_a_camera_photo_becomes_every_themed_picture_with_a_qr_code(open_booth) -> None:
+    booth = open_booth(camera="portrait")
+    page = booth.page
+
+    take_photo(booth)
+    themes = selected_themes(booth)
+    assert themes, "no theme is preselected (GET /themes marks the default ones)"
+    consent_and_upload(booth)
+    outcome = wait_for_outcome(booth)
+
+    assert outcome.get("result") == "SUCCEEDED", (
+        f"expected all pictures, got {outcome}; server log:\n{booth.server.log()}"
+    )
+    assert page.locator("[data-testid=result-tile]").count() == len(themes)
+    try:
+        page.wait_for_function(
+            """count => {
+                const images = [...document.querySelectorAll('[data-testid=result-image]')];
+                return images.length === count && images.every(img => img.complete && img.naturalWidth > 0);
+            }""",
+            arg=len(themes),
+            timeout=30_000,
+        )
+    except PlaywrightTimeoutError:
+        pytest.fail(f"not every result image loaded in the page; problems: {booth.problems}")
+    for image in page.locator("[data-testid=result-image]").all():
+        assert image.is_visible()
+    qr_codes = page.locator("[data-testid=result-qr]")
+    assert qr_codes.count() == len(themes), "one QR code per picture"
+
+    for qr in qr_codes.all():
+        assert qr.is_visible()
+        url = qr.get_attribute("data-url")
+        assert url and url.startswith(booth.server.base_url), f"QR must carry an absolute URL, got {url!r}"
+        pixels = canvas_pixels(booth, qr.element_handle())
+        assert pixels.min() == 0 and pixels.max() == 255, "the QR canvas is blank"
+        assert decode_qr(pixels) == url, "the QR code does not decode to its picture's URL"
+        status, body, content_type = http_get(url)
+        assert status == 200 and body[:2] == b"\xff\xd8", f"{url} answered {status} {content_type}"
+
+    page.screenshot(path=SCREENSHOT, full_page=True)
+    assert_no_foreign_requests(booth)
+    assert_no_page_errors(booth)
+
+
+def test_nothing_is_uploaded_before_consent(open_booth) -> None:
+    booth = open_booth(camera="portrait")
+    page = booth.page
+    take_photo(booth)
+
+    upload = page.locator("[data-testid=upload-button]")
+    assert upload.is_disabled(), "upload must wait for the consent checkbox"
+    page.check("[data-testid=consent-checkbox]")
+    assert upload.is_enabled()
+    page.uncheck("[data-testid=consent-checkbox]")
+    assert upload.is_disabled()
+    upload.click(force=True)  # a tap on the greyed-out button does nothing
+
+    page.wait_for_timeout(300)
+    assert booth.api_calls("POST", "/upload") == []
+    assert page.locator("[data-testid=screen-review]").is_visible()
+
+
+def test_a_photo_without_a_face_asks_the_visitor_to_step_closer(open_booth) -> None:
+    booth = open_booth(camera="cat")
+    page = booth.page
+
+    take_photo(booth)
+    consent_and_upload(booth)
+    outcome = wait_for_outcome(booth)
+
+    assert outcome.get("errorCode") == "NO_FACE", f"expected NO_FACE, got {outcome}"
+    message = page.locator("[data-testid=error-message]")
+    assert message.is_visible()
+    assert "couldn't see a face" in message.inner_text()
+    assert "step closer" in message.inner_text()
+
+    retry = page.locator("[data-testid=retry-button]")
+    assert retry.inner_text().strip() == "Take a new photo"
+    retry.click()
+    wait_for(booth, "[data-testid=capture-button]:enabled", "retry did not bring the camera back", 20_000)
+    assert_no_page_errors(booth)
+
+
+def test_delete_my_photos_erases_a_chosen_photo_and_its_pictures(open_booth) -> None:
+    booth = open_booth(camera="portrait")
+    page = booth.page
+
+    choose_file(booth, "grace.png", portraits.png_bytes(portraits.grace_hopper()), "image/png")
+    keep_only_first_theme(booth)
+    consent_and_upload(booth)
+    outcome = wait_for_outcome(booth)
+    assert outcome.get("result") in {"SUCCEEDED", "PARTIAL"}, f"got {outcome}; server log:\n{booth.server.log()}"
+    request_id = outcome["requestId"]
+    status_url = booth.server.url(f"/photo/{request_id}")
+    status, body, _ = http_get(status_url)
+    assert status == 200, f"GET /photo/{request_id} answered {status} before the delete"
+    picture_urls = list(json.loads(body)["url_generated"])
+
+    page.click("[data-testid=delete-button]")
+    page.click("[data-testid=delete-yes]")
+    try:
+        page.wait_for_function("document.body.dataset.deleted", timeout=15_000)
+    except PlaywrightTimeoutError:
+        pytest.fail(f"the page never confirmed the delete; it says {page.text_content('#delete-confirmation')!r}")
+
+    confirmation = page.locator("[data-testid=delete-confirmation]")
+    assert confirmation.is_visible()
+    assert "deleted" in confirmation.inner_text()
+    assert page.locator("[data-testid=result-image]").count() == 0, "pictures stay on screen after the delete"
+    assert booth.api_calls("DELETE", f"/photo/{request_id}")
+    status, _, _ = http_get(status_url)
+    assert status == 404, f"GET /photo/{request_id} answered {status} after the delete"
+    for url in picture_urls:
+        absolute = url if "://" in url else booth.server.url(url)
+        assert http_get(absolute)[0] != 200, f"{absolute} is still served after the delete"
+    assert_no_page_errors(booth)
+
+
+def test_the_language_toggle_switches_to_korean_and_back(open_booth) -> None:
+    booth = open_booth(camera="portrait", locale="en-US")
+    page = booth.page
+    capture = page.locator("[data-testid=capture-button]")
+    assert capture.inner_text().strip() == "Take photo"
+
+    page.click("[data-testid=lang-toggle]")
+    page.wait_for_function("document.documentElement.lang === 'ko'", timeout=5_000)
+    assert capture.inner_text().strip() == "사진 찍기"
+    assert page.locator("h1").inner_text() == "포토부스"
+
+    page.click("[data-testid=lang-toggle]")
+    page.wait_for_function("document.documentElement.lang === 'en'", timeout=5_000)
+    assert capture.inner_text().strip() == "Take photo"
+
+
+def test_a_korean_browser_gets_the_korean_page(open_booth) -> None:
+    booth = open_booth(camera="portrait", locale="ko-KR")
+    assert booth.page.evaluate("document.documentElement.lang") == "ko"
+    assert booth.page.locator("[data-testid=capture-button]").inner_text().strip() == "사진 찍기"

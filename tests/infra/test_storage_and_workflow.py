@@ -1,0 +1,174 @@
+"""Bucket, table, the state machine from the committed ASL, and the rule that starts it."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from photobooth_infra import constants
+from tests.infra.conftest import Synth, permissions, render
+
+pytestmark = pytest.mark.slow
+
+
+def test_every_bucket_blocks_public_access_encrypts_and_requires_tls(full: Synth) -> None:
+    buckets = full.resources("AWS::S3::Bucket")
+    assert len(buckets) == 3  # data, booth page, access logs
+    for bucket in buckets.values():
+        props = bucket["Properties"]
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+        }
+        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    for policy in full.resources("AWS::S3::BucketPolicy").values():
+        denies = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+        assert denies[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_data_bucket_lifecycle_per_prefix_and_eventbridge(full: Synth) -> None:
+    bucket_id, bucket = full.one("AWS::S3::Bucket", "StorageData")
+    rules = {r["Id"]: r for r in bucket["Properties"]["LifecycleConfiguration"]["Rules"]}
+    assert (rules["expire-originals"]["Prefix"], rules["expire-originals"]["ExpirationInDays"]) == ("photo/", 7)
+    assert (rules["expire-work"]["Prefix"], rules["expire-work"]["ExpirationInDays"]) == ("work/", 7)
+    assert (rules["expire-generated"]["Prefix"], rules["expire-generated"]["ExpirationInDays"]) == ("generated/", 30)
+    assert rules["abort-incomplete-uploads"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    _, notifications = full.one("Custom::S3BucketNotifications")
+    assert notifications["Properties"]["BucketName"] == {"Ref": bucket_id}
+    assert notifications["Properties"]["NotificationConfiguration"] == {"EventBridgeConfiguration": {}}
+
+
+def test_data_bucket_cors_lets_the_booth_page_put_uploads(full: Synth) -> None:
+    _, bucket = full.one("AWS::S3::Bucket", "StorageData")
+    distribution_id = full.one("AWS::CloudFront::Distribution")[0]
+    (rule,) = bucket["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert rule["AllowedMethods"] == ["PUT"]
+    assert rule["AllowedHeaders"] == ["Content-Type"]
+    assert render(rule["AllowedOrigins"]) == [f"https://<{distribution_id}.DomainName>", "http://localhost:8000"]
+
+
+def test_status_table_on_demand_with_ttl_and_point_in_time_recovery(full: Synth) -> None:
+    _, table = full.one("AWS::DynamoDB::Table")
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["KeySchema"] == [{"AttributeName": "requestId", "KeyType": "HASH"}]
+    assert props["AttributeDefinitions"] == [{"AttributeName": "requestId", "AttributeType": "S"}]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+def test_functions_run_on_arm64_with_current_python_and_the_layer(full: Synth) -> None:
+    layer_id = full.one("AWS::Lambda::LayerVersion", "FunctionsDomainLayer")[0]
+    functions = {k: v for k, v in full.resources("AWS::Lambda::Function").items() if k.startswith("Functions")}
+    assert len(functions) == 6
+    for function in functions.values():
+        props = function["Properties"]
+        assert props["Architectures"] == ["arm64"]
+        assert props["Runtime"] == "python3.14"
+        assert props["Handler"] == "handler.handler"
+        assert props["Layers"] == [{"Ref": layer_id}]
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        env = props["Environment"]["Variables"]
+        assert env["PHOTOBOOTH_BACKEND"] == "aws"
+        assert json.loads(env["PHOTOBOOTH_DEFAULT_THEMES"]) == ["unicorn-meadow", "floating-city", "cosmos"]
+        assert json.loads(env["PHOTOBOOTH_BEDROCK_MODEL_IDS"]) == ["amazon.nova-canvas-v1:0", "us.amazon.nova-canvas-v1:0"]
+        assert env["PHOTOBOOTH_BEDROCK_REGION"] == "eu-west-1"
+        assert env["PHOTOBOOTH_SEGMENTATION_BACKEND"] == "sam"
+        assert env["PHOTOBOOTH_SAM_ENDPOINT_NAME"] == "photobooth-sam"
+        assert [t["name"] for t in json.loads(env["PHOTOBOOTH_THEMES"])][:3] == ["unicorn-meadow", "floating-city",
+                                                                               "cosmos"]
+    presign = next(v for k, v in functions.items() if k.startswith("FunctionsPresign"))
+    state_machine_id = full.one("AWS::StepFunctions::StateMachine")[0]
+    assert presign["Properties"]["Environment"]["Variables"]["PHOTOBOOTH_STATE_MACHINE_ARN"] == {
+        "Ref": state_machine_id
+    }
+    others = [v for k, v in functions.items() if not k.startswith("FunctionsPresign")]
+    assert all("PHOTOBOOTH_STATE_MACHINE_ARN" not in f["Properties"]["Environment"]["Variables"] for f in others)
+
+
+def test_deployed_definition_is_the_committed_asl(full: Synth) -> None:
+    _, machine = full.one("AWS::StepFunctions::StateMachine")
+    props = machine["Properties"]
+    committed = constants.ASL_PATH.read_text(encoding="utf-8")
+    assert props["DefinitionString"] == committed
+    assert props["StateMachineType"] == "STANDARD"
+
+    ids = {name: full.one("AWS::Lambda::Function", f"Functions{name}Function")[0]
+           for name in ("DetectFace", "Segment", "Generate", "Finalize")}
+    table_id = full.one("AWS::DynamoDB::Table")[0]
+    substitutions = props["DefinitionSubstitutions"]
+    assert substitutions == {
+        "DetectFaceFunctionArn": {"Fn::GetAtt": [ids["DetectFace"], "Arn"]},
+        "SegmentFunctionArn": {"Fn::GetAtt": [ids["Segment"], "Arn"]},
+        "GenerateFunctionArn": {"Fn::GetAtt": [ids["Generate"], "Arn"]},
+        "FinalizeFunctionArn": {"Fn::GetAtt": [ids["Finalize"], "Arn"]},
+        "StatusTableName": {"Ref": table_id},
+        "DefaultThemes": "unicorn-meadow,floating-city,cosmos",
+        "GenerateMaxConcurrency": "2",
+    }
+    assert set(re.findall(r"\$\{(\w+)\}", committed)) == set(substitutions)
+
+    deployed = committed
+    for key, value in substitutions.items():
+        deployed = deployed.replace("${" + key + "}", str(render(value)))
+    definition = json.loads(deployed)
+    tasks = _tasks(definition["States"])
+    lambda_targets = {t["Parameters"]["FunctionName"] for t in tasks if t["Resource"] == "arn:aws:states:::lambda:invoke"}
+    assert lambda_targets == {f"<{i}.Arn>" for i in ids.values()}
+    tables = {t["Parameters"]["TableName"] for t in tasks if t["Resource"].startswith("arn:aws:states:::dynamodb:")}
+    assert tables == {f"<{table_id}>"}
+    assert {t["Resource"] for t in tasks} <= {"arn:aws:states:::lambda:invoke", "arn:aws:states:::dynamodb:updateItem"}
+
+
+def _tasks(states: dict) -> list[dict]:
+    found = []
+    for state in states.values():
+        if state["Type"] == "Task":
+            found.append(state)
+        for nested in (state.get("ItemProcessor"), state.get("Iterator"), *state.get("Branches", [])):
+            if nested:
+                found += _tasks(nested["States"])
+    return found
+
+
+def test_workflow_logs_leave_execution_data_out_and_traces(full: Synth) -> None:
+    _, machine = full.one("AWS::StepFunctions::StateMachine")
+    logging = machine["Properties"]["LoggingConfiguration"]
+    assert logging["IncludeExecutionData"] is False
+    assert logging["Level"] == "ALL"
+    assert machine["Properties"]["TracingConfiguration"] == {"Enabled": True}
+
+
+def test_upload_rule_matches_photo_prefix_and_targets_the_workflow_with_retries_and_dlq(full: Synth) -> None:
+    _, rule = full.one("AWS::Events::Rule")
+    bucket_id = full.one("AWS::S3::Bucket", "StorageData")[0]
+    state_machine_id = full.one("AWS::StepFunctions::StateMachine")[0]
+    queue_id = full.one("AWS::SQS::Queue")[0]
+    props = rule["Properties"]
+    assert props["EventPattern"] == {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {"bucket": {"name": [{"Ref": bucket_id}]}, "object": {"key": [{"prefix": "photo/"}]}},
+    }
+    (target,) = props["Targets"]
+    assert target["Arn"] == {"Ref": state_machine_id}
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}}
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 7200, "MaximumRetryAttempts": 8}
+    target_role = target["RoleArn"]["Fn::GetAtt"][0]
+    assert permissions(full, target_role) == {"states:StartExecution": {f"<{state_machine_id}>"}}
+
+
+def test_dead_letter_queue_is_encrypted_and_accepts_only_this_rule(full: Synth) -> None:
+    queue_id, queue = full.one("AWS::SQS::Queue")
+    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    _, policy = full.one("AWS::SQS::QueuePolicy")
+    rule_id = full.one("AWS::Events::Rule")[0]
+    allow = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert allow == [{
+        "Action": "sqs:SendMessage",
+        "Condition": {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}},
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Resource": {"Fn::GetAtt": [queue_id, "Arn"]},
+    }]

@@ -1,0 +1,141 @@
+"""CONTRACT.md over real HTTP against ``photobooth serve`` (a separate process, offline models)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.support import portraits
+from tests.support.server import start_booth
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def booth(tmp_path_factory):
+    base = tmp_path_factory.mktemp("booth")
+    served = start_booth(base / "data", base / "serve.log")
+    yield served
+    served.stop()
+
+
+def _upload(booth, photo: bytes, filename: str = "visitor.jpg", content_type: str = "image/jpeg", **extra) -> dict:
+    status, answer = booth.json("POST", "/upload", {"type": "photo", "filename": filename,
+                                                   "contentType": content_type, **extra})
+    assert status == 200, answer
+    put_status, _, _ = booth.request("PUT", "", photo, {"Content-Type": content_type}, url=answer["UploadURL"])
+    assert put_status == 200
+    return answer
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """Local addresses of listening TCP sockets on ``port``, from the kernel's table (Linux)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(table).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.rsplit(":", 1)
+            if state == "0A" and int(hex_port, 16) == port:  # 0A = LISTEN
+                found.add(address)
+    return found
+
+
+def test_serves_the_booth_page_and_binds_loopback_only(booth):
+    status, headers, body = booth.request("GET", "/")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert b"<html" in body.lower()
+    if not Path("/proc/net/tcp").exists():
+        pytest.skip("no /proc/net/tcp on this system")
+    assert _listening_addresses(booth.port) == {"0100007F"}  # 127.0.0.1 in the kernel's byte order
+
+
+def test_photo_becomes_jpegs_fetchable_over_plain_http(booth):
+    answer = _upload(booth, portraits.jpeg_bytes(portraits.grace_hopper()), filename="grace.jpg")
+    assert answer["UploadURL"].startswith(booth.url)
+
+    status = booth.wait_for_terminal(answer["requestId"])
+
+    assert status["status"] == "SUCCEEDED", status
+    assert len(status["url_generated"]) == 3
+    for url in status["url_generated"]:
+        code, headers, body = booth.request("GET", "", url=url)
+        assert code == 200
+        assert headers["Content-Type"] == "image/jpeg"
+        assert Image.open(io.BytesIO(body)).format == "JPEG"
+    code, _, original = booth.request("GET", "", url=status["url_original"])
+    assert code == 200 and original == portraits.jpeg_bytes(portraits.grace_hopper())
+
+
+def test_no_face_is_reported(booth):
+    answer = _upload(booth, portraits.jpeg_bytes(portraits.coffee()), filename="coffee.jpg")
+
+    status = booth.wait_for_terminal(answer["requestId"])
+
+    assert status["status"] == "FAILED"
+    assert status["error"]["code"] == "NO_FACE"
+
+
+def test_errors_over_http(booth):
+    assert booth.json("POST", "/upload", {"type": "photo", "filename": "a.gif", "contentType": "image/gif"})[0] == 400
+    status, _, body = booth.request("POST", "/upload", b"{broken", {"Content-Type": "application/json"})
+    assert status == 400 and json.loads(body)["message"]
+    assert booth.json("GET", "/photo/unknown-request-9")[0] == 404
+    assert booth.json("GET", "/photo/bad!id")[0] == 400
+    body = {"type": "photo", "filename": "a.jpg", "contentType": "image/jpeg", "requestId": "http-conflict-1"}
+    assert booth.json("POST", "/upload", body)[0] == 200
+    assert booth.json("POST", "/upload", body)[0] == 409
+
+
+def test_a_redelivered_upload_does_not_duplicate_results(booth):
+    answer = _upload(booth, portraits.jpeg_bytes(), filename="twice.jpg")
+    first = booth.wait_for_terminal(answer["requestId"])
+
+    # The same object written again raises a second Object Created event for the same request.
+    booth.request("PUT", "", portraits.jpeg_bytes(), {"Content-Type": "image/jpeg"}, url=answer["UploadURL"])
+    again = booth.wait_for_terminal(answer["requestId"])
+
+    assert again["status"] == first["status"] == "SUCCEEDED"
+    assert again["time_taken"] == first["time_taken"]
+    generated = list((booth.data_dir / "objects" / "generated" / answer["requestId"]).iterdir())
+    assert len(generated) == 3
+
+
+def test_delete_removes_everything_of_the_request(booth):
+    answer = _upload(booth, portraits.jpeg_bytes(), filename="erase.jpg")
+    request_id = answer["requestId"]
+    status = booth.wait_for_terminal(request_id)
+
+    assert booth.request("DELETE", f"/photo/{request_id}")[0] == 204
+
+    assert booth.json("GET", f"/photo/{request_id}")[0] == 404
+    assert booth.request("GET", "", url=status["url_generated"][0])[0] == 404
+    leftovers = [p for p in booth.data_dir.rglob("*") if request_id in str(p) and p.is_file()]
+    assert leftovers == []
+
+
+def test_a_restart_keeps_photos_results_and_records(tmp_path):
+    booth = start_booth(tmp_path / "data", tmp_path / "serve.log")
+    try:
+        answer = _upload(booth, portraits.jpeg_bytes(), filename="keep.jpg", themes=["forest"])
+        before = booth.wait_for_terminal(answer["requestId"])
+    finally:
+        booth.stop()
+
+    booth = start_booth(tmp_path / "data", tmp_path / "serve.log", port=booth.port)
+    try:
+        after = booth.wait_for_terminal(answer["requestId"], timeout=10)
+        assert after["status"] == before["status"] == "SUCCEEDED"
+        assert after["time_taken"] == before["time_taken"]
+        code, _, body = booth.request("GET", "", url=after["url_generated"][0])
+        assert code == 200 and body[:3] == b"\xff\xd8\xff"
+        assert "SUCCEEDED" in booth.output()  # the state-change log lines
+    finally:
+        booth.stop()

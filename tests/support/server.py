@@ -1,0 +1,85 @@
+"""Starts ``photobooth serve`` as a real process on a free loopback port, for tests that speak HTTP to it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from email.message import Message
+from pathlib import Path
+
+from photobooth.local.server import free_port
+
+
+@dataclass
+class ServedBooth:
+    process: subprocess.Popen
+    port: int
+    data_dir: Path
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def request(self, method: str, path: str, body: object | None = None, headers: dict | None = None,
+                url: str | None = None) -> tuple[int, Message, bytes]:
+        data = body if isinstance(body, bytes) else (json.dumps(body).encode() if body is not None else None)
+        request = urllib.request.Request(url or self.url + path, data=data, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - loopback
+                return answer.status, answer.headers, answer.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+
+    def json(self, method: str, path: str, body: object | None = None) -> tuple[int, object]:
+        status, _, raw = self.request(method, path, body, {"Content-Type": "application/json"})
+        return status, (json.loads(raw) if raw else None)
+
+    def wait_for_terminal(self, request_id: str, timeout: float = 90.0) -> dict:
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            status, last = self.json("GET", f"/photo/{request_id}")
+            if status == 200 and last["status"] in {"SUCCEEDED", "PARTIAL", "FAILED"}:  # type: ignore[index]
+                return last  # type: ignore[return-value]
+            time.sleep(0.25)
+        raise AssertionError(f"{request_id} not finished in {timeout}s: {last}\n{self.output()}")
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+def start_booth(data_dir: Path, log_path: Path, port: int | None = None, timeout: float = 60.0) -> ServedBooth:
+    port = port or free_port()
+    log = log_path.open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "photobooth.local.cli", "serve", "--port", str(port), "--data", str(data_dir)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    booth = ServedBooth(process, port, data_dir, log_path)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"photobooth serve exited with {process.returncode}:\n{booth.output()}")
+        try:
+            if booth.request("GET", "/themes")[0] == 200:
+                return booth
+        except OSError:
+            pass
+        time.sleep(0.2)
+    booth.stop()
+    raise AssertionError(f"photobooth serve did not answer within {timeout}s:\n{booth.output()}")
