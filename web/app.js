@@ -683,6 +683,7 @@
     const button = document.createElement("button");
     button.type = "button";
     button.className = "tile-enlarge";
+    button.dataset.testid = "result-open";
     I18N.setAttr(button, "aria-label", "result.enlarge");
     const link = qrTarget(url, Number(tile.dataset.index));
     button.addEventListener("click", () => openViewer(url, link, themeName));

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, Stack, Token
 from constructs import Construct
 
 from photobooth_infra import constants
@@ -105,6 +105,8 @@ class PhotoboothStack(Stack):
 
     def _acknowledge_cdk_helpers(self) -> None:
         """The Lambda-backed helpers CDK itself adds (S3 -> EventBridge switch, booth page upload)."""
+        account = "<AWS::AccountId>" if Token.is_unresolved(self.account) else self.account
+        region = "<AWS::Region>" if Token.is_unresolved(self.region) else self.region
         for child in self.node.children:
             if child.node.id.startswith("BucketNotificationsHandler"):
                 acknowledge(child.node.find_child("Role"), _BASIC_EXECUTION_ROLE,
@@ -118,7 +120,7 @@ class PhotoboothStack(Stack):
                 for finding in (
                     "Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*", "Action::s3:DeleteObject*",
                     "Action::s3:Abort*", "Resource::*",
-                    "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*",
+                    f"Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-{account}-{region}/*",
                     f"Resource::<{site_bucket_id}.Arn>/*",
                 ):
                     acknowledge(role.node.find_child("DefaultPolicy"), f"AwsSolutions-IAM5[{finding}]",

@@ -21,6 +21,15 @@ pytestmark = pytest.mark.slow
 
 RESULT_TIMEOUT_MS = 200_000  # the page itself gives up after 180 s and says so
 SCREENSHOT = "/tmp/booth_result.png"
+CONTRACT_ERROR_CODES = (
+    "NO_FACE",
+    "INVALID_IMAGE",
+    "TOO_LARGE",
+    "UNSUPPORTED_TYPE",
+    "MODERATION_REJECTED",
+    "GENERATION_FAILED",
+    "INTERNAL",
+)
 
 
 # ---------------------------------------------------------------------------------------------- steps
@@ -144,19 +153,37 @@ def test_a_camera_photo_becomes_every_themed_picture_with_a_qr_code(open_booth) 
     qr_codes = page.locator("[data-testid=result-qr]")
     assert qr_codes.count() == len(themes), "one QR code per picture"
 
-    for qr in qr_codes.all():
+    request_id = outcome["requestId"]
+    links = []
+    for index, qr in enumerate(qr_codes.all(), start=1):
         assert qr.is_visible()
-        url = qr.get_attribute("data-url")
-        assert url and url.startswith(booth.server.base_url), f"QR must carry an absolute URL, got {url!r}"
+        link = qr.get_attribute("data-url")
+        assert link == booth.server.url(f"/?photo={request_id}&image={index}"), f"unexpected QR link {link!r}"
         pixels = canvas_pixels(booth, qr.element_handle())
         assert pixels.min() == 0 and pixels.max() == 255, "the QR canvas is blank"
-        assert decode_qr(pixels) == url, "the QR code does not decode to its picture's URL"
-        status, body, content_type = http_get(url)
-        assert status == 200 and body[:2] == b"\xff\xd8", f"{url} answered {status} {content_type}"
+        assert decode_qr(pixels) == link, "the QR code does not decode to its link"
+        picture = qr.get_attribute("data-picture") or ""
+        status, body, content_type = http_get(picture)
+        assert status == 200 and body[:2] == b"\xff\xd8", f"{picture} answered {status} {content_type}"
+        links.append(link)
 
+    page.wait_for_timeout(800)  # let the pictures' fade-in finish
     page.screenshot(path=SCREENSHOT, full_page=True)
     assert_no_foreign_requests(booth)
     assert_no_page_errors(booth)
+
+    # The visitor's phone opens the second link: that picture first, with a save button, and no camera.
+    phone = open_booth(camera="portrait", path=links[-1].removeprefix(booth.server.base_url))
+    wait_for(phone, "[data-testid=share-image]", "the QR link did not show the picture", 30_000)
+    first = phone.page.locator("[data-testid=share-image]").first
+    first.evaluate("img => img.decode()")
+    assert first.evaluate("img => img.naturalWidth") > 0
+    assert phone.page.locator("[data-testid=share-image]").count() == len(themes)
+    assert phone.page.locator(".share-item").first.get_attribute("data-index") == str(len(themes))
+    assert phone.page.locator("[data-testid=capture-button]").is_hidden()
+    assert phone.page.evaluate("document.body.classList.contains('has-camera')") is False
+    assert_no_foreign_requests(phone)
+    assert_no_page_errors(phone)
 
 
 def test_nothing_is_uploaded_before_consent(open_booth) -> None:
@@ -196,6 +223,22 @@ def test_a_photo_without_a_face_asks_the_visitor_to_step_closer(open_booth) -> N
     retry.click()
     wait_for(booth, "[data-testid=capture-button]:enabled", "retry did not bring the camera back", 20_000)
     assert_no_page_errors(booth)
+
+
+@pytest.mark.parametrize(
+    ("name", "mime", "data", "code"),
+    [
+        ("party.gif", "image/gif", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", "UNSUPPORTED_TYPE"),
+        ("broken.jpg", "image/jpeg", b"\xff\xd8 this is not really a JPEG", "INVALID_IMAGE"),
+    ],
+)
+def test_a_file_the_page_cannot_use_is_explained_without_uploading(open_booth, name, mime, data, code) -> None:
+    booth = open_booth(camera="portrait")
+    booth.page.set_input_files("[data-testid=file-input]", files=[{"name": name, "mimeType": mime, "buffer": data}])
+    wait_for(booth, "[data-testid=screen-error]", f"{name} did not lead to an error message")
+    assert booth.page.get_attribute("[data-testid=error-message]", "data-code") == code
+    assert booth.page.inner_text("[data-testid=retry-button]").strip() == "Take a new photo"
+    assert booth.api_calls("POST", "/upload") == []
 
 
 def test_delete_my_photos_erases_a_chosen_photo_and_its_pictures(open_booth) -> None:
@@ -247,6 +290,15 @@ def test_the_language_toggle_switches_to_korean_and_back(open_booth) -> None:
     page.click("[data-testid=lang-toggle]")
     page.wait_for_function("document.documentElement.lang === 'en'", timeout=5_000)
     assert capture.inner_text().strip() == "Take photo"
+
+
+def test_every_string_and_error_code_exists_in_both_languages(open_booth) -> None:
+    booth = open_booth(camera="portrait")
+    strings = booth.page.evaluate("window.PhotoboothI18n.STRINGS")
+    assert set(strings) == {"en", "ko"}
+    assert set(strings["en"]) == set(strings["ko"]), "a string is missing in one language"
+    for code in CONTRACT_ERROR_CODES:
+        assert strings["en"].get(f"error.{code}") and strings["ko"].get(f"error.{code}"), code
 
 
 def test_a_korean_browser_gets_the_korean_page(open_booth) -> None:

@@ -164,7 +164,8 @@ def test_dead_letter_queue_is_encrypted_and_accepts_only_this_rule(full: Synth) 
     assert queue["Properties"]["SqsManagedSseEnabled"] is True
     _, policy = full.one("AWS::SQS::QueuePolicy")
     rule_id = full.one("AWS::Events::Rule")[0]
-    allow = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    allow = [{k: v for k, v in s.items() if k != "Sid"}
+             for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
     assert allow == [{
         "Action": "sqs:SendMessage",
         "Condition": {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}},

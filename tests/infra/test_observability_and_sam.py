@@ -1,0 +1,63 @@
+"""Alarms, dashboard and the optional SAM endpoint."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.infra.conftest import SAM_ARTEFACT, Synth, function_role_id, permissions, render
+
+pytestmark = pytest.mark.slow
+
+
+def _alarms(synth: Synth) -> dict[str, dict]:
+    return {k: v["Properties"] for k, v in synth.resources("AWS::CloudWatch::Alarm").items()}
+
+
+def test_alarms_cover_failed_executions_dead_letters_and_every_function(full: Synth) -> None:
+    alarms = _alarms(full)
+    topic_id = full.one("AWS::SNS::Topic")[0]
+    state_machine_id = full.one("AWS::StepFunctions::StateMachine")[0]
+    queue_id = full.one("AWS::SQS::Queue")[0]
+    by_metric = {}
+    for props in alarms.values():
+        assert props["AlarmActions"] == [{"Ref": topic_id}]
+        dimensions = {d["Name"]: render(d["Value"]) for d in props.get("Dimensions", [])}
+        by_metric.setdefault(props["MetricName"], []).append((dimensions, props["Threshold"]))
+    assert ({"StateMachineArn": f"<{state_machine_id}>"}, 5) in by_metric["ExecutionsFailed"]
+    assert ({"QueueName": f"<{queue_id}.QueueName>"}, 1) in by_metric["ApproximateNumberOfMessagesVisible"]
+    errored = {d["FunctionName"] for d, _ in by_metric["Errors"]}
+    assert errored == {f"<{full.one('AWS::Lambda::Function', f'Functions{n}Function')[0]}>"
+                       for n in ("Presign", "Status", "DetectFace", "Segment", "Generate", "Finalize")}
+    _, subscription = full.one("AWS::SNS::Subscription")
+    assert subscription["Properties"]["Protocol"] == "email"
+    assert subscription["Properties"]["Endpoint"] == "ops@example.com"
+    full.one("AWS::CloudWatch::Dashboard")
+
+
+def test_sam_endpoint_from_the_operators_artefact_with_network_isolation(full: Synth) -> None:
+    _, model = full.one("AWS::SageMaker::Model")
+    props = model["Properties"]
+    assert props["EnableNetworkIsolation"] is True
+    container = props["PrimaryContainer"]
+    assert container["ModelDataUrl"] == SAM_ARTEFACT
+    assert container["Environment"]["SAGEMAKER_PROGRAM"] == "inference.py"
+    assert render(container["Image"]).endswith("pytorch-inference:2.6.0-gpu-py312-cu124-ubuntu22.04-sagemaker")
+    _, config = full.one("AWS::SageMaker::EndpointConfig")
+    (variant,) = config["Properties"]["ProductionVariants"]
+    assert variant["InstanceType"] == "ml.g4dn.xlarge"
+    _, endpoint = full.one("AWS::SageMaker::Endpoint")
+    assert endpoint["Properties"]["EndpointName"] == "photobooth-sam"
+    role_id = props["ExecutionRoleArn"]["Fn::GetAtt"][0]
+    granted = permissions(full, role_id, skip=("logs:", "ecr:", "cloudwatch:"))
+    assert granted == {"s3:GetObject": {"arn:<AWS::Partition>:s3:::my-artefacts/photobooth/sam/model.tar.gz"}}
+
+
+def test_default_deployment_has_no_endpoint_and_uses_grabcut(default: Synth) -> None:
+    assert not default.resources("AWS::SageMaker::Endpoint")
+    assert not default.resources("AWS::SageMaker::Model")
+    _, segment = default.one("AWS::Lambda::Function", "FunctionsSegmentFunction")
+    env = segment["Properties"]["Environment"]["Variables"]
+    assert env["PHOTOBOOTH_SEGMENTATION_BACKEND"] == "grabcut"
+    assert "PHOTOBOOTH_SAM_ENDPOINT_NAME" not in env
+    assert "sagemaker:InvokeEndpoint" not in permissions(default, function_role_id(default, "FunctionsSegmentFunction"))
+    assert not default.resources("AWS::SNS::Subscription")

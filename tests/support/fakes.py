@@ -1,0 +1,67 @@
+"""In-memory fakes of the ports, for tests of the step functions without AWS."""
+
+from __future__ import annotations
+
+import copy
+
+from photobooth.models import ImageResult
+from photobooth.ports import RequestExists, RequestGone
+
+
+class MemoryStatusStore:
+    def __init__(self) -> None:
+        self.items: dict[str, dict] = {}
+
+    def create_pending(self, item: dict) -> None:
+        if item["requestId"] in self.items:
+            raise RequestExists(item["requestId"])
+        self.items[item["requestId"]] = copy.deepcopy(item)
+
+    def get(self, request_id: str) -> dict | None:
+        return copy.deepcopy(self.items.get(request_id))
+
+    def record_image(self, request_id: str, result: ImageResult) -> None:
+        if request_id not in self.items:
+            raise RequestGone(request_id)
+        self.items[request_id].setdefault("images", {})[str(result.index)] = result.model_dump(
+            mode="json", exclude_none=True
+        )
+
+    def update(self, request_id: str, fields: dict) -> None:
+        if request_id not in self.items:
+            raise RequestGone(request_id)
+        self.items[request_id].update({k: v for k, v in fields.items() if v is not None})
+
+    def delete(self, request_id: str) -> None:
+        self.items.pop(request_id, None)
+
+
+class MemoryObjectStore:
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str]] = {}
+
+    def get(self, key: str) -> bytes:
+        return self.objects[key][0]
+
+    def head_size(self, key: str) -> int:
+        if key not in self.objects:
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": "404", "Message": "Not Found"}}, "HeadObject")
+        return len(self.objects[key][0])
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        self.objects[key] = (data, content_type)
+
+    def list_keys(self, prefix: str) -> list[str]:
+        return sorted(k for k in self.objects if k.startswith(prefix))
+
+    def delete_keys(self, keys) -> None:
+        for key in keys:
+            self.objects.pop(key, None)
+
+    def presign_put(self, key: str, content_type: str, expires: int) -> str:
+        return f"https://bucket.example/{key}?put&type={content_type}&expires={expires}"
+
+    def presign_get(self, key: str, expires: int) -> str:
+        return f"https://bucket.example/{key}?get&expires={expires}"

@@ -1,0 +1,218 @@
+"""The workflow steps as plain functions, with in-memory ports and the offline models on real photos."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from photobooth import imaging, pipeline
+from photobooth.config import Settings
+from photobooth.errors import ImageTooLarge, InvalidImage, ModelThrottled, ModerationRejected, NoFaceDetected
+from photobooth.models import Box, Face
+from photobooth.offline.faces import BundledFaceDetector
+from photobooth.offline.scenes import ProceduralSceneGenerator
+from photobooth.offline.segmentation import GrabCutSegmenter
+from tests.support import portraits
+from tests.support.fakes import MemoryObjectStore, MemoryStatusStore
+
+SETTINGS = Settings(backend="offline")
+UPLOADED = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store():
+    return MemoryObjectStore()
+
+
+@pytest.fixture
+def status():
+    statuses = MemoryStatusStore()
+    statuses.create_pending({"requestId": "req-000001", "status": "PROCESSING", "images": {}})
+    return statuses
+
+
+def _detect(store, photo: bytes, detector=None):
+    store.put("photo/req-000001/me.jpg", photo, "image/jpeg")
+    request = pipeline.DetectRequest(requestId="req-000001", bucket="b", key="photo/req-000001/me.jpg")
+    return pipeline.detect(request, store=store, detector=detector or BundledFaceDetector(), settings=SETTINGS)
+
+
+def test_detect_writes_the_working_image_and_returns_every_face(store):
+    detection = _detect(store, portraits.jpeg_bytes(portraits.group_of_two()))
+
+    assert len(detection["faces"]) == 2
+    assert detection["inputKey"] == "work/req-000001/input.png"
+    working = Image.open(io.BytesIO(store.get(detection["inputKey"])))
+    assert working.width % 64 == 0 and working.height % 64 == 0
+    for content, padded in zip((detection["contentWidth"], detection["contentHeight"]), working.size, strict=True):
+        assert 0 <= padded - content < 64  # padding only, never a crop
+
+
+def test_detect_without_a_face_raises_no_face(store):
+    with pytest.raises(NoFaceDetected):
+        _detect(store, portraits.jpeg_bytes(portraits.cat()))
+
+
+def test_detect_refuses_an_oversized_upload_before_reading_it(store):
+    big = Settings(backend="offline", max_upload_bytes=1000)
+    store.put("photo/req-000001/me.jpg", portraits.jpeg_bytes(), "image/jpeg")
+    request = pipeline.DetectRequest(requestId="req-000001", bucket="b", key="photo/req-000001/me.jpg")
+    with pytest.raises(ImageTooLarge):
+        pipeline.detect(request, store=store, detector=BundledFaceDetector(), settings=big)
+
+
+def test_detect_finds_a_key_that_eventbridge_url_encoded(store):
+    store.put("photo/req-000001/my photo.jpg", portraits.jpeg_bytes(), "image/jpeg")
+    request = pipeline.DetectRequest(requestId="req-000001", bucket="b", key="photo/req-000001/my+photo.jpg")
+    assert pipeline.detect(request, store=store, detector=BundledFaceDetector(), settings=SETTINGS)["faces"]
+
+
+def test_detect_of_a_missing_object_is_an_invalid_image(store):
+    request = pipeline.DetectRequest(requestId="req-000001", bucket="b", key="photo/req-000001/gone.jpg")
+    with pytest.raises(InvalidImage):
+        pipeline.detect(request, store=store, detector=BundledFaceDetector(), settings=SETTINGS)
+
+
+def test_detect_drops_faces_below_the_thresholds(store):
+    class Detector:
+        def detect_faces(self, image):
+            return [
+                Face(box=Box(x0=100, y0=100, x1=200, y1=200), confidence=99.0),
+                Face(box=Box(x0=300, y0=100, x1=400, y1=200), confidence=50.0),  # unsure
+                Face(box=Box(x0=10, y0=10, x1=14, y1=14), confidence=99.0),  # a speck
+            ]
+
+        def detect_eyewear(self, image):
+            return [Box(x0=120, y0=130, x1=180, y1=150)]
+
+    detection = _detect(store, portraits.jpeg_bytes(), detector=Detector())
+
+    assert detection["faces"] == [{"x0": 100, "y0": 100, "x1": 200, "y1": 200}]
+    assert detection["keepBoxes"] == [{"x0": 120, "y0": 130, "x1": 180, "y1": 150}]
+
+
+def test_segment_keeps_faces_and_eyewear_whatever_the_segmenter_says(store):
+    detection = _detect(store, portraits.jpeg_bytes())
+    detection["keepBoxes"] = [{"x0": 0, "y0": 0, "x1": 20, "y1": 20}]
+
+    class EmptySegmenter:
+        def segment(self, image, boxes):
+            return np.zeros((image.height, image.width), np.uint8)
+
+    request = pipeline.SegmentRequest(requestId="req-000001", bucket="b", detection=detection)
+    mask_key = pipeline.segment(request, store=store, segmenter=EmptySegmenter())["maskKey"]
+
+    mask = imaging.decode_mask_png(store.get(mask_key))
+    face = detection["faces"][0]
+    assert (mask[face["y0"] : face["y1"], face["x0"] : face["x1"]] == 255).all()
+    assert (mask[:20, :20] == 255).all()
+    assert mask[300:, 450:].max() == 0
+
+
+def _generate_request(store, theme="cosmos", index=3):
+    detection = _detect(store, portraits.jpeg_bytes())
+    segment = pipeline.SegmentRequest(requestId="req-000001", bucket="b", detection=detection)
+    mask_key = pipeline.segment(segment, store=store, segmenter=GrabCutSegmenter())["maskKey"]
+    return pipeline.GenerateRequest(
+        requestId="req-000001", bucket="b", key="photo/req-000001/me.jpg", theme=theme, index=index,
+        inputKey=detection["inputKey"], maskKey=mask_key,
+        contentWidth=detection["contentWidth"], contentHeight=detection["contentHeight"],
+    )
+
+
+def test_generate_writes_a_jpeg_and_records_it_at_once(store, status):
+    request = _generate_request(store)
+
+    result = pipeline.generate(request, store=store, status=status, generator=ProceduralSceneGenerator(), settings=SETTINGS)
+
+    assert result == {"index": 3, "theme": "cosmos", "status": "SUCCEEDED",
+                      "key": "generated/req-000001/photo_me_3.jpeg", "error": None}
+    data, content_type = store.objects["generated/req-000001/photo_me_3.jpeg"]
+    assert content_type == "image/jpeg" and Image.open(io.BytesIO(data)).format == "JPEG"
+    assert status.items["req-000001"]["images"]["3"]["status"] == "SUCCEEDED"
+
+
+def test_generate_records_a_moderated_image_as_failed_and_does_not_raise(store, status):
+    class Moderated:
+        def generate(self, *args):
+            raise ModerationRejected()
+
+    result = pipeline.generate(_generate_request(store), store=store, status=status, generator=Moderated(), settings=SETTINGS)
+
+    assert result["status"] == "FAILED" and result["error"]["code"] == "MODERATION_REJECTED"
+    assert status.items["req-000001"]["images"]["3"]["error"]["code"] == "MODERATION_REJECTED"
+    assert store.list_keys("generated/") == []
+
+
+def test_generate_lets_throttling_reach_the_workflow_retry(store, status):
+    class Throttled:
+        def generate(self, *args):
+            raise ModelThrottled()
+
+    with pytest.raises(ModelThrottled):
+        pipeline.generate(_generate_request(store), store=store, status=status, generator=Throttled(), settings=SETTINGS)
+
+
+def test_generate_after_erasure_leaves_nothing_behind(store, status):
+    request = _generate_request(store)
+    status.delete("req-000001")
+
+    pipeline.generate(request, store=store, status=status, generator=ProceduralSceneGenerator(), settings=SETTINGS)
+
+    assert store.list_keys("generated/") == []
+
+
+def _finalize(status, **fields):
+    request = pipeline.FinalizeRequest(requestId="req-000001", uploadedAt=UPLOADED.isoformat(), **fields)
+    return pipeline.finalize(request, status=status, settings=SETTINGS, now=UPLOADED + timedelta(seconds=12.5))
+
+
+def _ok(index):
+    return {"index": index, "theme": f"t{index}", "status": "SUCCEEDED", "key": f"generated/x/{index}.jpeg", "error": None}
+
+
+def test_finalize_all_succeeded(status):
+    assert _finalize(status, images=[_ok(1), _ok(2)])["status"] == "SUCCEEDED"
+    record = status.items["req-000001"]
+    assert record["status"] == "SUCCEEDED" and record["timeTaken"] == 12.5
+    assert record["expiresAt"] == int((UPLOADED + timedelta(seconds=12.5, days=SETTINGS.retention_days)).timestamp())
+    assert "errorCode" not in record
+
+
+def test_finalize_partial_records_the_failed_image_from_a_spent_retry(status):
+    failed = {"index": 2, "theme": "t2", "status": "FAILED", "key": None,
+              "error": {"Error": "ModelThrottled", "Cause": "{}"}}
+
+    assert _finalize(status, images=[_ok(1), failed])["status"] == "PARTIAL"
+
+    assert status.items["req-000001"]["images"]["2"]["error"]["code"] == "GENERATION_FAILED"
+
+
+def test_finalize_all_failed_uses_their_common_code(status):
+    moderated = {"index": 1, "theme": "t1", "status": "FAILED", "key": None,
+                 "error": {"code": "MODERATION_REJECTED", "message": "no"}}
+    assert _finalize(status, images=[moderated])["status"] == "FAILED"
+    assert status.items["req-000001"]["errorCode"] == "MODERATION_REJECTED"
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [("NoFaceDetected", "NO_FACE"), ("InvalidImage", "INVALID_IMAGE"), ("ImageTooLarge", "TOO_LARGE"),
+     ("UnsupportedImageType", "UNSUPPORTED_TYPE"), ("States.TaskFailed", "INTERNAL"), ("KeyError", "INTERNAL"),
+     ("SegmentationUnavailable", "INTERNAL")],
+)
+def test_finalize_maps_the_failed_step_to_the_contract_code(status, error, code):
+    assert _finalize(status, error={"Error": error, "Cause": "secret internals"})["status"] == "FAILED"
+    record = status.items["req-000001"]
+    assert record["errorCode"] == code
+    assert "secret" not in record["errorMessage"]  # visitors see the public message, never a stack trace
+
+
+def test_finalize_after_erasure_does_not_bring_the_record_back(status):
+    status.delete("req-000001")
+    assert _finalize(status, images=[_ok(1)])["status"] == "SUCCEEDED"
+    assert status.items == {}
