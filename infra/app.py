@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from photobooth_infra.app_factory import build_app  # noqa: E402
+from photobooth_infra.app_factory import build_app
 
 
 def _context(pairs: list[str]) -> dict[str, str]:

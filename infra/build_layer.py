@@ -3,8 +3,8 @@
 
     python infra/build_layer.py [--config my-event.json] [--out infra/.layer]
 
-Dependencies come from pyproject.toml's ``[project].dependencies`` (boto3 left out: the Lambda runtime has it),
-plus opencv-python-headless when the segmentation backend is ``grabcut``. pip downloads manylinux wheels for the
+Dependencies come from pyproject.toml's ``[project].dependencies`` (boto3 left out: the Lambda runtime has it;
+opencv-python-headless is in: the paste-back and GrabCut use it). pip downloads manylinux wheels for the
 Lambda interpreter (``--platform ... --only-binary=:all:``), so this runs on any machine with PyPI access.
 """
 
@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from photobooth_infra import constants  # noqa: E402
-from photobooth_infra.config import DeploymentConfig  # noqa: E402
+from photobooth_infra import constants
+from photobooth_infra.config import DeploymentConfig
 
 # Provided by the Lambda Python runtime.
 _IN_RUNTIME = {"boto3", "botocore", "s3transfer"}
@@ -33,14 +33,13 @@ def _name(requirement: str) -> str:
     return re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0].lower().replace("_", "-")
 
 
-def layer_requirements(config: DeploymentConfig, pyproject: Path = constants.REPO_ROOT / "pyproject.toml") -> list[str]:
+def layer_requirements(
+    config: DeploymentConfig, pyproject: Path = constants.REPO_ROOT / "pyproject.toml"
+) -> list[str]:
     project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
     requirements = [r for r in project["dependencies"] if _name(r) not in _IN_RUNTIME]
     # The tracer extra only adds aws-xray-sdk, installed separately without its botocore dependency.
     requirements = [re.sub(r"\[([^\]]*)\]", lambda m: _without_tracer(m.group(1)), r) for r in requirements]
-    if config.segmentation_backend == "grabcut":
-        local = project.get("optional-dependencies", {}).get("local", [])
-        requirements += [r for r in local if _name(r) == "opencv-python-headless"] or ["opencv-python-headless<5"]
     return requirements
 
 
@@ -52,9 +51,24 @@ def _without_tracer(extras: str) -> str:
 def _pip(target: Path, requirements: list[str], *extra: str) -> None:
     platforms = [arg for platform in constants.LAYER_PLATFORMS for arg in ("--platform", platform)]
     command = [
-        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
-        "--target", str(target), *platforms, "--implementation", "cp",
-        "--python-version", constants.PYTHON_VERSION, "--only-binary=:all:", "--upgrade", *extra, *requirements,
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-compile",
+        "--target",
+        str(target),
+        *platforms,
+        "--implementation",
+        "cp",
+        "--python-version",
+        constants.PYTHON_VERSION,
+        "--only-binary=:all:",
+        "--upgrade",
+        *extra,
+        *requirements,
     ]
     subprocess.run(command, check=True)
 
@@ -66,8 +80,9 @@ def build(config: DeploymentConfig, out: Path) -> Path:
     site.mkdir(parents=True)
     _pip(site, layer_requirements(config))
     _pip(site, _NO_DEPS, "--no-deps")
-    shutil.copytree(constants.DOMAIN_PACKAGE_DIR, site / "photobooth",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        constants.DOMAIN_PACKAGE_DIR, site / "photobooth", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
     for junk in [*site.glob("bin"), *site.rglob("__pycache__")]:
         shutil.rmtree(junk, ignore_errors=True)
     size = sum(f.stat().st_size for f in site.rglob("*") if f.is_file())

@@ -31,7 +31,9 @@ def bedrock_model_arns(config: DeploymentConfig) -> list[str]:
     for model_id in config.bedrock_model_ids:
         if model_id.startswith(_INFERENCE_PROFILE_PREFIXES):
             base_model = model_id.split(".", 1)[1]
-            arns += [f"arn:{Aws.PARTITION}:bedrock:{r}:{Aws.ACCOUNT_ID}:inference-profile/{model_id}" for r in regions]
+            arns += [
+                f"arn:{Aws.PARTITION}:bedrock:{r}:{Aws.ACCOUNT_ID}:inference-profile/{model_id}" for r in regions
+            ]
             arns += [f"arn:{Aws.PARTITION}:bedrock:{r}::foundation-model/{base_model}" for r in regions]
         else:
             arns += [f"arn:{Aws.PARTITION}:bedrock:{r}::foundation-model/{model_id}" for r in regions]
@@ -71,23 +73,31 @@ def grant_function_permissions(
             # Presigned PUT of the upload; GetObject also covers HeadObject for POST /photo's existence check.
             _objects(storage, ["s3:PutObject", "s3:GetObject"], PHOTO, sid="PresignUploadAndCheckOriginal"),
             _list(storage, PHOTO, sid="ListOriginals"),
-            iam.PolicyStatement(sid="StatusRecord", resources=[table_arn],
-                                actions=["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"]),
-            iam.PolicyStatement(sid="StartWorkflow", actions=["states:StartExecution"],
-                                resources=[state_machine_arn]),
+            iam.PolicyStatement(
+                sid="StatusRecord",
+                resources=[table_arn],
+                actions=["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
+            ),
+            iam.PolicyStatement(
+                sid="StartWorkflow", actions=["states:StartExecution"], resources=[state_machine_arn]
+            ),
         ],
         constants.STATUS.name: [
             _objects(storage, ["s3:GetObject"], PHOTO, GENERATED, sid="PresignDownloads"),
             _list(storage, PHOTO, WORK, GENERATED, sid="ListRequestObjects"),
             _objects(storage, ["s3:DeleteObject"], PHOTO, WORK, GENERATED, sid="EraseRequestObjects"),
-            iam.PolicyStatement(sid="StatusRecord", resources=[table_arn],
-                                actions=["dynamodb:GetItem", "dynamodb:DeleteItem"]),
+            iam.PolicyStatement(
+                sid="StatusRecord", resources=[table_arn], actions=["dynamodb:GetItem", "dynamodb:DeleteItem"]
+            ),
         ],
         constants.DETECT_FACE.name: [
             _objects(storage, ["s3:GetObject"], PHOTO, sid="ReadOriginal"),
             _objects(storage, ["s3:PutObject"], WORK, sid="WriteWorkingImage"),
-            iam.PolicyStatement(sid="DetectFacesAndEyewear", resources=["*"],
-                                actions=["rekognition:DetectFaces", "rekognition:DetectLabels"]),
+            iam.PolicyStatement(
+                sid="DetectFacesAndEyewear",
+                resources=["*"],
+                actions=["rekognition:DetectFaces", "rekognition:DetectLabels"],
+            ),
         ],
         constants.SEGMENT.name: [
             _objects(storage, ["s3:GetObject", "s3:PutObject"], WORK, sid="ReadImageWriteMask"),
@@ -95,19 +105,24 @@ def grant_function_permissions(
         constants.GENERATE.name: [
             _objects(storage, ["s3:GetObject"], WORK, sid="ReadImageAndMask"),
             _objects(storage, ["s3:PutObject"], GENERATED, sid="WriteResult"),
-            iam.PolicyStatement(sid="InvokeImageModels", actions=["bedrock:InvokeModel"],
-                                resources=bedrock_model_arns(config)),
+            iam.PolicyStatement(
+                sid="InvokeImageModels", actions=["bedrock:InvokeModel"], resources=bedrock_model_arns(config)
+            ),
             iam.PolicyStatement(sid="ProgressiveStatus", actions=["dynamodb:UpdateItem"], resources=[table_arn]),
         ],
         constants.FINALIZE.name: [
-            iam.PolicyStatement(sid="TerminalStatus", resources=[table_arn],
-                                actions=["dynamodb:UpdateItem", "dynamodb:GetItem"]),
+            iam.PolicyStatement(
+                sid="TerminalStatus", resources=[table_arn], actions=["dynamodb:UpdateItem", "dynamodb:GetItem"]
+            ),
         ],
     }
     if sam_endpoint_name is not None:
         statements[constants.SEGMENT.name].append(
-            iam.PolicyStatement(sid="InvokeSamEndpoint", actions=["sagemaker:InvokeEndpoint"],
-                                resources=[sagemaker_endpoint_arn(sam_endpoint_name)])
+            iam.PolicyStatement(
+                sid="InvokeSamEndpoint",
+                actions=["sagemaker:InvokeEndpoint"],
+                resources=[sagemaker_endpoint_arn(sam_endpoint_name)],
+            )
         )
 
     for name, function_statements in statements.items():
@@ -119,18 +134,25 @@ def grant_function_permissions(
         _acknowledge_prefix_wildcards(role.node.find_child("DefaultPolicy"), storage.bucket, function_statements)
 
 
-def _acknowledge_prefix_wildcards(policy: IConstruct, bucket: s3.Bucket, statements: list[iam.PolicyStatement]) -> None:
+def _acknowledge_prefix_wildcards(
+    policy: IConstruct, bucket: s3.Bucket, statements: list[iam.PolicyStatement]
+) -> None:
     """IAM5 flags ``bucket/prefix/*``: keys are per request, so a prefix is the narrowest stable scope."""
     stack = Stack.of(bucket)
     bucket_id = stack.resolve(bucket.node.default_child.logical_id)  # type: ignore[union-attr]
-    suffixes = sorted({
-        part
-        for statement in statements
-        for resource in map(stack.resolve, statement.resources)
-        if isinstance(resource, dict) and "Fn::Join" in resource
-        for part in resource["Fn::Join"][1]
-        if isinstance(part, str) and part.endswith("/*")
-    })
+    suffixes = sorted(
+        {
+            part
+            for statement in statements
+            for resource in map(stack.resolve, statement.resources)
+            if isinstance(resource, dict) and "Fn::Join" in resource
+            for part in resource["Fn::Join"][1]
+            if isinstance(part, str) and part.endswith("/*")
+        }
+    )
     for suffix in suffixes:
-        acknowledge(policy, f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>{suffix}]",
-                    f"Objects are keyed {suffix[1:-1]}{{requestId}}/...: the prefix is the narrowest fixed scope.")
+        acknowledge(
+            policy,
+            f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>{suffix}]",
+            f"Objects are keyed {suffix[1:-1]}{{requestId}}/...: the prefix is the narrowest fixed scope.",
+        )

@@ -66,9 +66,12 @@ class Api(Construct):
             description="photobooth: the key every booth pad sends in the x-booth-key header",
             generate_secret_string=secretsmanager.SecretStringGenerator(exclude_punctuation=True, password_length=40),
         )
-        acknowledge(self.booth_key, "AwsSolutions-SMG4",
-                    "A shared device key typed into each booth pad: the operator rotates it between events "
-                    "(docs/deploy.md); automatic rotation would lock the pads out mid-event.")
+        acknowledge(
+            self.booth_key,
+            "AwsSolutions-SMG4",
+            "A shared device key typed into each booth pad: the operator rotates it between events "
+            "(docs/deploy.md); automatic rotation would lock the pads out mid-event.",
+        )
         self.authorizer_function = self._authorizer_function(config)
 
         cors = None
@@ -136,12 +139,17 @@ class Api(Construct):
             retention=constants.LOG_RETENTION[config.log_retention_days],
             removal_policy=RemovalPolicy.DESTROY,
         )
-        role = iam.Role(scope, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                        description="photobooth booth-key authorizer")
+        role = iam.Role(
+            scope,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="photobooth booth-key authorizer",
+        )
         log_group.grant(role, "logs:CreateLogStream", "logs:PutLogEvents")
         role.add_to_policy(
-            iam.PolicyStatement(sid="ReadBoothKey", actions=["secretsmanager:GetSecretValue"],
-                                resources=[self.booth_key.secret_arn])
+            iam.PolicyStatement(
+                sid="ReadBoothKey", actions=["secretsmanager:GetSecretValue"], resources=[self.booth_key.secret_arn]
+            )
         )
         return lambda_.Function(
             scope,

@@ -14,9 +14,9 @@ from photobooth_infra.config import DeploymentConfig
 from photobooth_infra.stack import PhotoboothStack
 
 # Context keys (``-c key=value`` with the CDK CLI, or ``python infra/app.py -c key=value``).
-CONFIG_CONTEXT = "config"       # path to the deployment settings JSON file
-LAYER_CONTEXT = "layerDir"      # folder holding the built layer (default infra/.layer)
-NAG_CONTEXT = "nag"             # "false" turns the cdk-nag checks off (not recommended)
+CONFIG_CONTEXT = "config"  # path to the deployment settings JSON file
+LAYER_CONTEXT = "layerDir"  # folder holding the built layer (default infra/.layer)
+NAG_CONTEXT = "nag"  # "false" turns the cdk-nag checks off (not recommended)
 
 
 def load_config(app: App) -> DeploymentConfig:
@@ -43,7 +43,13 @@ def build_app(
     region = config.region or os.environ.get("CDK_DEFAULT_REGION")
     env = Environment(account=account, region=region) if (account or region) else None
     stack = PhotoboothStack(
-        app, config.stack_name, config=config, layer_dir=layer_dir, asl_path=asl_path, web_dir=web_dir, env=env,
+        app,
+        config.stack_name,
+        config=config,
+        layer_dir=layer_dir,
+        asl_path=asl_path,
+        web_dir=web_dir,
+        env=env,
     )
     if str(app.node.try_get_context(NAG_CONTEXT)).lower() != "false":
         Validations.of(app).add_plugins(AwsSolutionsChecks(app))

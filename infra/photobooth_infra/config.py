@@ -49,7 +49,9 @@ class SamEndpointConfig(_Model):
     @model_validator(mode="after")
     def _artefact_when_deployed(self) -> SamEndpointConfig:
         if self.deploy and not self.model_data_url:
-            raise ValueError("sam.deploy needs sam.model_data_url (s3://.../model.tar.gz from serving/sam/package.py)")
+            raise ValueError(
+                "sam.deploy needs sam.model_data_url (s3://.../model.tar.gz from serving/sam/package.py)"
+            )
         return self
 
     @property
@@ -60,8 +62,9 @@ class SamEndpointConfig(_Model):
 class DeploymentConfig(_Model):
     # Stack and names
     stack_name: str = Field("Photobooth", pattern=r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
-    name_prefix: str = Field("photobooth", pattern=r"^[a-z][a-z0-9-]{1,18}$",
-                             description="lower-case prefix of the bucket name")
+    name_prefix: str = Field(
+        "photobooth", pattern=r"^[a-z][a-z0-9-]{1,18}$", description="lower-case prefix of the bucket name"
+    )
     account: str | None = Field(None, pattern=r"^\d{12}$")
     region: str | None = None
 
@@ -70,7 +73,8 @@ class DeploymentConfig(_Model):
     default_themes: tuple[str, ...] = tuple(t.name for t in DEFAULT_THEMES)
     bedrock_model_ids: tuple[str, ...] = DEFAULT_MODEL_IDS
     bedrock_regions: tuple[str, ...] = Field(
-        (), description="regions the models may run in; the first is called. Empty: the stack's region")
+        (), description="regions the models may run in; the first is called. Empty: the stack's region"
+    )
     generate_max_concurrency: int = Field(3, ge=1, le=40)
 
     # Segmentation
@@ -85,15 +89,18 @@ class DeploymentConfig(_Model):
 
     # API and booth page
     allowed_origins: tuple[str, ...] = Field(
-        (), description="origins besides the CloudFront domain that may call the API and PUT uploads")
+        (), description="origins besides the CloudFront domain that may call the API and PUT uploads"
+    )
     throttle: ThrottleConfig = ThrottleConfig()
     booth_page: dict[str, Any] = Field(
-        default_factory=dict, description="extra keys of web/config.js (countdownSeconds, mirror, ...)")
+        default_factory=dict, description="extra keys of web/config.js (countdownSeconds, mirror, ...)"
+    )
 
     # Observability
     alarm_email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     failed_executions_alarm_threshold: int = Field(
-        5, ge=1, description="failed executions in 15 minutes (a photo without a face also fails)")
+        5, ge=1, description="failed executions in 15 minutes (a photo without a face also fails)"
+    )
     function_errors_alarm_threshold: int = Field(5, ge=1, description="errors of one function in 15 minutes")
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -104,14 +104,23 @@ class Delivery(Construct):
             log_bucket=storage.access_logs,
             log_file_prefix="cloudfront/",
         )
-        acknowledge(self.distribution, "AwsSolutions-CFR1",
-                    "Visitors are at the event's venue; a geo restriction would only block roaming booth pads.")
-        acknowledge(self.distribution, "AwsSolutions-CFR2",
-                    "The API needs the booth key and is throttled; WAF costs more than the booth earns at one event. "
-                    "Attach a web ACL (docs/deploy.md) where the deployment is long-lived.")
-        acknowledge(self.distribution, "AwsSolutions-CFR4",
-                    "The distribution uses the default *.cloudfront.net certificate, for which CloudFront fixes the "
-                    "TLS policy; a custom domain with its own certificate would allow TLSv1.2_2021.")
+        acknowledge(
+            self.distribution,
+            "AwsSolutions-CFR1",
+            "Visitors are at the event's venue; a geo restriction would only block roaming booth pads.",
+        )
+        acknowledge(
+            self.distribution,
+            "AwsSolutions-CFR2",
+            "The API needs the booth key and is throttled; WAF costs more than the booth earns at one event. "
+            "Attach a web ACL (docs/deploy.md) where the deployment is long-lived.",
+        )
+        acknowledge(
+            self.distribution,
+            "AwsSolutions-CFR4",
+            "The distribution uses the default *.cloudfront.net certificate, for which CloudFront fixes the "
+            "TLS policy; a custom domain with its own certificate would allow TLSv1.2_2021.",
+        )
 
         self.url = f"https://{self.distribution.distribution_domain_name}"
         storage.grant_cloudfront_read(constants.GENERATED_PREFIX, self.distribution.distribution_arn)

@@ -48,8 +48,9 @@ class Functions(Construct):
             compatible_architectures=[constants.ARCHITECTURE],
             description="photobooth domain package and its dependencies (boto3 comes with the runtime)",
         )
-        environment = function_environment(config, bucket_name=bucket_name, table_name=table_name,
-                                           sam_endpoint_name=sam_endpoint_name)
+        environment = function_environment(
+            config, bucket_name=bucket_name, table_name=table_name, sam_endpoint_name=sam_endpoint_name
+        )
         self.by_name: dict[str, lambda_.Function] = {
             spec.name: self._function(spec, config, environment) for spec in constants.ALL_FUNCTIONS
         }
@@ -57,7 +58,9 @@ class Functions(Construct):
     def __getitem__(self, spec: FunctionSpec) -> lambda_.Function:
         return self.by_name[spec.name]
 
-    def _function(self, spec: FunctionSpec, config: DeploymentConfig, environment: dict[str, str]) -> lambda_.Function:
+    def _function(
+        self, spec: FunctionSpec, config: DeploymentConfig, environment: dict[str, str]
+    ) -> lambda_.Function:
         scope = Construct(self, _pascal(spec.name))
         log_group = logs.LogGroup(
             scope,
@@ -65,8 +68,12 @@ class Functions(Construct):
             retention=constants.LOG_RETENTION[config.log_retention_days],
             removal_policy=RemovalPolicy.DESTROY,
         )
-        role = iam.Role(scope, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                        description=f"photobooth {spec.name} function")
+        role = iam.Role(
+            scope,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"photobooth {spec.name} function",
+        )
         log_group.grant(role, "logs:CreateLogStream", "logs:PutLogEvents")
         function = lambda_.Function(
             scope,
@@ -107,6 +114,7 @@ def function_environment(
         "PHOTOBOOTH_BEDROCK_REGION": config.bedrock_regions[0] if config.bedrock_regions else Aws.REGION,
         "PHOTOBOOTH_SEGMENTATION_BACKEND": config.segmentation_backend,
         "PHOTOBOOTH_RETENTION_DAYS": str(config.retention_days),
+        "PHOTOBOOTH_GENERATE_MAX_CONCURRENCY": str(config.generate_max_concurrency),
         "POWERTOOLS_SERVICE_NAME": constants.POWERTOOLS_SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
         "POWERTOOLS_LOG_LEVEL": config.log_level,

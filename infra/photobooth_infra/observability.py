@@ -33,9 +33,12 @@ class Observability(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(self, "Alarms", display_name="photobooth alarms", enforce_ssl=True)
-        acknowledge(self.topic, "AwsSolutions-SNS2",
-                    "Alarm notifications carry no personal data, and CloudWatch cannot publish to a topic encrypted "
-                    "with the AWS-managed SNS key.")
+        acknowledge(
+            self.topic,
+            "AwsSolutions-SNS2",
+            "Alarm notifications carry no personal data, and CloudWatch cannot publish to a topic encrypted "
+            "with the AWS-managed SNS key.",
+        )
         if config.alarm_email:
             self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
         action = actions.SnsAction(self.topic)
@@ -63,12 +66,17 @@ class Observability(Construct):
             "Many photos failed in 15 minutes (a photo without a face fails too: look at the status records' "
             "error codes before anything else).",
         )
-        alarm("TimedOutExecutions", state_machine.metric_timed_out(period=_WINDOW, statistic="Sum"), 1,
-              "A workflow execution timed out.")
+        alarm(
+            "TimedOutExecutions",
+            state_machine.metric_timed_out(period=_WINDOW, statistic="Sum"),
+            1,
+            "A workflow execution timed out.",
+        )
         alarm(
             "DeadLetteredUploads",
-            dead_letter_queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(5),
-                                                                            statistic="Maximum"),
+            dead_letter_queue.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(5), statistic="Maximum"
+            ),
             1,
             "An upload event could not start the workflow: the photo was not processed. The message holds the key.",
         )
@@ -79,8 +87,12 @@ class Observability(Construct):
                 config.function_errors_alarm_threshold,
                 f"The {name} function failed repeatedly in 15 minutes.",
             )
-        alarm("Api5xx", http_api.metric_server_error(period=_WINDOW, statistic="Sum"), 5,
-              "The booth API answered 5xx repeatedly.")
+        alarm(
+            "Api5xx",
+            http_api.metric_server_error(period=_WINDOW, statistic="Sum"),
+            5,
+            "The booth API answered 5xx repeatedly.",
+        )
 
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.hours(3))
         self.dashboard.add_widgets(
@@ -110,8 +122,11 @@ class Observability(Construct):
             ),
             cloudwatch.GraphWidget(
                 title="Booth API",
-                left=[http_api.metric_count(statistic="Sum"), http_api.metric_client_error(statistic="Sum"),
-                      http_api.metric_server_error(statistic="Sum")],
+                left=[
+                    http_api.metric_count(statistic="Sum"),
+                    http_api.metric_client_error(statistic="Sum"),
+                    http_api.metric_server_error(statistic="Sum"),
+                ],
                 right=[http_api.metric_latency(statistic="p90")],
                 width=12,
             ),

@@ -33,12 +33,20 @@ class SamEndpoint(Construct):
         assert sam.model_data_url is not None  # checked by SamEndpointConfig
         image_uri = sam.image_uri or default_image_uri(sam)
 
-        role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-                        description="photobooth SAM endpoint")
-        role.add_to_policy(iam.PolicyStatement(sid="ReadModelArtefact", actions=["s3:GetObject"],
-                                               resources=[_s3_object_arn(sam.model_data_url)]))
-        role.add_to_policy(iam.PolicyStatement(sid="PullAuthorization", actions=["ecr:GetAuthorizationToken"],
-                                               resources=["*"]))
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description="photobooth SAM endpoint",
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadModelArtefact", actions=["s3:GetObject"], resources=[_s3_object_arn(sam.model_data_url)]
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(sid="PullAuthorization", actions=["ecr:GetAuthorizationToken"], resources=["*"])
+        )
         repository = image_uri.split("/", 1)[1].split(":", 1)[0].split("@", 1)[0]
         registry_account = image_uri.split(".", 1)[0]
         role.add_to_policy(
@@ -52,8 +60,12 @@ class SamEndpoint(Construct):
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="ContainerLogs",
-                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
-                         "logs:DescribeLogStreams"],
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogStreams",
+                ],
                 resources=[log_groups, f"{log_groups}:log-stream:*"],
             )
         )
@@ -66,17 +78,24 @@ class SamEndpoint(Construct):
             )
         )
         policy = role.node.find_child("DefaultPolicy")
-        acknowledge(policy, "AwsSolutions-IAM5[Resource::*]",
-                    "ecr:GetAuthorizationToken and cloudwatch:PutMetricData (limited by namespace condition) do not "
-                    "support resource-level permissions.")
-        acknowledge(policy,
-                    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:"
-                    "log-group:/aws/sagemaker/Endpoints/*]",
-                    "SageMaker names the container log group after the endpoint at run time, under this prefix.")
-        acknowledge(policy,
-                    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:"
-                    "log-group:/aws/sagemaker/Endpoints/*:log-stream:*]",
-                    "Log streams are named per instance at run time.")
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "ecr:GetAuthorizationToken and cloudwatch:PutMetricData (limited by namespace condition) do not "
+            "support resource-level permissions.",
+        )
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:"
+            "log-group:/aws/sagemaker/Endpoints/*]",
+            "SageMaker names the container log group after the endpoint at run time, under this prefix.",
+        )
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:"
+            "log-group:/aws/sagemaker/Endpoints/*:log-stream:*]",
+            "Log streams are named per instance at run time.",
+        )
 
         self.model = sagemaker.CfnModel(
             self,
@@ -94,9 +113,11 @@ class SamEndpoint(Construct):
             ),
         )
         self.model.node.add_dependency(role)
-        acknowledge(self.model, "AwsSolutions-SM1",
-                    "Network isolation is on (the container has no network at all), so a VPC adds cost and no "
-                    "protection.")
+        acknowledge(
+            self.model,
+            "AwsSolutions-SM1",
+            "Network isolation is on (the container has no network at all), so a VPC adds cost and no protection.",
+        )
 
         self.endpoint_config = sagemaker.CfnEndpointConfig(
             self,
@@ -111,9 +132,12 @@ class SamEndpoint(Construct):
                 )
             ],
         )
-        acknowledge(self.endpoint_config, "AwsSolutions-SM2",
-                    "GPU instances with local NVMe storage (ml.g4dn, ml.g5) refuse a KMS key for the volume; the "
-                    "endpoint keeps no data at rest beyond the model weights.")
+        acknowledge(
+            self.endpoint_config,
+            "AwsSolutions-SM2",
+            "GPU instances with local NVMe storage (ml.g4dn, ml.g5) refuse a KMS key for the volume; the "
+            "endpoint keeps no data at rest beyond the model weights.",
+        )
         self.endpoint = sagemaker.CfnEndpoint(
             self,
             "Endpoint",

@@ -32,8 +32,9 @@ class PhotoboothStack(Stack):
         web_dir: Path = constants.WEB_DIR,
         **kwargs,
     ) -> None:
-        super().__init__(scope, construct_id, description="photobooth: event photos become themed AI images",
-                         **kwargs)
+        super().__init__(
+            scope, construct_id, description="photobooth: event photos become themed AI images", **kwargs
+        )
         self.config = config
         self.storage = Storage(self, "Storage", config=config)
 
@@ -78,7 +79,11 @@ class PhotoboothStack(Stack):
 
         self.api = Api(self, "Api", config=config, functions=dict(functions))
         self.delivery = Delivery(
-            self, "Delivery", config=config, storage=self.storage, api_domain_name=self.api.domain_name,
+            self,
+            "Delivery",
+            config=config,
+            storage=self.storage,
+            api_domain_name=self.api.domain_name,
             web_dir=web_dir,
         )
         self.observability = Observability(
@@ -94,8 +99,12 @@ class PhotoboothStack(Stack):
         self._acknowledge_cdk_helpers()
 
         CfnOutput(self, "BoothUrl", value=self.delivery.url, description="Open this on the booth pads")
-        CfnOutput(self, "BoothKeySecret", value=self.api.booth_key.secret_name,
-                  description="Secrets Manager secret holding the booth key the pads must send")
+        CfnOutput(
+            self,
+            "BoothKeySecret",
+            value=self.api.booth_key.secret_name,
+            description="Secrets Manager secret holding the booth key the pads must send",
+        )
         CfnOutput(self, "ApiEndpoint", value=self.api.http_api.api_endpoint)
         CfnOutput(self, "BucketName", value=self.storage.bucket.bucket_name)
         CfnOutput(self, "StatusTableName", value=self.storage.table.table_name)
@@ -109,24 +118,37 @@ class PhotoboothStack(Stack):
         region = "<AWS::Region>" if Token.is_unresolved(self.region) else self.region
         for child in self.node.children:
             if child.node.id.startswith("BucketNotificationsHandler"):
-                acknowledge(child.node.find_child("Role"), _BASIC_EXECUTION_ROLE,
-                            "CDK's deploy-time helper that turns on EventBridge notifications; it only writes logs.")
+                acknowledge(
+                    child.node.find_child("Role"),
+                    _BASIC_EXECUTION_ROLE,
+                    "CDK's deploy-time helper that turns on EventBridge notifications; it only writes logs.",
+                )
             elif child.node.id.startswith("Custom::CDKBucketDeployment"):
-                acknowledge(child, "AwsSolutions-L1",
-                            "CDK pins the runtime of its BucketDeployment helper; it runs only at deploy time.")
+                acknowledge(
+                    child,
+                    "AwsSolutions-L1",
+                    "CDK pins the runtime of its BucketDeployment helper; it runs only at deploy time.",
+                )
                 role = child.node.find_child("ServiceRole")
                 acknowledge(role, _BASIC_EXECUTION_ROLE, "CDK's BucketDeployment helper only writes its own logs.")
                 site_bucket_id = self.resolve(self.delivery.site_bucket.node.default_child.logical_id)  # type: ignore[union-attr]
                 for finding in (
-                    "Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*", "Action::s3:DeleteObject*",
-                    "Action::s3:Abort*", "Resource::*",
+                    "Action::s3:GetObject*",
+                    "Action::s3:GetBucket*",
+                    "Action::s3:List*",
+                    "Action::s3:DeleteObject*",
+                    "Action::s3:Abort*",
+                    "Resource::*",
                     f"Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-{account}-{region}/*",
                     f"Resource::<{site_bucket_id}.Arn>/*",
                 ):
-                    acknowledge(role.node.find_child("DefaultPolicy"), f"AwsSolutions-IAM5[{finding}]",
-                                "CDK's BucketDeployment helper copies the booth page from the CDK asset bucket into "
-                                "the site bucket and invalidates the distribution (CreateInvalidation has no "
-                                "resource-level permission); CDK writes this policy, scoped to those two buckets.")
+                    acknowledge(
+                        role.node.find_child("DefaultPolicy"),
+                        f"AwsSolutions-IAM5[{finding}]",
+                        "CDK's BucketDeployment helper copies the booth page from the CDK asset bucket into "
+                        "the site bucket and invalidates the distribution (CreateInvalidation has no "
+                        "resource-level permission); CDK writes this policy, scoped to those two buckets.",
+                    )
 
 
 _BASIC_EXECUTION_ROLE = (

@@ -52,14 +52,18 @@ class Storage(Construct):
             server_access_logs_prefix="s3/data/",
             lifecycle_rules=[
                 s3.LifecycleRule(
-                    id="expire-originals", prefix=constants.PHOTO_PREFIX,
+                    id="expire-originals",
+                    prefix=constants.PHOTO_PREFIX,
                     expiration=Duration.days(config.retention_days),
                 ),
                 s3.LifecycleRule(
-                    id="expire-work", prefix=constants.WORK_PREFIX, expiration=Duration.days(config.retention_days),
+                    id="expire-work",
+                    prefix=constants.WORK_PREFIX,
+                    expiration=Duration.days(config.retention_days),
                 ),
                 s3.LifecycleRule(
-                    id="expire-generated", prefix=constants.GENERATED_PREFIX,
+                    id="expire-generated",
+                    prefix=constants.GENERATED_PREFIX,
                     expiration=Duration.days(config.generated_retention_days),
                 ),
                 s3.LifecycleRule(

@@ -66,8 +66,9 @@ class Workflow(Construct):
                 f"not provided {sorted(missing)}, not used {sorted(unused)}"
             )
 
-        role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
-                        description="photobooth workflow")
+        role = iam.Role(
+            self, "Role", assumed_by=iam.ServicePrincipal("states.amazonaws.com"), description="photobooth workflow"
+        )
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="InvokeWorkflowFunctions",
@@ -76,7 +77,9 @@ class Workflow(Construct):
             )
         )
         role.add_to_policy(
-            iam.PolicyStatement(sid="UpdateStatusRecord", actions=["dynamodb:UpdateItem"], resources=[table.table_arn])
+            iam.PolicyStatement(
+                sid="UpdateStatusRecord", actions=["dynamodb:UpdateItem"], resources=[table.table_arn]
+            )
         )
 
         # The /aws/vendedlogs/ prefix keeps CloudWatch's log resource policy small (Step Functions' advice).
@@ -113,8 +116,11 @@ class Workflow(Construct):
             enforce_ssl=True,
             retention_period=constants.DLQ_RETENTION,
         )
-        acknowledge(self.dead_letter_queue, "AwsSolutions-SQS3",
-                    "This queue is itself the dead-letter queue of the upload rule.")
+        acknowledge(
+            self.dead_letter_queue,
+            "AwsSolutions-SQS3",
+            "This queue is itself the dead-letter queue of the upload rule.",
+        )
 
         self.rule = events.Rule(
             self,

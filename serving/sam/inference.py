@@ -89,7 +89,7 @@ def encode_mask(person: np.ndarray) -> str:
     """Person black on white: the SAM endpoint's side of the mask polarity (docs/architecture.md)."""
     pixels = np.where(person, 0, 255).astype(np.uint8)
     buffer = io.BytesIO()
-    Image.fromarray(pixels, mode="L").save(buffer, format="PNG")
+    Image.fromarray(pixels).save(buffer, format="PNG")
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 

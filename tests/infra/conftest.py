@@ -88,7 +88,7 @@ def render(value: Any) -> Any:
     if isinstance(value, list):
         return [render(v) for v in value]
     if isinstance(value, dict) and len(value) == 1:
-        (key, arg), = value.items()
+        ((key, arg),) = value.items()
         if key == "Ref":
             return f"<{arg}>"
         if key == "Fn::GetAtt":

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
 from photobooth_infra.config import DeploymentConfig
 from photobooth_infra.delivery import booth_page_config
+
 from tests.infra.conftest import Synth, render
 
 ROUTES = {"POST /upload", "POST /photo", "GET /photo/{requestId}", "DELETE /photo/{requestId}", "GET /themes"}
@@ -41,8 +41,11 @@ def test_routes_reach_the_right_function_with_payload_v2(full: Synth) -> None:
     presign = full.one("AWS::Lambda::Function", "FunctionsPresignFunction")[0]
     status = full.one("AWS::Lambda::Function", "FunctionsStatusFunction")[0]
     assert target == {
-        "POST /upload": presign, "POST /photo": presign, "GET /photo/{requestId}": status,
-        "DELETE /photo/{requestId}": status, "GET /themes": status,
+        "POST /upload": presign,
+        "POST /photo": presign,
+        "GET /photo/{requestId}": status,
+        "DELETE /photo/{requestId}": status,
+        "GET /themes": status,
     }
 
 
@@ -59,10 +62,10 @@ def test_stage_throttles_and_logs_access(full: Synth) -> None:
 
 @pytest.mark.slow
 def test_api_cors_only_for_configured_extra_origins(full: Synth, default: Synth) -> None:
-    (_, api), = full.resources("AWS::ApiGatewayV2::Api").items()
+    ((_, api),) = full.resources("AWS::ApiGatewayV2::Api").items()
     assert api["Properties"]["CorsConfiguration"]["AllowOrigins"] == ["http://localhost:8000"]
     assert "x-booth-key" in api["Properties"]["CorsConfiguration"]["AllowHeaders"]
-    (_, default_api), = default.resources("AWS::ApiGatewayV2::Api").items()
+    ((_, default_api),) = default.resources("AWS::ApiGatewayV2::Api").items()
     assert "CorsConfiguration" not in default_api["Properties"]
 
 
@@ -74,7 +77,10 @@ def test_cloudfront_reaches_both_buckets_through_origin_access_control(full: Syn
     assert len(controls) == 2
     for control in controls.values():
         assert control["Properties"]["OriginAccessControlConfig"] | {"Name": None} == {
-            "Name": None, "OriginAccessControlOriginType": "s3", "SigningBehavior": "always", "SigningProtocol": "sigv4",
+            "Name": None,
+            "OriginAccessControlOriginType": "s3",
+            "SigningBehavior": "always",
+            "SigningProtocol": "sigv4",
         }
     s3_origins = [o for o in config["Origins"] if "S3OriginConfig" in o]
     assert len(s3_origins) == 2

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from aws_cdk import Validations
-
 from photobooth_infra import constants
+
 from tests.infra.conftest import REPO_ROOT, Synth
 
 # CDK's own output: DependsOn next to a GetAtt (W3005) and the access-log bucket's LogDeliveryWrite ACL (W3045),
@@ -94,6 +94,7 @@ def test_asl_definition_passes_asl_validator_after_substitution(tmp_path: Path) 
         definition = definition.replace("${" + key + "}", value)
     path = tmp_path / "definition.json"
     path.write_text(definition)
-    result = subprocess.run([*_asl_validator(), "--json-path", str(path)], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [*_asl_validator(), "--json-path", str(path)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -26,8 +26,10 @@ def test_alarms_cover_failed_executions_dead_letters_and_every_function(full: Sy
     assert ({"StateMachineArn": f"<{state_machine_id}>"}, 5) in by_metric["ExecutionsFailed"]
     assert ({"QueueName": f"<{queue_id}.QueueName>"}, 1) in by_metric["ApproximateNumberOfMessagesVisible"]
     errored = {d["FunctionName"] for d, _ in by_metric["Errors"]}
-    assert errored == {f"<{full.one('AWS::Lambda::Function', f'Functions{n}Function')[0]}>"
-                       for n in ("Presign", "Status", "DetectFace", "Segment", "Generate", "Finalize")}
+    assert errored == {
+        f"<{full.one('AWS::Lambda::Function', f'Functions{n}Function')[0]}>"
+        for n in ("Presign", "Status", "DetectFace", "Segment", "Generate", "Finalize")
+    }
     _, subscription = full.one("AWS::SNS::Subscription")
     assert subscription["Properties"]["Protocol"] == "email"
     assert subscription["Properties"]["Endpoint"] == "ops@example.com"
@@ -59,5 +61,7 @@ def test_default_deployment_has_no_endpoint_and_uses_grabcut(default: Synth) -> 
     env = segment["Properties"]["Environment"]["Variables"]
     assert env["PHOTOBOOTH_SEGMENTATION_BACKEND"] == "grabcut"
     assert "PHOTOBOOTH_SAM_ENDPOINT_NAME" not in env
-    assert "sagemaker:InvokeEndpoint" not in permissions(default, function_role_id(default, "FunctionsSegmentFunction"))
+    assert "sagemaker:InvokeEndpoint" not in permissions(
+        default, function_role_id(default, "FunctionsSegmentFunction")
+    )
     assert not default.resources("AWS::SNS::Subscription")

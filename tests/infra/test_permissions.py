@@ -14,8 +14,10 @@ def ids(synth: Synth) -> dict[str, str]:
         "bucket": synth.one("AWS::S3::Bucket", "StorageData")[0],
         "table": synth.one("AWS::DynamoDB::Table", "StorageStatus")[0],
         "state_machine": synth.one("AWS::StepFunctions::StateMachine")[0],
-        **{name: synth.one("AWS::Lambda::Function", f"Functions{name}Function")[0]
-           for name in ("Presign", "Status", "DetectFace", "Segment", "Generate", "Finalize")},
+        **{
+            name: synth.one("AWS::Lambda::Function", f"Functions{name}Function")[0]
+            for name in ("Presign", "Status", "DetectFace", "Segment", "Generate", "Finalize")
+        },
     }
 
 
@@ -119,7 +121,11 @@ def test_default_deployment_has_no_sagemaker_access(default: Synth) -> None:
     bedrock = permissions(default, function_role_id(default, "FunctionsGenerateFunction"))["bedrock:InvokeModel"]
     assert bedrock == {
         f"arn:<AWS::Partition>:bedrock:<AWS::Region>::foundation-model/{m}"
-        for m in ("amazon.titan-image-generator-v2:0", "amazon.nova-canvas-v1:0", "stability.stable-image-inpaint-v1:0")
+        for m in (
+            "amazon.titan-image-generator-v2:0",
+            "amazon.nova-canvas-v1:0",
+            "stability.stable-image-inpaint-v1:0",
+        )
     }
 
 
@@ -134,6 +140,9 @@ def test_function_logs_go_only_to_their_own_log_group(full: Synth) -> None:
     for name in ("Presign", "Generate"):
         _, function = full.one("AWS::Lambda::Function", f"Functions{name}Function")
         log_group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
-        logs = permissions(full, function_role_id(full, f"Functions{name}Function"), skip=("xray:", "s3:", "dynamodb:",
-                                                                                       "states:", "bedrock:"))
+        logs = permissions(
+            full,
+            function_role_id(full, f"Functions{name}Function"),
+            skip=("xray:", "s3:", "dynamodb:", "states:", "bedrock:"),
+        )
         assert logs == {"logs:CreateLogStream": {f"<{log_group}.Arn>"}, "logs:PutLogEvents": {f"<{log_group}.Arn>"}}

@@ -6,8 +6,8 @@ import json
 import re
 
 import pytest
-
 from photobooth_infra import constants
+
 from tests.infra.conftest import Synth, permissions, render
 
 pytestmark = pytest.mark.slow
@@ -19,7 +19,10 @@ def test_every_bucket_blocks_public_access_encrypts_and_requires_tls(full: Synth
     for bucket in buckets.values():
         props = bucket["Properties"]
         assert props["PublicAccessBlockConfiguration"] == {
-            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
         }
         assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
     for policy in full.resources("AWS::S3::BucketPolicy").values():
@@ -72,12 +75,19 @@ def test_functions_run_on_arm64_with_current_python_and_the_layer(full: Synth) -
         env = props["Environment"]["Variables"]
         assert env["PHOTOBOOTH_BACKEND"] == "aws"
         assert json.loads(env["PHOTOBOOTH_DEFAULT_THEMES"]) == ["unicorn-meadow", "floating-city", "cosmos"]
-        assert json.loads(env["PHOTOBOOTH_BEDROCK_MODEL_IDS"]) == ["amazon.nova-canvas-v1:0", "us.amazon.nova-canvas-v1:0"]
+        assert json.loads(env["PHOTOBOOTH_BEDROCK_MODEL_IDS"]) == [
+            "amazon.nova-canvas-v1:0",
+            "us.amazon.nova-canvas-v1:0",
+        ]
         assert env["PHOTOBOOTH_BEDROCK_REGION"] == "eu-west-1"
         assert env["PHOTOBOOTH_SEGMENTATION_BACKEND"] == "sam"
         assert env["PHOTOBOOTH_SAM_ENDPOINT_NAME"] == "photobooth-sam"
-        assert [t["name"] for t in json.loads(env["PHOTOBOOTH_THEMES"])][:3] == ["unicorn-meadow", "floating-city",
-                                                                               "cosmos"]
+        assert env["PHOTOBOOTH_GENERATE_MAX_CONCURRENCY"] == "2"
+        assert [t["name"] for t in json.loads(env["PHOTOBOOTH_THEMES"])][:3] == [
+            "unicorn-meadow",
+            "floating-city",
+            "cosmos",
+        ]
     presign = next(v for k, v in functions.items() if k.startswith("FunctionsPresign"))
     state_machine_id = full.one("AWS::StepFunctions::StateMachine")[0]
     assert presign["Properties"]["Environment"]["Variables"]["PHOTOBOOTH_STATE_MACHINE_ARN"] == {
@@ -94,8 +104,10 @@ def test_deployed_definition_is_the_committed_asl(full: Synth) -> None:
     assert props["DefinitionString"] == committed
     assert props["StateMachineType"] == "STANDARD"
 
-    ids = {name: full.one("AWS::Lambda::Function", f"Functions{name}Function")[0]
-           for name in ("DetectFace", "Segment", "Generate", "Finalize")}
+    ids = {
+        name: full.one("AWS::Lambda::Function", f"Functions{name}Function")[0]
+        for name in ("DetectFace", "Segment", "Generate", "Finalize")
+    }
     table_id = full.one("AWS::DynamoDB::Table")[0]
     substitutions = props["DefinitionSubstitutions"]
     assert substitutions == {
@@ -114,11 +126,16 @@ def test_deployed_definition_is_the_committed_asl(full: Synth) -> None:
         deployed = deployed.replace("${" + key + "}", str(render(value)))
     definition = json.loads(deployed)
     tasks = _tasks(definition["States"])
-    lambda_targets = {t["Parameters"]["FunctionName"] for t in tasks if t["Resource"] == "arn:aws:states:::lambda:invoke"}
+    lambda_targets = {
+        t["Parameters"]["FunctionName"] for t in tasks if t["Resource"] == "arn:aws:states:::lambda:invoke"
+    }
     assert lambda_targets == {f"<{i}.Arn>" for i in ids.values()}
     tables = {t["Parameters"]["TableName"] for t in tasks if t["Resource"].startswith("arn:aws:states:::dynamodb:")}
     assert tables == {f"<{table_id}>"}
-    assert {t["Resource"] for t in tasks} <= {"arn:aws:states:::lambda:invoke", "arn:aws:states:::dynamodb:updateItem"}
+    assert {t["Resource"] for t in tasks} <= {
+        "arn:aws:states:::lambda:invoke",
+        "arn:aws:states:::dynamodb:updateItem",
+    }
 
 
 def _tasks(states: dict) -> list[dict]:
@@ -164,12 +181,17 @@ def test_dead_letter_queue_is_encrypted_and_accepts_only_this_rule(full: Synth) 
     assert queue["Properties"]["SqsManagedSseEnabled"] is True
     _, policy = full.one("AWS::SQS::QueuePolicy")
     rule_id = full.one("AWS::Events::Rule")[0]
-    allow = [{k: v for k, v in s.items() if k != "Sid"}
-             for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
-    assert allow == [{
-        "Action": "sqs:SendMessage",
-        "Condition": {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}},
-        "Effect": "Allow",
-        "Principal": {"Service": "events.amazonaws.com"},
-        "Resource": {"Fn::GetAtt": [queue_id, "Arn"]},
-    }]
+    allow = [
+        {k: v for k, v in s.items() if k != "Sid"}
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Allow"
+    ]
+    assert allow == [
+        {
+            "Action": "sqs:SendMessage",
+            "Condition": {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}},
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Resource": {"Fn::GetAtt": [queue_id, "Arn"]},
+        }
+    ]

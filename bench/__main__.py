@@ -1,0 +1,5 @@
+import sys
+
+from bench.image_path import main
+
+sys.exit(main())
