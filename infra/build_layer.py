@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build the Lambda layer without Docker: the domain package plus its runtime dependencies for arm64 Lambda.
 
-    python infra/build_layer.py [--config my-event.json] [--out infra/.layer]
+    python infra/build_layer.py [--out infra/.layer]
 
 Dependencies come from pyproject.toml's ``[project].dependencies`` (boto3 left out: the Lambda runtime has it;
 opencv-python-headless is in: the paste-back and GrabCut use it). pip downloads manylinux wheels for the
@@ -21,7 +21,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from photobooth_infra import constants
-from photobooth_infra.config import DeploymentConfig
 
 # Provided by the Lambda Python runtime.
 _IN_RUNTIME = {"boto3", "botocore", "s3transfer"}
@@ -33,9 +32,7 @@ def _name(requirement: str) -> str:
     return re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0].lower().replace("_", "-")
 
 
-def layer_requirements(
-    config: DeploymentConfig, pyproject: Path = constants.REPO_ROOT / "pyproject.toml"
-) -> list[str]:
+def layer_requirements(pyproject: Path = constants.REPO_ROOT / "pyproject.toml") -> list[str]:
     project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
     requirements = [r for r in project["dependencies"] if _name(r) not in _IN_RUNTIME]
     # The tracer extra only adds aws-xray-sdk, installed separately without its botocore dependency.
@@ -73,12 +70,12 @@ def _pip(target: Path, requirements: list[str], *extra: str) -> None:
     subprocess.run(command, check=True)
 
 
-def build(config: DeploymentConfig, out: Path) -> Path:
+def build(out: Path) -> Path:
     site = out / constants.LAYER_CONTENT_SUBDIR
     if out.exists():
         shutil.rmtree(out)
     site.mkdir(parents=True)
-    _pip(site, layer_requirements(config))
+    _pip(site, layer_requirements())
     _pip(site, _NO_DEPS, "--no-deps")
     shutil.copytree(
         constants.DOMAIN_PACKAGE_DIR, site / "photobooth", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -92,11 +89,9 @@ def build(config: DeploymentConfig, out: Path) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", type=Path, help="deployment settings JSON (its segmentation_backend matters)")
     parser.add_argument("--out", type=Path, default=constants.DEFAULT_LAYER_DIR)
     args = parser.parse_args()
-    config = DeploymentConfig.from_file(args.config) if args.config else DeploymentConfig()
-    build(config, args.out)
+    build(args.out)
 
 
 if __name__ == "__main__":

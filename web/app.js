@@ -14,6 +14,7 @@
       mirror: true,
       qrLinks: "page",
       shareBaseUrl: "",
+      boothKeyRequired: false,
     },
     window.PHOTOBOOTH_CONFIG || {}
   );
@@ -136,8 +137,24 @@
     }
   }
 
-  async function api(method, path, body) {
+  // On AWS, starting work needs the booth key (the x-booth-key header). The operator types it once per pad; it stays
+  // in this browser's storage. Visitors' phones only read and erase by request id, which needs no key.
+  const BOOTH_KEY_STORAGE = "photobooth.boothKey";
+
+  function boothKey(askAgain) {
+    if (!CONFIG.boothKeyRequired) return "";
+    let key = askAgain ? "" : window.localStorage.getItem(BOOTH_KEY_STORAGE) || "";
+    if (!key) {
+      key = String(window.prompt(I18N.t("setup.boothKey")) || "").trim();
+      if (key) window.localStorage.setItem(BOOTH_KEY_STORAGE, key);
+    }
+    return key;
+  }
+
+  async function api(method, path, body, retried) {
     const options = { method, cache: "no-store", headers: {} };
+    const key = method === "POST" ? boothKey(Boolean(retried)) : "";
+    if (key) options.headers["x-booth-key"] = key;
     if (body !== undefined) {
       options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body);
@@ -147,6 +164,10 @@
       response = await fetch(apiUrl(path), options);
     } catch (err) {
       throw new BoothError("NETWORK", String(err && err.message ? err.message : err));
+    }
+    if ((response.status === 401 || response.status === 403) && key && !retried) {
+      window.localStorage.removeItem(BOOTH_KEY_STORAGE);
+      return api(method, path, body, true);
     }
     if (response.status === 204) return null;
     let data = null;

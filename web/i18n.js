@@ -75,6 +75,7 @@
       "error.NETWORK": "We can't reach the booth service. Check the connection and try again.",
       "error.TIMEOUT": "This is taking too long. Please try again.",
       "error.REQUEST_REJECTED": "The booth couldn't accept that: {message}",
+      "setup.boothKey": "Booth key (from the operator's deployment output):",
       "error.UNKNOWN": "Something went wrong. Please try again.",
 
       "share.title": "Your booth pictures",
@@ -158,6 +159,7 @@
       "error.NETWORK": "포토부스 서비스에 연결할 수 없어요. 연결을 확인하고 다시 시도해 주세요.",
       "error.TIMEOUT": "시간이 너무 오래 걸리고 있어요. 다시 시도해 주세요.",
       "error.REQUEST_REJECTED": "요청을 처리할 수 없어요: {message}",
+      "setup.boothKey": "부스 키를 입력하세요 (운영자 배포 출력값):",
       "error.UNKNOWN": "문제가 생겼어요. 다시 시도해 주세요.",
 
       "share.title": "포토부스 사진",

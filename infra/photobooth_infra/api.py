@@ -48,7 +48,8 @@ class _AccessLogSettings:
 
 
 class Api(Construct):
-    """Every route needs the booth key (header ``x-booth-key``), kept in Secrets Manager; the stage throttles."""
+    """Starting work needs the booth key (header ``x-booth-key``, kept in Secrets Manager); a visitor's phone reads
+    and erases its own request by its unguessable id alone (``constants.VISITOR_ROUTES``). The stage throttles."""
 
     def __init__(
         self,
@@ -124,7 +125,21 @@ class Api(Construct):
                     payload_format_version=apigw.PayloadFormatVersion.VERSION_2_0,
                 )
                 integrations_by_function[spec.name] = integration
-            self.http_api.add_routes(path=path, methods=[apigw.HttpMethod(method)], integration=integration)
+            for_visitors = (method, path) in constants.VISITOR_ROUTES
+            routes = self.http_api.add_routes(
+                path=path,
+                methods=[apigw.HttpMethod(method)],
+                integration=integration,
+                authorizer=apigw.HttpNoneAuthorizer() if for_visitors else None,
+            )
+            if for_visitors:
+                for route in routes:
+                    acknowledge(
+                        route,
+                        "AwsSolutions-APIG4",
+                        "Visitor route: the phone that scanned the QR code reads or erases one request by its "
+                        "random 128-bit requestId (a capability URL); it starts no work and costs nothing.",
+                    )
 
     @property
     def domain_name(self) -> str:

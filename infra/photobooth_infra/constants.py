@@ -83,6 +83,9 @@ API_ROUTES: tuple[tuple[str, str, FunctionSpec], ...] = (
     ("DELETE", "/photo/{requestId}", STATUS),
     ("GET", "/themes", STATUS),
 )
+# Routes a visitor's phone calls without the booth key: the unguessable requestId is the capability (the QR code
+# carries it). Starting work (and spending on models) needs the booth key.
+VISITOR_ROUTES = frozenset({("GET", "/photo/{requestId}"), ("DELETE", "/photo/{requestId}"), ("GET", "/themes")})
 # CloudFront path patterns that go to the API (the seed's single domain).
 API_PATH_PATTERNS = ("/upload", "/photo*", "/themes")
 

@@ -22,7 +22,12 @@ _WEB_EXCLUDES = ["config.js", "node_modules", "**/__pycache__", "*.test.js", "te
 
 def booth_page_config(config: DeploymentConfig, *, api_base: str) -> str:
     """web/config.js as deployed: the page's own defaults cover every key not set here."""
-    settings = {"apiBase": api_base, "retentionDays": config.retention_days, **config.booth_page}
+    settings = {
+        "apiBase": api_base,
+        "retentionDays": config.retention_days,
+        "boothKeyRequired": True,  # POST routes need the x-booth-key header (api.py)
+        **config.booth_page,
+    }
     return (
         "// Written by the deployment (infra/photobooth_infra/delivery.py); edit the `booth_page` setting instead.\n"
         f"window.PHOTOBOOTH_CONFIG = {json.dumps(settings, indent=2)};\n"

@@ -305,3 +305,40 @@ def test_a_korean_browser_gets_the_korean_page(open_booth) -> None:
     booth = open_booth(camera="portrait", locale="ko-KR")
     assert booth.page.evaluate("document.documentElement.lang") == "ko"
     assert booth.page.locator("[data-testid=capture-button]").inner_text().strip() == "사진 찍기"
+
+
+def test_a_deployed_pad_asks_once_for_the_booth_key_and_sends_it_when_starting_work(browsers, booth_server) -> None:
+    """On AWS the deployment's config.js says POST routes need the booth key (x-booth-key header)."""
+    from tests.e2e.conftest import VIEWPORT
+
+    context = browsers("portrait").new_context(viewport=VIEWPORT, locale="en-US")
+    try:
+        page = context.new_page()
+        page.route(
+            "**/config.js",
+            lambda route: route.fulfill(
+                content_type="application/javascript",
+                body='window.PHOTOBOOTH_CONFIG = {apiBase: "", boothKeyRequired: true};',
+            ),
+        )
+        prompts: list[str] = []
+
+        def answer(dialog) -> None:
+            prompts.append(dialog.message)
+            dialog.accept("pad-key-123")
+
+        page.on("dialog", answer)
+        posted: list[dict[str, str]] = []
+        page.on("request", lambda r: posted.append(r.headers) if r.method == "POST" else None)
+        page.goto(booth_server.url("/"))
+        page.wait_for_function("document.body.dataset.ready === 'true'", timeout=10_000)
+        booth = Booth(page, booth_server)
+        take_photo(booth)
+        consent_and_upload(booth)
+        wait_for(booth, "[data-testid=screen-results]", "the upload did not reach the results screen", 60_000)
+
+        assert len(prompts) == 1 and "Booth key" in prompts[0]
+        assert posted and all(headers.get("x-booth-key") == "pad-key-123" for headers in posted)
+        assert page.evaluate("localStorage.getItem('photobooth.boothKey')") == "pad-key-123"
+    finally:
+        context.close()

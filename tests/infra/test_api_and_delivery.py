@@ -12,13 +12,18 @@ ROUTES = {"POST /upload", "POST /photo", "GET /photo/{requestId}", "DELETE /phot
 
 
 @pytest.mark.slow
-def test_routes_are_the_contract_and_all_need_the_booth_key(full: Synth) -> None:
+def test_routes_are_the_contract_and_starting_work_needs_the_booth_key(full: Synth) -> None:
     authorizer_id, authorizer = full.one("AWS::ApiGatewayV2::Authorizer")
     routes = full.resources("AWS::ApiGatewayV2::Route").values()
     assert {r["Properties"]["RouteKey"] for r in routes} == ROUTES
-    for route in routes:
-        assert route["Properties"]["AuthorizationType"] == "CUSTOM"
-        assert route["Properties"]["AuthorizerId"] == {"Ref": authorizer_id}
+    by_key = {r["Properties"]["RouteKey"]: r["Properties"] for r in routes}
+    for key in ("POST /upload", "POST /photo"):
+        assert by_key[key]["AuthorizationType"] == "CUSTOM"
+        assert by_key[key]["AuthorizerId"] == {"Ref": authorizer_id}
+    for key in ("GET /photo/{requestId}", "DELETE /photo/{requestId}", "GET /themes"):
+        # the visitor's phone follows the QR code without the booth key; the random requestId is the capability
+        assert by_key[key].get("AuthorizationType", "NONE") == "NONE"
+        assert "AuthorizerId" not in by_key[key]
     props = authorizer["Properties"]
     assert props["AuthorizerType"] == "REQUEST"
     assert props["IdentitySource"] == ["$request.header.x-booth-key"]
@@ -146,3 +151,4 @@ def test_booth_page_config_names_the_api_and_keeps_page_defaults() -> None:
     assert text.splitlines()[1].startswith("window.PHOTOBOOTH_CONFIG = {")
     assert '"apiBase": "https://d123.cloudfront.net"' in text
     assert '"retentionDays": 3' in text and '"countdownSeconds": 5' in text
+    assert '"boothKeyRequired": true' in text

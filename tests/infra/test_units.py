@@ -103,10 +103,9 @@ def test_layer_requirements_leave_boto3_to_the_runtime() -> None:
     sys.path.insert(0, str(INFRA_DIR))
     from build_layer import layer_requirements
 
-    for backend in ("grabcut", "sam"):
-        requirements = layer_requirements(DeploymentConfig(segmentation_backend=backend))
-        names = " ".join(requirements)
-        assert "boto3" not in names and "tracer" not in names
-        assert any(r.startswith("aws-lambda-powertools[parser]") for r in requirements)
-        # imaging (paste-back) needs OpenCV whatever the segmenter
-        assert any(r.startswith("opencv-python-headless") for r in requirements)
+    requirements = layer_requirements()
+    names = " ".join(requirements)
+    assert "boto3" not in names and "tracer" not in names
+    assert any(r.startswith("aws-lambda-powertools[parser]") for r in requirements)
+    # imaging (paste-back) needs OpenCV whatever the segmenter
+    assert any(r.startswith("opencv-python-headless") for r in requirements)
