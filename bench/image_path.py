@@ -1,4 +1,4 @@
-"""Benchmarks of the image path (run with ``python -m bench [--quick]``): speed and memory of the image path, as ratios against baselines run alongside.
+"""Speed and memory of the image path as ratios against baselines run alongside (``python -m bench [--quick]``).
 
 Ratios, not seconds: a busy machine slows both sides alike. Baselines are the previous system's approaches
 (a per-pixel Python loop for the eyewear mask, a full-size decode before resizing) or the plainest correct
@@ -114,7 +114,9 @@ def bench_normalise(quick: bool) -> list[str]:
     lines = [f"normalise {width}x{height} JPEG: {naive / ours:.1f}x faster than decode-then-resize"]
     if not quick and sys.platform == "linux":
         ours_rss, naive_rss = _peak_rss("ours", data), _peak_rss("naive", data)
-        lines.append(f"normalise {width}x{height} JPEG: peak memory {ours_rss / naive_rss:.2f}x of decode-then-resize")
+        lines.append(
+            f"normalise {width}x{height} JPEG: peak memory {ours_rss / naive_rss:.2f}x of decode-then-resize"
+        )
     return lines
 
 

@@ -5,6 +5,7 @@ Errors are the three exception classes below; the handlers map them to 400/404/4
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -99,6 +100,20 @@ def _choose_themes(requested: list[str] | None, settings: Settings) -> list[str]
     return list(dict.fromkeys(requested))  # keep the booth's order, drop repeats
 
 
+def _pending_record(request_id: str, filename: str, key: str, themes: list[str], settings: Settings) -> dict:
+    now = _now()
+    return {
+        "requestId": request_id,
+        "status": RequestStatus.PENDING_UPLOAD.value,
+        "createdAt": now.isoformat(),
+        "filename": filename,
+        "originalKey": key,
+        "themeList": ",".join(themes),
+        "images": {},
+        "expiresAt": int((now + timedelta(days=settings.retention_days)).timestamp()),  # DynamoDB TTL
+    }
+
+
 def create_upload(body: dict, *, settings: Settings, store: ObjectStore, status: StatusStore) -> dict:
     try:
         upload = UploadRequest.model_validate(body)
@@ -107,20 +122,8 @@ def create_upload(body: dict, *, settings: Settings, store: ObjectStore, status:
     themes = _choose_themes(upload.themes, settings)
     request_id = upload.request_id or naming.new_request_id()
     key = naming.photo_key(request_id, upload.filename)
-    now = _now()
     try:
-        status.create_pending(
-            {
-                "requestId": request_id,
-                "status": RequestStatus.PENDING_UPLOAD.value,
-                "createdAt": now.isoformat(),
-                "filename": upload.filename,
-                "originalKey": key,
-                "themeList": ",".join(themes),
-                "images": {},
-                "expiresAt": int((now + timedelta(days=settings.retention_days)).timestamp()),
-            }
-        )
+        status.create_pending(_pending_record(request_id, upload.filename, key, themes, settings))
     except RequestExists as error:
         raise Conflict(f"requestId {request_id} already exists") from error
     return {
@@ -175,29 +178,15 @@ def start_for_uploaded(
         raise BadRequest(str(error)) from error
     try:
         size = store.head_size(key)
-    except Exception as error:  # noqa: BLE001 - any lookup failure means the photo is not there for us
+    except Exception as error:
         raise BadRequest("no uploaded photo at that key") from error
 
-    now = _now()
-    try:
-        status.create_pending(
-            {
-                "requestId": request_id,
-                "status": RequestStatus.PENDING_UPLOAD.value,
-                "createdAt": now.isoformat(),
-                "filename": filename,
-                "originalKey": key,
-                "themeList": ",".join(settings.default_themes),
-                "images": {},
-                "expiresAt": int((now + timedelta(days=settings.retention_days)).timestamp()),
-            }
-        )
-    except RequestExists:
-        pass
+    with contextlib.suppress(RequestExists):  # already known: its status decides below
+        status.create_pending(_pending_record(request_id, filename, key, list(settings.default_themes), settings))
     record = status.get(request_id)
     if record and record.get("status") == RequestStatus.PENDING_UPLOAD.value:
         # The workflow's own claim makes a second start harmless; starting only while pending saves the call.
-        starter.start(request_id, s3_event(settings.bucket_name, key, size, now))
+        starter.start(request_id, s3_event(settings.bucket_name, key, size, _now()))
     return {"requestId": request_id, "statusUrl": f"/photo/{request_id}"}
 
 

@@ -6,6 +6,7 @@ function here; tests call these functions with in-memory fakes or offline adapte
 
 from __future__ import annotations
 
+import contextlib
 import io
 import zlib
 from datetime import UTC, datetime, timedelta
@@ -92,7 +93,7 @@ def _dump(model: BaseModel) -> dict:
     return model.model_dump(mode="json", by_alias=True)
 
 
-# --- Detect faces -------------------------------------------------------------------------------------------------
+# --- Detect faces -----------------------------------------------------------------------------------------
 
 
 def _read_upload(store: ObjectStore, key: str, max_bytes: int) -> tuple[str, bytes]:
@@ -146,7 +147,7 @@ def detect(request: DetectRequest, *, store: ObjectStore, detector: FaceDetector
     )
 
 
-# --- Cut out the people -------------------------------------------------------------------------------------------
+# --- Cut out the people -----------------------------------------------------------------------------------
 
 
 def _load_rgb(store: ObjectStore, key: str) -> Image.Image:
@@ -166,7 +167,7 @@ def segment(request: SegmentRequest, *, store: ObjectStore, segmenter: Segmenter
     return _dump(Segmentation(mask_key=mask_key))
 
 
-# --- Generate one image ---------------------------------------------------------------------------------------------
+# --- Generate one image -----------------------------------------------------------------------------------
 
 
 def _seed(request_id: str, theme: str, base: int) -> int:
@@ -192,7 +193,9 @@ def generate(
     image = _load_rgb(store, request.input_key)
     mask = imaging.decode_mask_png(store.get(request.mask_key), image.size)
     try:
-        painted = generator.generate(image, mask, theme, _seed(request.request_id, theme.name, settings.generation_seed))
+        painted = generator.generate(
+            image, mask, theme, _seed(request.request_id, theme.name, settings.generation_seed)
+        )
     except (ModerationRejected, GenerationFailed, ModelUnavailable) as error:
         return _image_failed(request, status, error)
 
@@ -217,14 +220,12 @@ def _image_failed(request: GenerateRequest, status: StatusStore, error: Photoboo
         status=ImageStatus.FAILED,
         error=ErrorInfo(code=error.code, message=error.public_message),
     )
-    try:
+    with contextlib.suppress(RequestGone):  # erased meanwhile: nothing to record
         status.record_image(request.request_id, outcome)
-    except RequestGone:
-        pass
     return outcome.model_dump(mode="json")
 
 
-# --- Record the result / the failure ----------------------------------------------------------------------------------
+# --- Record the result / the failure ----------------------------------------------------------------------
 
 
 def _error_info(step_error: StepError) -> ErrorInfo:
@@ -240,7 +241,9 @@ def _image_from_map(item: dict) -> ImageResult:
     return ImageResult.model_validate(item)
 
 
-def finalize(request: FinalizeRequest, *, status: StatusStore, settings: Settings, now: datetime | None = None) -> dict:
+def finalize(
+    request: FinalizeRequest, *, status: StatusStore, settings: Settings, now: datetime | None = None
+) -> dict:
     finished = now or datetime.now(UTC)
     fields: dict = {
         "finishedAt": finished.isoformat(),
@@ -267,8 +270,6 @@ def finalize(request: FinalizeRequest, *, status: StatusStore, settings: Setting
             code = codes.pop() if len(codes) == 1 else ErrorCode.GENERATION_FAILED
             fields |= {"errorCode": code.value, "errorMessage": public_message(code)}
     fields["status"] = outcome.value
-    try:
+    with contextlib.suppress(RequestGone):  # erased while running: nothing to record
         status.update(request.request_id, fields)
-    except RequestGone:
-        pass  # erased while running: nothing to record
     return {"requestId": request.request_id, "status": outcome.value}

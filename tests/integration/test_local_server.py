@@ -24,8 +24,9 @@ def booth(tmp_path_factory):
 
 
 def _upload(booth, photo: bytes, filename: str = "visitor.jpg", content_type: str = "image/jpeg", **extra) -> dict:
-    status, answer = booth.json("POST", "/upload", {"type": "photo", "filename": filename,
-                                                   "contentType": content_type, **extra})
+    status, answer = booth.json(
+        "POST", "/upload", {"type": "photo", "filename": filename, "contentType": content_type, **extra}
+    )
     assert status == 200, answer
     put_status, _, _ = booth.request("PUT", "", photo, {"Content-Type": content_type}, url=answer["UploadURL"])
     assert put_status == 200
@@ -36,10 +37,10 @@ def _listening_addresses(port: int) -> set[str]:
     """Local addresses of listening TCP sockets on ``port``, from the kernel's table (Linux)."""
     found = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = open(table).read().splitlines()[1:]
-        except OSError:
+        path = Path(table)
+        if not path.exists():
             continue
+        lines = path.read_text().splitlines()[1:]
         for line in lines:
             local, state = line.split()[1], line.split()[3]
             address, hex_port = local.rsplit(":", 1)

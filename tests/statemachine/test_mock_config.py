@@ -3,6 +3,7 @@ runs against a real Step Functions Local when ``STEPFUNCTIONS_LOCAL_ENDPOINT`` i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -10,7 +11,7 @@ import time
 import boto3
 import pytest
 
-from photobooth.local.engine import LocalCloud, definition_path, project_root
+from photobooth.local.engine import LocalCloud, definition_path, project_root, render_definition
 
 CASES = {
     # case: (execution status, error, a state that must be entered, a state that must not)
@@ -73,20 +74,16 @@ def test_mocked_task_answers_have_the_shapes_the_definition_selects():
 def test_case_on_stepfunctions_local(case):
     expected_status, expected_error, entered, not_entered = CASES[case]
     sfn = boto3.client("stepfunctions", endpoint_url=os.environ["STEPFUNCTIONS_LOCAL_ENDPOINT"])
-    arn = f"arn:aws:states:us-east-1:123456789012:stateMachine:photobooth"
-    local = LocalCloud()
-    try:
+    arn = "arn:aws:states:us-east-1:123456789012:stateMachine:photobooth"
+    with contextlib.suppress(sfn.exceptions.StateMachineAlreadyExists):
         arn = sfn.create_state_machine(
             name="photobooth",
-            definition=__import__("photobooth.local.engine", fromlist=["render_definition"]).render_definition(
-                definition_path().read_text(), local.substitutions()
-            ),
+            definition=render_definition(definition_path().read_text(), LocalCloud().substitutions()),
             roleArn="arn:aws:iam::123456789012:role/DummyRole",
         )["stateMachineArn"]
-    except sfn.exceptions.StateMachineAlreadyExists:
-        pass
-    execution = sfn.start_execution(stateMachineArn=f"{arn}#{case}", name=f"{case}-{time.time_ns()}",
-                                    input=json.dumps(EVENT))["executionArn"]
+    execution = sfn.start_execution(
+        stateMachineArn=f"{arn}#{case}", name=f"{case}-{time.time_ns()}", input=json.dumps(EVENT)
+    )["executionArn"]
     deadline = time.monotonic() + 60
     while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
         assert time.monotonic() < deadline, f"{case} still running after 60 s"

@@ -79,13 +79,23 @@ def test_HappyPath(cloud):
     assert execution["status"] == "SUCCEEDED"
     assert status["executionArn"] == execution["executionArn"]
     visited = cloud.visited_states(execution["executionArn"])
-    for state in ("Read the upload event", "Claim the request", "Detect faces", "Cut out the people",
-                  "Generate one image per theme", "Generate image", "Record the result", "Images are ready"):
+    for state in (
+        "Read the upload event",
+        "Claim the request",
+        "Detect faces",
+        "Cut out the people",
+        "Generate one image per theme",
+        "Generate image",
+        "Record the result",
+        "Images are ready",
+    ):
         assert state in visited
 
 
 def test_HappyPath_keeps_the_face_pixels(cloud):
-    request_id = cloud.upload(portraits.png_bytes(portraits.astronaut()), filename="astro.png", content_type="image/png")
+    request_id = cloud.upload(
+        portraits.png_bytes(portraits.astronaut()), filename="astro.png", content_type="image/png"
+    )
     cloud.wait_for_terminal(request_id)
 
     _, _, body = _jpeg_objects(cloud, request_id)[0]
@@ -251,7 +261,12 @@ def test_ModelFallback(cloud, monkeypatch):
             self.calls.append(modelId)
             if modelId.startswith("amazon.titan"):
                 raise ClientError(
-                    {"Error": {"Code": "ResourceNotFoundException", "Message": "This model version has reached the end of its life."}},
+                    {
+                        "Error": {
+                            "Code": "ResourceNotFoundException",
+                            "Message": "This model version has reached the end of its life.",
+                        }
+                    },
                     "InvokeModel",
                 )
             request = json.loads(body)
@@ -259,7 +274,11 @@ def test_ModelFallback(cloud, monkeypatch):
             painted = Image.new("RGB", size, (30, 140, 220))
             buffer = io.BytesIO()
             painted.save(buffer, format="PNG")
-            answer = {"images": [__import__("base64").b64encode(buffer.getvalue()).decode()], "finish_reasons": [None], "seeds": [1]}
+            answer = {
+                "images": [__import__("base64").b64encode(buffer.getvalue()).decode()],
+                "finish_reasons": [None],
+                "seeds": [1],
+            }
             return {"body": io.BytesIO(json.dumps(answer).encode()), "contentType": "application/json"}
 
     fake = FakeBedrock()
@@ -272,7 +291,9 @@ def test_ModelFallback(cloud, monkeypatch):
     status = cloud.wait_for_terminal(request_id)
 
     assert status["status"] == "SUCCEEDED"
-    assert sorted(fake.calls) == sorted(["amazon.titan-image-generator-v2:0", "stability.stable-image-inpaint-v1:0"] * 3)
+    assert sorted(fake.calls) == sorted(
+        ["amazon.titan-image-generator-v2:0", "stability.stable-image-inpaint-v1:0"] * 3
+    )
     _, _, body = _jpeg_objects(cloud, request_id)[0]
     corner = np.asarray(Image.open(io.BytesIO(body)).convert("RGB"))[:30, -30:].reshape(-1, 3).mean(axis=0)
     assert np.allclose(corner, (30, 140, 220), atol=12)  # the background came from the fallback model

@@ -37,7 +37,9 @@ class Cloud:
         function = apigw.function_for(method, path)
         assert function, f"no route for {method} {path}"
         raw = body if isinstance(body, (str, bytes)) or body is None else json.dumps(body)
-        response = load_handler(function)(apigw.http_event(method, path, body=raw), lambda_context(f"photobooth-{function}"))
+        response = load_handler(function)(
+            apigw.http_event(method, path, body=raw), lambda_context(f"photobooth-{function}")
+        )
         payload = json.loads(response["body"]) if response.get("body") else None
         return response["statusCode"], payload
 

@@ -445,9 +445,15 @@ class TestGenerate:
     def test_logs_name_the_model_and_outcome_but_never_the_prompt_or_image(self, image, person_mask, caplog):
         answer = titan_ok()
         fake = FakeBedrockRuntime({TITAN: client_error("AccessDeniedException"), NOVA: answer})
-        caplog.set_level(logging.DEBUG)
-
-        BedrockImageGenerator([TITAN, NOVA], fake).generate(image, person_mask, THEME, 7)
+        caplog.set_level(logging.DEBUG, logger="photobooth.aws.bedrock")
+        # Powertools' Logger(service="photobooth") stops propagation at "photobooth" once a handler module is
+        # loaded, so listen on the module's own logger rather than on the root.
+        module_logger = logging.getLogger("photobooth.aws.bedrock")
+        module_logger.addHandler(caplog.handler)
+        try:
+            BedrockImageGenerator([TITAN, NOVA], fake).generate(image, person_mask, THEME, 7)
+        finally:
+            module_logger.removeHandler(caplog.handler)
 
         records = [r for r in caplog.records if r.name.startswith("photobooth")]
         assert records, "the generator should log its outcome"

@@ -12,7 +12,7 @@ from PIL import Image
 
 from photobooth.aws import rekognition as rekognition_module
 from photobooth.aws.rekognition import RekognitionFaceDetector
-from photobooth.errors import ImageTooLarge, InvalidImage, FaceDetectionUnavailable
+from photobooth.errors import FaceDetectionUnavailable, ImageTooLarge, InvalidImage
 from photobooth.models import Box, Face
 from tests.support import portraits
 

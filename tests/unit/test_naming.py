@@ -24,7 +24,10 @@ def test_unsafe_filenames_are_refused(filename):
 
 def test_keys_follow_the_contract_layout():
     assert naming.photo_key("req-000001", "andy_portrait_2.jpg") == "photo/req-000001/andy_portrait_2.jpg"
-    assert naming.generated_key("req-000001", "andy_portrait_2.jpg", 3) == "generated/req-000001/photo_andy_portrait_2_3.jpeg"
+    assert (
+        naming.generated_key("req-000001", "andy_portrait_2.jpg", 3)
+        == "generated/req-000001/photo_andy_portrait_2_3.jpeg"
+    )
     assert naming.generated_key("req-000001", "my photo (1).PNG", 1) == "generated/req-000001/photo_my_photo_1_1.jpeg"
     assert naming.generated_key("req-000001", "사진.jpg", 2) == "generated/req-000001/photo_photo_2.jpeg"
     assert naming.work_input_key("req-000001").startswith("work/req-000001/")

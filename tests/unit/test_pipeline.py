@@ -118,19 +118,32 @@ def _generate_request(store, theme="cosmos", index=3):
     segment = pipeline.SegmentRequest(requestId="req-000001", bucket="b", detection=detection)
     mask_key = pipeline.segment(segment, store=store, segmenter=GrabCutSegmenter())["maskKey"]
     return pipeline.GenerateRequest(
-        requestId="req-000001", bucket="b", key="photo/req-000001/me.jpg", theme=theme, index=index,
-        inputKey=detection["inputKey"], maskKey=mask_key,
-        contentWidth=detection["contentWidth"], contentHeight=detection["contentHeight"],
+        requestId="req-000001",
+        bucket="b",
+        key="photo/req-000001/me.jpg",
+        theme=theme,
+        index=index,
+        inputKey=detection["inputKey"],
+        maskKey=mask_key,
+        contentWidth=detection["contentWidth"],
+        contentHeight=detection["contentHeight"],
     )
 
 
 def test_generate_writes_a_jpeg_and_records_it_at_once(store, status):
     request = _generate_request(store)
 
-    result = pipeline.generate(request, store=store, status=status, generator=ProceduralSceneGenerator(), settings=SETTINGS)
+    result = pipeline.generate(
+        request, store=store, status=status, generator=ProceduralSceneGenerator(), settings=SETTINGS
+    )
 
-    assert result == {"index": 3, "theme": "cosmos", "status": "SUCCEEDED",
-                      "key": "generated/req-000001/photo_me_3.jpeg", "error": None}
+    assert result == {
+        "index": 3,
+        "theme": "cosmos",
+        "status": "SUCCEEDED",
+        "key": "generated/req-000001/photo_me_3.jpeg",
+        "error": None,
+    }
     data, content_type = store.objects["generated/req-000001/photo_me_3.jpeg"]
     assert content_type == "image/jpeg" and Image.open(io.BytesIO(data)).format == "JPEG"
     assert status.items["req-000001"]["images"]["3"]["status"] == "SUCCEEDED"
@@ -141,7 +154,9 @@ def test_generate_records_a_moderated_image_as_failed_and_does_not_raise(store, 
         def generate(self, *args):
             raise ModerationRejected()
 
-    result = pipeline.generate(_generate_request(store), store=store, status=status, generator=Moderated(), settings=SETTINGS)
+    result = pipeline.generate(
+        _generate_request(store), store=store, status=status, generator=Moderated(), settings=SETTINGS
+    )
 
     assert result["status"] == "FAILED" and result["error"]["code"] == "MODERATION_REJECTED"
     assert status.items["req-000001"]["images"]["3"]["error"]["code"] == "MODERATION_REJECTED"
@@ -154,7 +169,9 @@ def test_generate_lets_throttling_reach_the_workflow_retry(store, status):
             raise ModelThrottled()
 
     with pytest.raises(ModelThrottled):
-        pipeline.generate(_generate_request(store), store=store, status=status, generator=Throttled(), settings=SETTINGS)
+        pipeline.generate(
+            _generate_request(store), store=store, status=status, generator=Throttled(), settings=SETTINGS
+        )
 
 
 def test_generate_after_erasure_leaves_nothing_behind(store, status):
@@ -172,7 +189,13 @@ def _finalize(status, **fields):
 
 
 def _ok(index):
-    return {"index": index, "theme": f"t{index}", "status": "SUCCEEDED", "key": f"generated/x/{index}.jpeg", "error": None}
+    return {
+        "index": index,
+        "theme": f"t{index}",
+        "status": "SUCCEEDED",
+        "key": f"generated/x/{index}.jpeg",
+        "error": None,
+    }
 
 
 def test_finalize_all_succeeded(status):
@@ -184,8 +207,13 @@ def test_finalize_all_succeeded(status):
 
 
 def test_finalize_partial_records_the_failed_image_from_a_spent_retry(status):
-    failed = {"index": 2, "theme": "t2", "status": "FAILED", "key": None,
-              "error": {"Error": "ModelThrottled", "Cause": "{}"}}
+    failed = {
+        "index": 2,
+        "theme": "t2",
+        "status": "FAILED",
+        "key": None,
+        "error": {"Error": "ModelThrottled", "Cause": "{}"},
+    }
 
     assert _finalize(status, images=[_ok(1), failed])["status"] == "PARTIAL"
 
@@ -193,17 +221,28 @@ def test_finalize_partial_records_the_failed_image_from_a_spent_retry(status):
 
 
 def test_finalize_all_failed_uses_their_common_code(status):
-    moderated = {"index": 1, "theme": "t1", "status": "FAILED", "key": None,
-                 "error": {"code": "MODERATION_REJECTED", "message": "no"}}
+    moderated = {
+        "index": 1,
+        "theme": "t1",
+        "status": "FAILED",
+        "key": None,
+        "error": {"code": "MODERATION_REJECTED", "message": "no"},
+    }
     assert _finalize(status, images=[moderated])["status"] == "FAILED"
     assert status.items["req-000001"]["errorCode"] == "MODERATION_REJECTED"
 
 
 @pytest.mark.parametrize(
     ("error", "code"),
-    [("NoFaceDetected", "NO_FACE"), ("InvalidImage", "INVALID_IMAGE"), ("ImageTooLarge", "TOO_LARGE"),
-     ("UnsupportedImageType", "UNSUPPORTED_TYPE"), ("States.TaskFailed", "INTERNAL"), ("KeyError", "INTERNAL"),
-     ("SegmentationUnavailable", "INTERNAL")],
+    [
+        ("NoFaceDetected", "NO_FACE"),
+        ("InvalidImage", "INVALID_IMAGE"),
+        ("ImageTooLarge", "TOO_LARGE"),
+        ("UnsupportedImageType", "UNSUPPORTED_TYPE"),
+        ("States.TaskFailed", "INTERNAL"),
+        ("KeyError", "INTERNAL"),
+        ("SegmentationUnavailable", "INTERNAL"),
+    ],
 )
 def test_finalize_maps_the_failed_step_to_the_contract_code(status, error, code):
     assert _finalize(status, error={"Error": error, "Cause": "secret internals"})["status"] == "FAILED"

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from PIL import Image
 
 from photobooth.boxes import relative_box_to_pixels
-from photobooth.errors import ImageTooLarge, InvalidImage, FaceDetectionUnavailable
+from photobooth.errors import FaceDetectionUnavailable, ImageTooLarge, InvalidImage
 from photobooth.imaging import encode_jpeg
 from photobooth.models import Box, Face
 

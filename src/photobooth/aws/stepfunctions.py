@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -22,7 +23,7 @@ class StepFunctionsStarter:
     def start(self, request_id: str, event: dict) -> None:
         # The execution is named after the request: Step Functions refuses a second one with the same name,
         # and the console search by name finds it.
-        try:
-            self.client.start_execution(stateMachineArn=self.state_machine_arn, name=request_id, input=json.dumps(event))
-        except self.client.exceptions.ExecutionAlreadyExists:
-            pass
+        with contextlib.suppress(self.client.exceptions.ExecutionAlreadyExists):
+            self.client.start_execution(
+                stateMachineArn=self.state_machine_arn, name=request_id, input=json.dumps(event)
+            )

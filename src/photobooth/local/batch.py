@@ -30,6 +30,7 @@ class Outcome:
     error_code: str | None = None
     seconds: float = 0.0
     stages: dict[str, float] = field(default_factory=dict)
+    message: str = ""
 
 
 def _photos(paths: list[Path]) -> list[Path]:
@@ -80,7 +81,7 @@ def process(photo: Path, out_dir: Path, cloud: LocalCloud, themes: list[str] | N
         body["themes"] = themes
     code, answer = _api("presign", "POST", "/upload", body)
     if code != 200:
-        return Outcome(photo, "FAILED", error_code="BAD_REQUEST", seconds=0.0, stages={"message": answer.get("message")})  # type: ignore[dict-item]
+        return Outcome(photo, "FAILED", error_code="REFUSED", message=str(answer.get("message", "")))
     s3 = boto3.client("s3")
     s3.put_object(Bucket=cloud.bucket, Key=answer["Key"], Body=photo.read_bytes(), ContentType=_content_type(photo))
     request_id = answer["requestId"]
@@ -133,6 +134,7 @@ def run_photos(paths: list[Path], out_dir: Path, *, themes: list[str] | None = N
             outcomes.append(outcome)
             timings = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in outcome.stages.items())
             detail = f" {outcome.error_code}" if outcome.error_code else ""
+            detail += f" ({outcome.message})" if outcome.message else ""
             tqdm.write(
                 f"{photo.name}: {outcome.status}{detail}, {len(outcome.results)} image(s) in {outcome.seconds:.1f}s"
                 + (f" ({timings})" if timings else ""),

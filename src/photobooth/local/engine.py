@@ -38,7 +38,7 @@ log = logging.getLogger("photobooth.local")
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
-MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
 # Step Functions task name in the ASL → Lambda function name → handler folder.
 FUNCTIONS: dict[str, str] = {
@@ -82,7 +82,7 @@ def render_definition(text: str, substitutions: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda match: substitutions[match.group(1)], text)
 
 
-# --- handler dispatch -------------------------------------------------------------------------------------------------
+# --- handler dispatch -------------------------------------------------------------------------------------
 
 _handler_modules: dict[str, ModuleType] = {}
 _handler_lock = threading.Lock()
@@ -124,7 +124,7 @@ def invoke_function(function_name: str, payload: dict) -> tuple[bool, dict]:
         return False, {"errorType": "ResourceNotFoundException", "errorMessage": f"no function {name}"}
     try:
         return True, load_handler(folder)(payload, lambda_context(name))
-    except Exception as error:  # noqa: BLE001 - Lambda reports every exception to the caller
+    except Exception as error:
         return False, {
             "errorType": type(error).__name__,
             "errorMessage": str(error),
@@ -132,7 +132,7 @@ def invoke_function(function_name: str, payload: dict) -> tuple[bool, dict]:
         }
 
 
-# --- moto patches ---------------------------------------------------------------------------------------------------
+# --- moto patches -----------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -145,7 +145,9 @@ class _PatchState:
 _patches = _PatchState()
 
 
-def _patched_lambda_invoke(self: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any):
+def _patched_lambda_invoke(
+    self: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any
+):
     payload = json.loads(body or "{}") if isinstance(body, (str, bytes)) else body
     if isinstance(headers, dict) and headers.get("X-Amz-Invocation-Type") == "Event":
         threading.Thread(target=invoke_function, args=(function_name, payload), daemon=True).start()
@@ -167,7 +169,7 @@ def _deliver_to_state_machine(state_machine_arn: str, event: dict) -> None:
         boto3.client("stepfunctions", region_name=REGION).start_execution(
             stateMachineArn=state_machine_arn, name=str(uuid.uuid4()), input=json.dumps(event)
         )
-    except Exception:  # noqa: BLE001 - delivery is asynchronous on AWS too; the failure is logged, not raised
+    except Exception:
         log.exception("EventBridge could not start the state machine")
 
 
@@ -196,11 +198,11 @@ def install_patches() -> None:
         if others:
             saved, self.targets = self.targets, others
             try:
-                original_send(self, original_event, transform_input)
+                original_send(self, original_event, transform_input)  # type: ignore[arg-type]
             finally:
                 self.targets = saved
 
-    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign,assignment]
 
     import time as _time
 
@@ -209,7 +211,7 @@ def install_patches() -> None:
         def sleep(seconds: float) -> None:
             (_patches.retry_sleep or _time.sleep)(seconds)
 
-    retrier_decl.time = _RetryClock  # type: ignore[attr-defined]
+    retrier_decl.time = _RetryClock  # type: ignore[assignment]
     _patches.installed = True
 
 
@@ -218,7 +220,7 @@ def set_retry_sleep(sleep: Callable[[float], None] | None) -> None:
     _patches.retry_sleep = sleep
 
 
-# --- resources ------------------------------------------------------------------------------------------------------
+# --- resources --------------------------------------------------------------------------------------------
 
 
 @dataclass

@@ -53,7 +53,7 @@ class DataMirror:
         self.listeners: list[StatusListener] = []
         self._lock = threading.Lock()
 
-    # -- paths -------------------------------------------------------------------------------------------------------
+    # -- paths ----------------------------------------------------------------------------------------------
 
     def _object_path(self, key: str) -> Path | None:
         path = (self.objects_dir / key).resolve()
@@ -64,7 +64,7 @@ class DataMirror:
     def _record_path(self, request_id: str) -> Path:
         return self.records_dir / f"{request_id}.json"
 
-    # -- write-through ------------------------------------------------------------------------------------------------
+    # -- write-through --------------------------------------------------------------------------------------
 
     def object_written(self, bucket: str, key: str, value: bytes) -> None:
         path = self._object_path(key) if bucket == self.bucket else None
@@ -93,7 +93,7 @@ class DataMirror:
             for listener in self.listeners:
                 listener(_plain(after), _plain(before) if before else None)
 
-    # -- moto hooks ---------------------------------------------------------------------------------------------------
+    # -- moto hooks -----------------------------------------------------------------------------------------
 
     def install(self) -> None:
         from moto.dynamodb.models import DynamoDBBackend
@@ -116,14 +116,14 @@ class DataMirror:
                 mirror.object_deleted(bucket_name, key_name)
             return result
 
-        S3Backend.put_object = mirrored_put_object  # type: ignore[method-assign]
-        S3Backend.delete_object = mirrored_delete_object  # type: ignore[method-assign]
+        S3Backend.put_object = mirrored_put_object  # type: ignore[method-assign,assignment]
+        S3Backend.delete_object = mirrored_delete_object  # type: ignore[method-assign,assignment]
         S3Backend._photobooth_mirrored = True  # type: ignore[attr-defined]
 
         for name in ("put_item", "update_item", "delete_item"):
             setattr(DynamoDBBackend, name, _mirrored_item_write(getattr(DynamoDBBackend, name)))
 
-    # -- restore ------------------------------------------------------------------------------------------------------
+    # -- restore --------------------------------------------------------------------------------------------
 
     def restore(self, *, now: float | None = None) -> tuple[int, int]:
         """Load the folder into moto; erase what is past retention. Returns (records, objects) loaded."""

@@ -136,7 +136,7 @@ class BoothServer:
             method="POST",
             headers={"Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(request, timeout=10) as answer:
             answer.read()
 
     def serve_forever(self) -> None:
@@ -154,13 +154,13 @@ class BoothServer:
         if self._moto is not None:
             self._moto.stop()
 
-    # -- HTTP ---------------------------------------------------------------------------------------------------------
+    # -- HTTP -----------------------------------------------------------------------------------------------
 
     def _wsgi(self, environ: dict, start_response: Any) -> Any:
         request = Request(environ)
         try:
             response = self._route(request)
-        except Exception:  # noqa: BLE001 - one bad request must not stop the booth
+        except Exception:
             log.exception("error serving %s %s", request.method, request.path)
             response = Response(json.dumps({"message": "internal error"}), 500, content_type="application/json")
         return response(environ, start_response)
