@@ -37,10 +37,13 @@ format:
 	$(VENV)/bin/ruff format src functions tests infra bench serving
 	$(VENV)/bin/ruff check --fix src functions tests infra bench serving
 
-layer:                                 ## the Lambda layer, built without Docker
+layer:                                 ## the Lambda layer, built without Docker (needs PyPI, not AWS)
 	$(PY) infra/build_layer.py
 
-synth:                                 ## CloudFormation templates into cdk.out/, offline
+infra/.layer: pyproject.toml
+	$(PY) infra/build_layer.py
+
+synth: infra/.layer                    ## CloudFormation templates into cdk.out/, offline
 	$(PY) infra/app.py
 
 bench: install-dev

@@ -71,7 +71,7 @@ class Api(Construct):
             self.booth_key,
             "AwsSolutions-SMG4",
             "A shared device key typed into each booth pad: the operator rotates it between events "
-            "(docs/deploy.md); automatic rotation would lock the pads out mid-event.",
+            "(the README's Deploy to AWS section); automatic rotation would lock the pads out mid-event.",
         )
         self.authorizer_function = self._authorizer_function(config)
 

@@ -1,7 +1,7 @@
 """The operator's deployment settings: typed, validated, with defaults from the domain package.
 
-Loaded from a JSON file (``-c config=path/to/file.json``; see docs/deploy.md for every key) or built in code by
-the tests. Unknown keys are refused so that a typo does not silently fall back to a default.
+Loaded from a JSON file (``-c config=path/to/file.json``; the README's "Deploy to AWS" section lists every key)
+or built in code by the tests. Unknown keys are refused so that a typo does not silently fall back to a default.
 """
 
 from __future__ import annotations

@@ -118,7 +118,7 @@ class Delivery(Construct):
             self.distribution,
             "AwsSolutions-CFR2",
             "The API needs the booth key and is throttled; WAF costs more than the booth earns at one event. "
-            "Attach a web ACL (docs/deploy.md) where the deployment is long-lived.",
+            "Attach a web ACL (the README's Deploy to AWS section) where the deployment is long-lived.",
         )
         acknowledge(
             self.distribution,

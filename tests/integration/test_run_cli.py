@@ -1,0 +1,60 @@
+"""``photobooth run`` on a folder of photos, one of them without a face."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from tests.support import portraits
+
+pytestmark = pytest.mark.slow
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "photobooth.local.cli", "run", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_a_folder_with_a_photo_without_a_face(tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "astronaut.jpg").write_bytes(portraits.jpeg_bytes(portraits.astronaut()))
+    (photos / "cat.jpg").write_bytes(portraits.jpeg_bytes(portraits.cat()))
+    (photos / "notes.txt").write_text("not a photo, not picked up")
+    out = tmp_path / "out"
+
+    result = _run(str(photos), "--out", str(out))
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert sorted(p.name for p in out.iterdir()) == [f"photo_astronaut_{i}.jpeg" for i in (1, 2, 3)]
+    for path in out.iterdir():
+        assert Image.open(path).format == "JPEG"
+    assert "astronaut.jpg: SUCCEEDED, 3 image(s)" in result.stdout
+    assert "Detect faces" in result.stdout  # per-step timings
+    assert "cat.jpg: FAILED NO_FACE" in result.stdout
+    assert "NO_FACE" in result.stderr
+
+
+def test_chosen_themes_and_a_clean_exit(tmp_path):
+    photo = tmp_path / "grace.png"
+    photo.write_bytes(portraits.png_bytes(portraits.grace_hopper()))
+
+    result = _run(str(photo), "--out", str(tmp_path / "out"), "--themes", "forest", "beach")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["photo_grace_1.jpeg", "photo_grace_2.jpeg"]
+
+
+def test_a_missing_file_is_a_usage_error(tmp_path):
+    result = _run(str(tmp_path / "nope.jpg"), "--out", str(tmp_path / "out"))
+
+    assert result.returncode == 2
+    assert "no such photo" in result.stderr
