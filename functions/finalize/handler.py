@@ -1,14 +1,10 @@
 """Workflow steps "Record the result" and "Record the failure": the request's terminal status."""
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photobooth import pipeline, wiring
-
-logger = Logger(service="photobooth")
-tracer = Tracer(service="photobooth")
-metrics = Metrics(namespace="Photobooth", service="photobooth")
+from photobooth.observability import logger, metrics, tracer
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -1,15 +1,12 @@
 """POST /upload (presigned upload URL) and POST /photo (start for an uploaded key)."""
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photobooth import api, wiring
 from photobooth.http import create_resolver, json_response, request_body
+from photobooth.observability import logger, metrics, tracer
 
-logger = Logger(service="photobooth")
-tracer = Tracer(service="photobooth")
-metrics = Metrics(namespace="Photobooth", service="photobooth")
 app = create_resolver(logger)
 
 

@@ -1,13 +1,9 @@
 """Workflow step "Cut out the people": one mask of everyone whose face was found."""
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photobooth import pipeline, wiring
-
-logger = Logger(service="photobooth")
-tracer = Tracer(service="photobooth")
-metrics = Metrics(namespace="Photobooth", service="photobooth")
+from photobooth.observability import logger, metrics, tracer
 
 
 @logger.inject_lambda_context(clear_state=True)
