@@ -13,7 +13,9 @@ from photobooth.observability import logger, metrics, tracer
 def handler(event: dict, context: LambdaContext) -> dict:
     request = pipeline.FinalizeRequest.model_validate(event)
     logger.append_keys(requestId=request.request_id)
-    outcome = pipeline.finalize(request, status=wiring.status_store(), settings=wiring.settings())
+    outcome = pipeline.finalize(
+        request, status=wiring.status_store(), store=wiring.object_store(), settings=wiring.settings()
+    )
     logger.info("request finished", extra={"status": outcome["status"]})
     metrics.add_metric(name=f"Requests{outcome['status'].title()}", unit=MetricUnit.Count, value=1)
     return outcome

@@ -112,8 +112,13 @@ def grant_function_permissions(
         ],
         constants.FINALIZE.name: [
             iam.PolicyStatement(
-                sid="TerminalStatus", resources=[table_arn], actions=["dynamodb:UpdateItem", "dynamodb:GetItem"]
+                sid="TerminalStatus",
+                resources=[table_arn],
+                actions=["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:DeleteItem"],
             ),
+            # A visitor may erase a request while it runs: the last step removes what was written after that.
+            _list(storage, PHOTO, WORK, GENERATED, sid="ListLeftovers"),
+            _objects(storage, ["s3:DeleteObject"], PHOTO, WORK, GENERATED, sid="EraseLeftovers"),
         ],
     }
     if sam_endpoint_name is not None:

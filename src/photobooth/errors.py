@@ -40,6 +40,13 @@ class InvalidImage(PhotoboothError):
     public_message = "The file is not a readable image."
 
 
+class PhotoMissing(PhotoboothError):
+    """The uploaded object is not there (erased before the workflow reached it). Nothing is kept of the request."""
+
+    code = ErrorCode.INVALID_IMAGE
+    public_message = "The photo is no longer there."
+
+
 class ImageTooLarge(PhotoboothError):
     code = ErrorCode.TOO_LARGE
     public_message = "The image is too large."
@@ -94,6 +101,7 @@ _BY_NAME: dict[str, type[PhotoboothError]] = {
     for cls in (
         NoFaceDetected,
         InvalidImage,
+        PhotoMissing,
         ImageTooLarge,
         UnsupportedImageType,
         ModerationRejected,

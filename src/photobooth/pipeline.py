@@ -23,11 +23,11 @@ from photobooth.errors import (
     ErrorCode,
     GenerationFailed,
     ImageTooLarge,
-    InvalidImage,
     ModelUnavailable,
     ModerationRejected,
     NoFaceDetected,
     PhotoboothError,
+    PhotoMissing,
     error_class_for,
     public_message,
 )
@@ -109,7 +109,7 @@ def _read_upload(store: ObjectStore, key: str, max_bytes: int) -> tuple[str, byt
         if size > max_bytes:
             raise ImageTooLarge(f"upload has {size} bytes, the limit is {max_bytes}")
         return candidate, store.get(candidate)
-    raise InvalidImage("the uploaded object is missing")
+    raise PhotoMissing()
 
 
 def detect(request: DetectRequest, *, store: ObjectStore, detector: FaceDetector, settings: Settings) -> dict:
@@ -241,9 +241,23 @@ def _image_from_map(item: dict) -> ImageResult:
     return ImageResult.model_validate(item)
 
 
+def _erase_leftovers(request_id: str, store: ObjectStore, status: StatusStore) -> None:
+    """Erasure wins over a run still in flight: whatever a step wrote after the visitor's DELETE goes too."""
+    status.delete(request_id)
+    store.delete_keys([key for prefix in naming.request_prefixes(request_id) for key in store.list_keys(prefix)])
+
+
 def finalize(
-    request: FinalizeRequest, *, status: StatusStore, settings: Settings, now: datetime | None = None
+    request: FinalizeRequest,
+    *,
+    status: StatusStore,
+    store: ObjectStore,
+    settings: Settings,
+    now: datetime | None = None,
 ) -> dict:
+    if request.error is not None and error_class_for(request.error.error) is PhotoMissing:
+        _erase_leftovers(request.request_id, store, status)
+        return {"requestId": request.request_id, "status": RequestStatus.FAILED.value}
     finished = now or datetime.now(UTC)
     fields: dict = {
         "finishedAt": finished.isoformat(),
@@ -256,9 +270,10 @@ def finalize(
         fields |= {"errorCode": info.code.value, "errorMessage": info.message}
     else:
         images = [_image_from_map(item) for item in request.images or []]
-        for image in images:
-            if image.status is ImageStatus.FAILED:
-                status.record_image(request.request_id, image)
+        with contextlib.suppress(RequestGone):
+            for image in images:
+                if image.status is ImageStatus.FAILED:
+                    status.record_image(request.request_id, image)
         succeeded = sum(image.status is ImageStatus.SUCCEEDED for image in images)
         if succeeded == len(images) and images:
             outcome = RequestStatus.SUCCEEDED
@@ -270,6 +285,8 @@ def finalize(
             code = codes.pop() if len(codes) == 1 else ErrorCode.GENERATION_FAILED
             fields |= {"errorCode": code.value, "errorMessage": public_message(code)}
     fields["status"] = outcome.value
-    with contextlib.suppress(RequestGone):  # erased while running: nothing to record
+    try:
         status.update(request.request_id, fields)
+    except RequestGone:
+        _erase_leftovers(request.request_id, store, status)
     return {"requestId": request.request_id, "status": outcome.value}

@@ -60,7 +60,13 @@ def expected_permissions(synth: Synth, *, sam: bool) -> dict[str, dict[str, set[
             "bedrock:InvokeModel": set(),  # checked on its own below
             "dynamodb:UpdateItem": {table},
         },
-        "Finalize": {"dynamodb:UpdateItem": {table}, "dynamodb:GetItem": {table}},
+        "Finalize": {
+            "dynamodb:UpdateItem": {table},
+            "dynamodb:GetItem": {table},
+            "dynamodb:DeleteItem": {table},
+            "s3:ListBucket": {bucket},
+            "s3:DeleteObject": {photo, work, generated},
+        },
     }
 
 

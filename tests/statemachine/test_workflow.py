@@ -315,3 +315,44 @@ def test_a_photo_put_straight_into_the_bucket_is_processed_with_the_default_them
 
     assert status["status"] == "SUCCEEDED"
     assert [image["theme"] for image in status["images"]] == THEMES
+
+
+def test_ErasedWhileProcessing_leaves_nothing_behind(cloud, monkeypatch):
+    started, release = threading.Event(), threading.Event()
+
+    def hold_first_image(theme, call):
+        started.set()
+        assert release.wait(30), "the test never released the generator"
+
+    generator = CountingGenerator(fail=hold_first_image)
+    monkeypatch.setattr(wiring, "image_generator", lambda: generator)
+    request_id = cloud.upload(portraits.jpeg_bytes(), filename="me.jpg")
+    assert started.wait(30), "generation never started"
+
+    assert cloud.call_api("DELETE", f"/photo/{request_id}")[0] == 204
+    release.set()
+    (execution,) = cloud.wait_for_executions(1)
+
+    assert execution["status"] == "SUCCEEDED"
+    assert cloud.call_api("GET", f"/photo/{request_id}")[0] == 404
+    for prefix in ("photo", "work", "generated"):
+        assert cloud.keys(f"{prefix}/{request_id}/") == [], f"{prefix}/ kept files after the erasure"
+
+
+def test_an_event_for_an_erased_upload_keeps_nothing(cloud):
+    """The visitor erased the photo before its event was handled: no record comes back, nothing is written."""
+    event = {
+        "version": "0",
+        "id": "late-event",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "time": "2026-11-26T10:00:00Z",
+        "detail": {"bucket": {"name": cloud.bucket}, "object": {"key": "photo/erased-before-1/me.jpg"}},
+    }
+    cloud.sfn().start_execution(stateMachineArn=cloud.local.state_machine_arn, name="late", input=json.dumps(event))
+
+    (execution,) = cloud.wait_for_executions(1)
+
+    assert execution["status"] == "FAILED" and execution["error"] == "PhotoMissing"
+    assert cloud.call_api("GET", "/photo/erased-before-1")[0] == 404
+    assert cloud.keys("work/erased-before-1/") == []

@@ -11,7 +11,7 @@ from PIL import Image
 
 from photobooth import imaging, pipeline
 from photobooth.config import Settings
-from photobooth.errors import ImageTooLarge, InvalidImage, ModelThrottled, ModerationRejected, NoFaceDetected
+from photobooth.errors import ImageTooLarge, ModelThrottled, ModerationRejected, NoFaceDetected, PhotoMissing
 from photobooth.models import Box, Face
 from photobooth.offline.faces import BundledFaceDetector
 from photobooth.offline.scenes import ProceduralSceneGenerator
@@ -71,9 +71,9 @@ def test_detect_finds_a_key_that_eventbridge_url_encoded(store):
     assert pipeline.detect(request, store=store, detector=BundledFaceDetector(), settings=SETTINGS)["faces"]
 
 
-def test_detect_of_a_missing_object_is_an_invalid_image(store):
+def test_detect_of_a_missing_object_says_the_photo_is_gone(store):
     request = pipeline.DetectRequest(requestId="req-000001", bucket="b", key="photo/req-000001/gone.jpg")
-    with pytest.raises(InvalidImage):
+    with pytest.raises(PhotoMissing):
         pipeline.detect(request, store=store, detector=BundledFaceDetector(), settings=SETTINGS)
 
 
@@ -183,9 +183,15 @@ def test_generate_after_erasure_leaves_nothing_behind(store, status):
     assert store.list_keys("generated/") == []
 
 
-def _finalize(status, **fields):
+def _finalize(status, store=None, **fields):
     request = pipeline.FinalizeRequest(requestId="req-000001", uploadedAt=UPLOADED.isoformat(), **fields)
-    return pipeline.finalize(request, status=status, settings=SETTINGS, now=UPLOADED + timedelta(seconds=12.5))
+    return pipeline.finalize(
+        request,
+        status=status,
+        store=store or MemoryObjectStore(),
+        settings=SETTINGS,
+        now=UPLOADED + timedelta(seconds=12.5),
+    )
 
 
 def _ok(index):
@@ -251,7 +257,22 @@ def test_finalize_maps_the_failed_step_to_the_contract_code(status, error, code)
     assert "secret" not in record["errorMessage"]  # visitors see the public message, never a stack trace
 
 
-def test_finalize_after_erasure_does_not_bring_the_record_back(status):
+def test_finalize_after_erasure_does_not_bring_the_record_back_and_removes_late_files(status, store):
     status.delete("req-000001")
-    assert _finalize(status, images=[_ok(1)])["status"] == "SUCCEEDED"
+    store.put("generated/req-000001/photo_me_1.jpeg", b"late", "image/jpeg")
+    store.put("work/req-000001/mask.png", b"late", "image/png")
+    store.put("generated/other-request/photo_me_1.jpeg", b"keep", "image/jpeg")
+
+    assert _finalize(status, store, images=[_ok(1)])["status"] == "SUCCEEDED"
+
     assert status.items == {}
+    assert store.list_keys("") == ["generated/other-request/photo_me_1.jpeg"]
+
+
+def test_finalize_of_a_photo_erased_before_processing_keeps_nothing(status, store):
+    store.put("work/req-000001/input.png", b"x", "image/png")
+
+    assert _finalize(status, store, error={"Error": "PhotoMissing", "Cause": "{}"})["status"] == "FAILED"
+
+    assert status.items == {}
+    assert store.list_keys("work/req-000001/") == []

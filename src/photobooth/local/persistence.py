@@ -25,7 +25,7 @@ log = logging.getLogger("photobooth.local")
 
 CONTENT_TYPES = {".jpeg": "image/jpeg", ".jpg": "image/jpeg", ".png": "image/png"}
 
-StatusListener = Callable[[dict, dict | None], None]
+StatusListener = Callable[[dict | None, dict | None], None]  # (after, before); after is None when erased
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -89,9 +89,9 @@ class DataMirror:
                 path.unlink(missing_ok=True)
             else:
                 _atomic_write(path, json.dumps(after, sort_keys=True).encode())
-        if after is not None:
+        if after is not None or before is not None:
             for listener in self.listeners:
-                listener(_plain(after), _plain(before) if before else None)
+                listener(_plain(after) if after else None, _plain(before) if before else None)
 
     # -- moto hooks -----------------------------------------------------------------------------------------
 

@@ -62,8 +62,10 @@ def _offline_environment() -> dict[str, str]:
     }
 
 
-def status_line(after: dict, before: dict | None) -> str | None:
+def status_line(after: dict | None, before: dict | None) -> str | None:
     """One readable line per change of a request's state (and per finished image)."""
+    if after is None:
+        return f"{(before or {}).get('requestId', '?')} ERASED"
     request_id = after.get("requestId", "?")
     status = after.get("status")
     images = after.get("images") or {}
@@ -223,7 +225,7 @@ class BoothServer:
         return response
 
     @staticmethod
-    def _print_change(after: dict, before: dict | None) -> None:
+    def _print_change(after: dict | None, before: dict | None) -> None:
         line = status_line(after, before)
         if line:
             print(f"{time.strftime('%H:%M:%S')} {line}", file=sys.stdout, flush=True)
