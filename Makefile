@@ -26,7 +26,7 @@ test: install-dev lint                 ## the whole suite, slow browser/CDK/serv
 	scripts/run-tests
 
 test-fast: install-dev                 ## unit, integration and state-machine tests only
-	scripts/run-tests -m "not slow"
+	scripts/run-tests -m "not slow" --no-cov
 
 lint:
 	$(VENV)/bin/ruff check src functions tests infra bench serving
