@@ -23,7 +23,9 @@ def object_store() -> ObjectStore:
     from photobooth.aws.s3 import S3ObjectStore
 
     config = settings()
-    s3_config = Config(signature_version="s3v4", s3={"addressing_style": "path"})
+    # Path-style only for the local server: its bucket has no DNS name. On AWS the default (virtual-hosted) stays.
+    style = "path" if config.s3_public_endpoint else "auto"
+    s3_config = Config(signature_version="s3v4", s3={"addressing_style": style})
     client = boto3.client("s3", config=s3_config)
     presign_client = None
     if config.s3_public_endpoint:
