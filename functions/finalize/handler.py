@@ -1,6 +1,7 @@
 """Workflow steps "Record the result" and "Record the failure": the request's terminal status."""
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photobooth import pipeline, wiring
@@ -10,8 +11,8 @@ from photobooth.observability import logger, metrics, tracer
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
-def handler(event: dict, context: LambdaContext) -> dict:
-    request = pipeline.FinalizeRequest.model_validate(event)
+@event_parser(model=pipeline.FinalizeRequest)
+def handler(request: pipeline.FinalizeRequest, context: LambdaContext) -> dict:
     logger.append_keys(requestId=request.request_id)
     outcome = pipeline.finalize(
         request, status=wiring.status_store(), store=wiring.object_store(), settings=wiring.settings()

@@ -1,6 +1,7 @@
 """Workflow step "Generate image" (one Map iteration per theme)."""
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photobooth import pipeline, wiring
@@ -10,8 +11,8 @@ from photobooth.observability import logger, metrics, tracer
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
-def handler(event: dict, context: LambdaContext) -> dict:
-    request = pipeline.GenerateRequest.model_validate(event)
+@event_parser(model=pipeline.GenerateRequest)
+def handler(request: pipeline.GenerateRequest, context: LambdaContext) -> dict:
     logger.append_keys(requestId=request.request_id, theme=request.theme, index=request.index)
     result = pipeline.generate(
         request,

@@ -1,5 +1,6 @@
 """Workflow step "Cut out the people": one mask of everyone whose face was found."""
 
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photobooth import pipeline, wiring
@@ -9,7 +10,7 @@ from photobooth.observability import logger, metrics, tracer
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
-def handler(event: dict, context: LambdaContext) -> dict:
-    request = pipeline.SegmentRequest.model_validate(event)
+@event_parser(model=pipeline.SegmentRequest)
+def handler(request: pipeline.SegmentRequest, context: LambdaContext) -> dict:
     logger.append_keys(requestId=request.request_id)
     return pipeline.segment(request, store=wiring.object_store(), segmenter=wiring.segmenter())

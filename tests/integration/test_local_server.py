@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,23 @@ def test_a_restart_keeps_photos_results_and_records(tmp_path):
         assert "SUCCEEDED" in booth.output()  # the state-change log lines
     finally:
         booth.stop()
+
+
+def test_two_copies_of_one_upload_at_once_make_one_set_of_results(booth):
+    status, answer = booth.json(
+        "POST", "/upload", {"type": "photo", "filename": "race.jpg", "contentType": "image/jpeg"}
+    )
+    assert status == 200
+    photo = portraits.jpeg_bytes()
+
+    def put() -> int:
+        return booth.request("PUT", "", photo, {"Content-Type": "image/jpeg"}, url=answer["UploadURL"])[0]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        assert list(pool.map(lambda _: put(), range(2))) == [200, 200]
+    final = booth.wait_for_terminal(answer["requestId"])
+
+    assert final["status"] == "SUCCEEDED"
+    assert len(list((booth.data_dir / "objects" / "generated" / answer["requestId"]).iterdir())) == 3
+    processing_lines = [line for line in booth.output().splitlines() if f"{answer['requestId']} PROCESSING" in line]
+    assert len(processing_lines) == 1, processing_lines

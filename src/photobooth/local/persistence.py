@@ -162,16 +162,20 @@ class DataMirror:
 _MIRRORS: list[DataMirror] = []
 
 
+# moto checks a condition and writes in two steps without a lock; DynamoDB does both atomically. The server's
+# threads (two copies of one upload event claiming the same request) must not both win.
+_ITEM_WRITES = threading.Lock()
+
+
 def _mirrored_item_write(method: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(backend: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
-        if not _MIRRORS:
-            return method(backend, table_name, *args, **kwargs)
-        key = kwargs.get("key") or kwargs.get("item_attrs") or (args[0] if args else None)
-        request_id = (key or {}).get("requestId", {}).get("S")
-        before = _current(backend, table_name, request_id)
-        result = method(backend, table_name, *args, **kwargs)
-        if request_id:
+        with _ITEM_WRITES:
+            key = kwargs.get("key") or kwargs.get("item_attrs") or (args[0] if args else None)
+            request_id = (key or {}).get("requestId", {}).get("S")
+            before = _current(backend, table_name, request_id)
+            result = method(backend, table_name, *args, **kwargs)
             after = _current(backend, table_name, request_id)
+        if request_id:
             for mirror in _MIRRORS:
                 mirror.record_changed(table_name, request_id, before, after)
         return result
