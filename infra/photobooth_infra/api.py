@@ -18,6 +18,7 @@ from constructs import Construct
 
 from photobooth_infra import constants
 from photobooth_infra.config import DeploymentConfig
+from photobooth_infra.functions import log_group_and_role
 from photobooth_infra.nag import acknowledge
 
 _ACCESS_LOG_FORMAT = {
@@ -148,19 +149,7 @@ class Api(Construct):
 
     def _authorizer_function(self, config: DeploymentConfig) -> lambda_.Function:
         scope = Construct(self, "Authorizer")
-        log_group = logs.LogGroup(
-            scope,
-            "Logs",
-            retention=constants.LOG_RETENTION[config.log_retention_days],
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        role = iam.Role(
-            scope,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="photobooth booth-key authorizer",
-        )
-        log_group.grant(role, "logs:CreateLogStream", "logs:PutLogEvents")
+        log_group, role = log_group_and_role(scope, config, "photobooth booth-key authorizer")
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="ReadBoothKey", actions=["secretsmanager:GetSecretValue"], resources=[self.booth_key.secret_arn]

@@ -62,19 +62,7 @@ class Functions(Construct):
         self, spec: FunctionSpec, config: DeploymentConfig, environment: dict[str, str]
     ) -> lambda_.Function:
         scope = Construct(self, _pascal(spec.name))
-        log_group = logs.LogGroup(
-            scope,
-            "Logs",
-            retention=constants.LOG_RETENTION[config.log_retention_days],
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        role = iam.Role(
-            scope,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"photobooth {spec.name} function",
-        )
-        log_group.grant(role, "logs:CreateLogStream", "logs:PutLogEvents")
+        log_group, role = log_group_and_role(scope, config, f"photobooth {spec.name} function")
         function = lambda_.Function(
             scope,
             "Function",
@@ -129,6 +117,21 @@ def function_environment(
             "or use fewer themes"
         )
     return environment
+
+
+def log_group_and_role(
+    scope: Construct, config: DeploymentConfig, description: str
+) -> tuple[logs.LogGroup, iam.Role]:
+    """A function's own log group (with the configured retention) and a role that may write to it and nothing else."""
+    log_group = logs.LogGroup(
+        scope,
+        "Logs",
+        retention=constants.LOG_RETENTION[config.log_retention_days],
+        removal_policy=RemovalPolicy.DESTROY,
+    )
+    role = iam.Role(scope, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=description)
+    log_group.grant(role, "logs:CreateLogStream", "logs:PutLogEvents")
+    return log_group, role
 
 
 def _pascal(name: str) -> str:
