@@ -195,3 +195,19 @@ def test_dead_letter_queue_is_encrypted_and_accepts_only_this_rule(full: Synth) 
             "Resource": {"Fn::GetAtt": [queue_id, "Arn"]},
         }
     ]
+
+
+@pytest.mark.slow
+def test_every_function_environment_is_valid_domain_settings(full: Synth, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the stack sets is what `photobooth.config.Settings` reads: a renamed or mistyped variable fails here,
+    not on the first visitor."""
+    from photobooth.config import Settings
+
+    for function in (v for k, v in full.resources("AWS::Lambda::Function").items() if k.startswith("Functions")):
+        for key, value in render(function["Properties"]["Environment"]["Variables"]).items():
+            monkeypatch.setenv(key, str(value))
+        settings = Settings()
+        assert settings.backend == "aws"
+        assert settings.theme("cosmos").prompt
+        assert set(settings.default_themes) <= {theme.name for theme in settings.themes}
+        assert settings.bedrock_model_ids[0] == "amazon.nova-canvas-v1:0"
