@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     sam_endpoint_name: str = "photobooth-sam"
     bedrock_model_ids: tuple[str, ...] = DEFAULT_MODEL_IDS
     bedrock_region: str | None = None
+    offline_style: int | None = Field(None, ge=0, le=25, description="paint offline scenes in this style (extra)")
     generation_seed: int = 7
 
     # workflow and delivery

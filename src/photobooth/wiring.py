@@ -80,6 +80,10 @@ def image_generator() -> ImageGenerator:
     if config.backend == "offline":
         from photobooth.offline.scenes import ProceduralSceneGenerator
 
+        if config.offline_style is not None:
+            from photobooth.offline.painted import PaintedSceneGenerator
+
+            return PaintedSceneGenerator(config.offline_style)
         return ProceduralSceneGenerator()
     from photobooth.aws.bedrock import BedrockImageGenerator
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import warnings
@@ -43,12 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the booth page and the API at http://127.0.0.1:PORT")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--data", help="folder for photos, results and status records (kept across restarts)")
+    serve.add_argument("--style", type=int, help="paint the backgrounds in style 0-25 (needs the [style] extra)")
     serve.set_defaults(func=_serve)
 
     run = commands.add_parser("run", help="run the workflow on photo files and write the results to a folder")
     run.add_argument("photos", nargs="+", help="JPEG or PNG files, or folders of them")
     run.add_argument("--out", required=True, help="folder for photo_{stem}_{i}.jpeg results")
     run.add_argument("--themes", nargs="+", help="theme names (default: the configured default themes)")
+    run.add_argument("--style", type=int, help="paint the backgrounds in style 0-25 (needs the [style] extra)")
     run.set_defaults(func=_run)
     return parser
 
@@ -62,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     # Powertools warns on every API call that records no metric; in Lambda that goes to the logs, here to the console.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     args = build_parser().parse_args(argv)
+    if args.style is not None:
+        os.environ["PHOTOBOOTH_OFFLINE_STYLE"] = str(args.style)
     return int(args.func(args))
 
 
