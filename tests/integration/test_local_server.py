@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import socket
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -161,3 +164,20 @@ def test_two_copies_of_one_upload_at_once_make_one_set_of_results(booth):
     assert len(list((booth.data_dir / "objects" / "generated" / answer["requestId"]).iterdir())) == 3
     processing_lines = [line for line in booth.output().splitlines() if f"{answer['requestId']} PROCESSING" in line]
     assert len(processing_lines) == 1, processing_lines
+
+
+def test_a_taken_port_is_a_clear_error(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "photobooth.local.cli", "serve", "--port", str(port), "--data", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert f"Port {port} is in use" in result.stderr
+    assert "Traceback" not in result.stderr

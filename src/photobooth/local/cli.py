@@ -15,7 +15,7 @@ def _serve(args: argparse.Namespace) -> int:
     from photobooth.local.server import BoothServer, default_data_dir
 
     server = BoothServer(port=args.port, data_dir=Path(args.data) if args.data else default_data_dir())
-    server.start()
+    server.start()  # a taken port ends the process with werkzeug's own message and exit code 1
     print(f"photobooth is ready: open {server.url}  (data in {server.data_dir}; Ctrl+C stops)", flush=True)
 
     def _stop(*_: object) -> None:

@@ -100,6 +100,9 @@ class BoothServer:
 
     def start(self) -> None:
         started = time.monotonic()
+        # Bind first: a taken port fails at once, before anything else has started.
+        self._http = make_server("127.0.0.1", self.port, self._wsgi, threaded=True)
+        self.port = self._http.server_port
         os.environ.update(_offline_environment())
         self._start_moto()
         mirror = DataMirror(self.data_dir, bucket=self.cloud.bucket, table=self.cloud.table)
@@ -113,8 +116,6 @@ class BoothServer:
         from photobooth import wiring
 
         wiring.reset()
-        self._http = make_server("127.0.0.1", self.port, self._wsgi, threaded=True)
-        self.port = self._http.server_port
         log.info(
             "restored %d request(s) and %d file(s) from %s; ready in %.1fs",
             records,
