@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from photobooth import naming
+from photobooth import lifecycle, naming
 from photobooth.config import Settings
 from photobooth.models import ImageStatus, RequestStatus
 from photobooth.ports import ObjectStore, RequestExists, StatusStore, WorkflowStarter
@@ -234,15 +234,12 @@ def get_status(request_id: str, *, settings: Settings, store: ObjectStore, statu
     return response
 
 
-def erase(request_id: str, *, store: ObjectStore, status: StatusStore) -> None:
+def erase(request_id: str, *, settings: Settings, store: ObjectStore, status: StatusStore) -> None:
     request_id = _validated_id(request_id)
-    keys = [key for prefix in naming.request_prefixes(request_id) for key in store.list_keys(prefix)]
-    record = status.get(request_id)
-    if record is None and not keys:
+    has_objects = any(store.list_keys(prefix) for prefix in naming.request_prefixes(request_id))
+    if status.get(request_id) is None and not has_objects:
         raise NotFound(f"no request {request_id}")
-    # The record goes first: a step still running then finds it gone and cleans up after itself.
-    status.delete(request_id)
-    store.delete_keys(keys)
+    lifecycle.erase_request(request_id, store=store, status=status, retention_days=settings.retention_days)
 
 
 def list_themes(settings: Settings) -> list[dict]:

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
-from photobooth import imaging, naming
+from photobooth import imaging, lifecycle, naming
 from photobooth.boxes import keep_faces
 from photobooth.config import Settings
 from photobooth.errors import (
@@ -87,6 +87,7 @@ class FinalizeRequest(_StepModel):
     uploaded_at: datetime = Field(alias="uploadedAt")
     images: list[dict] | None = None
     error: StepError | None = None
+    late_upload: bool = Field(False, alias="lateUpload", description="a photo arrived for an erased request")
 
 
 def _dump(model: BaseModel) -> dict:
@@ -241,10 +242,9 @@ def _image_from_map(item: dict) -> ImageResult:
     return ImageResult.model_validate(item)
 
 
-def _erase_leftovers(request_id: str, store: ObjectStore, status: StatusStore) -> None:
+def _erase_leftovers(request_id: str, store: ObjectStore, status: StatusStore, settings: Settings) -> None:
     """Erasure wins over a run still in flight: whatever a step wrote after the visitor's DELETE goes too."""
-    status.delete(request_id)
-    store.delete_keys([key for prefix in naming.request_prefixes(request_id) for key in store.list_keys(prefix)])
+    lifecycle.erase_request(request_id, store=store, status=status, retention_days=settings.retention_days)
 
 
 def finalize(
@@ -255,8 +255,8 @@ def finalize(
     settings: Settings,
     now: datetime | None = None,
 ) -> dict:
-    if request.error is not None and error_class_for(request.error.error) is PhotoMissing:
-        _erase_leftovers(request.request_id, store, status)
+    if request.late_upload or (request.error is not None and error_class_for(request.error.error) is PhotoMissing):
+        _erase_leftovers(request.request_id, store, status, settings)
         return {"requestId": request.request_id, "status": RequestStatus.FAILED.value}
     finished = now or datetime.now(UTC)
     fields: dict = {
@@ -288,5 +288,5 @@ def finalize(
     try:
         status.update(request.request_id, fields)
     except RequestGone:
-        _erase_leftovers(request.request_id, store, status)
+        _erase_leftovers(request.request_id, store, status, settings)
     return {"requestId": request.request_id, "status": outcome.value}

@@ -176,7 +176,7 @@ def test_generate_lets_throttling_reach_the_workflow_retry(store, status):
 
 def test_generate_after_erasure_leaves_nothing_behind(store, status):
     request = _generate_request(store)
-    status.delete("req-000001")
+    status.erase("req-000001", until=2_000_000_000)
 
     pipeline.generate(request, store=store, status=status, generator=ProceduralSceneGenerator(), settings=SETTINGS)
 
@@ -258,14 +258,14 @@ def test_finalize_maps_the_failed_step_to_the_contract_code(status, error, code)
 
 
 def test_finalize_after_erasure_does_not_bring_the_record_back_and_removes_late_files(status, store):
-    status.delete("req-000001")
+    status.erase("req-000001", until=2_000_000_000)
     store.put("generated/req-000001/photo_me_1.jpeg", b"late", "image/jpeg")
     store.put("work/req-000001/mask.png", b"late", "image/png")
     store.put("generated/other-request/photo_me_1.jpeg", b"keep", "image/jpeg")
 
     assert _finalize(status, store, images=[_ok(1)])["status"] == "SUCCEEDED"
 
-    assert status.items == {}
+    assert status.get("req-000001") is None and status.items["req-000001"]["status"] == "ERASED"
     assert store.list_keys("") == ["generated/other-request/photo_me_1.jpeg"]
 
 
@@ -274,5 +274,19 @@ def test_finalize_of_a_photo_erased_before_processing_keeps_nothing(status, stor
 
     assert _finalize(status, store, error={"Error": "PhotoMissing", "Cause": "{}"})["status"] == "FAILED"
 
-    assert status.items == {}
+    assert status.get("req-000001") is None and status.items["req-000001"] == {
+        "requestId": "req-000001",
+        "status": "ERASED",
+        "expiresAt": status.items["req-000001"]["expiresAt"],
+    }
     assert store.list_keys("work/req-000001/") == []
+
+
+def test_finalize_of_a_late_upload_for_an_erased_request_deletes_it_and_keeps_the_tombstone(status, store):
+    status.erase("req-000001", until=2_000_000_000)
+    store.put("photo/req-000001/me.jpg", b"late", "image/jpeg")
+
+    _finalize(status, store, lateUpload=True)
+
+    assert store.list_keys("photo/req-000001/") == []
+    assert status.get("req-000001") is None and status.items["req-000001"]["status"] == "ERASED"
