@@ -36,10 +36,16 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+MAX_BODY_BYTES = 16 * 1024  # the largest legitimate body (a theme list) is well under 1 KB
+
+
 def parse_json(body: str | bytes | None) -> dict:
+    """The request body as a JSON object, or :class:`BadRequest`: never a 500 for what a client sent."""
+    if body is not None and len(body) > MAX_BODY_BYTES:
+        raise BadRequest(f"the request body is larger than {MAX_BODY_BYTES} bytes")
     try:
         parsed = json.loads(body or "")
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
         raise BadRequest("the request body must be a JSON object") from error
     if not isinstance(parsed, dict):
         raise BadRequest("the request body must be a JSON object")

@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     # image limits
     max_upload_bytes: int = 15 * 1024 * 1024
     max_pixels: int = 40_000_000
+    # Decoder memory: 40 MP of 8-bit RGB fits, a 16-bit PNG of the same size does not (it needs twice as much).
+    max_decoded_bytes: int = 128 * 1024 * 1024
     work_long_side: int = 1024
 
     # faces

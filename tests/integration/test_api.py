@@ -73,6 +73,10 @@ def test_upload_with_an_existing_request_id_is_a_conflict(cloud):
         {**UPLOAD, "themes": []},
         "{not json",
         "[1, 2]",
+        b'{"type": "photo", "filename": "\xff\xfe.jpg"}',
+        "[" * 10_000 + "]" * 10_000,
+        '{"a": ' * 10_000 + "1" + "}" * 10_000,
+        {**UPLOAD, "padding": "x" * 20_000},
     ],
     ids=[
         "type",
@@ -93,6 +97,10 @@ def test_upload_with_an_existing_request_id_is_a_conflict(cloud):
         "no-themes",
         "bad-json",
         "json-array",
+        "not-utf8",
+        "nested-10000-deep",
+        "object-nested-10000-deep",
+        "oversized-body",
     ],
 )
 def test_upload_refuses_bad_requests_with_400_and_a_message(cloud, body):
@@ -100,6 +108,13 @@ def test_upload_refuses_bad_requests_with_400_and_a_message(cloud, body):
 
     assert status == 400
     assert isinstance(answer["message"], str) and answer["message"]
+
+
+@pytest.mark.parametrize("body", [b"\xff\xfe{}", "[" * 10_000 + "]" * 10_000], ids=["not-utf8", "deep"])
+def test_start_refuses_bodies_it_cannot_read_with_400(cloud, body):
+    status, answer = cloud.call_api("POST", "/photo", body)
+
+    assert status == 400 and answer["message"]
 
 
 def test_a_refused_upload_leaves_no_record(cloud):
