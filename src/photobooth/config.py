@@ -98,6 +98,11 @@ class Settings(BaseSettings):
         None, description="address browsers use for presigned URLs when it differs from the functions' (local server)"
     )
     upload_url_expires: int = 300
+    # POST /photo waits this long for the result, below API Gateway's 30 s integration limit (CONTRACT.md).
+    photo_wait_seconds: float = Field(25.0, ge=0, le=28)
+    seed_compat_envelope: bool = Field(
+        False, description="POST /upload answers the seed's {statusCode, body: '<JSON string>'} envelope"
+    )
     download_url_expires: int = 3600
     retention_days: int = 7
 

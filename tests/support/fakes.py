@@ -43,6 +43,13 @@ class MemoryStatusStore:
         item.update({k: v for k, v in fields.items() if v is not None})
         return True
 
+    def create_alias(self, alias_id: str, request_id: str, *, until: int) -> bool:
+        existing = self.items.get(alias_id)
+        if existing is not None and "aliasOf" not in existing:
+            return False
+        self.items[alias_id] = {"requestId": alias_id, "aliasOf": request_id, "expiresAt": until}
+        return True
+
     def erase(self, request_id: str, *, until: int) -> None:
         self.items[request_id] = {"requestId": request_id, "status": ERASED, "expiresAt": until}
 
@@ -71,8 +78,8 @@ class MemoryObjectStore:
         for key in keys:
             self.objects.pop(key, None)
 
-    def presign_put(self, key: str, content_type: str, expires: int) -> str:
-        return f"https://bucket.example/{key}?put&type={content_type}&expires={expires}"
+    def presign_put(self, key: str, content_type: str, expires: int, *, content_length: int | None = None) -> str:
+        return f"https://bucket.example/{key}?put&type={content_type}&expires={expires}&length={content_length}"
 
     def presign_get(self, key: str, expires: int) -> str:
         return f"https://bucket.example/{key}?get&expires={expires}"
