@@ -150,8 +150,9 @@ def check_model_access(bedrock: Any, model_id: str) -> CheckResult:
             )
     if problems:
         return CheckResult.failed(name, "; ".join(p for p, _ in problems), "; ".join(f for _, f in problems))
-    subscription = "not needed" if foundation_model.startswith("amazon.") else "subscribed"
-    return CheckResult.passed(name, f"authorized, Marketplace subscription {subscription}")
+    if foundation_model.startswith("amazon."):
+        return CheckResult.passed(name, "authorized (Amazon's models need no Marketplace subscription)")
+    return CheckResult.passed(name, "authorized and subscribed through AWS Marketplace")
 
 
 def probe_image() -> tuple[Image.Image, np.ndarray]:
@@ -205,23 +206,33 @@ def _invocation_failed(name: str, model_id: str, region: str, error: ClientError
     code = client_error_code(error)
     message = client_error_message(error)
     detail = f"{code}: {message}"
-    if code == "AccessDeniedException":
+    geography, foundation_model = split_profile_id(model_id)
+    remove = f"remove it from bedrock_model_ids in {_INFRA_CONFIG}"
+    if code == "AccessDeniedException" and foundation_model.startswith("amazon."):
         fix = (
-            f"give the credentials that invoke it bedrock:InvokeModel and {_MARKETPLACE_ACTIONS} (third-party "
-            "models subscribe the account on first use), make sure the account has a payment method for AWS "
-            "Marketplace, wait up to 15 minutes and run doctor again"
+            "give the credentials you run this with bedrock:InvokeModel on this model; a Legacy model also answers "
+            f"this to accounts that have not used it lately: then {remove}"
+        )
+    elif code == "AccessDeniedException":
+        fix = (
+            f"give the credentials that invoke it bedrock:InvokeModel and {_MARKETPLACE_ACTIONS} (the first "
+            "invocation subscribes the account), give the account a payment method for AWS Marketplace, wait up "
+            "to 15 minutes and run doctor again"
         )
     elif code == "ResourceNotFoundException":
-        fix = (
-            f"{model_id} is not served in {region}: use its us. inference profile id, or remove it from "
-            f"bedrock_model_ids in {_INFRA_CONFIG}"
-        )
+        fix = f"{model_id} is not served in {region}: use a region or inference profile that serves it, or {remove}"
     elif code in {"ThrottlingException", "ServiceQuotaExceededException"}:
         fix = "request a higher images-per-minute quota for this model in Service Quotas, or run doctor again later"
+    elif code == "ValidationException" and geography is None:
+        fix = (
+            f"if the message asks for an inference profile, use us.{foundation_model} (or your geography's prefix) "
+            "in bedrock_model_ids; if it names a request field, photobooth.aws.bedrock sends a body this model "
+            "refuses: report it with this line"
+        )
     elif code == "ValidationException":
         fix = (
-            f"if the message asks for an inference profile, use us.{split_profile_id(model_id)[1]}; if it names a "
-            "request field, photobooth.aws.bedrock sends a body this model refuses: report it with this line"
+            "photobooth.aws.bedrock sends a body this model refuses (the message names the field): report it with "
+            f"this line, and until then {remove}"
         )
     else:
         fix = "run doctor again in a few minutes; if it persists, look at the AWS Health dashboard for Bedrock"
@@ -255,11 +266,11 @@ def check_inference_profile(bedrock: Any, iam: Any, model_id: str, function: Gen
     routes = f"routes to {', '.join(regions)}"
     if denied:
         missing = sorted({arn.split(":")[3] or "the profile" for arn in denied})
+        wanted = ", ".join(dict.fromkeys([function.bedrock_region, *regions]))
         return CheckResult.failed(
             name,
             f"{routes}, but the generate function's role may not invoke it in {', '.join(missing)}",
-            f"set bedrock_regions in {_INFRA_CONFIG} to {', '.join([function.bedrock_region, *regions])} "
-            "(the first is called) and deploy again",
+            f"set bedrock_regions in {_INFRA_CONFIG} to {wanted} (the first is called) and deploy again",
         )
     return CheckResult.passed(name, f"{routes}; the generate function's role may invoke it in all of them")
 
@@ -364,8 +375,8 @@ def check_bucket_cors(s3: Any, bucket: str, origin: str) -> CheckResult:
     """The booth page (served from ``origin``) may PUT uploads to the presigned URLs with a Content-Type."""
     name = f"bucket {bucket}: CORS for uploads from {origin}"
     fix = (
-        f"deploy the stack again (it allows PUT from its BoothUrl), or add {origin} to allowed_origins in "
-        f"{_INFRA_CONFIG}"
+        "deploy the stack again: it allows PUT with Content-Type from its BoothUrl and the allowed_origins of "
+        f"{_INFRA_CONFIG}; a rule edited by hand in the console is replaced"
     )
     try:
         rules = s3.get_bucket_cors(Bucket=bucket).get("CORSRules", [])

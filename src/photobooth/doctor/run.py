@@ -53,11 +53,12 @@ def run_doctor(
     clients: Clients,
     photo: Path | None = None,
     http: HttpClient | None = None,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
     now: datetime | None = None,
     photo_settings: PhotoRunSettings = DEFAULT_PHOTO_RUN,
 ) -> int:
     """0 when every check holds, 1 otherwise."""
+    out = out or sys.stdout
     failed = 0
     total = 0
     for result in _results(
