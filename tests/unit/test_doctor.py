@@ -22,6 +22,8 @@ from PIL import Image
 
 from photobooth.doctor import run_doctor
 from photobooth.doctor.photo import step_durations
+from photobooth.doctor.run import SessionClients
+from photobooth.local import cli
 
 STACK = "Photobooth"
 STACK_REGION = "eu-central-1"
@@ -113,6 +115,7 @@ class Model:
 class Scenario:
     """A healthy deployment unless a test changes one field."""
 
+    booth_url: str = BOOTH_URL
     models: list[Model] = field(
         default_factory=lambda: [
             Model(PROFILE),
@@ -151,7 +154,7 @@ def queue(scenario: Scenario, clients: StubbedClients) -> None:
                     "CreationTime": NOW,
                     "StackStatus": "UPDATE_COMPLETE",
                     "Outputs": [
-                        {"OutputKey": "BoothUrl", "OutputValue": BOOTH_URL},
+                        {"OutputKey": "BoothUrl", "OutputValue": scenario.booth_url},
                         {"OutputKey": "BoothKeySecret", "OutputValue": SECRET},
                         {
                             "OutputKey": "ApiEndpoint",
@@ -586,3 +589,38 @@ def test_step_durations_pair_each_exit_with_its_own_entry_in_interleaved_map_ite
         ("Generate image", 8.0),
         ("Generate image", 5.0),
     ]
+
+
+# --- the command line -----------------------------------------------------------------------------------------
+
+
+def test_photobooth_doctor_runs_the_checks_for_the_named_stack_and_region(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clients = StubbedClients()
+    queue(Scenario(), clients)
+    regions: list[str | None] = []
+
+    def operator_clients(region: str | None) -> StubbedClients:
+        regions.append(region)
+        return clients
+
+    monkeypatch.setattr("photobooth.doctor.run.SessionClients", operator_clients)
+
+    code = cli.main(["doctor", "--stack", STACK, "--region", STACK_REGION])
+
+    assert code == 0, capsys.readouterr().out
+    assert regions == [STACK_REGION]
+    clients.assert_all_called()
+
+
+def test_the_operator_clients_call_bedrock_in_its_own_region_with_a_long_read_timeout() -> None:
+    clients = SessionClients(STACK_REGION)
+
+    runtime = clients.client("bedrock-runtime", BEDROCK_REGION)
+
+    assert clients.region == STACK_REGION
+    assert runtime.meta.region_name == BEDROCK_REGION
+    assert runtime.meta.config.read_timeout == 120  # an image takes Bedrock tens of seconds
+    assert clients.client("s3").meta.region_name == STACK_REGION
+    assert clients.client("bedrock-runtime", BEDROCK_REGION) is runtime

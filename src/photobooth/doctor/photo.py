@@ -253,7 +253,7 @@ def _poll(
         if clock() >= deadline:
             return CheckResult.failed(
                 "photo: processed",
-                f"still {last} after {settings.wait_seconds:.0f} s",
+                f"still {last} after {settings.wait_seconds:g} s",
                 "open the state machine's execution in the Step Functions console (StateMachineArn output) to see "
                 "the step it waits in; no request may stay PROCESSING",
             )
@@ -297,7 +297,7 @@ def _fetch_results(http: HttpClient, status: dict) -> CheckResult:
                 "check that the status function may read generated/ (s3:GetObject) and that the URL has not expired",
             )
         sizes.append(len(answer.body))
-    return CheckResult.passed(name, f"{len(sizes)} JPEGs, {', '.join(f'{s // 1024} KiB' for s in sizes)}")
+    return CheckResult.passed(name, f"{len(sizes)} JPEGs ({', '.join(f'{size:,} bytes' for size in sizes)})")
 
 
 def _execution_arn(dynamodb: Any, table: str, request_id: str, report: PhotoReport) -> str | None:
