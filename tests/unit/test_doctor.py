@@ -140,6 +140,7 @@ class Scenario:
         ]
     )
     alarm_states: dict[str, str] = field(default_factory=lambda: dict.fromkeys(ALARMS, "OK"))
+    alarms_denied: bool = False  # the operator's credentials lack cloudwatch:DescribeAlarms
 
 
 def queue(scenario: Scenario, clients: StubbedClients) -> None:
@@ -326,6 +327,15 @@ def queue(scenario: Scenario, clients: StubbedClients) -> None:
     else:
         s3.add_response("get_bucket_cors", {"CORSRules": scenario.cors_rules}, {"Bucket": BUCKET})
 
+    if scenario.alarms_denied:
+        clients.stub("cloudwatch").add_client_error(
+            "describe_alarms",
+            service_error_code="AccessDenied",
+            service_message="not authorized to perform: cloudwatch:DescribeAlarms",
+            http_status_code=403,
+            expected_params={"AlarmNames": list(ALARMS)},
+        )
+        return
     clients.stub("cloudwatch").add_response(
         "describe_alarms",
         {
@@ -624,3 +634,13 @@ def test_the_operator_clients_call_bedrock_in_its_own_region_with_a_long_read_ti
     assert runtime.meta.config.read_timeout == 120  # an image takes Bedrock tens of seconds
     assert clients.client("s3").meta.region_name == STACK_REGION
     assert clients.client("bedrock-runtime", BEDROCK_REGION) is runtime
+
+
+def test_a_call_the_doctor_may_not_make_stops_it_with_a_failed_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines = doctor(Scenario(alarms_denied=True), capsys)
+
+    assert code == 1
+    (failure,) = failed_lines(lines)
+    assert failure.startswith("✘ doctor stopped: ClientError: not authorized to perform: cloudwatch:DescribeAlarms")
+    assert "administrator credentials" in failure
+    assert lines[-1] == "1 of 13 checks failed: apply the fixes above and run photobooth doctor again."

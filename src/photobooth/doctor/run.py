@@ -10,7 +10,7 @@ from typing import Any, Protocol, TextIO
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from photobooth.doctor import checks
 from photobooth.doctor.deployment import Deployment, DeploymentUnreadable, read_deployment
@@ -61,9 +61,10 @@ def run_doctor(
     out = out or sys.stdout
     failed = 0
     total = 0
-    for result in _results(
+    results = _results(
         stack_name, clients, photo, http or UrllibHttp(), now or datetime.now(UTC), photo_settings, out
-    ):
+    )
+    for result in _stopping_at_an_unexpected_error(results):
         total += 1
         failed += not result.ok
         print(result.render(), file=out, flush=True)
@@ -74,6 +75,20 @@ def run_doctor(
         return 1
     print(f"\nAll {total} checks hold.", file=out)
     return 0
+
+
+def _stopping_at_an_unexpected_error(results: Iterator[CheckResult]) -> Iterator[CheckResult]:
+    """A call the checks do not expect to fail (no credentials, no network, a permission the doctor lacks) ends
+    the run with one last failed line instead of a traceback."""
+    try:
+        yield from results
+    except (BotoCoreError, ClientError) as error:
+        yield CheckResult.failed(
+            "doctor stopped",
+            f"{type(error).__name__}: {client_error_message(error)}",
+            "run it with your deployment's administrator credentials (aws configure, AWS_PROFILE or aws sso login) "
+            "and network access to AWS; the README's deploy section lists the permissions it uses",
+        )
 
 
 def _results(
