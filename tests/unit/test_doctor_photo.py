@@ -60,6 +60,7 @@ class FakeBooth:
     uploads: list[dict] = field(default_factory=list)
     puts: list[tuple[str, bytes]] = field(default_factory=list)
     polls: int = 0
+    erased: list[str] = field(default_factory=list)
     url: str = ""
 
 
@@ -108,6 +109,10 @@ def _handler(booth: FakeBooth) -> type[BaseHTTPRequestHandler]:
             data = self.rfile.read(int(self.headers["Content-Length"]))
             booth.puts.append((self.headers["Content-Type"], data))
             self._answer(200, b"", "text/plain")
+
+        def do_DELETE(self) -> None:
+            booth.erased.append(self.path)
+            self._answer(204, b"", "text/plain")
 
         def do_GET(self) -> None:
             if self.path == f"/photo/{REQUEST_ID}":
@@ -260,6 +265,8 @@ def test_a_photo_runs_through_the_api_as_a_pad_sends_it(
     assert f"✔ photo: upload: request {REQUEST_ID}, {len(data)} bytes" in out
     assert "✔ photo: processed: SUCCEEDED in" in out
     assert "(time_taken 21.4 s, 2 of 2 images)" in out
+    assert "✔ photo: erased: the photo, its results and its status record are gone" in out
+    assert booth.erased == [f"/photo/{REQUEST_ID}"]
     assert f"✔ photo: results downloadable: 2 JPEGs ({len(RESULT):,} bytes, {len(RESULT):,} bytes)" in out
     lines = out.splitlines()
     steps = lines[lines.index("  step durations (workflow execution history):") + 1 :][:6]
@@ -325,7 +332,7 @@ def test_a_failed_photo_fails_with_its_error_and_still_reports_the_step_duration
     clients = StubbedClients()
     queue_photo_run(clients, generated=[], log_pages=0)
 
-    upload, processed, results = _run(booth, photo, clients)
+    upload, processed, results, erased = _run(booth, photo, clients)
 
     assert upload.startswith("✔ photo: upload")
     assert processed.startswith("✘ photo: processed: FAILED in")
@@ -335,6 +342,7 @@ def test_a_failed_photo_fails_with_its_error_and_still_reports_the_step_duration
         in processed
     )
     assert results.startswith("✘ photo: results downloadable: no result URL")
+    assert erased.startswith("✔ photo: erased")
 
 
 def test_a_refused_booth_key_fails_at_the_upload(booth: FakeBooth, photo: Path) -> None:
@@ -347,6 +355,7 @@ def test_a_refused_booth_key_fails_at_the_upload(booth: FakeBooth, photo: Path) 
     assert upload.startswith('✘ photo: upload: POST /upload answered 403: {"message": "Forbidden"}')
     assert "fix: the booth key was refused" in upload
     assert booth.puts == []
+    assert booth.erased == []  # nothing was created
 
 
 def test_a_photo_that_never_finishes_fails_after_the_bounded_wait(booth: FakeBooth, photo: Path) -> None:
@@ -367,10 +376,11 @@ def test_a_photo_that_never_finishes_fails_after_the_bounded_wait(booth: FakeBoo
         settings=PhotoRunSettings(wait_seconds=0.3, poll_seconds=0.01, log_wait_seconds=0.1),
     )
 
-    upload, processed = (check.render() for check in report.checks)
+    upload, processed, erased = (check.render() for check in report.checks)
     assert upload.startswith("✔ photo: upload")
     assert processed.startswith("✘ photo: processed: still PROCESSING after 0.3 s")
     assert "Step Functions console" in processed
+    assert erased.startswith("✔ photo: erased")  # erasure wins over a run in flight
     assert report.notes == ["the status record names no workflow execution (the workflow never claimed the upload)"]
 
 

@@ -1,10 +1,11 @@
 """``doctor --photo``: one photo through the deployed booth exactly as a pad sends it, then where the time went.
 
 The pad's sequence (web/ and CONTRACT.md): ``POST /upload`` with the booth key, ``PUT`` the bytes to the presigned
-URL, poll ``GET /photo/{id}`` until a terminal status, fetch the result URLs. Afterwards the status record names
-the workflow execution; its history gives each step's duration, and the generate function's structured logs (the
-``requestId`` key and the ``model_id`` of the "generated" outcome, photobooth.aws.bedrock) say which model made
-each image. Presigned URLs are never printed: their query strings are credentials.
+URL, poll ``GET /photo/{id}`` until a terminal status, fetch the result URLs; at the end the photo is erased with
+``DELETE /photo/{id}`` as a visitor may do. Before that, the status record names the workflow execution; its
+history gives each step's duration, and the generate function's structured logs (the ``requestId`` key and the
+``model_id`` of the "generated" outcome, photobooth.aws.bedrock) say which model made each image. Presigned URLs
+are never printed: their query strings are credentials.
 """
 
 from __future__ import annotations
@@ -161,7 +162,7 @@ def run_photo(
             headers={"content-type": content_type, "content-length": str(len(data))},
         )
     except OSError as error:
-        report.checks.append(_unreachable("upload", "the bucket", error))
+        report.checks += [_unreachable("upload", "the bucket", error), _erase(http, f"{api}/photo/{request_id}")]
         return report
     if put.status not in (200, 204):
         report.checks.append(
@@ -172,6 +173,7 @@ def run_photo(
                 "host instead of the regional one",
             )
         )
+        report.checks.append(_erase(http, f"{api}/photo/{request_id}"))
         return report
     report.checks.append(
         CheckResult.passed("photo: upload", f"request {request_id}, {len(data)} bytes in {clock() - started:.1f} s")
@@ -208,7 +210,24 @@ def run_photo(
                 f"the generate function's logs name the model of {len(report.models)} of {succeeded} images "
                 f"(log group {deployment.generate.log_group}; logs can lag a minute)"
             )
+    report.checks.append(_erase(http, f"{api}/photo/{request_id}"))
     return report
+
+
+def _erase(http: HttpClient, status_url: str) -> CheckResult:
+    """The doctor's photo is erased as a visitor would erase theirs (``DELETE /photo/{id}``, CONTRACT.md)."""
+    name = "photo: erased"
+    try:
+        answer = http.request("DELETE", status_url)
+    except OSError as error:
+        return CheckResult.failed(name, str(error), "erase it by hand: curl -X DELETE <BoothUrl>/photo/<requestId>")
+    if answer.status != 204:
+        return CheckResult.failed(
+            name,
+            f"DELETE /photo/{{id}} answered {answer.status}",
+            "read the status function's logs; erase the photo by hand: curl -X DELETE <BoothUrl>/photo/<requestId>",
+        )
+    return CheckResult.passed(name, "the photo, its results and its status record are gone")
 
 
 def _unreachable(step: str, where: str, error: OSError) -> CheckResult:
