@@ -46,28 +46,27 @@ BOOTH_KEY = "k" * 40
 
 
 class StubbedClients:
-    """What ``run_doctor`` asks for: one stubbed client per service, in the region the doctor must choose."""
+    """What ``run_doctor`` asks for: one stubbed client per service and region. A call on a client the scenario
+    did not prepare (an unexpected service, or the right service in the wrong region) fails the test."""
 
     region = STACK_REGION
 
     def __init__(self) -> None:
-        self._clients: dict[str, Any] = {}
-        self._regions: dict[str, str] = {}
-        self.stubs: dict[str, Stubber] = {}
+        self._clients: dict[tuple[str, str], Any] = {}
+        self.stubs: dict[tuple[str, str], Stubber] = {}
 
     def stub(self, service: str, region: str = STACK_REGION) -> Stubber:
-        if service not in self.stubs:
-            client = boto3.client(service, region_name=region)
-            self._clients[service] = client
-            self._regions[service] = region
-            self.stubs[service] = Stubber(client)
-            self.stubs[service].activate()
-        return self.stubs[service]
+        key = (service, region)
+        if key not in self.stubs:
+            self._clients[key] = boto3.client(service, region_name=region)
+            self.stubs[key] = Stubber(self._clients[key])
+            self.stubs[key].activate()
+        return self.stubs[key]
 
     def client(self, service: str, region: str | None = None) -> Any:
-        client = self._clients[service]  # a service the scenario did not expect fails here
-        assert self._regions[service] == (region or self.region), f"{service} called in the wrong region"
-        return client
+        region = region or self.region
+        self.stub(service, region)
+        return self._clients[(service, region)]
 
     def assert_all_called(self) -> None:
         for stub in self.stubs.values():
@@ -100,6 +99,7 @@ class Model:
         }
     )
     invoke_error: tuple[str, str] | None = None  # (code, message)
+    listed_in: tuple[str, ...] = (BEDROCK_REGION,)  # regions whose GetFoundationModel knows the model
     denied_regions: tuple[str, ...] = ()
 
     @property
@@ -215,22 +215,7 @@ def queue(scenario: Scenario, clients: StubbedClients) -> None:
     iam = clients.stub("iam", STACK_REGION)
     runtime = clients.stub("bedrock-runtime", BEDROCK_REGION)
     for model in scenario.models:
-        bedrock.add_response(
-            "get_foundation_model",
-            {
-                "modelDetails": {
-                    "modelArn": f"arn:aws:bedrock:{BEDROCK_REGION}::foundation-model/{model.foundation_model}",
-                    "modelId": model.foundation_model,
-                    "modelLifecycle": model.lifecycle,
-                }
-            },
-            {"modelIdentifier": model.foundation_model},
-        )
-        bedrock.add_response(
-            "get_foundation_model_availability",
-            {"modelId": model.foundation_model, **model.availability},
-            {"modelId": model.foundation_model},
-        )
+        asked = [BEDROCK_REGION]
         if model.is_profile:
             profile_arn = f"arn:aws:bedrock:{BEDROCK_REGION}:{ACCOUNT}:inference-profile/{model.model_id}"
             model_arns = [f"arn:aws:bedrock:{r}::foundation-model/{model.foundation_model}" for r in PROFILE_REGIONS]
@@ -247,8 +232,38 @@ def queue(scenario: Scenario, clients: StubbedClients) -> None:
                 {"inferenceProfileIdentifier": model.model_id},
             )
             resources_checked = [profile_arn, *model_arns]
+            asked += [r for r in PROFILE_REGIONS if r != BEDROCK_REGION]
         else:
             resources_checked = [f"arn:aws:bedrock:{BEDROCK_REGION}::foundation-model/{model.model_id}"]
+        for operation, answer, params in [
+            (
+                "get_foundation_model",
+                {
+                    "modelDetails": {
+                        "modelArn": f"arn:aws:bedrock:{BEDROCK_REGION}::foundation-model/{model.foundation_model}",
+                        "modelId": model.foundation_model,
+                        "modelLifecycle": model.lifecycle,
+                    }
+                },
+                {"modelIdentifier": model.foundation_model},
+            ),
+            (
+                "get_foundation_model_availability",
+                {"modelId": model.foundation_model, **model.availability},
+                {"modelId": model.foundation_model},
+            ),
+        ]:
+            for region in asked:
+                if region in model.listed_in:
+                    clients.stub("bedrock", region).add_response(operation, answer, params)
+                    break
+                clients.stub("bedrock", region).add_client_error(
+                    operation,
+                    service_error_code="ResourceNotFoundException",
+                    service_message="Model not found",
+                    http_status_code=404,
+                    expected_params=params,
+                )
         iam.add_response(
             "simulate_principal_policy",
             {
@@ -644,3 +659,34 @@ def test_a_call_the_doctor_may_not_make_stops_it_with_a_failed_line(capsys: pyte
     assert failure.startswith("✘ doctor stopped: ClientError: not authorized to perform: cloudwatch:DescribeAlarms")
     assert "administrator credentials" in failure
     assert lines[-1] == "1 of 13 checks failed: apply the fixes above and run photobooth doctor again."
+
+
+def test_a_profile_model_unknown_in_the_calling_region_is_asked_in_the_regions_it_routes_to(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    scenario = Scenario()
+    scenario.models[0] = replace(scenario.models[0], listed_in=("us-west-2",))
+
+    code, lines = doctor(scenario, capsys)
+
+    assert code == 0, "\n".join(lines)
+    assert f"✔ model {PROFILE}: lifecycle: Active" in lines
+
+
+def test_a_model_bedrock_does_not_know_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = Scenario()
+    scenario.models[1] = replace(
+        scenario.models[1],
+        listed_in=(),
+        availability={"authorizationStatus": "AUTHORIZED"},
+        invoke_error=("ValidationException", "The provided model identifier is invalid."),
+    )
+
+    code, lines = doctor(scenario, capsys)
+
+    assert code == 1
+    lifecycle, access, invocation = failed_lines(lines)
+    assert lifecycle.startswith(f"✘ model {TITAN}: lifecycle: Bedrock does not know {TITAN} in us-east-1")
+    assert "list-foundation-models --by-output-modality IMAGE" in lifecycle
+    assert access.startswith(f"✘ model {TITAN}: access and Marketplace subscription: Model not found")
+    assert "The provided model identifier is invalid." in invocation

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +31,9 @@ ACTIVE_MODEL_EXAMPLE = "us.stability.stable-image-inpaint-v1:0"
 _INFRA_CONFIG = "your infra config (-c config=…)"
 _MARKETPLACE_ACTIONS = "aws-marketplace:Subscribe, aws-marketplace:Unsubscribe and aws-marketplace:ViewSubscriptions"
 
+# What Bedrock answers for a model it does not list in the region asked.
+_NOT_HERE_CODES = frozenset({"ResourceNotFoundException", "ValidationException"})
+
 _PROBE_SIZE = 512  # in Titan's size table and above Nova's and Stability's minimum sides
 _PROBE_THEME = Theme(name="doctor", label="doctor", prompt="a plain light grey photo studio backdrop")
 _PROBE_SEED = 7
@@ -47,25 +51,46 @@ def _date(moment: datetime | None) -> str:
     return moment.date().isoformat() if moment else "an unannounced date"
 
 
-def check_model_lifecycle(bedrock: Any, model_id: str, *, first: bool, now: datetime) -> CheckResult:
-    """Active passes. Legacy passes only as a fallback before its end of life."""
+def _first_answer(bedrock_clients: Sequence[Any], call: Callable[[Any], dict]) -> dict | ClientError:
+    """The first region's answer. A cross-region profile's model may be unknown in the calling region and listed in
+    the regions the profile routes to, so "not found" there moves on to the next region."""
+    last: ClientError | None = None
+    for bedrock in bedrock_clients:
+        try:
+            return call(bedrock)
+        except ClientError as error:
+            if client_error_code(error) not in _NOT_HERE_CODES:
+                return error
+            last = error
+    assert last is not None, "at least one region is asked"
+    return last
+
+
+def check_model_lifecycle(
+    bedrock_clients: Sequence[Any], model_id: str, *, first: bool, now: datetime
+) -> CheckResult:
+    """Active passes. Legacy passes only as a fallback before its end of life. ``bedrock_clients``: the calling
+    region's client first, then those of the regions a profile routes to."""
     name = f"model {model_id}: lifecycle"
     _, foundation_model = split_profile_id(model_id)
-    try:
-        details = bedrock.get_foundation_model(modelIdentifier=foundation_model)["modelDetails"]
-    except ClientError as error:
-        if client_error_code(error) == "AccessDeniedException":
+    answer = _first_answer(
+        bedrock_clients, lambda bedrock: bedrock.get_foundation_model(modelIdentifier=foundation_model)
+    )
+    if isinstance(answer, ClientError):
+        if client_error_code(answer) == "AccessDeniedException":
             return CheckResult.failed(
                 name,
-                client_error_message(error),
+                client_error_message(answer),
                 "allow bedrock:GetFoundationModel for the credentials you run this with",
             )
+        regions = ", ".join(b.meta.region_name for b in bedrock_clients)
         return CheckResult.failed(
             name,
-            f"Bedrock does not know {foundation_model} in {bedrock.meta.region_name}: {client_error_message(error)}",
+            f"Bedrock does not know {foundation_model} in {regions}: {client_error_message(answer)}",
             f"use an id listed by `aws bedrock list-foundation-models --by-output-modality IMAGE` in "
             f"bedrock_model_ids of {_INFRA_CONFIG}, then deploy again",
         )
+    details = answer["modelDetails"]
     lifecycle = details.get("modelLifecycle", {})
     status = lifecycle.get("status", "unknown")
     end_of_life: datetime | None = lifecycle.get("endOfLifeTime")
@@ -87,19 +112,22 @@ def check_model_lifecycle(bedrock: Any, model_id: str, *, first: bool, now: date
     return CheckResult.passed(name, f"{status.capitalize()}, end of life {_date(end_of_life)}: a fallback only")
 
 
-def check_model_access(bedrock: Any, model_id: str) -> CheckResult:
+def check_model_access(bedrock_clients: Sequence[Any], model_id: str) -> CheckResult:
     """Bedrock's own view of the account's access: authorization, entitlement, region and, for models sold through
     AWS Marketplace (every provider but Amazon), the subscription that the first invocation starts."""
     name = f"model {model_id}: access and Marketplace subscription"
     geography, foundation_model = split_profile_id(model_id)
-    try:
-        availability = bedrock.get_foundation_model_availability(modelId=foundation_model)
-    except ClientError as error:
+    bedrock = bedrock_clients[0]
+    answer = _first_answer(
+        bedrock_clients, lambda client: client.get_foundation_model_availability(modelId=foundation_model)
+    )
+    if isinstance(answer, ClientError):
         return CheckResult.failed(
             name,
-            client_error_message(error),
+            client_error_message(answer),
             "allow bedrock:GetFoundationModelAvailability for the credentials you run this with",
         )
+    availability = answer
     problems: list[tuple[str, str]] = []
     if availability.get("authorizationStatus") == "NOT_AUTHORIZED":
         problems.append(
@@ -239,28 +267,47 @@ def _invocation_failed(name: str, model_id: str, region: str, error: ClientError
     return CheckResult.failed(name, detail, fix)
 
 
-def check_inference_profile(bedrock: Any, iam: Any, model_id: str, function: GenerateFunction) -> CheckResult:
-    """The regions a ``us.``-style profile routes to, and whether the generate function's role may invoke the
-    profile and its model in every one of them (IAM's policy simulator, which changes nothing)."""
-    name = f"inference profile {model_id}"
+@dataclass(frozen=True)
+class InferenceProfile:
+    model_id: str
+    arn: str
+    status: str
+    model_arns: tuple[str, ...]
+
+    @property
+    def regions(self) -> list[str]:
+        return sorted({arn.split(":")[3] for arn in self.model_arns})
+
+
+def read_inference_profile(bedrock: Any, model_id: str) -> InferenceProfile | CheckResult:
+    """The profile behind a ``us.``-style id, or the failed check that says why it cannot be read."""
     try:
         profile = bedrock.get_inference_profile(inferenceProfileIdentifier=model_id)
     except ClientError as error:
         return CheckResult.failed(
-            name,
+            f"inference profile {model_id}",
             client_error_message(error),
             f"use a profile listed by `aws bedrock list-inference-profiles --region {bedrock.meta.region_name}` "
             f"in bedrock_model_ids of {_INFRA_CONFIG}",
         )
-    model_arns = [m["modelArn"] for m in profile.get("models", [])]
-    regions = sorted({arn.split(":")[3] for arn in model_arns})
-    if profile.get("status") != "ACTIVE":
+    return InferenceProfile(
+        model_id=model_id,
+        arn=profile["inferenceProfileArn"],
+        status=profile.get("status", "unknown"),
+        model_arns=tuple(m["modelArn"] for m in profile.get("models", [])),
+    )
+
+
+def check_inference_profile(profile: InferenceProfile, iam: Any, function: GenerateFunction) -> CheckResult:
+    """The regions the profile routes to, and whether the generate function's role may invoke the profile and its
+    model in every one of them (IAM's policy simulator, which changes nothing)."""
+    name = f"inference profile {profile.model_id}"
+    regions = profile.regions
+    if profile.status != "ACTIVE":
         return CheckResult.failed(
-            name,
-            f"status {profile.get('status')}",
-            f"choose an active profile for bedrock_model_ids in {_INFRA_CONFIG}",
+            name, f"status {profile.status}", f"choose an active profile for bedrock_model_ids in {_INFRA_CONFIG}"
         )
-    denied = _denied_resources(iam, function.role_arn, [profile["inferenceProfileArn"], *model_arns])
+    denied = _denied_resources(iam, function.role_arn, [profile.arn, *profile.model_arns])
     if isinstance(denied, CheckResult):
         return CheckResult.failed(name, denied.detail, denied.fix)
     routes = f"routes to {', '.join(regions)}"

@@ -133,12 +133,20 @@ def _model_checks(deployment: Deployment, clients: Clients, now: datetime) -> It
     runtime = clients.client("bedrock-runtime", function.bedrock_region)
     iam = clients.client("iam")
     for position, model_id in enumerate(function.model_ids):
-        yield checks.check_model_lifecycle(bedrock, model_id, first=position == 0, now=now)
-        yield checks.check_model_access(bedrock, model_id)
-        if checks.split_profile_id(model_id)[0] is not None:
-            yield checks.check_inference_profile(bedrock, iam, model_id, function)
+        regions = [function.bedrock_region]
+        if checks.split_profile_id(model_id)[0] is None:
+            access = checks.check_function_may_invoke(iam, model_id, function)
         else:
-            yield checks.check_function_may_invoke(iam, model_id, function)
+            profile = checks.read_inference_profile(bedrock, model_id)
+            if isinstance(profile, CheckResult):
+                access = profile
+            else:
+                access = checks.check_inference_profile(profile, iam, function)
+                regions += [r for r in profile.regions if r != function.bedrock_region]
+        bedrock_clients = [clients.client("bedrock", region) for region in regions]
+        yield checks.check_model_lifecycle(bedrock_clients, model_id, first=position == 0, now=now)
+        yield checks.check_model_access(bedrock_clients, model_id)
+        yield access
         yield checks.check_model_invocation(runtime, model_id)
 
 
