@@ -48,7 +48,7 @@ def split_profile_id(model_id: str) -> tuple[str | None, str]:
 
 
 def _date(moment: datetime | None) -> str:
-    return moment.date().isoformat() if moment else "an unannounced date"
+    return moment.date().isoformat() if moment else "not announced"
 
 
 def _first_answer(bedrock_clients: Sequence[Any], call: Callable[[Any], dict]) -> dict | ClientError:

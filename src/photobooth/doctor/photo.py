@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urljoin
 
 from botocore.exceptions import ClientError
 
@@ -181,7 +182,12 @@ def run_photo(
 
     # 3. Poll GET /photo/{id} until terminal, as the pad does
     status = _poll(
-        http, f"{api}{upload.get('statusUrl') or '/photo/' + request_id}", key_header, settings, clock, sleep
+        http,
+        urljoin(f"{api}/", upload.get("statusUrl") or f"/photo/{request_id}"),
+        key_header,
+        settings,
+        clock,
+        sleep,
     )
     if isinstance(status, CheckResult):
         report.checks.append(status)
