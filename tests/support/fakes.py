@@ -19,11 +19,11 @@ class MemoryStatusStore:
 
     def get(self, request_id: str) -> dict | None:
         item = self.items.get(request_id)
-        return None if item is None or item["status"] == ERASED else copy.deepcopy(item)
+        return None if item is None or item.get("status") == ERASED else copy.deepcopy(item)
 
     def _live(self, request_id: str) -> dict:
         item = self.items.get(request_id)
-        if item is None or item["status"] == ERASED:
+        if item is None or item.get("status") == ERASED:
             raise RequestGone(request_id)
         return item
 
@@ -38,7 +38,7 @@ class MemoryStatusStore:
 
     def fail_unless_terminal(self, request_id: str, fields: dict) -> bool:
         item = self.items.get(request_id)
-        if item is None or item["status"] not in {"PENDING_UPLOAD", "PROCESSING"}:
+        if item is None or item.get("status") not in {"PENDING_UPLOAD", "PROCESSING"}:
             return False
         item.update({k: v for k, v in fields.items() if v is not None})
         return True
