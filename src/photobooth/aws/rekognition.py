@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 from PIL import Image
 
 from photobooth.boxes import relative_box_to_pixels
@@ -18,7 +18,8 @@ logger = logging.getLogger(__name__)
 
 EYEWEAR_LABELS: tuple[str, ...] = ("Glasses", "Sunglasses")
 
-_TRANSIENT_CODES = frozenset({"ThrottlingException", "ProvisionedThroughputExceededException"})
+# Busy or briefly failing: the workflow retries FaceDetectionUnavailable with back-off.
+_TRANSIENT_CODES = frozenset({"ThrottlingException", "ProvisionedThroughputExceededException", "InternalServerError"})
 
 
 class RekognitionFaceDetector:
@@ -71,9 +72,18 @@ class RekognitionFaceDetector:
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         try:
             return getattr(self.client, operation)(**kwargs)
+        except (ConnectionError, HTTPClientError) as error:  # timeouts, endpoint unreachable
+            logger.warning(
+                "Rekognition call failed", extra={"operation": operation, "error_code": type(error).__name__}
+            )
+            raise FaceDetectionUnavailable(f"Rekognition {operation}: {type(error).__name__}") from error
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
-            logger.warning("Rekognition call failed", extra={"operation": operation, "error_code": code})
+            message = str(error.response.get("Error", {}).get("Message", ""))[:300]
+            logger.warning(
+                "Rekognition call failed",
+                extra={"operation": operation, "error_code": code, "service_message": message},
+            )
             if code in _TRANSIENT_CODES:
                 raise FaceDetectionUnavailable(f"Rekognition {operation}: {code}") from error
             if code == "InvalidImageFormatException":
