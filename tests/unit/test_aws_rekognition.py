@@ -245,3 +245,11 @@ def test_the_client_is_created_on_first_use_only(monkeypatch):
     detector.detect_faces(portraits.astronaut())
 
     assert created == ["rekognition"]
+
+
+def test_two_calls_fit_in_the_detect_functions_30_s():
+    client = RekognitionFaceDetector().client
+    config = client.meta.config
+
+    assert config.retries["total_max_attempts"] == 1
+    assert 2 * (config.connect_timeout + config.read_timeout) <= 30

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 from PIL import Image
 
@@ -17,6 +18,11 @@ from photobooth.models import Box, Face
 logger = logging.getLogger(__name__)
 
 EYEWEAR_LABELS: tuple[str, ...] = ("Glasses", "Sunglasses")
+
+# DetectFaces/DetectLabels answer in about a second. Two calls must fit in the detect function's 30 s with room for
+# reading and normalising the photo, so each waits at most 3 + 10 s and botocore does not retry (its retry modes
+# retry read timeouts too); the workflow retries FaceDetectionUnavailable with back-off instead.
+CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=10, retries={"total_max_attempts": 1, "mode": "standard"})
 
 # Busy or briefly failing: the workflow retries FaceDetectionUnavailable with back-off.
 _TRANSIENT_CODES = frozenset({"ThrottlingException", "ProvisionedThroughputExceededException", "InternalServerError"})
@@ -35,7 +41,7 @@ class RekognitionFaceDetector:
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = boto3.client("rekognition")
+            self._client = boto3.client("rekognition", config=CLIENT_CONFIG)
         return self._client
 
     def detect_faces(self, image: Image.Image) -> list[Face]:
