@@ -17,7 +17,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from photobooth.aws.bedrock import BedrockImageGenerator, build_request
+from photobooth.aws.bedrock import (
+    NOVA_LIMITS,
+    STABILITY_LIMITS,
+    TITAN_LIMITS,
+    BedrockImageGenerator,
+    build_request,
+    fit_to_limits,
+)
 from photobooth.config import DEFAULT_THEMES, EXTRA_THEMES
 from photobooth.models import Theme
 
@@ -75,14 +82,18 @@ def sent_images(model_id: str, body: dict) -> tuple[Image.Image, Image.Image]:
 
 
 def assert_within_limits(image: Image.Image, limits: dict) -> None:
-    width, height = image.size
     assert image.format in limits["formats"]
-    assert min(width, height) >= limits["minSide"], image.size
+    assert_size_within_limits(image.size, limits)
+
+
+def assert_size_within_limits(size: tuple[int, int], limits: dict) -> None:
+    width, height = size
+    assert min(width, height) >= limits["minSide"], size
     if limits["maxSide"] is not None:
-        assert max(width, height) <= limits["maxSide"], image.size
-    assert width * height <= limits["maxPixels"], image.size
+        assert max(width, height) <= limits["maxSide"], size
+    assert width * height <= limits["maxPixels"], size
     if limits["maxAspect"] is not None:
-        assert max(width, height) / min(width, height) <= limits["maxAspect"], image.size
+        assert max(width, height) / min(width, height) <= limits["maxAspect"], size
 
 
 @pytest.mark.parametrize("model_id", list(REQUEST_SCHEMA))
@@ -184,3 +195,21 @@ class TestSizes:
         sent = decode(fake.bodies[0]["outPaintingParams"]["image"])
         assert max(sent.size) <= 1408
         assert result.size == (2048, 1536)
+
+
+@pytest.mark.parametrize(
+    ("model_id", "limits"),
+    [(TITAN, TITAN_LIMITS), (NOVA, NOVA_LIMITS), (STABILITY, STABILITY_LIMITS)],
+)
+def test_any_photo_size_is_fitted_into_the_documented_limits(model_id, limits):
+    documented = schema(REQUEST_SCHEMA[model_id])["x-image-limits"]
+    rng = np.random.default_rng(8)
+    for width, height in rng.integers(16, 2600, size=(12, 2)):
+        image = Image.new("RGB", (int(width), int(height)), (9, 9, 9))
+        mask = np.zeros((int(height), int(width)), dtype=np.uint8)
+
+        fitted = fit_to_limits(image, mask, limits)
+
+        assert_size_within_limits(fitted.image.size, documented)
+        assert fitted.mask.shape == (fitted.image.height, fitted.image.width)
+        assert fitted.restore(fitted.image).size == image.size

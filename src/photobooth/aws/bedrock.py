@@ -94,16 +94,9 @@ class ImageLimits:
     max_pixels: int
     max_aspect: float  # long side / short side
 
-    def fits(self, width: int, height: int) -> bool:
-        return (
-            self.min_side <= min(width, height)
-            and max(width, height) <= self.max_side
-            and width * height <= self.max_pixels
-            and max(width, height) <= self.max_aspect * min(width, height)
-        )
 
-
-# Titan: "The size limits for the input image and input mask are <= 1,408 on the longer side".
+# Titan: "The size limits for the input image and input mask are <= 1,408 on the longer side"; its page names no
+# minimum or aspect ratio for editing, so Nova's aspect limit (same request format) is applied as a safe bound.
 TITAN_LIMITS = ImageLimits(min_side=64, max_side=1408, max_pixels=1408 * 1408, max_aspect=4.0)
 # Nova Canvas: sides 320..4,096 px, at most 4,194,304 pixels, aspect ratio 1:4 to 4:1.
 NOVA_LIMITS = ImageLimits(min_side=320, max_side=4096, max_pixels=4_194_304, max_aspect=4.0)
@@ -157,15 +150,15 @@ def fit_to_limits(image: Image.Image, person_mask: np.ndarray, limits: ImageLimi
     """Scale ``image`` into the limits' sides and pixel count, then pad the short side (edge pixels repeated,
     marked as background in the mask) until the aspect ratio is allowed. Squashing would distort faces."""
     width, height = image.size
-    # The size the padded canvas will have at scale 1, with one pixel of slack for rounding.
+    # The canvas once padded to the aspect limit, at scale 1.
     canvas_long = max(width, height)
     canvas_short = max(min(width, height), math.ceil(canvas_long / limits.max_aspect))
-    scale = max(1.0, limits.min_side / canvas_short)
-    scale = min(
-        scale,
-        (limits.max_side - 1) / canvas_long,
-        math.sqrt(limits.max_pixels / ((canvas_long + 1) * (canvas_short + 1))),
+    grow = limits.min_side / canvas_short
+    # One pixel of slack per side: rounding the scaled sizes up must not cross the pixel limit.
+    shrink = min(
+        limits.max_side / canvas_long, math.sqrt(limits.max_pixels / ((canvas_long + 1) * (canvas_short + 1)))
     )
+    scale = min(max(1.0, grow), shrink)
     rgb = image.convert("RGB")
     mask = person_mask
     if scale != 1.0:
