@@ -15,7 +15,7 @@ _QUERY = re.compile(r"(/[^\s\"'?]*)\?[^\s\"']*")
 _SIGNATURE = re.compile(r"(X-Amz-(?:Signature|Credential|Security-Token)=)[^&\s\"']+", re.IGNORECASE)
 # A photo key's last part is the visitor's filename: it may hold spaces once decoded, so it runs to the end of
 # the quoted string or line.
-_PHOTO_FILENAME = re.compile(r"(photo/[A-Za-z0-9_-]{1,64}/)[^\n\"']+")
+_PHOTO_FILENAME = re.compile(r"(photo/[A-Za-z0-9_-]{1,64}/)(?!…)[^\n\"']+")
 
 
 def redact_path(path: str) -> str:
