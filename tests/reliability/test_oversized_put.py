@@ -29,7 +29,9 @@ def _target(url: str) -> str:
 
 
 def test_a_declared_400_mb_put_gets_413_without_sending_the_body(booth):
+    needs_proc()
     answer = upload(booth, filename="huge.jpg")
+    resident_before = memory_kib(booth.process.pid, "VmRSS")
     connection = http.client.HTTPConnection("127.0.0.1", booth.port, timeout=10)
     try:
         connection.putrequest("PUT", _target(answer["UploadURL"]), skip_accept_encoding=True)
@@ -44,6 +46,8 @@ def test_a_declared_400_mb_put_gets_413_without_sending_the_body(booth):
     finally:
         connection.close()
     assert not (booth.data_dir / "objects" / answer["Key"]).exists()
+    grown_mib = (memory_kib(booth.process.pid, "VmRSS") - resident_before) / 1024
+    assert grown_mib < 50, f"resident memory grew by {grown_mib:.0f} MiB for a refused upload"
 
 
 def test_a_chunked_put_over_the_limit_is_refused_without_holding_it_in_memory(booth):

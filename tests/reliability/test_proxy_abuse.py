@@ -204,3 +204,11 @@ def test_an_expired_upload_url_is_refused(tmp_path, monkeypatch):
         assert not (served.data_dir / "objects" / answer["Key"]).exists()
     finally:
         served.stop()
+
+
+def test_upload_urls_carry_no_session_token_from_the_shell(booth):
+    assert os.environ.get("AWS_SESSION_TOKEN"), (
+        "the test suite's environment sets one; the served process inherits it"
+    )
+    answer = upload(booth, filename="token.jpg")
+    assert "X-Amz-Security-Token" not in answer["UploadURL"]

@@ -137,6 +137,9 @@ class BoothServer:
         from moto.moto_api._internal.models import moto_api_backend
 
         credentials = Credentials(os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])
+        # A session token from the shell belongs to other credentials; boto3 would put it into every upload URL.
+        for inherited in ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+            os.environ.pop(inherited, None)
         self._moto = GatedMotoServer(credentials, self.moto_port)
         self.moto_port = self._moto.port
         # moto's interpreter calls back into the server (Lambda tasks, DynamoDB tasks) on MOTO_PORT.
