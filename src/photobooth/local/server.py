@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
@@ -37,6 +38,8 @@ from photobooth.local.s3proxy import S3Proxy
 from photobooth.local.sigv4 import Credentials
 
 log = logging.getLogger("photobooth.local")
+
+_MAX_API_BODY_BYTES = 1024 * 1024
 
 
 def free_port() -> int:
@@ -207,10 +210,17 @@ class BoothServer:
         return Response(json.dumps({"message": "no such route"}), 404, content_type="application/json")
 
     def _api(self, request: Request, function: str) -> Response:
+        # API Gateway refuses payloads over its own limit before any function runs; the API's bodies are tiny.
+        request.max_content_length = _MAX_API_BODY_BYTES
+        try:
+            body = request.get_data() or None
+        except RequestEntityTooLarge:
+            message = f"the request body is larger than {_MAX_API_BODY_BYTES} bytes"
+            return Response(json.dumps({"message": message}), 413, content_type="application/json")
         event = apigw.http_event(
             request.method,
             request.path,
-            body=request.get_data() or None,
+            body=body,
             headers=dict(request.headers),
             query=request.query_string.decode(),
             source_ip=request.remote_addr or "127.0.0.1",
