@@ -53,12 +53,12 @@ EXTRA_THEMES: tuple[Theme, ...] = (
     ),
 )
 
-# Bedrock model ids tried in order. Titan and Nova Canvas are Legacy (end of life in 2026), so a fresh account
-# may have only the Stability model enabled; the generator falls over on "not available" answers.
+# Bedrock model ids tried in order: Stability's inpainting service through its US cross-region inference profile
+# (Active), then the Legacy Titan and Nova Canvas models (end of life in 2026) for accounts that still have them.
 DEFAULT_MODEL_IDS: tuple[str, ...] = (
+    "us.stability.stable-image-inpaint-v1:0",
     "amazon.titan-image-generator-v2:0",
     "amazon.nova-canvas-v1:0",
-    "stability.stable-image-inpaint-v1:0",
 )
 
 
