@@ -19,7 +19,7 @@ def get_status(request_id: str) -> dict:
 
 @app.delete("/photo/<request_id>")
 def erase(request_id: str):
-    api.erase(request_id, store=wiring.object_store(), status=wiring.status_store())
+    api.erase(request_id, settings=wiring.settings(), store=wiring.object_store(), status=wiring.status_store())
     logger.info("request erased on request", extra={"requestId": request_id})
     metrics.add_metric(name="ErasureRequests", unit=MetricUnit.Count, value=1)
     return json_response(204)

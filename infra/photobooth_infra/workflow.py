@@ -76,9 +76,10 @@ class Workflow(Construct):
                 resources=[functions[spec.name].function_arn for spec in constants.WORKFLOW_FUNCTIONS],
             )
         )
+        # UpdateItem: "Claim the request" and "Mark the request failed"; GetItem: "Was the request erased?".
         role.add_to_policy(
             iam.PolicyStatement(
-                sid="UpdateStatusRecord", actions=["dynamodb:UpdateItem"], resources=[table.table_arn]
+                sid="StatusRecord", actions=["dynamodb:UpdateItem", "dynamodb:GetItem"], resources=[table.table_arn]
             )
         )
 

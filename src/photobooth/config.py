@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     # image limits
     max_upload_bytes: int = 15 * 1024 * 1024
     max_pixels: int = 40_000_000
+    # Decoder memory: 40 MP of 8-bit RGB fits, a 16-bit PNG of the same size does not (it needs twice as much).
+    max_decoded_bytes: int = 128 * 1024 * 1024
     work_long_side: int = 1024
 
     # faces
@@ -96,6 +98,11 @@ class Settings(BaseSettings):
         None, description="address browsers use for presigned URLs when it differs from the functions' (local server)"
     )
     upload_url_expires: int = 300
+    # POST /photo waits this long for the result, below API Gateway's 30 s integration limit (CONTRACT.md).
+    photo_wait_seconds: float = Field(25.0, ge=0, le=28)
+    seed_compat_envelope: bool = Field(
+        False, description="POST /upload answers the seed's {statusCode, body: '<JSON string>'} envelope"
+    )
     download_url_expires: int = 3600
     retention_days: int = 7
 

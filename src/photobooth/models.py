@@ -61,6 +61,13 @@ class RequestStatus(StrEnum):
     FAILED = "FAILED"
 
 
+# Internal record state, never shown to clients: an erased request's tombstone. ``GET`` answers 404 for it, and
+# the workflow's claim refuses it, so a late upload or a repeated event cannot bring the request back.
+ERASED = "ERASED"
+
+TERMINAL_STATUSES = frozenset({RequestStatus.SUCCEEDED, RequestStatus.PARTIAL, RequestStatus.FAILED})
+
+
 class ImageStatus(StrEnum):
     PENDING = "PENDING"
     SUCCEEDED = "SUCCEEDED"

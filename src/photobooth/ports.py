@@ -59,7 +59,9 @@ class ObjectStore(Protocol):
 
     def delete_keys(self, keys: Sequence[str]) -> None: ...
 
-    def presign_put(self, key: str, content_type: str, expires: int) -> str: ...
+    def presign_put(self, key: str, content_type: str, expires: int, *, content_length: int | None = None) -> str:
+        """A URL for one PUT of ``key``; with ``content_length`` the size is part of the signature."""
+        ...
 
     def presign_get(self, key: str, expires: int) -> str: ...
 
@@ -69,7 +71,9 @@ class StatusStore(Protocol):
         """Create a record; raise :class:`RequestExists` if the requestId is taken."""
         ...
 
-    def get(self, request_id: str) -> dict | None: ...
+    def get(self, request_id: str) -> dict | None:
+        """The record, or ``None`` when there is none or only an erased request's tombstone."""
+        ...
 
     def record_image(self, request_id: str, result: ImageResult) -> None:
         """Store one theme's result at once, so a polling booth pad sees it before the others finish.
@@ -77,10 +81,21 @@ class StatusStore(Protocol):
         ...
 
     def update(self, request_id: str, fields: dict) -> None:
-        """Set ``fields`` on an existing record; raise :class:`RequestGone` if it is not there."""
+        """Set ``fields`` on an existing record; raise :class:`RequestGone` if it is not there or erased."""
         ...
 
-    def delete(self, request_id: str) -> None: ...
+    def fail_unless_terminal(self, request_id: str, fields: dict) -> bool:
+        """Set ``fields`` only if the request is still PENDING_UPLOAD or PROCESSING; ``True`` when it did."""
+        ...
+
+    def create_alias(self, alias_id: str, request_id: str, *, until: int) -> bool:
+        """Let ``alias_id`` (a seed-era pad's own id) stand for ``request_id``. An existing alias is re-pointed; a
+        real request's id is never overwritten (then ``False``)."""
+        ...
+
+    def erase(self, request_id: str, *, until: int) -> None:
+        """Replace the record with a tombstone that lasts until ``until`` (epoch seconds; the retention period)."""
+        ...
 
 
 class WorkflowStarter(Protocol):

@@ -169,13 +169,14 @@ def test_no_wildcard_actions_and_nothing_but_presign_writes_originals(full: Synt
                 assert f"<{bucket}.Arn>/photo/*" not in resources, name
 
 
-def test_workflow_role_invokes_the_four_workflow_functions_and_updates_the_table(full: Synth) -> None:
+def test_workflow_role_invokes_the_four_workflow_functions_and_reads_and_updates_the_table(full: Synth) -> None:
     i = ids(full)
     role_id = full.one("AWS::StepFunctions::StateMachine")[1]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
     granted = permissions(full, role_id)
     assert granted == {
         "lambda:InvokeFunction": {f"<{i[n]}.Arn>" for n in ("DetectFace", "Segment", "Generate", "Finalize")},
         "dynamodb:UpdateItem": {f"<{i['table']}.Arn>"},
+        "dynamodb:GetItem": {f"<{i['table']}.Arn>"},
     }
 
 

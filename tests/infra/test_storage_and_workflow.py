@@ -132,9 +132,11 @@ def test_deployed_definition_is_the_committed_asl(full: Synth) -> None:
     assert lambda_targets == {f"<{i}.Arn>" for i in ids.values()}
     tables = {t["Parameters"]["TableName"] for t in tasks if t["Resource"].startswith("arn:aws:states:::dynamodb:")}
     assert tables == {f"<{table_id}>"}
-    assert {t["Resource"] for t in tasks} <= {
+    # Exactly what the workflow role allows (tests/infra/test_permissions.py): a new integration needs IAM too.
+    assert {t["Resource"] for t in tasks} == {
         "arn:aws:states:::lambda:invoke",
         "arn:aws:states:::dynamodb:updateItem",
+        "arn:aws:states:::dynamodb:getItem",
     }
 
 

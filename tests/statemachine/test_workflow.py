@@ -359,6 +359,44 @@ def test_an_event_for_an_erased_upload_keeps_nothing(cloud):
     assert cloud.keys("work/erased-before-1/") == []
 
 
+def test_ErasedThenUploaded_stays_erased(cloud):
+    """POST /upload, DELETE, then a PUT to the still-valid upload URL: the tombstone refuses the claim, the late
+    photo is deleted and nothing is processed (CONTRACT.md: erasure is final)."""
+    status, answer = cloud.call_api(
+        "POST", "/upload", {"type": "photo", "filename": "me.jpg", "contentType": "image/jpeg"}
+    )
+    assert status == 200, answer
+    request_id = answer["requestId"]
+    assert cloud.call_api("DELETE", f"/photo/{request_id}")[0] == 204
+
+    cloud.s3().put_object(
+        Bucket=cloud.bucket, Key=answer["Key"], Body=portraits.jpeg_bytes(), ContentType="image/jpeg"
+    )
+    (execution,) = cloud.wait_for_executions(1)
+
+    assert execution["status"] == "SUCCEEDED"
+    assert "Delete the late upload" in cloud.visited_states(execution["executionArn"])
+    assert cloud.call_api("GET", f"/photo/{request_id}")[0] == 404
+    for prefix in ("photo", "work", "generated"):
+        assert cloud.keys(f"{prefix}/{request_id}/") == [], f"{prefix}/ kept files of an erased request"
+    assert cloud.call_api("DELETE", f"/photo/{request_id}")[0] == 404
+    again = {"type": "photo", "filename": "me.jpg", "contentType": "image/jpeg", "requestId": request_id}
+    assert cloud.call_api("POST", "/upload", again)[0] == 409
+
+
+def test_a_repeated_event_for_a_finished_request_changes_nothing(cloud):
+    request_id = cloud.upload(portraits.jpeg_bytes(), filename="me.jpg")
+    first = cloud.wait_for_terminal(request_id)
+    key = f"photo/{request_id}/me.jpg"
+
+    cloud.s3().put_object(Bucket=cloud.bucket, Key=key, Body=portraits.jpeg_bytes(), ContentType="image/jpeg")
+    executions = cloud.wait_for_executions(2)
+
+    assert {e["status"] for e in executions} == {"SUCCEEDED"}
+    assert cloud.call_api("GET", f"/photo/{request_id}")[1]["status"] == first["status"]
+    assert cloud.keys(key) == [key], "a repeated event for a live request must not delete its photo"
+
+
 @pytest.mark.parametrize("key", ["photo/abc12345/", "photo/x", "photo/", "photo/abc12345/sub/me.jpg"])
 def test_NotAPhotoKey_ends_cleanly_before_any_intrinsic(cloud, key):
     """A folder marker or a key that is not photo/{requestId}/{file} ends quietly. Before, "Read the upload event"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from photobooth.models import ImageResult
+from photobooth.models import ERASED, ImageResult
 from photobooth.ports import RequestExists, RequestGone
 
 
@@ -18,22 +18,40 @@ class MemoryStatusStore:
         self.items[item["requestId"]] = copy.deepcopy(item)
 
     def get(self, request_id: str) -> dict | None:
-        return copy.deepcopy(self.items.get(request_id))
+        item = self.items.get(request_id)
+        return None if item is None or item.get("status") == ERASED else copy.deepcopy(item)
+
+    def _live(self, request_id: str) -> dict:
+        item = self.items.get(request_id)
+        if item is None or item.get("status") == ERASED:
+            raise RequestGone(request_id)
+        return item
 
     def record_image(self, request_id: str, result: ImageResult) -> None:
-        if request_id not in self.items:
-            raise RequestGone(request_id)
+        self._live(request_id)
         self.items[request_id].setdefault("images", {})[str(result.index)] = result.model_dump(
             mode="json", exclude_none=True
         )
 
     def update(self, request_id: str, fields: dict) -> None:
-        if request_id not in self.items:
-            raise RequestGone(request_id)
-        self.items[request_id].update({k: v for k, v in fields.items() if v is not None})
+        self._live(request_id).update({k: v for k, v in fields.items() if v is not None})
 
-    def delete(self, request_id: str) -> None:
-        self.items.pop(request_id, None)
+    def fail_unless_terminal(self, request_id: str, fields: dict) -> bool:
+        item = self.items.get(request_id)
+        if item is None or item.get("status") not in {"PENDING_UPLOAD", "PROCESSING"}:
+            return False
+        item.update({k: v for k, v in fields.items() if v is not None})
+        return True
+
+    def create_alias(self, alias_id: str, request_id: str, *, until: int) -> bool:
+        existing = self.items.get(alias_id)
+        if existing is not None and "aliasOf" not in existing:
+            return False
+        self.items[alias_id] = {"requestId": alias_id, "aliasOf": request_id, "expiresAt": until}
+        return True
+
+    def erase(self, request_id: str, *, until: int) -> None:
+        self.items[request_id] = {"requestId": request_id, "status": ERASED, "expiresAt": until}
 
 
 class MemoryObjectStore:
@@ -60,8 +78,8 @@ class MemoryObjectStore:
         for key in keys:
             self.objects.pop(key, None)
 
-    def presign_put(self, key: str, content_type: str, expires: int) -> str:
-        return f"https://bucket.example/{key}?put&type={content_type}&expires={expires}"
+    def presign_put(self, key: str, content_type: str, expires: int, *, content_length: int | None = None) -> str:
+        return f"https://bucket.example/{key}?put&type={content_type}&expires={expires}&length={content_length}"
 
     def presign_get(self, key: str, expires: int) -> str:
         return f"https://bucket.example/{key}?get&expires={expires}"

@@ -35,10 +35,22 @@ def status():
     return statuses
 
 
+def _processing_status():
+    statuses = MemoryStatusStore()
+    statuses.create_pending({"requestId": "req-000001", "status": "PROCESSING", "images": {}})
+    return statuses
+
+
 def _detect(store, photo: bytes, detector=None):
     store.put("photo/req-000001/me.jpg", photo, "image/jpeg")
     request = pipeline.DetectRequest(requestId="req-000001", bucket="b", key="photo/req-000001/me.jpg")
-    return pipeline.detect(request, store=store, detector=detector or BundledFaceDetector(), settings=SETTINGS)
+    return pipeline.detect(
+        request,
+        store=store,
+        status=_processing_status(),
+        detector=detector or BundledFaceDetector(),
+        settings=SETTINGS,
+    )
 
 
 def test_detect_writes_the_working_image_and_returns_every_face(store):
@@ -62,19 +74,45 @@ def test_detect_refuses_an_oversized_upload_before_reading_it(store):
     store.put("photo/req-000001/me.jpg", portraits.jpeg_bytes(), "image/jpeg")
     request = pipeline.DetectRequest(requestId="req-000001", bucket="b", key="photo/req-000001/me.jpg")
     with pytest.raises(ImageTooLarge):
-        pipeline.detect(request, store=store, detector=BundledFaceDetector(), settings=big)
+        pipeline.detect(
+            request, store=store, status=_processing_status(), detector=BundledFaceDetector(), settings=big
+        )
 
 
-def test_detect_finds_a_key_that_eventbridge_url_encoded(store):
+def test_detect_finds_a_key_that_was_url_encoded_and_records_the_real_one(store, status):
     store.put("photo/req-000001/my photo.jpg", portraits.jpeg_bytes(), "image/jpeg")
+    status.update("req-000001", {"originalKey": "photo/req-000001/my+photo.jpg"})
     request = pipeline.DetectRequest(requestId="req-000001", bucket="b", key="photo/req-000001/my+photo.jpg")
-    assert pipeline.detect(request, store=store, detector=BundledFaceDetector(), settings=SETTINGS)["faces"]
+
+    detection = pipeline.detect(
+        request, store=store, status=status, detector=BundledFaceDetector(), settings=SETTINGS
+    )
+
+    assert detection["faces"] and detection["sourceKey"] == "photo/req-000001/my photo.jpg"
+    assert status.get("req-000001")["originalKey"] == "photo/req-000001/my photo.jpg"
+
+
+def test_finalize_with_an_unreadable_event_time_still_ends_the_request_with_a_time(status):
+    status.update("req-000001", {"createdAt": "2026-11-30T09:59:50+00:00"})
+    request = pipeline.FinalizeRequest(requestId="req-000001", uploadedAt="yesterday-ish", images=[_ok(1)])
+
+    pipeline.finalize(
+        request,
+        status=status,
+        store=MemoryObjectStore(),
+        settings=SETTINGS,
+        now=datetime(2026, 11, 30, 10, tzinfo=UTC),
+    )
+
+    assert status.get("req-000001")["status"] == "SUCCEEDED" and status.get("req-000001")["timeTaken"] == 10.0
 
 
 def test_detect_of_a_missing_object_says_the_photo_is_gone(store):
     request = pipeline.DetectRequest(requestId="req-000001", bucket="b", key="photo/req-000001/gone.jpg")
     with pytest.raises(PhotoMissing):
-        pipeline.detect(request, store=store, detector=BundledFaceDetector(), settings=SETTINGS)
+        pipeline.detect(
+            request, store=store, status=_processing_status(), detector=BundledFaceDetector(), settings=SETTINGS
+        )
 
 
 def test_detect_drops_faces_below_the_thresholds(store):
@@ -176,7 +214,7 @@ def test_generate_lets_throttling_reach_the_workflow_retry(store, status):
 
 def test_generate_after_erasure_leaves_nothing_behind(store, status):
     request = _generate_request(store)
-    status.delete("req-000001")
+    status.erase("req-000001", until=2_000_000_000)
 
     pipeline.generate(request, store=store, status=status, generator=ProceduralSceneGenerator(), settings=SETTINGS)
 
@@ -258,14 +296,14 @@ def test_finalize_maps_the_failed_step_to_the_contract_code(status, error, code)
 
 
 def test_finalize_after_erasure_does_not_bring_the_record_back_and_removes_late_files(status, store):
-    status.delete("req-000001")
+    status.erase("req-000001", until=2_000_000_000)
     store.put("generated/req-000001/photo_me_1.jpeg", b"late", "image/jpeg")
     store.put("work/req-000001/mask.png", b"late", "image/png")
     store.put("generated/other-request/photo_me_1.jpeg", b"keep", "image/jpeg")
 
     assert _finalize(status, store, images=[_ok(1)])["status"] == "SUCCEEDED"
 
-    assert status.items == {}
+    assert status.get("req-000001") is None and status.items["req-000001"]["status"] == "ERASED"
     assert store.list_keys("") == ["generated/other-request/photo_me_1.jpeg"]
 
 
@@ -274,5 +312,19 @@ def test_finalize_of_a_photo_erased_before_processing_keeps_nothing(status, stor
 
     assert _finalize(status, store, error={"Error": "PhotoMissing", "Cause": "{}"})["status"] == "FAILED"
 
-    assert status.items == {}
+    assert status.get("req-000001") is None and status.items["req-000001"] == {
+        "requestId": "req-000001",
+        "status": "ERASED",
+        "expiresAt": status.items["req-000001"]["expiresAt"],
+    }
     assert store.list_keys("work/req-000001/") == []
+
+
+def test_finalize_of_a_late_upload_for_an_erased_request_deletes_it_and_keeps_the_tombstone(status, store):
+    status.erase("req-000001", until=2_000_000_000)
+    store.put("photo/req-000001/me.jpg", b"late", "image/jpeg")
+
+    _finalize(status, store, lateUpload=True)
+
+    assert store.list_keys("photo/req-000001/") == []
+    assert status.get("req-000001") is None and status.items["req-000001"]["status"] == "ERASED"

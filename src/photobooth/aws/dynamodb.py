@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from photobooth.models import ImageResult
+from photobooth.models import ERASED, ImageResult, RequestStatus
 from photobooth.ports import RequestExists, RequestGone
 
 
@@ -59,7 +59,9 @@ class DynamoStatusStore:
 
     def get(self, request_id: str) -> dict | None:
         item = self.table.get_item(Key={"requestId": request_id}, ConsistentRead=True).get("Item")
-        return _plain(item) if item else None
+        if not item or item.get("status") == ERASED:
+            return None
+        return _plain(item)
 
     def record_image(self, request_id: str, result: ImageResult) -> None:
         entry = result.model_dump(mode="json", exclude_none=True)
@@ -71,26 +73,61 @@ class DynamoStatusStore:
         )
 
     def update(self, request_id: str, fields: dict) -> None:
-        present = {k: v for k, v in fields.items() if v is not None}
-        names = {f"#f{i}": name for i, name in enumerate(present)}
-        values = {f":v{i}": _dynamo(value) for i, value in enumerate(present.values())}
-        expression = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(present)))
+        expression, names, values = _set_expression(fields)
         self._update(request_id, expression, names=names, values=values)
 
-    def delete(self, request_id: str) -> None:
-        self.table.delete_item(Key={"requestId": request_id})
-
-    def _update(self, request_id: str, expression: str, *, names: dict, values: dict) -> None:
-        # attribute_exists: an update must never bring back a record that an erasure request deleted.
+    def fail_unless_terminal(self, request_id: str, fields: dict) -> bool:
+        expression, names, values = _set_expression(fields)
         try:
             self.table.update_item(
                 Key={"requestId": request_id},
                 UpdateExpression=expression,
-                ConditionExpression="attribute_exists(requestId)",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
+                ConditionExpression="#status IN (:pending, :processing)",
+                ExpressionAttributeNames=names | {"#status": "status"},
+                ExpressionAttributeValues=values
+                | {":pending": RequestStatus.PENDING_UPLOAD.value, ":processing": RequestStatus.PROCESSING.value},
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def create_alias(self, alias_id: str, request_id: str, *, until: int) -> bool:
+        try:
+            self.table.put_item(
+                Item={"requestId": alias_id, "aliasOf": request_id, "expiresAt": until},
+                ConditionExpression="attribute_not_exists(requestId) OR attribute_exists(aliasOf)",
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def erase(self, request_id: str, *, until: int) -> None:
+        # A put replaces every attribute: the tombstone keeps nothing of the visitor (no filename, no keys).
+        self.table.put_item(Item={"requestId": request_id, "status": ERASED, "expiresAt": until})
+
+    def _update(self, request_id: str, expression: str, *, names: dict, values: dict) -> None:
+        # An update must never bring back a request that was erased: not when the record is gone, and not when
+        # only its tombstone is left.
+        try:
+            self.table.update_item(
+                Key={"requestId": request_id},
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(requestId) AND #status <> :erased",
+                ExpressionAttributeNames=names | {"#status": "status"},
+                ExpressionAttributeValues=values | {":erased": ERASED},
             )
         except ClientError as error:
             if _is_condition_failure(error):
                 raise RequestGone(request_id) from error
             raise
+
+
+def _set_expression(fields: dict) -> tuple[str, dict, dict]:
+    present = {k: v for k, v in fields.items() if v is not None}
+    names = {f"#f{i}": name for i, name in enumerate(present)}
+    values = {f":v{i}": _dynamo(value) for i, value in enumerate(present.values())}
+    return "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(present))), names, values

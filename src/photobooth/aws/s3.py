@@ -51,12 +51,12 @@ class S3ObjectStore:
             batch = [{"Key": key} for key in keys[start : start + _DELETE_BATCH]]
             self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
 
-    def presign_put(self, key: str, content_type: str, expires: int) -> str:
-        url: str = self.presign_client.generate_presigned_url(
-            "put_object",
-            Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type},
-            ExpiresIn=expires,
-        )
+    def presign_put(self, key: str, content_type: str, expires: int, *, content_length: int | None = None) -> str:
+        params: dict[str, Any] = {"Bucket": self.bucket, "Key": key, "ContentType": content_type}
+        if content_length is not None:
+            # Signed into the URL (SignedHeaders gets content-length): S3 refuses a body of any other size.
+            params["ContentLength"] = content_length
+        url: str = self.presign_client.generate_presigned_url("put_object", Params=params, ExpiresIn=expires)
         return url
 
     def presign_get(self, key: str, expires: int) -> str:
