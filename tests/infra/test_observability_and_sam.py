@@ -58,8 +58,14 @@ def test_sam_endpoint_from_the_operators_artefact_with_network_isolation(full: S
     _, endpoint = full.one("AWS::SageMaker::Endpoint")
     assert endpoint["Properties"]["EndpointName"] == "photobooth-sam"
     role_id = props["ExecutionRoleArn"]["Fn::GetAtt"][0]
-    granted = permissions(full, role_id, skip=("logs:", "ecr:", "cloudwatch:"))
-    assert granted == {"s3:GetObject": {"arn:<AWS::Partition>:s3:::my-artefacts/photobooth/sam/model.tar.gz"}}
+    granted = permissions(full, role_id, skip=("logs:", "ecr:GetAuthorizationToken", "cloudwatch:"))
+    repository = "arn:<AWS::Partition>:ecr:<AWS::Region>:763104351884:repository/pytorch-inference"
+    assert granted == {
+        "s3:GetObject": {"arn:<AWS::Partition>:s3:::my-artefacts/photobooth/sam/model.tar.gz"},
+        "ecr:BatchGetImage": {repository},
+        "ecr:GetDownloadUrlForLayer": {repository},
+        "ecr:BatchCheckLayerAvailability": {repository},
+    }
 
 
 def test_default_deployment_has_no_endpoint_and_uses_grabcut(default: Synth) -> None:
@@ -98,3 +104,6 @@ def test_a_region_agnostic_stack_looks_the_container_registry_up_per_region() ->
     assert accounts["us-east-1"] == "763104351884"
     assert accounts["eu-south-1"] != "763104351884"  # an opt-in region
     assert image["Fn::Join"][1][-1].endswith("pytorch-inference:2.6.0-cpu-py312-ubuntu22.04-sagemaker")
+    (policy,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Policy"]
+    (pull,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s.get("Sid") == "PullInferenceImage"]
+    assert lookup in pull["Resource"]["Fn::Join"][1]  # the image is pulled from the same regional account
