@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 from aws_cdk import Aws
 
-# Source and destination regions of the inference profiles, by geography prefix. Amazon Bedrock user guide,
-# "Supported Regions and models for inference profiles"
+# Source and destination regions of the inference profiles this project knows, by profile id prefix. Amazon
+# Bedrock user guide, "Supported Regions and models for inference profiles"
 # (https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-support.html): each US Stability image
 # service profile (us.stability.stable-image-inpaint-v1:0, us.stability.stable-outpaint-v1:0, ...) is called from
-# us-east-1, us-east-2 or us-west-2 and routed to any of the three. Other geographies route per model: the operator
-# names their destination regions in ``inference_profile_regions``.
-PROFILE_REGIONS: dict[str, tuple[str, ...]] = {"us": ("us-east-1", "us-east-2", "us-west-2")}
+# us-east-1, us-east-2 or us-west-2 and routed to any of the three. Routing differs per model even within one
+# geography (some US profiles also reach us-west-1), so other profiles need ``inference_profile_regions``.
+PROFILE_REGIONS: dict[str, tuple[str, ...]] = {"us.stability.": ("us-east-1", "us-east-2", "us-west-2")}
 
 # Geography prefixes of cross-region inference profile ids.
 _GEOGRAPHIES = ("us", "eu", "apac", "jp", "au", "ca", "us-gov", "global")
@@ -59,13 +59,21 @@ def profile_regions(model: BedrockModel, overrides: Mapping[str, Sequence[str]])
     """The regions an inference profile may route a request to (and call it from)."""
     if model.model_id in overrides:
         return tuple(overrides[model.model_id])
-    if model.geography in PROFILE_REGIONS:
-        return PROFILE_REGIONS[model.geography]
+    known = _known_regions(model)
+    if known is not None:
+        return known
     raise ValueError(
         f"the destination regions of inference profile {model.model_id} are not known here: list them in "
         f'"inference_profile_regions", e.g. {{"{model.model_id}": ["...", "..."]}}, from the model\'s page in the '
         "Amazon Bedrock user guide"
     )
+
+
+def _known_regions(model: BedrockModel) -> tuple[str, ...] | None:
+    for prefix, regions in PROFILE_REGIONS.items():
+        if model.model_id.startswith(prefix):
+            return regions
+    return None
 
 
 def bedrock_model_arns(
@@ -100,9 +108,9 @@ def profile_source_regions(
     overrides = profile_overrides or {}
     allowed: set[str] | None = None
     for model in map(BedrockModel, model_ids):
-        if model.geography in PROFILE_REGIONS and model.model_id not in overrides:
-            regions = set(PROFILE_REGIONS[model.geography])
-            allowed = regions if allowed is None else allowed & regions
+        known = _known_regions(model)
+        if known is not None and model.model_id not in overrides:
+            allowed = set(known) if allowed is None else allowed & set(known)
     return None if allowed is None else tuple(sorted(allowed))
 
 

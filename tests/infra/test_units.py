@@ -101,10 +101,16 @@ def test_an_inference_profile_needs_its_model_in_every_region_it_routes_to() -> 
     }
 
 
-def test_an_operator_names_the_regions_of_a_profile_that_is_not_built_in() -> None:
-    model = "eu.stability.stable-image-inpaint-v1:0"
+@pytest.mark.parametrize("model", ["eu.stability.stable-image-inpaint-v1:0", "us.writer.palmyra-x5-v1:0"])
+def test_a_profile_whose_routing_is_not_built_in_needs_its_regions(model: str) -> None:
+    """Routing differs per model even within one geography (US Writer Palmyra also reaches us-west-1): granting a
+    guessed set of regions would fail at random, so the settings are refused until the operator names them."""
     with pytest.raises(ValidationError, match="inference_profile_regions"):
         DeploymentConfig(bedrock_model_ids=(model,))
+
+
+def test_an_operator_names_the_regions_of_a_profile_that_is_not_built_in() -> None:
+    model = "eu.stability.stable-image-inpaint-v1:0"
     config = DeploymentConfig(
         bedrock_model_ids=(model,), inference_profile_regions={model: ("eu-central-1", "eu-west-1")}
     )
