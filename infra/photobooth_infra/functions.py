@@ -82,8 +82,9 @@ class Functions(Construct):
         acknowledge(
             role.node.find_child("DefaultPolicy"),
             "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) and, for detect_face, Rekognition "
-            "DetectFaces/DetectLabels do not support resource-level permissions.",
+            "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing), for detect_face Rekognition "
+            "DetectFaces/DetectLabels, and for generate the aws-marketplace subscription actions (scoped by "
+            "aws-marketplace:ProductId when marketplace_product_ids is set) support no resource-level permissions.",
         )
         return function
 
