@@ -335,6 +335,12 @@ def get_status(request_id: str, *, settings: Settings, store: ObjectStore, statu
         response["url_original"] = store.presign_get(record["originalKey"], expires)
     if "timeTaken" in record:
         response["time_taken"] = float(record["timeTaken"])
+    elif record["status"] in TERMINAL and record.get("finishedAt"):
+        # Ended by the workflow's own fallback, which can write a time but cannot subtract one.
+        finished = datetime.fromisoformat(str(record["finishedAt"]).replace("Z", "+00:00"))
+        elapsed = lifecycle.elapsed_since(record, finished)
+        if elapsed is not None:
+            response["time_taken"] = elapsed
     if record["status"] == RequestStatus.FAILED.value and record.get("errorCode"):
         response["error"] = {"code": record["errorCode"], "message": record.get("errorMessage", "")}
     if record.get("executionArn"):

@@ -432,6 +432,7 @@ def test_FinalizeFailsForever_marks_the_request_failed(cloud, monkeypatch):
 
     assert status["status"] == "FAILED"
     assert status["error"]["code"] == "INTERNAL"
+    assert isinstance(status["time_taken"], float)  # computed from the fallback's finishedAt
     assert len(calls) == 4  # the first try and the Retry's three attempts
     (execution,) = cloud.wait_for_executions(1)
     assert execution["status"] == "FAILED" and execution["error"] == "OutcomeNotRecorded"
@@ -457,3 +458,25 @@ def test_the_fallback_never_touches_a_finished_request(cloud, monkeypatch):
     assert execution["status"] == "FAILED" and execution["error"] == "OutcomeNotRecorded"
     status = cloud.wait_for_terminal(request_id)
     assert status["status"] == "SUCCEEDED" and "error" not in status
+
+
+def test_OutOfTime_is_retried_once_in_a_fresh_invocation(cloud, monkeypatch):
+    from photobooth.errors import GenerationOutOfTime
+
+    def out_of_time(theme, call):
+        if theme == "cosmos":
+            return GenerationOutOfTime()  # every call: one retry, then the image fails
+        if theme == "floating-city" and call == 1:
+            return GenerationOutOfTime()  # the first call only: the retry makes the image
+        return None
+
+    generator = CountingGenerator(fail=out_of_time)
+    monkeypatch.setattr(wiring, "image_generator", lambda: generator)
+    request_id = cloud.upload(portraits.jpeg_bytes(), filename="me.jpg")
+
+    status = cloud.wait_for_terminal(request_id)
+
+    assert status["status"] == "PARTIAL"
+    assert [image["status"] for image in status["images"]] == ["SUCCEEDED", "SUCCEEDED", "FAILED"]
+    assert status["images"][2]["error"]["code"] == "GENERATION_FAILED"
+    assert generator.calls == {"unicorn-meadow": 1, "floating-city": 2, "cosmos": 2}
