@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from photobooth import naming
+from photobooth import naming, wall
 from photobooth.config import Settings
 from photobooth.models import ImageStatus, RequestStatus
 from photobooth.ports import ObjectStore, RequestExists, StatusStore, WorkflowStarter
@@ -61,6 +61,7 @@ class UploadRequest(BaseModel):
     content_type: str = Field(alias="contentType")
     request_id: str | None = Field(default=None, alias="requestId")
     themes: list[str] | None = None
+    show_on_wall: bool = Field(False, alias="showOnWall")
 
     @field_validator("filename")
     @classmethod
@@ -100,9 +101,12 @@ def _choose_themes(requested: list[str] | None, settings: Settings) -> list[str]
     return list(dict.fromkeys(requested))  # keep the booth's order, drop repeats
 
 
-def _pending_record(request_id: str, filename: str, key: str, themes: list[str], settings: Settings) -> dict:
+def _pending_record(
+    request_id: str, filename: str, key: str, themes: list[str], settings: Settings, *, show_on_wall: bool = False
+) -> dict:
     now = _now()
     return {
+        **wall.consent_fields(show_on_wall),
         "requestId": request_id,
         "status": RequestStatus.PENDING_UPLOAD.value,
         "createdAt": now.isoformat(),
@@ -123,7 +127,9 @@ def create_upload(body: dict, *, settings: Settings, store: ObjectStore, status:
     request_id = upload.request_id or naming.new_request_id()
     key = naming.photo_key(request_id, upload.filename)
     try:
-        status.create_pending(_pending_record(request_id, upload.filename, key, themes, settings))
+        status.create_pending(
+            _pending_record(request_id, upload.filename, key, themes, settings, show_on_wall=upload.show_on_wall)
+        )
     except RequestExists as error:
         raise Conflict(f"requestId {request_id} already exists") from error
     return {
@@ -222,7 +228,10 @@ def get_status(request_id: str, *, settings: Settings, store: ObjectStore, statu
         "themes": themes,
         "url_generated": [image["url"] for image in images if image["status"] == "SUCCEEDED" and "url" in image],
         "images": images,
+        "showOnWall": record.get("showOnWall") is True,
     }
+    if "expiresAt" in record:  # the phone page shows "Available until {date}"
+        response["availableUntil"] = datetime.fromtimestamp(int(record["expiresAt"]), UTC).isoformat()
     if record["status"] != RequestStatus.PENDING_UPLOAD.value and record.get("originalKey"):
         response["url_original"] = store.presign_get(record["originalKey"], expires)
     if "timeTaken" in record:

@@ -6,6 +6,7 @@ import copy
 
 from photobooth.models import ImageResult
 from photobooth.ports import RequestExists, RequestGone
+from photobooth.wall import is_shown
 
 
 class MemoryStatusStore:
@@ -34,6 +35,10 @@ class MemoryStatusStore:
 
     def delete(self, request_id: str) -> None:
         self.items.pop(request_id, None)
+
+    def list_wall(self, limit: int) -> list[dict]:
+        shown = [copy.deepcopy(item) for item in self.items.values() if is_shown(item)]
+        return sorted(shown, key=lambda item: item["createdAt"], reverse=True)[:limit]
 
 
 class MemoryObjectStore:

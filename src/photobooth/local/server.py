@@ -217,10 +217,14 @@ class BoothServer:
 
     def _static(self, path: str) -> Response:
         relative = path.lstrip("/") or "index.html"
+        if (self.web_dir / f"{relative}.html").is_file():  # /wall is web/wall.html, the event screen
+            relative = f"{relative}.html"
         file = (self.web_dir / relative).resolve()
         if self.web_dir.resolve() not in file.parents or not file.is_file():
             return Response(json.dumps({"message": "not found"}), 404, content_type="application/json")
         content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        if file.suffix == ".webmanifest":
+            content_type = "application/manifest+json"
         response = Response(file.read_bytes(), 200, content_type=content_type)
         response.headers["Cache-Control"] = "no-cache"
         return response
