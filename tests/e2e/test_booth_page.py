@@ -42,7 +42,16 @@ def wait_for(booth: Booth, selector: str, why: str, timeout_ms: int = 15_000, st
         pytest.fail(f"{why} (waited {timeout_ms / 1000:.0f} s for {selector}); page problems: {booth.problems}")
 
 
+def start(booth: Booth) -> None:
+    """The visitor touches the attract screen, which turns the camera on."""
+    wait_for(booth, "[data-testid=screen-attract]", "the page did not open on the attract screen")
+    booth.page.click("[data-testid=attract-start]")
+    wait_for(booth, "[data-testid=screen-capture]", "touching the attract screen did not open the camera")
+
+
 def take_photo(booth: Booth) -> None:
+    if booth.page.locator("[data-testid=screen-attract]").is_visible():
+        start(booth)
     wait_for(booth, "[data-testid=capture-button]:enabled", "the fake camera never started", 20_000)
     booth.page.click("[data-testid=capture-button]")
     wait_for(booth, "[data-testid=screen-review]", "the countdown did not end on the review screen")
@@ -50,6 +59,8 @@ def take_photo(booth: Booth) -> None:
 
 
 def choose_file(booth: Booth, name: str, data: bytes, mime: str = "image/jpeg") -> None:
+    if booth.page.locator("[data-testid=screen-attract]").is_visible():
+        start(booth)
     booth.page.set_input_files("[data-testid=file-input]", files=[{"name": name, "mimeType": mime, "buffer": data}])
     wait_for(booth, "[data-testid=screen-review]", "the chosen file did not reach the review screen")
     wait_for_themes(booth)
@@ -234,6 +245,7 @@ def test_a_photo_without_a_face_asks_the_visitor_to_step_closer(open_booth) -> N
 )
 def test_a_file_the_page_cannot_use_is_explained_without_uploading(open_booth, name, mime, data, code) -> None:
     booth = open_booth(camera="portrait")
+    start(booth)
     booth.page.set_input_files("[data-testid=file-input]", files=[{"name": name, "mimeType": mime, "buffer": data}])
     wait_for(booth, "[data-testid=screen-error]", f"{name} did not lead to an error message")
     assert booth.page.get_attribute("[data-testid=error-message]", "data-code") == code
@@ -279,6 +291,7 @@ def test_delete_my_photos_erases_a_chosen_photo_and_its_pictures(open_booth) -> 
 def test_the_language_toggle_switches_to_korean_and_back(open_booth) -> None:
     booth = open_booth(camera="portrait", locale="en-US")
     page = booth.page
+    start(booth)
     capture = page.locator("[data-testid=capture-button]")
     assert capture.inner_text().strip() == "Take photo"
 
@@ -304,6 +317,7 @@ def test_every_string_and_error_code_exists_in_both_languages(open_booth) -> Non
 def test_a_korean_browser_gets_the_korean_page(open_booth) -> None:
     booth = open_booth(camera="portrait", locale="ko-KR")
     assert booth.page.evaluate("document.documentElement.lang") == "ko"
+    start(booth)
     assert booth.page.locator("[data-testid=capture-button]").inner_text().strip() == "사진 찍기"
 
 
