@@ -4,7 +4,9 @@ consent ("show my pictures on the event screen").
 Privacy rules, all enforced here and by ``StatusStore.list_wall``:
 - only requests whose record says ``showOnWall`` and that finished with pictures (SUCCEEDED or PARTIAL);
 - the store is asked for at most ``WALL_LIMIT`` requests, newest first; the bucket is never listed;
-- the answer carries no requestId: anyone who knows one may erase the request (DELETE /photo/{id} needs no key);
+- the answer names no request: each picture has an opaque ``id`` for the slideshow. The presigned URLs still show
+  the object key, whose layout (CONTRACT.md: generated/{requestId}/…) contains the requestId; docs/decisions.md
+  says what that means for erasure and how to close it;
 - an erased request has no record, so it is gone from the next answer.
 
 On DynamoDB the wall reads the sparse global secondary index ``WALL_INDEX``: only opted-in records carry its

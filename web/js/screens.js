@@ -43,6 +43,7 @@ export function createScreens({ onIdle }) {
     idleTicker = null;
     idleDeadline = 0;
     notice.hidden = true;
+    delete notice.dataset.n;
     I18N.setText(notice, null);
     document.body.dataset.idleArmed = "false";
   }
@@ -90,7 +91,7 @@ export function createScreens({ onIdle }) {
     const screen = SCREENS[name];
     if (!screen) throw new Error(`no screen ${name}`);
     const previous = current;
-    if (previous && previous !== name && leaveHooks[previous]) leaveHooks[previous](name);
+    if (previous && previous !== name) (leaveHooks[previous] || []).forEach((fn) => fn(name));
     clearScreenTimers();
     holds.clear();
     current = name;
@@ -100,7 +101,7 @@ export function createScreens({ onIdle }) {
     });
     document.body.dataset.screen = name;
     document.getElementById("session-actions").hidden = !screen.sessionActions;
-    if (enterHooks[name]) enterHooks[name](previous);
+    (enterHooks[name] || []).forEach((fn) => fn(previous));
     arm();
     if (!(options && options.focus === false)) focusHeading(document.getElementById(sectionId));
   }
@@ -117,10 +118,10 @@ export function createScreens({ onIdle }) {
       return current;
     },
     onEnter(name, fn) {
-      enterHooks[name] = fn;
+      (enterHooks[name] = enterHooks[name] || []).push(fn);
     },
     onLeave(name, fn) {
-      leaveHooks[name] = fn;
+      (leaveHooks[name] = leaveHooks[name] || []).push(fn);
     },
     hold(reason) {
       holds.add(reason);
