@@ -39,7 +39,8 @@ def save(page, folder: Path, name: str, full_page: bool = False) -> Path:
 
 
 def test_every_screen_has_a_screenshot(open_booth, shots: Path) -> None:
-    config = {"kioskPin": "2468", "timeouts": {"results": 600, "error": 600, "review": 600, "camera": 600}}
+    # The error screen keeps a short timeout so that its "Back to start in N s" notice is in the picture.
+    config = {"kioskPin": "2468", "timeouts": {"results": 600, "error": 15, "review": 600, "camera": 600}}
     booth = open_booth(config=config, viewport=TABLET)
     page = booth.page
     written = [save(page, shots, "01-attract")]
