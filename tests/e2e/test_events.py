@@ -154,6 +154,26 @@ def test_the_review_screen_resets_photo_consents_language_and_themes_for_the_nex
     assert booth.problems == []
 
 
+def test_start_over_during_the_wait_asks_first_then_abandons_the_request(open_booth) -> None:
+    booth = open_booth()
+    page = booth.page
+    gate = StatusGate(page, mode="hold", themes=ONE_THEME).install()
+    take_photo(booth)
+    only_theme(booth, ONE_THEME[0])
+    consent_and_upload(booth)
+    page.wait_for_function("document.body.dataset.requestId", timeout=15_000)
+
+    page.click("[data-testid=start-over-button]")
+    assert screen(booth) == "progress", "Start over abandoned the request without asking"
+    page.click("[data-testid=start-over-yes]")
+
+    wait_for_screen(booth, "attract", "confirming Start over did not go back to the start")
+    assert page.evaluate("document.body.dataset.requestId") is None
+    polls = gate.held
+    page.wait_for_timeout(2_000)
+    assert gate.held == polls, "the abandoned request is still being polled"
+
+
 # ---------------------------------------------------------------------------------------------- defect 4
 
 

@@ -118,7 +118,6 @@ export async function startUpload({ themes, showOnWall }) {
     ticket: null,
     uploaded: false,
     terminal: false,
-    showOnWall,
   });
   results.clearResults();
   results.prepareTiles(themes);

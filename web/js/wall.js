@@ -56,6 +56,8 @@ function init() {
   I18N.setLanguage(I18N.LANGUAGES.includes(configured) ? configured : I18N.detect());
   const params = new URLSearchParams(window.location.search);
   const slideSeconds = Number(params.get("slide")) || Number(settings().wallSlideSeconds) || 8;
+  // A picture erased between two refreshes no longer loads: ask for the list again at once.
+  el("wall-image").addEventListener("error", refresh);
   refresh().then(() => {
     document.body.dataset.ready = "true";
   });
