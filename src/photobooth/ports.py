@@ -97,6 +97,11 @@ class StatusStore(Protocol):
         """Replace the record with a tombstone that lasts until ``until`` (epoch seconds; the retention period)."""
         ...
 
+    def list_wall(self, limit: int) -> list[dict]:
+        """At most ``limit`` records with ``showOnWall`` true whose status is SUCCEEDED or PARTIAL, newest first.
+        Never a full scan of the store on AWS (photobooth.wall explains the index)."""
+        ...
+
 
 class WorkflowStarter(Protocol):
     def start(self, request_id: str, event: dict) -> None:

@@ -226,8 +226,8 @@ class BoothServer:
             source_ip=request.remote_addr or "127.0.0.1",
         )
         answer = load_handler(function)(event, lambda_context(f"photobooth-{function}"))
-        body = answer.get("body") or ""
-        data = base64.b64decode(body) if answer.get("isBase64Encoded") else body.encode()
+        answered = answer.get("body") or ""
+        data = base64.b64decode(answered) if answer.get("isBase64Encoded") else answered.encode()
         response = Response(data, answer.get("statusCode", 200))
         for name, value in (answer.get("headers") or {}).items():
             response.headers[name] = value
@@ -239,10 +239,14 @@ class BoothServer:
 
     def _static(self, path: str) -> Response:
         relative = path.lstrip("/") or "index.html"
+        if (self.web_dir / f"{relative}.html").is_file():  # /wall is web/wall.html, the event screen
+            relative = f"{relative}.html"
         file = (self.web_dir / relative).resolve()
         if self.web_dir.resolve() not in file.parents or not file.is_file():
             return Response(json.dumps({"message": "not found"}), 404, content_type="application/json")
         content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        if file.suffix == ".webmanifest":
+            content_type = "application/manifest+json"
         response = Response(file.read_bytes(), 200, content_type=content_type)
         response.headers["Cache-Control"] = "no-cache"
         return response
