@@ -237,6 +237,27 @@ def test_rekognition_moderator_sends_image_bytes_with_min_confidence_and_reads_t
     assert labels[0] == ModerationLabel("Explicit", (), 98.1)
 
 
+def test_rekognition_moderator_knows_the_top_category_when_the_answer_leaves_it_out():
+    moderator, stubber = _stubbed()
+    answer = {
+        "ModerationLabels": [
+            {
+                "Name": "Exposed Female Genitalia",
+                "ParentName": "Explicit Nudity",
+                "TaxonomyLevel": 3,
+                "Confidence": 91,
+            }
+        ]
+    }
+    stubber.add_response("detect_moderation_labels", answer)
+
+    with stubber:
+        (label,) = moderator.moderation_labels(portraits.astronaut())
+
+    assert label.ancestors == ("Explicit Nudity", "Explicit")
+    assert moderation.refused_labels([label], categories=("Explicit",), min_confidence=80)
+
+
 def test_rekognition_moderator_sends_jpeg_bytes():
     moderator, stubber = _stubbed()
     sent: list[bytes] = []

@@ -21,6 +21,15 @@ _TRANSIENT_CODES = frozenset(
     {"ThrottlingException", "ProvisionedThroughputExceededException", "InternalServerError", "ServiceUnavailable"}
 )
 
+# Level-2 names of taxonomy v7 whose level-1 parent is known here, for an answer that leaves the parent out (a
+# parent below MinConfidence). https://docs.aws.amazon.com/rekognition/latest/dg/moderation-api.html
+_KNOWN_PARENTS = {
+    "Explicit Nudity": "Explicit",
+    "Explicit Sexual Activity": "Explicit",
+    "Sex Toys": "Explicit",
+    "Non-Explicit Nudity": "Non-Explicit Nudity of Intimate parts and Kissing",
+}
+
 
 class RekognitionModerator:
     """Sends the image as JPEG bytes (a 1024 px working image is far below Rekognition's 5 MB limit) and asks only
@@ -53,9 +62,9 @@ class RekognitionModerator:
                 raise ImageTooLarge(f"Rekognition detect_moderation_labels: {code}") from error
             raise
         found = response.get("ModerationLabels", [])
-        # Each label names only its direct parent ("" at the top level); the chain goes on through any parent
-        # that the same answer lists, so a category named at either level matches.
-        parents = {label.get("Name", ""): label.get("ParentName", "") for label in found}
+        # Each label names only its direct parent ("" at the top level); the chain goes on through the parents
+        # the same answer lists (or that are known), so a category named at either level matches.
+        parents = {**_KNOWN_PARENTS, **{label.get("Name", ""): label.get("ParentName", "") for label in found}}
         labels = [
             ModerationLabel(
                 name=label.get("Name", ""),
