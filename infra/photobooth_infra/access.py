@@ -70,6 +70,12 @@ def sagemaker_endpoint_arn(endpoint_name: str) -> str:
     return f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}:endpoint/{endpoint_name.lower()}"
 
 
+def _moderation(config: DeploymentConfig, *, photo: bool) -> list[str]:
+    """Rekognition's content check (no resource-level permissions), for the photo or the generated images."""
+    wanted = config.moderation_backend == "rekognition" and (photo or config.moderate_generated_images)
+    return ["rekognition:DetectModerationLabels"] if wanted else []
+
+
 def _objects(storage: Storage, actions: list[str], *prefixes: str, sid: str) -> iam.PolicyStatement:
     return iam.PolicyStatement(sid=sid, actions=actions, resources=[storage.object_arn(p) for p in prefixes])
 
@@ -125,14 +131,15 @@ def grant_function_permissions(
             iam.PolicyStatement(
                 sid="DetectFacesAndEyewear",
                 resources=["*"],
-                actions=["rekognition:DetectFaces", "rekognition:DetectLabels"],
+                actions=["rekognition:DetectFaces", "rekognition:DetectLabels", *_moderation(config, photo=True)],
             ),
         ],
         constants.SEGMENT.name: [
             _objects(storage, ["s3:GetObject", "s3:PutObject"], WORK, sid="ReadImageWriteMask"),
         ],
         constants.GENERATE.name: [
-            _objects(storage, ["s3:GetObject"], WORK, sid="ReadImageAndMask"),
+            # The people of a print-size result are pasted from the original upload (docs/architecture.md).
+            _objects(storage, ["s3:GetObject"], WORK, PHOTO, sid="ReadImageMaskAndOriginal"),
             _objects(storage, ["s3:PutObject"], GENERATED, sid="WriteResult"),
             invoke_models_statement(config),
             *marketplace_statements(config),
@@ -156,6 +163,10 @@ def grant_function_permissions(
             ),
         ],
     }
+    if _moderation(config, photo=False):
+        statements[constants.GENERATE.name].append(
+            iam.PolicyStatement(sid="CheckGeneratedImages", resources=["*"], actions=_moderation(config, photo=False))
+        )
     if sam_endpoint_name is not None:
         statements[constants.SEGMENT.name].append(
             iam.PolicyStatement(

@@ -13,7 +13,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from photobooth.config import DEFAULT_MODEL_IDS, DEFAULT_THEMES, EXTRA_THEMES
+from photobooth.config import (
+    DEFAULT_MODEL_IDS,
+    DEFAULT_MODERATION_CATEGORIES,
+    DEFAULT_THEMES,
+    EXTRA_THEMES,
+    MODERATION_TAXONOMY,
+)
 from photobooth.models import Theme
 from photobooth_infra.bedrock_access import BedrockModel, check_profile_source_regions, profile_regions
 from photobooth_infra.constants import LOG_RETENTION
@@ -102,6 +108,13 @@ class DeploymentConfig(_Model):
     segmentation_backend: Literal["sam", "grabcut"] = "grabcut"
     sam: SamEndpointConfig = SamEndpointConfig()
 
+    # Print size and moderation (the PHOTOBOOTH_* settings of the same names)
+    output_long_side: int = Field(2048, ge=0, le=12_000, description="results' long side; 0: the original's")
+    moderation_backend: Literal["rekognition", "none"] = "rekognition"
+    moderation_min_confidence: float = Field(80.0, ge=0.0, le=100.0)
+    moderation_categories: tuple[str, ...] = DEFAULT_MODERATION_CATEGORIES
+    moderate_generated_images: bool = True
+
     # Retention
     retention_days: int = Field(7, ge=1, le=3650, description="originals, work/ and status records")
     generated_retention_days: int = Field(30, ge=1, le=3650)
@@ -145,6 +158,14 @@ class DeploymentConfig(_Model):
         if bad:
             raise ValueError(f"malformed Bedrock model ids: {bad}")
         return ids
+
+    @field_validator("moderation_categories")
+    @classmethod
+    def _known_categories(cls, categories: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(categories) - set(MODERATION_TAXONOMY))
+        if unknown:
+            raise ValueError(f"unknown moderation categories {unknown}; known: {list(MODERATION_TAXONOMY)}")
+        return categories
 
     @field_validator("bedrock_regions")
     @classmethod

@@ -54,10 +54,12 @@ def expected_permissions(synth: Synth, *, sam: bool) -> dict[str, dict[str, set[
             "s3:PutObject": {work},
             "rekognition:DetectFaces": {"*"},
             "rekognition:DetectLabels": {"*"},
+            "rekognition:DetectModerationLabels": {"*"},
         },
         "Segment": segment,
         "Generate": {
-            "s3:GetObject": {work},
+            "s3:GetObject": {work, photo},
+            "rekognition:DetectModerationLabels": {"*"},
             "s3:PutObject": {generated},
             "bedrock:InvokeModel": set(),  # checked on its own below
             **{action: {"*"} for action in MARKETPLACE},  # conditions checked below
@@ -199,6 +201,6 @@ def test_function_logs_go_only_to_their_own_log_group(full: Synth) -> None:
         logs = permissions(
             full,
             function_role_id(full, f"Functions{name}Function"),
-            skip=("xray:", "s3:", "dynamodb:", "states:", "bedrock:", "aws-marketplace:"),
+            skip=("xray:", "s3:", "dynamodb:", "states:", "bedrock:", "aws-marketplace:", "rekognition:"),
         )
         assert logs == {"logs:CreateLogStream": {f"<{log_group}.Arn>"}, "logs:PutLogEvents": {f"<{log_group}.Arn>"}}
