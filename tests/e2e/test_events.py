@@ -553,3 +553,24 @@ def test_axe_core_finds_nothing_serious_on_any_screen(open_booth) -> None:
     assert {name: found for name, found in findings.items() if found} == {}
     name = page.evaluate("document.getElementById('lang-toggle').getAttribute('aria-label')")
     assert page.inner_text("#lang-toggle").strip() in name
+
+
+def test_the_page_reads_the_seed_upload_envelope_too(open_booth) -> None:
+    """A deployment with seed_compat_envelope answers POST /upload as {"statusCode": 200, "body": "<JSON>"}."""
+    booth = open_booth()
+    page = booth.page
+    wrapped = []
+
+    def seed_envelope(route) -> None:
+        answer = route.fetch()
+        wrapped.append(answer.status)
+        route.fulfill(response=answer, body=json.dumps({"statusCode": 200, "body": json.dumps(answer.json())}))
+
+    page.route("**/upload", seed_envelope)
+    take_photo(booth)
+    only_theme(booth, ONE_THEME[0])
+    consent_and_upload(booth)
+    outcome = wait_for_outcome(booth)
+
+    assert wrapped == [200], "the upload answer was not wrapped"
+    assert outcome.get("result") == "SUCCEEDED", f"got {outcome}; server log:\n{booth.server.log()}"

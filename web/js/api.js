@@ -83,6 +83,19 @@ export async function api(method, path, body, retried) {
     data = null;
   }
   if (!response.ok) throw errorFromResponse(response.status, data);
+  return unwrapSeedEnvelope(data);
+}
+
+// A deployment for seed-era pads answers {"statusCode": 200, "body": "<JSON>"} (seed_compat_envelope); the booth
+// page reads both that and the plain object.
+export function unwrapSeedEnvelope(data) {
+  if (data && typeof data.body === "string" && typeof data.statusCode === "number") {
+    try {
+      return JSON.parse(data.body);
+    } catch (err) {
+      return data;
+    }
+  }
   return data;
 }
 
