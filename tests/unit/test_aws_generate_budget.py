@@ -15,6 +15,7 @@ from photobooth import imaging, wiring
 from photobooth.aws.bedrock import BedrockImageGenerator
 from photobooth.errors import GenerationOutOfTime
 from photobooth.local.engine import lambda_context, load_handler
+from photobooth.offline.moderation import NoModeration
 from tests.support.fakes import MemoryObjectStore, MemoryStatusStore
 
 REQUEST_ID = "req-00000001"
@@ -40,6 +41,7 @@ def booth(monkeypatch):
     image = Image.new("RGB", (256, 192), (120, 120, 120))
     mask = np.zeros((192, 256), dtype=np.uint8)
     mask[40:160, 90:170] = 255
+    store.put(f"photo/{REQUEST_ID}/me.jpg", imaging.encode_jpeg(image), "image/jpeg")  # pasted back from
     store.put(f"work/{REQUEST_ID}/input.png", imaging.encode_png(image), "image/png")
     store.put(f"work/{REQUEST_ID}/mask.png", imaging.encode_mask_png(mask), "image/png")
     status.create_pending({"requestId": REQUEST_ID, "status": "PROCESSING"})
@@ -47,6 +49,7 @@ def booth(monkeypatch):
     monkeypatch.setattr(wiring, "object_store", lambda: store)
     monkeypatch.setattr(wiring, "status_store", lambda: status)
     monkeypatch.setattr(wiring, "image_generator", lambda: BedrockImageGenerator([MODEL], bedrock))
+    monkeypatch.setattr(wiring, "moderator", NoModeration)
     return bedrock
 
 
