@@ -11,7 +11,7 @@ import contextlib
 import json
 from datetime import UTC, datetime, timedelta
 
-from photobooth import naming
+from photobooth import naming, wall
 from photobooth.errors import ErrorCode, public_message
 from photobooth.models import RequestStatus
 from photobooth.ports import ObjectStore, StatusStore
@@ -27,11 +27,14 @@ def erase_request(
     """Leave a tombstone, then delete every object of the request. Returns the deleted keys.
 
     The tombstone goes first: a step still running then finds the request erased and cleans up after itself, and
-    an upload arriving later is refused by the workflow's claim and deleted.
+    an upload arriving later is refused by the workflow's claim and deleted. The event wall's copies live under the
+    record's ``wallId``, not the requestId, so the record is read before the tombstone replaces it.
     """
+    wall_id = wall.wall_id_of(status.get(request_id))
+    prefixes = [*naming.request_prefixes(request_id), *([naming.wall_prefix(wall_id)] if wall_id else [])]
     until = int(((now or _now()) + timedelta(days=retention_days)).timestamp())
     status.erase(request_id, until=until)
-    keys = [key for prefix in naming.request_prefixes(request_id) for key in store.list_keys(prefix)]
+    keys = [key for prefix in prefixes for key in store.list_keys(prefix)]
     store.delete_keys(keys)
     return keys
 

@@ -8,12 +8,14 @@ import unicodedata
 from pathlib import PurePosixPath
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+WALL_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_FILENAME_LENGTH = 128  # characters (CONTRACT.md)
 MAX_FILENAME_BYTES = 255  # UTF-8 bytes: the longest file name ext4, APFS and NTFS-on-Linux store
 
 PHOTO_PREFIX = "photo/"
 WORK_PREFIX = "work/"
 GENERATED_PREFIX = "generated/"
+WALL_PREFIX = "wall/"  # the event wall's screen-size copies, under an id that is not the request's
 
 
 class InvalidName(ValueError):
@@ -78,3 +80,23 @@ def generated_key(request_id: str, filename: str, index: int) -> str:
 
 def request_prefixes(request_id: str) -> tuple[str, str, str]:
     return (f"{PHOTO_PREFIX}{request_id}/", f"{WORK_PREFIX}{request_id}/", f"{GENERATED_PREFIX}{request_id}/")
+
+
+def new_wall_id() -> str:
+    """Unrelated to the requestId: a wall copy's key, which anyone watching the wall sees, opens no request."""
+    return secrets.token_urlsafe(16)
+
+
+def validate_wall_id(wall_id: object) -> str:
+    if not isinstance(wall_id, str) or not WALL_ID_PATTERN.fullmatch(wall_id):
+        raise InvalidName("wallId must be 16-64 characters of letters, digits, '-' or '_'")
+    return wall_id
+
+
+def wall_prefix(wall_id: str) -> str:
+    return f"{WALL_PREFIX}{validate_wall_id(wall_id)}/"
+
+
+def wall_key(wall_id: str, index: int) -> str:
+    """``wall/{wallId}/{i}.jpeg``: the screen-size copy of result ``i``."""
+    return f"{wall_prefix(wall_id)}{int(index)}.jpeg"

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-from photobooth import imaging, lifecycle, moderation, naming
+from photobooth import imaging, lifecycle, moderation, naming, wall
 from photobooth.boxes import keep_faces
 from photobooth.config import Settings
 from photobooth.errors import (
@@ -352,6 +352,34 @@ def _erase_leftovers(request_id: str, store: ObjectStore, status: StatusStore, s
     lifecycle.erase_request(request_id, store=store, status=status, retention_days=settings.retention_days)
 
 
+def _copy_to_wall(request_id: str, images: list[ImageResult], store: ObjectStore, status: StatusStore) -> list[str]:
+    """Screen-size copies of an opted-in request's results under ``wall/{wallId}/`` (photobooth.wall explains why
+    the wall never shows ``generated/`` keys); returns the keys written. Called before the terminal status is
+    written: an erasure racing this step then still reads the record's wallId and deletes them."""
+    wall_id = wall.wall_id_of(status.get(request_id))
+    if wall_id is None:
+        return []
+    keys: list[str] = []
+    for image in images:
+        if image.status is not ImageStatus.SUCCEEDED or not image.key:
+            continue
+        try:
+            result = _read_original(store, image.key)  # a result that is gone counts as gone like the original
+        except PhotoMissing:
+            continue  # erased meanwhile: the terminal update finds the tombstone and removes what was copied
+        key = naming.wall_key(wall_id, image.index)
+        store.put(key, imaging.encode_jpeg(_screen_size(result), quality=85), "image/jpeg")
+        keys.append(key)
+    return keys
+
+
+def _screen_size(result: bytes) -> Image.Image:
+    with Image.open(io.BytesIO(result)) as image:
+        copy = image.convert("RGB")
+    copy.thumbnail((wall.WALL_LONG_SIDE, wall.WALL_LONG_SIDE), Image.Resampling.LANCZOS)
+    return copy
+
+
 def finalize(
     request: FinalizeRequest,
     *,
@@ -373,6 +401,7 @@ def finalize(
         "timeTaken": time_taken,
         "expiresAt": int((finished + timedelta(days=settings.retention_days)).timestamp()),
     }
+    wall_copies: list[str] = []
     if request.error is not None:
         info = _error_info(request.error)
         outcome = RequestStatus.FAILED
@@ -393,9 +422,12 @@ def finalize(
             codes = {image.error.code for image in images if image.error}
             code = codes.pop() if len(codes) == 1 else ErrorCode.GENERATION_FAILED
             fields |= {"errorCode": code.value, "errorMessage": public_message(code)}
+        if outcome is not RequestStatus.FAILED:
+            wall_copies = _copy_to_wall(request.request_id, images, store, status)
     fields["status"] = outcome.value
     try:
         status.update(request.request_id, fields)
     except RequestGone:
+        store.delete_keys(wall_copies)  # erased meanwhile: the record that named them is a tombstone now
         _erase_leftovers(request.request_id, store, status, settings)
     return {"requestId": request.request_id, "status": outcome.value}
