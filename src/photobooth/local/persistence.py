@@ -21,6 +21,8 @@ from typing import Any
 
 import boto3
 
+from photobooth import naming
+
 log = logging.getLogger("photobooth.local")
 
 CONTENT_TYPES = {".jpeg": "image/jpeg", ".jpg": "image/jpeg", ".png": "image/png"}
@@ -148,9 +150,15 @@ class DataMirror:
             dynamodb.put_item(TableName=self.table, Item=item)
             records += 1
         objects = 0
+        # The wall's copies are filed under their record's wallId, not a requestId: they stay while a record names it.
+        scan = dynamodb.get_paginator("scan").paginate(
+            TableName=self.table, ProjectionExpression="#wall", ExpressionAttributeNames={"#wall": "wallId"}
+        )
+        wall_ids = {item["wallId"]["S"] for page in scan for item in page["Items"] if "wallId" in item}
         for path in sorted(p for p in self.objects_dir.rglob("*") if p.is_file() and not p.name.startswith(".tmp-")):
             key = path.relative_to(self.objects_dir).as_posix()
-            if key.split("/")[1:2] and key.split("/")[1] in expired:
+            owner = key.split("/")[1] if "/" in key else ""
+            if (owner not in wall_ids) if key.startswith(naming.WALL_PREFIX) else (owner in expired):
                 path.unlink()
                 continue
             s3.put_object(
