@@ -265,27 +265,40 @@ def make_pictures(open_booth, show_on_wall: bool, filename: str) -> tuple[Booth,
     return booth, outcome["requestId"]
 
 
-def wall_request_ids(booth_server) -> list[str]:
+def wall_copies(booth_server) -> dict[str, str]:
+    """The wall's answer as {wallId: URL path}; every URL is a copy under wall/{wallId}/, never a request's key."""
     status, body, _ = http_get(booth_server.url("/wall/photos"))
     assert status == 200, body
-    return [urlsplit(photo["url"]).path.split("/")[3] for photo in json.loads(body)["photos"]]
+    copies = {}
+    for photo in json.loads(body)["photos"]:
+        path = urlsplit(photo["url"]).path
+        _, _bucket, prefix, wall_id, _name = path.split("/")
+        assert prefix == "wall", f"the wall presigned {path}"
+        copies[wall_id] = path
+    return copies
 
 
 def test_the_wall_shows_only_opted_in_pictures_and_an_erased_one_leaves_at_once(open_booth, booth_server) -> None:
+    before = set(wall_copies(booth_server))  # the session's server may hold other tests' pictures
     _, shown = make_pictures(open_booth, True, "shown.png")
+    after_shown = wall_copies(booth_server)
     _, private = make_pictures(open_booth, False, "private.png")
     assert json.loads(http_get(booth_server.url(f"/photo/{shown}"))[1])["showOnWall"] is True
+    assert set(wall_copies(booth_server)) == set(after_shown), "the private request added nothing to the wall"
+    (shown_wall_id,) = set(after_shown) - before
+    answer = http_get(booth_server.url("/wall/photos"))[1].decode()
+    assert shown not in answer and private not in answer, "the wall's answer names no request"
+    assert http_get(booth_server.url(f"/photo/{shown_wall_id}"))[0] == 404, "a wall copy's id opens no request"
 
     wall = open_booth(path="/wall?refresh=1&slide=60")
     page = wall.page
     wait_for(wall, "[data-testid=wall-image]", "the wall shows no picture")
-    ids = wall_request_ids(booth_server)
-    assert shown in ids and private not in ids
-    assert f"/generated/{shown}/" in (page.get_attribute("[data-testid=wall-image]", "src") or "")
+    assert f"/wall/{shown_wall_id}/" in (page.get_attribute("[data-testid=wall-image]", "src") or "")
     assert wall.api_calls("GET", "/wall/photos")
     paths = {urlsplit(url).path for _, url in wall.requests}
     page_files = {"/wall", "/styles.css", "/config.js", "/wall/photos", "/icons/icon.svg"}
-    other = [p for p in paths if p not in page_files and not p.startswith("/js/") and "/generated/" not in p]
+    copies = set(wall_copies(booth_server).values())
+    other = [p for p in paths if p not in page_files and not p.startswith("/js/") and p not in copies]
     assert other == [], "the wall asked for something besides its page, its data and the pictures"
 
     status, _, _ = http_get_delete(booth_server.url(f"/photo/{shown}"))
@@ -293,12 +306,12 @@ def test_the_wall_shows_only_opted_in_pictures_and_an_erased_one_leaves_at_once(
     try:
         page.wait_for_function(
             "id => !(document.querySelector('[data-testid=wall-image]').getAttribute('src') || '').includes(id)",
-            arg=f"/generated/{shown}/",
+            arg=f"/wall/{shown_wall_id}/",
             timeout=5_000,
         )
     except PlaywrightTimeoutError:
         pytest.fail("the erased picture stayed on the wall")
-    assert shown not in wall_request_ids(booth_server)
+    assert shown_wall_id not in wall_copies(booth_server)
     assert wall.problems == []
 
 

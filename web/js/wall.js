@@ -1,7 +1,7 @@
 // The event wall (/wall) for a big screen: a slideshow of the newest pictures of visitors who chose "show my
 // pictures on the event screen". It reads GET /wall/photos (no booth key; the API lists only opted-in, finished
-// requests and never the bucket), refreshes the list every few seconds so an erased picture leaves at once, and
-// shows one picture at a time.
+// requests and never the bucket; each picture is a screen-size copy whose URL carries no request id), refreshes
+// the list every few seconds so an erased picture leaves at once, and shows one picture at a time.
 import { api } from "./api.js";
 import I18N from "./i18n.js";
 import { settings } from "./settings.js";
