@@ -20,6 +20,7 @@ from photobooth_infra.nag import acknowledge
 from photobooth_infra.storage import Storage
 
 PHOTO, WORK, GENERATED = constants.PHOTO_PREFIX, constants.WORK_PREFIX, constants.GENERATED_PREFIX
+WALL = constants.WALL_PREFIX
 
 
 def bedrock_source_regions(config: DeploymentConfig) -> list[str]:
@@ -116,9 +117,11 @@ def grant_function_permissions(
             ),
         ],
         constants.STATUS.name: [
-            _objects(storage, ["s3:GetObject"], PHOTO, GENERATED, sid="PresignDownloads"),
-            _list(storage, PHOTO, WORK, GENERATED, sid="ListRequestObjects"),
-            _objects(storage, ["s3:DeleteObject"], PHOTO, WORK, GENERATED, sid="EraseRequestObjects"),
+            # A presigned GET acts with these permissions: results for the booth pad, wall copies for the wall.
+            _objects(storage, ["s3:GetObject"], PHOTO, GENERATED, WALL, sid="PresignDownloads"),
+            # Erasure also deletes the request's wall copies, under the wallId its record names.
+            _list(storage, PHOTO, WORK, GENERATED, WALL, sid="ListRequestObjects"),
+            _objects(storage, ["s3:DeleteObject"], PHOTO, WORK, GENERATED, WALL, sid="EraseRequestObjects"),
             iam.PolicyStatement(
                 sid="StatusRecord", resources=[table_arn], actions=["dynamodb:GetItem", "dynamodb:DeleteItem"]
             ),
@@ -155,9 +158,13 @@ def grant_function_permissions(
                 resources=[table_arn],
                 actions=["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:DeleteItem"],
             ),
-            # A visitor may erase a request while it runs: the last step removes what was written after that.
-            _list(storage, PHOTO, WORK, GENERATED, sid="ListLeftovers"),
-            _objects(storage, ["s3:DeleteObject"], PHOTO, WORK, GENERATED, sid="EraseLeftovers"),
+            # The event wall's screen-size copies of an opted-in request's results (pipeline._copy_to_wall).
+            _objects(storage, ["s3:GetObject"], GENERATED, sid="ReadResultsForTheWall"),
+            _objects(storage, ["s3:PutObject"], WALL, sid="WriteWallCopies"),
+            # A visitor may erase a request while it runs: the last step removes what was written after that,
+            # its wall copies included.
+            _list(storage, PHOTO, WORK, GENERATED, WALL, sid="ListLeftovers"),
+            _objects(storage, ["s3:DeleteObject"], PHOTO, WORK, GENERATED, WALL, sid="EraseLeftovers"),
         ],
         constants.EXECUTION_ENDED.name: [
             iam.PolicyStatement(
@@ -206,8 +213,9 @@ def _acknowledge_prefix_wildcards(
         }
     )
     for suffix in suffixes:
+        keyed_by = "wallId" if suffix == f"/{WALL}*" else "requestId"
         acknowledge(
             policy,
             f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>{suffix}]",
-            f"Objects are keyed {suffix[1:-1]}{{requestId}}/...: the prefix is the narrowest fixed scope.",
+            f"Objects are keyed {suffix[1:-1]}{{{keyed_by}}}/...: the prefix is the narrowest fixed scope.",
         )

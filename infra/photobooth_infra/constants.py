@@ -27,6 +27,7 @@ DEFAULT_OUTDIR = REPO_ROOT / "cdk.out"
 PHOTO_PREFIX = "photo/"
 WORK_PREFIX = "work/"
 GENERATED_PREFIX = "generated/"
+WALL_PREFIX = "wall/"  # the event wall's screen-size copies, keyed by a random wallId (src/photobooth/wall.py)
 
 # Status table (docs/architecture.md).
 TABLE_PARTITION_KEY = "requestId"

@@ -17,7 +17,7 @@ from photobooth_infra.nag import acknowledge
 
 
 class Storage(Construct):
-    """One bucket for photo/, work/ and generated/ (CONTRACT.md), its access logs, and the status table.
+    """One bucket for photo/, work/, generated/ (CONTRACT.md) and wall/, its access logs, and the status table.
 
     The data bucket has a name made of pseudo parameters only, so that CloudFront can reach it by name while
     the bucket's CORS rule names the distribution's domain, without a dependency cycle.
@@ -67,6 +67,11 @@ class Storage(Construct):
                 s3.LifecycleRule(
                     id="expire-generated",
                     prefix=constants.GENERATED_PREFIX,
+                    expiration=Duration.days(config.generated_retention_days),
+                ),
+                s3.LifecycleRule(  # the event wall's copies are kept as long as the results they copy
+                    id="expire-wall-copies",
+                    prefix=constants.WALL_PREFIX,
                     expiration=Duration.days(config.generated_retention_days),
                 ),
                 s3.LifecycleRule(

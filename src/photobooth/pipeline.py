@@ -375,9 +375,10 @@ def _copy_to_wall(request_id: str, images: list[ImageResult], store: ObjectStore
 
 def _screen_size(result: bytes) -> Image.Image:
     with Image.open(io.BytesIO(result)) as image:
+        size = imaging.output_size(image.size, wall.WALL_LONG_SIDE)
+        image.draft("RGB", size)  # a JPEG decodes at 1/2, 1/4 or 1/8 scale while that still covers ``size``
         copy = image.convert("RGB")
-    copy.thumbnail((wall.WALL_LONG_SIDE, wall.WALL_LONG_SIDE), Image.Resampling.LANCZOS)
-    return copy
+    return copy if copy.size == size else copy.resize(size, Image.Resampling.LANCZOS)
 
 
 def finalize(

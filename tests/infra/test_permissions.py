@@ -25,6 +25,7 @@ def expected_permissions(synth: Synth, *, sam: bool) -> dict[str, dict[str, set[
     i = ids(synth)
     bucket, table = f"<{i['bucket']}.Arn>", f"<{i['table']}.Arn>"
     photo, work, generated = f"{bucket}/photo/*", f"{bucket}/work/*", f"{bucket}/generated/*"
+    wall = f"{bucket}/wall/*"  # the event wall's copies (tests/infra/test_wall_copies.py)
     segment = {"s3:GetObject": {work}, "s3:PutObject": {work}}
     if sam:
         segment["sagemaker:InvokeEndpoint"] = {
@@ -41,9 +42,9 @@ def expected_permissions(synth: Synth, *, sam: bool) -> dict[str, dict[str, set[
             "states:StartExecution": {f"<{i['state_machine']}>"},
         },
         "Status": {
-            "s3:GetObject": {photo, generated},
+            "s3:GetObject": {photo, generated, wall},
             "s3:ListBucket": {bucket},
-            "s3:DeleteObject": {photo, work, generated},
+            "s3:DeleteObject": {photo, work, generated, wall},
             "dynamodb:GetItem": {table},
             "dynamodb:DeleteItem": {table},
             # GET /wall/photos (tests/infra/test_wall_and_seed_compat.py)
@@ -73,7 +74,9 @@ def expected_permissions(synth: Synth, *, sam: bool) -> dict[str, dict[str, set[
             "dynamodb:GetItem": {table},
             "dynamodb:DeleteItem": {table},
             "s3:ListBucket": {bucket},
-            "s3:DeleteObject": {photo, work, generated},
+            "s3:GetObject": {generated},
+            "s3:PutObject": {wall},
+            "s3:DeleteObject": {photo, work, generated, wall},
         },
         "ExecutionEnded": {"dynamodb:GetItem": {table}, "dynamodb:UpdateItem": {table}},
     }
@@ -98,7 +101,7 @@ def test_list_bucket_is_limited_to_the_request_prefixes(full: Synth) -> None:
     assert conditions == {
         "Presign": {"StringLike": {"s3:prefix": ["photo/*"]}},
         "DetectFace": {"StringLike": {"s3:prefix": ["photo/*"]}},
-        "Status": {"StringLike": {"s3:prefix": ["photo/*", "work/*", "generated/*"]}},
+        "Status": {"StringLike": {"s3:prefix": ["photo/*", "work/*", "generated/*", "wall/*"]}},
     }
 
 
