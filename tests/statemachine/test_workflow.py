@@ -318,7 +318,8 @@ def test_a_photo_put_straight_into_the_bucket_is_processed_with_the_default_them
     assert [image["theme"] for image in status["images"]] == THEMES
 
 
-def test_ErasedWhileProcessing_leaves_nothing_behind(cloud, monkeypatch):
+@pytest.mark.parametrize("show_on_wall", [False, True], ids=["private", "on the wall"])
+def test_ErasedWhileProcessing_leaves_nothing_behind(cloud, monkeypatch, show_on_wall):
     started, release = threading.Event(), threading.Event()
 
     def hold_first_image(theme, call):
@@ -327,7 +328,7 @@ def test_ErasedWhileProcessing_leaves_nothing_behind(cloud, monkeypatch):
 
     generator = CountingGenerator(fail=hold_first_image)
     monkeypatch.setattr(wiring, "image_generator", lambda: generator)
-    request_id = cloud.upload(portraits.jpeg_bytes(), filename="me.jpg")
+    request_id = cloud.upload(portraits.jpeg_bytes(), filename="me.jpg", showOnWall=show_on_wall)
     assert started.wait(30), "generation never started"
 
     assert cloud.call_api("DELETE", f"/photo/{request_id}")[0] == 204
@@ -338,6 +339,7 @@ def test_ErasedWhileProcessing_leaves_nothing_behind(cloud, monkeypatch):
     assert cloud.call_api("GET", f"/photo/{request_id}")[0] == 404
     for prefix in ("photo", "work", "generated"):
         assert cloud.keys(f"{prefix}/{request_id}/") == [], f"{prefix}/ kept files after the erasure"
+    assert cloud.keys("wall/") == [], "the event wall kept a copy after the erasure"
 
 
 def test_an_event_for_an_erased_upload_keeps_nothing(cloud):
