@@ -30,6 +30,7 @@ from werkzeug.wrappers import Request, Response
 from photobooth.local import apigw
 from photobooth.local.engine import MOTO_CONFIG, REGION, LocalCloud, lambda_context, load_handler, project_root
 from photobooth.local.persistence import DataMirror
+from photobooth.local.recovery import Recovery
 
 log = logging.getLogger("photobooth.local")
 
@@ -91,8 +92,10 @@ class BoothServer:
     web_dir: Path = field(default_factory=lambda: project_root() / "web")
     cloud: LocalCloud = field(default_factory=LocalCloud)
     moto_port: int = 0
+    drain_seconds: float = 10.0  # Ctrl+C/SIGTERM: time for work in flight to finish; the rest resumes at next start
     _moto: Any = None
     _http: BaseWSGIServer | None = None
+    _recovery: Recovery | None = None
 
     @property
     def url(self) -> str:
@@ -123,6 +126,15 @@ class BoothServer:
             self.data_dir,
             time.monotonic() - started,
         )
+        # Only now can a workflow run: requests the last stop interrupted are resumed or failed, then watched.
+        self._recovery = Recovery(
+            table=self.cloud.table,
+            bucket=self.cloud.bucket,
+            state_machine_arn=self.cloud.state_machine_arn,
+            retention_days=wiring.settings().retention_days,
+        )
+        self._recovery.resume_interrupted()
+        self._recovery.watch()
 
     def _start_moto(self) -> None:
         from moto.server import ThreadedMotoServer
@@ -151,11 +163,19 @@ class BoothServer:
         thread.start()
         return thread
 
-    def stop(self) -> None:
+    def stop(self) -> str | None:
+        """Stop taking requests, give work in flight ``drain_seconds`` to finish, then stop. Returns one line saying
+        what happened to the work in flight."""
         if self._http is not None:
             self._http.shutdown()
+            self._http.server_close()
+        summary = None
+        if self._recovery is not None:
+            summary = self._recovery.drain(self.drain_seconds).summary()
+            self._recovery.stop_watching()
         if self._moto is not None:
             self._moto.stop()
+        return summary
 
     # -- HTTP -----------------------------------------------------------------------------------------------
 
