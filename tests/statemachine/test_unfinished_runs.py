@@ -1,0 +1,151 @@
+"""No request stays PROCESSING on the local server (CONTRACT.md): runs that end without recording their end, and
+requests a stop interrupted, are failed FAILED/INTERNAL or resumed (photobooth.local.recovery)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import boto3
+import pytest
+
+from photobooth.local import engine
+from photobooth.local.engine import load_handler
+from photobooth.local.recovery import DrainReport, Recovery
+from tests.support import portraits
+
+PROCESSING_ELSEWHERE = "arn:aws:states:us-east-1:123456789012:execution:photobooth:from-a-stopped-process"
+
+
+@pytest.fixture
+def recovery(cloud) -> Iterator[Recovery]:
+    watcher = Recovery(
+        table=cloud.local.table,
+        bucket=cloud.bucket,
+        state_machine_arn=cloud.local.state_machine_arn,
+        retention_days=7,
+        sweep_every=3600,  # the tests call sweep() themselves; the thread only must not race them
+    )
+    watcher.watch()
+    yield watcher
+    watcher.stop_watching()
+
+
+def _quiet(cloud) -> None:
+    """Uploads start nothing by themselves: the test decides which workflows run."""
+    cloud.s3().put_bucket_notification_configuration(Bucket=cloud.bucket, NotificationConfiguration={})
+
+
+def _pending(cloud, request_id: str) -> str:
+    body = {"type": "photo", "filename": "me.jpg", "contentType": "image/jpeg", "requestId": request_id}
+    status, answer = cloud.call_api("POST", "/upload", body)
+    assert status == 200, answer
+    return answer["Key"]
+
+
+def _set(cloud, request_id: str, **fields) -> None:
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(cloud.local.table)
+    names = {f"#f{i}": name for i, name in enumerate(fields)}
+    values = {f":v{i}": value for i, value in enumerate(fields.values())}
+    table.update_item(
+        Key={"requestId": request_id},
+        UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+    )
+
+
+def _status(cloud, request_id: str) -> dict:
+    code, answer = cloud.call_api("GET", f"/photo/{request_id}")
+    assert code == 200, answer
+    return answer
+
+
+def test_FinalizeKeepsFailing_ends_the_request_failed_internal(cloud, recovery, monkeypatch):
+    """ "Record the result" has no Catch: after its retries the execution FAILS with the record still PROCESSING.
+    On AWS the execution_ended function hears of it; locally the engine's end-of-run hook does."""
+    real_finalize = load_handler("finalize")
+
+    def failing_on_results(payload, context):
+        if "images" in payload:
+            raise RuntimeError("the status table is unreachable")
+        return real_finalize(payload, context)
+
+    monkeypatch.setattr(
+        engine, "load_handler", lambda folder: failing_on_results if folder == "finalize" else load_handler(folder)
+    )
+
+    request_id = cloud.upload(portraits.jpeg_bytes(), filename="me.jpg")
+    final = cloud.wait_for_terminal(request_id)
+
+    (execution,) = cloud.wait_for_executions(1)
+    assert execution["status"] == "FAILED"
+    assert final["status"] == "FAILED" and final["error"]["code"] == "INTERNAL", final
+    assert isinstance(final["time_taken"], float)
+
+
+def test_a_processing_request_without_a_running_workflow_is_failed_by_the_sweep(cloud, recovery):
+    _quiet(cloud)
+    _pending(cloud, "lost-run-0001")
+    _set(cloud, "lost-run-0001", status="PROCESSING", executionArn=PROCESSING_ELSEWHERE)
+
+    assert recovery.sweep() == ["lost-run-0001"]
+
+    final = _status(cloud, "lost-run-0001")
+    assert final["status"] == "FAILED" and final["error"]["code"] == "INTERNAL"
+    assert recovery.sweep() == [], "a finished request is left alone"
+
+
+def test_an_upload_whose_workflow_never_started_is_started_by_the_sweep(cloud, recovery):
+    _quiet(cloud)
+    key = _pending(cloud, "no-event-0001")
+    cloud.s3().put_object(Bucket=cloud.bucket, Key=key, Body=portraits.jpeg_bytes(), ContentType="image/jpeg")
+    recovery.pending_grace = 0
+
+    assert recovery.sweep() == ["no-event-0001"]
+
+    assert cloud.wait_for_terminal("no-event-0001")["status"] == "SUCCEEDED"
+
+
+def test_a_failed_run_of_a_repeated_event_leaves_the_owners_request_alone(cloud, recovery):
+    _quiet(cloud)
+    key = _pending(cloud, "owned-run-0001")
+    _set(cloud, "owned-run-0001", status="PROCESSING", executionArn="arn:aws:states:::execution:photobooth:owner")
+    started_with = json.dumps({"detail": {"object": {"key": key}}})
+    detail = {"executionArn": "arn:aws:states:::execution:photobooth:duplicate", "status": "FAILED"}
+
+    assert recovery.execution_ended({**detail, "input": started_with}) is False
+    assert _status(cloud, "owned-run-0001")["status"] == "PROCESSING"
+    owner = {**detail, "executionArn": "arn:aws:states:::execution:photobooth:owner"}
+    assert recovery.execution_ended({**owner, "input": started_with}) is True
+    assert _status(cloud, "owned-run-0001")["error"]["code"] == "INTERNAL"
+
+
+def test_at_start_interrupted_requests_are_resumed_once_and_the_rest_failed(cloud, recovery):
+    _quiet(cloud)
+    photo = portraits.jpeg_bytes()
+    for request_id in ("interrupted-01", "landed-only-01", "resumed-before-01", "photo-gone-01", "never-sent-01"):
+        key = _pending(cloud, request_id)
+        if request_id != "photo-gone-01" and request_id != "never-sent-01":
+            cloud.s3().put_object(Bucket=cloud.bucket, Key=key, Body=photo, ContentType="image/jpeg")
+    for request_id in ("interrupted-01", "resumed-before-01", "photo-gone-01"):
+        _set(cloud, request_id, status="PROCESSING", executionArn=PROCESSING_ELSEWHERE)
+    _set(cloud, "resumed-before-01", resumeCount=1)
+
+    report = recovery.resume_interrupted()
+
+    assert sorted(report.resumed) == ["interrupted-01", "landed-only-01"]
+    assert sorted(report.failed) == ["photo-gone-01", "resumed-before-01"]
+    for request_id in report.resumed:
+        assert cloud.wait_for_terminal(request_id)["status"] == "SUCCEEDED"
+    for request_id in report.failed:
+        final = _status(cloud, request_id)
+        assert final["status"] == "FAILED" and final["error"]["code"] == "INTERNAL"
+    assert _status(cloud, "never-sent-01")["status"] == "PENDING_UPLOAD", "no upload, nothing was in flight"
+
+
+def test_drain_reports_what_was_left():
+    assert DrainReport([], []).summary() == "stopped: no request was in flight"
+    assert DrainReport(["a", "b"], []).summary() == "stopped: 2 of 2 request(s) in flight finished"
+    left = DrainReport(["a", "b"], ["b"]).summary()
+    assert left.startswith("stopped: 1 of 2 request(s) in flight finished; 1 left PROCESSING will be resumed")
