@@ -4,6 +4,8 @@ requests a stop interrupted, are failed FAILED/INTERNAL or resumed (photobooth.l
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 
 import boto3
@@ -94,6 +96,40 @@ def test_a_processing_request_without_a_running_workflow_is_failed_by_the_sweep(
     final = _status(cloud, "lost-run-0001")
     assert final["status"] == "FAILED" and final["error"]["code"] == "INTERNAL"
     assert recovery.sweep() == [], "a finished request is left alone"
+
+
+@pytest.fixture
+def release() -> Iterator[threading.Event]:
+    """Lets hanging handlers go only after the recovery fixture stopped listening (fixtures end in reverse order)."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+def test_a_run_that_hangs_is_stopped_and_its_request_failed(cloud, release, recovery, monkeypatch):
+    """On Lambda a step is cut off at its timeout; the embedded engine has none, so the sweep stops such a run."""
+
+    def hanging(payload, context):
+        release.wait(timeout=60)
+        raise TimeoutError("released by the test")
+
+    monkeypatch.setattr(
+        engine, "load_handler", lambda folder: hanging if folder == "generate" else load_handler(folder)
+    )
+    request_id = cloud.upload(portraits.jpeg_bytes(), filename="me.jpg")
+    deadline = time.monotonic() + 60
+    while _status(cloud, request_id)["status"] != "PROCESSING":
+        assert time.monotonic() < deadline, "the run never started"
+        time.sleep(0.1)
+    assert recovery.sweep() == [], "a run still within the longest run is left alone"
+    recovery.longest_run = 0
+
+    assert recovery.sweep() == [request_id]
+
+    final = _status(cloud, request_id)
+    assert final["status"] == "FAILED" and final["error"]["code"] == "INTERNAL"
+    (execution,) = cloud.wait_for_executions(1)
+    assert execution["status"] == "ABORTED"
 
 
 def test_an_upload_whose_workflow_never_started_is_started_by_the_sweep(cloud, recovery):

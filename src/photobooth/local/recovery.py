@@ -9,8 +9,8 @@ and a process that stops takes its running executions with it. So this module lo
   is gone, ends FAILED/INTERNAL instead: a photo that crashes the server must not crash it at every start.
 - **While running**, an execution that ends FAILED, TIMED_OUT or ABORTED without recording its end (a step that kept
   failing, ``States.Runtime``) fails its request at once (the engine's end-of-run hook); a sweep every few seconds
-  catches the rest: a PROCESSING request whose execution is no longer running, and an upload that landed but whose
-  workflow never claimed it (started once more, then failed).
+  catches the rest: a PROCESSING request whose execution is no longer running (or has run longer than any step
+  may), and an upload that landed but whose workflow never claimed it (started once more, then failed).
 - **At stop** (Ctrl+C, SIGTERM), work in flight gets a bounded time to finish; the rest is resumed at the next start.
 
 Why resume rather than fail everything: the visitor is usually still at the booth, and a restart takes seconds.
@@ -71,6 +71,8 @@ class Recovery:
     state_machine_arn: str
     retention_days: int
     sweep_every: float = 5.0
+    # A step on Lambda is cut off at its timeout; the embedded engine has none, so a run this old is stopped.
+    longest_run: float = 900.0
     pending_grace: float = 15.0  # seconds an uploaded photo may wait for its workflow's claim
     _nudged: dict[str, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -164,11 +166,14 @@ class Recovery:
         for record in self._unfinished_records():
             request_id = record["requestId"]
             if record["status"] == PROCESSING:
-                arn = record.get("executionArn")
-                if arn and self._is_running(arn):
+                arn = str(record.get("executionArn") or "")
+                running = bool(arn) and self._is_running(arn)
+                if running and _age_seconds(_upload_time(record)) < self.longest_run:
                     continue
+                if running:
+                    self._abort(arn)
                 if self._fail(request_id):
-                    log.info("%s: PROCESSING without a running workflow", request_id)
+                    log.info("%s: %s", request_id, "its workflow hung" if running else "no workflow is running")
                     acted.append(request_id)
                 continue
             photo = self._photo(record.get("originalKey"))
@@ -243,6 +248,14 @@ class Recovery:
         except ClientError:
             return False  # unknown: it ran in a process that has stopped
         return described["status"] == "RUNNING"
+
+    def _abort(self, execution_arn: str) -> None:
+        try:
+            self._client("stepfunctions").stop_execution(
+                executionArn=execution_arn, error="Photobooth.Hung", cause="no result within the longest run"
+            )
+        except ClientError:
+            log.warning("could not stop the hung execution %s", execution_arn)
 
     def _start_workflow(self, key: str, size: int, uploaded: datetime) -> None:
         event = api.s3_event(self.bucket, key, size, uploaded)
