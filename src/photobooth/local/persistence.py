@@ -294,13 +294,14 @@ def _mirrored_item_write(method: Callable[..., Any]) -> Callable[..., Any]:
         mirrors = [mirror for mirror in _MIRRORS if mirror.table == table_name]
         key = kwargs.get("key") or kwargs.get("item_attrs") or (args[0] if args else None)
         request_id = (key or {}).get("requestId", {}).get("S")
-        if not mirrors or request_id is None:
-            return method(backend, table_name, *args, **kwargs)
-        try:
-            naming.validate_request_id(request_id)
-        except naming.InvalidName as error:
-            raise MockValidationException(f"requestId: {error}") from error
+        if mirrors and request_id is not None:
+            try:
+                naming.validate_request_id(request_id)
+            except naming.InvalidName as error:
+                raise MockValidationException(f"requestId: {error}") from error
         with _ITEM_WRITES:
+            if not mirrors or request_id is None:
+                return method(backend, table_name, *args, **kwargs)
             before = _current(backend, table_name, request_id)
             result = method(backend, table_name, *args, **kwargs)
             after = _current(backend, table_name, request_id)

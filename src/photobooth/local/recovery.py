@@ -245,8 +245,10 @@ class Recovery:
     def _is_running(self, execution_arn: str) -> bool:
         try:
             described = self._client("stepfunctions").describe_execution(executionArn=execution_arn)
-        except ClientError:
-            return False  # unknown: it ran in a process that has stopped
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ExecutionDoesNotExist":
+                return False  # it ran in a process that has stopped
+            raise
         return described["status"] == "RUNNING"
 
     def _abort(self, execution_arn: str) -> None:

@@ -133,7 +133,10 @@ class BoothServer:
             state_machine_arn=self.cloud.state_machine_arn,
             retention_days=wiring.settings().retention_days,
         )
-        self._recovery.resume_interrupted()
+        try:
+            self._recovery.resume_interrupted()
+        except Exception:  # serve anyway: the sweep fails what could not be resumed
+            log.exception("could not resume the requests the last stop interrupted")
         self._recovery.watch()
 
     def _start_moto(self) -> None:
