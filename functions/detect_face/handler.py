@@ -15,7 +15,11 @@ from photobooth.observability import logger, metrics, tracer
 def handler(request: pipeline.DetectRequest, context: LambdaContext) -> dict:
     logger.append_keys(requestId=request.request_id)
     detection = pipeline.detect(
-        request, store=wiring.object_store(), detector=wiring.face_detector(), settings=wiring.settings()
+        request,
+        store=wiring.object_store(),
+        status=wiring.status_store(),
+        detector=wiring.face_detector(),
+        settings=wiring.settings(),
     )
     logger.info("faces detected", extra={"faces": len(detection["faces"])})
     metrics.add_metric(name="FacesDetected", unit=MetricUnit.Count, value=len(detection["faces"]))

@@ -18,7 +18,7 @@ def handler(request: pipeline.GenerateRequest, context: LambdaContext) -> dict:
         request,
         store=wiring.object_store(),
         status=wiring.status_store(),
-        generator=wiring.image_generator(),
+        generator=wiring.image_generator_within(context.get_remaining_time_in_millis),
         settings=wiring.settings(),
     )
     logger.info("image finished", extra={"status": result["status"]})

@@ -1,4 +1,6 @@
-"""POST /upload (presigned upload URL) and POST /photo (start for an uploaded key)."""
+"""POST /upload (presigned upload URL) and POST /photo (start for an uploaded key, waiting for the result)."""
+
+import json
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -12,24 +14,30 @@ app = create_resolver(logger)
 
 @app.post("/upload")
 def create_upload() -> dict:
+    settings = wiring.settings()
     answer = api.create_upload(
-        request_body(app), settings=wiring.settings(), store=wiring.object_store(), status=wiring.status_store()
+        request_body(app), settings=settings, store=wiring.object_store(), status=wiring.status_store()
     )
     logger.info("upload URL issued", extra={"requestId": answer["requestId"]})
     metrics.add_metric(name="UploadsRequested", unit=MetricUnit.Count, value=1)
+    if settings.seed_compat_envelope:
+        # The seed's pads ran JSON.parse(response.body) on this shape (docs/decisions.md).
+        return {"statusCode": 200, "body": json.dumps(answer)}
     return answer
 
 
 @app.post("/photo")
 def start_for_uploaded():
-    answer = api.start_for_uploaded(
+    status_code, answer = api.start_for_uploaded(
         request_body(app),
         settings=wiring.settings(),
         store=wiring.object_store(),
         status=wiring.status_store(),
         starter=wiring.workflow_starter(),
+        respond_async="respond-async" in (app.current_event.headers.get("prefer") or "").lower(),
     )
-    return json_response(202, answer)
+    logger.info("start requested", extra={"requestId": answer["requestId"], "answered": status_code})
+    return json_response(status_code, answer)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -36,10 +38,16 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+MAX_BODY_BYTES = 16 * 1024  # the largest legitimate body (a theme list) is well under 1 KB
+
+
 def parse_json(body: str | bytes | None) -> dict:
+    """The request body as a JSON object, or :class:`BadRequest`: never a 500 for what a client sent."""
+    if body is not None and len(body) > MAX_BODY_BYTES:
+        raise BadRequest(f"the request body is larger than {MAX_BODY_BYTES} bytes")
     try:
         parsed = json.loads(body or "")
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
         raise BadRequest("the request body must be a JSON object") from error
     if not isinstance(parsed, dict):
         raise BadRequest("the request body must be a JSON object")
@@ -61,6 +69,8 @@ class UploadRequest(BaseModel):
     content_type: str = Field(alias="contentType")
     request_id: str | None = Field(default=None, alias="requestId")
     themes: list[str] | None = None
+    content_length: int | None = Field(default=None, alias="contentLength", gt=0, strict=True)
+    show_on_wall: bool = Field(default=False, alias="showOnWall", strict=True)
 
     @field_validator("filename")
     @classmethod
@@ -100,9 +110,12 @@ def _choose_themes(requested: list[str] | None, settings: Settings) -> list[str]
     return list(dict.fromkeys(requested))  # keep the booth's order, drop repeats
 
 
-def _pending_record(request_id: str, filename: str, key: str, themes: list[str], settings: Settings) -> dict:
+def _pending_record(
+    request_id: str, filename: str, key: str, themes: list[str], settings: Settings, *, show_on_wall: bool = False
+) -> dict:
     now = _now()
     return {
+        "showOnWall": show_on_wall,
         "requestId": request_id,
         "status": RequestStatus.PENDING_UPLOAD.value,
         "createdAt": now.isoformat(),
@@ -119,11 +132,14 @@ def create_upload(body: dict, *, settings: Settings, store: ObjectStore, status:
         upload = UploadRequest.model_validate(body)
     except ValidationError as error:
         raise BadRequest(_first_error(error)) from error
+    if upload.content_length is not None and upload.content_length > settings.max_upload_bytes:
+        raise BadRequest(f"contentLength is over the upload limit of {settings.max_upload_bytes} bytes")
     themes = _choose_themes(upload.themes, settings)
     request_id = upload.request_id or naming.new_request_id()
     key = naming.photo_key(request_id, upload.filename)
+    record = _pending_record(request_id, upload.filename, key, themes, settings, show_on_wall=upload.show_on_wall)
     try:
-        status.create_pending(_pending_record(request_id, upload.filename, key, themes, settings))
+        status.create_pending(record)
     except RequestExists as error:
         raise Conflict(f"requestId {request_id} already exists") from error
     return {
@@ -132,9 +148,12 @@ def create_upload(body: dict, *, settings: Settings, store: ObjectStore, status:
         "Key": key,
         "Expires": settings.upload_url_expires,
         "ContentType": upload.content_type,
-        "UploadURL": store.presign_put(key, upload.content_type, settings.upload_url_expires),
+        "UploadURL": store.presign_put(
+            key, upload.content_type, settings.upload_url_expires, content_length=upload.content_length
+        ),
         "statusUrl": f"/photo/{request_id}",
         "themes": themes,
+        "showOnWall": upload.show_on_wall,
     }
 
 
@@ -156,38 +175,119 @@ def s3_event(bucket: str, key: str, size: int, when: datetime) -> dict:
     }
 
 
-def start_for_uploaded(
-    body: dict, *, settings: Settings, store: ObjectStore, status: StatusStore, starter: WorkflowStarter
-) -> dict:
-    request_id = body.get("requestId", body.get("id"))
+class StartRequest(BaseModel):
+    """``POST /photo`` as the seed's pads send it: their own id, and the bucket and key of the upload answer."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    request_id: str | None = Field(default=None, alias="requestId")
+    id: str | None = None
+    bucket: str
+    key: str
+    wait: float | None = Field(default=None, ge=0)
+
+    @property
+    def pad_id(self) -> str | None:
+        return self.request_id or self.id
+
+
+TERMINAL = frozenset({RequestStatus.SUCCEEDED.value, RequestStatus.PARTIAL.value, RequestStatus.FAILED.value})
+
+
+def _parse_start(body: dict, settings: Settings) -> tuple[StartRequest, str, str]:
+    """The request, the id of the request that owns the key, and the upload's filename."""
     try:
-        naming.validate_request_id(request_id)
-    except naming.InvalidName as error:
-        raise BadRequest(str(error)) from error
-    assert isinstance(request_id, str)
-    if body.get("bucket") != settings.bucket_name:
+        start = StartRequest.model_validate(body)
+    except ValidationError as error:
+        raise BadRequest(_first_error(error)) from error
+    if start.bucket != settings.bucket_name:
         raise BadRequest("bucket must be this service's bucket")
-    key = body.get("key")
-    if not isinstance(key, str) or not key.startswith(naming.PHOTO_PREFIX):
+    if not start.key.startswith(naming.PHOTO_PREFIX):
         raise BadRequest("key must be under photo/")
     try:
-        if naming.request_id_from_photo_key(key) != request_id:
-            raise BadRequest("key must be photo/{requestId}/{filename} for this requestId")
-        filename = naming.validate_filename(key.rsplit("/", 1)[-1])
+        owner = naming.request_id_from_photo_key(start.key)
+        filename = naming.validate_filename(start.key.rsplit("/", 1)[-1])
+        if start.pad_id is not None:
+            naming.validate_request_id(start.pad_id)
     except naming.InvalidName as error:
         raise BadRequest(str(error)) from error
+    return start, owner, filename
+
+
+def start_for_uploaded(
+    body: dict,
+    *,
+    settings: Settings,
+    store: ObjectStore,
+    status: StatusStore,
+    starter: WorkflowStarter,
+    respond_async: bool = False,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[int, dict]:
+    """Start the workflow for an uploaded key and wait for its end, as the seed's API did.
+
+    Returns ``(200, result)`` when the request finished within the wait, else ``(202, where to poll)``. The
+    upload's own S3 event and this call meet at the workflow's claim, so one upload is processed once whatever
+    arrives first. The request that owns the key counts; the pad's own id becomes an alias of it.
+    """
+    start, owner, filename = _parse_start(body, settings)
     try:
-        size = store.head_size(key)
+        size = store.head_size(start.key)
     except Exception as error:
         raise BadRequest("no uploaded photo at that key") from error
 
-    with contextlib.suppress(RequestExists):  # already known: its status decides below
-        status.create_pending(_pending_record(request_id, filename, key, list(settings.default_themes), settings))
-    record = status.get(request_id)
-    if record and record.get("status") == RequestStatus.PENDING_UPLOAD.value:
+    with contextlib.suppress(RequestExists):  # already known (or erased): its record decides below
+        status.create_pending(_pending_record(owner, filename, start.key, list(settings.default_themes), settings))
+    record = status.get(owner)
+    if record is None:
+        raise NotFound(f"no request {owner}")  # erased: its tombstone refuses the request's return
+    if start.pad_id is not None and start.pad_id != owner:
+        expires = int((_now() + timedelta(days=settings.retention_days)).timestamp())
+        status.create_alias(start.pad_id, owner, until=expires)
+    if record.get("status") == RequestStatus.PENDING_UPLOAD.value:
         # The workflow's own claim makes a second start harmless; starting only while pending saves the call.
-        starter.start(request_id, s3_event(settings.bucket_name, key, size, _now()))
-    return {"requestId": request_id, "statusUrl": f"/photo/{request_id}"}
+        starter.start(owner, s3_event(settings.bucket_name, start.key, size, _now()))
+
+    wait = (
+        0.0
+        if respond_async
+        else min(start.wait if start.wait is not None else settings.photo_wait_seconds, settings.photo_wait_seconds)
+    )
+    if _wait_until_terminal(owner, status, wait, clock=clock, sleep=sleep):
+        answer = get_status(owner, settings=settings, store=store, status=status)
+        result = {
+            "requestId": owner,
+            "status": answer["status"],
+            "statusUrl": f"/photo/{owner}",
+            "url": answer["url_generated"],
+            "url_original": answer.get("url_original"),
+            "url_generated": answer["url_generated"],
+            "time_taken": answer.get("time_taken"),
+        }
+        if "error" in answer:
+            result["error"] = answer["error"]
+        return 200, result
+    return 202, {"requestId": owner, "statusUrl": f"/photo/{owner}"}
+
+
+def _wait_until_terminal(
+    request_id: str, status: StatusStore, wait: float, *, clock: Callable[[], float], sleep: Callable[[float], None]
+) -> bool:
+    """Poll the status record (not the execution: one consistent read is the cheapest call) with back-off."""
+    deadline = clock() + wait
+    pause = 0.25
+    while True:
+        record = status.get(request_id)
+        if record is None:
+            raise NotFound(f"no request {request_id}")  # erased while we waited
+        if record.get("status") in TERMINAL:
+            return True
+        left = deadline - clock()
+        if left <= 0:
+            return False
+        sleep(min(pause, left))
+        pause = min(pause * 1.5, 2.0)
 
 
 def _validated_id(request_id: str) -> str:
@@ -197,8 +297,16 @@ def _validated_id(request_id: str) -> str:
         raise BadRequest(str(error)) from error
 
 
-def get_status(request_id: str, *, settings: Settings, store: ObjectStore, status: StatusStore) -> dict:
+def _resolve(request_id: str, status: StatusStore) -> tuple[str, dict | None]:
+    """A pad's alias stands for the request that owns the upload (``POST /photo``)."""
     record = status.get(_validated_id(request_id))
+    if record is not None and record.get("aliasOf"):
+        return record["aliasOf"], status.get(record["aliasOf"])
+    return request_id, record
+
+
+def get_status(request_id: str, *, settings: Settings, store: ObjectStore, status: StatusStore) -> dict:
+    request_id, record = _resolve(request_id, status)
     if record is None:
         raise NotFound(f"no request {request_id}")
     expires = settings.download_url_expires
@@ -231,15 +339,19 @@ def get_status(request_id: str, *, settings: Settings, store: ObjectStore, statu
         response["error"] = {"code": record["errorCode"], "message": record.get("errorMessage", "")}
     if record.get("executionArn"):
         response["executionArn"] = record["executionArn"]
+    response["showOnWall"] = bool(record.get("showOnWall", False))
     return response
 
 
 def erase(request_id: str, *, settings: Settings, store: ObjectStore, status: StatusStore) -> None:
-    request_id = _validated_id(request_id)
+    asked = _validated_id(request_id)
+    request_id, record = _resolve(asked, status)
     has_objects = any(store.list_keys(prefix) for prefix in naming.request_prefixes(request_id))
-    if status.get(request_id) is None and not has_objects:
-        raise NotFound(f"no request {request_id}")
+    if record is None and not has_objects:
+        raise NotFound(f"no request {asked}")
     lifecycle.erase_request(request_id, store=store, status=status, retention_days=settings.retention_days)
+    if asked != request_id:  # erased through the pad's alias: the alias goes too
+        lifecycle.erase_request(asked, store=store, status=status, retention_days=settings.retention_days)
 
 
 def list_themes(settings: Settings) -> list[dict]:

@@ -53,12 +53,13 @@ EXTRA_THEMES: tuple[Theme, ...] = (
     ),
 )
 
-# Bedrock model ids tried in order. Titan and Nova Canvas are Legacy (end of life in 2026), so a fresh account
-# may have only the Stability model enabled; the generator falls over on "not available" answers.
+# Bedrock model ids tried in order (docs/decisions.md, 2026-11-30). Stability AI's inpaint service is Active and is
+# served through the US cross-region inference profile (in-region availability is limited); Titan Image Generator
+# v2 and Nova Canvas are Legacy (end of life 2026-06-30 and 2026-09-30) and only follow as fallbacks.
 DEFAULT_MODEL_IDS: tuple[str, ...] = (
+    "us.stability.stable-image-inpaint-v1:0",
     "amazon.titan-image-generator-v2:0",
     "amazon.nova-canvas-v1:0",
-    "stability.stable-image-inpaint-v1:0",
 )
 
 
@@ -74,6 +75,8 @@ class Settings(BaseSettings):
     # image limits
     max_upload_bytes: int = 15 * 1024 * 1024
     max_pixels: int = 40_000_000
+    # Decoder memory: 40 MP of 8-bit RGB fits, a 16-bit PNG of the same size does not (it needs twice as much).
+    max_decoded_bytes: int = 128 * 1024 * 1024
     work_long_side: int = 1024
 
     # faces
@@ -86,6 +89,12 @@ class Settings(BaseSettings):
     sam_endpoint_name: str = "photobooth-sam"
     bedrock_model_ids: tuple[str, ...] = DEFAULT_MODEL_IDS
     bedrock_region: str | None = None
+    bedrock_read_timeout: float = Field(
+        60.0, gt=0, description="seconds one Bedrock model may take to answer before the next one is tried"
+    )
+    generate_reserve_seconds: float = Field(
+        15.0, ge=0, description="time the generate function keeps after the model answered (paste, encode, store)"
+    )
     offline_style: int | None = Field(None, ge=0, le=25, description="paint offline scenes in this style (extra)")
     generation_seed: int = 7
 
@@ -96,6 +105,11 @@ class Settings(BaseSettings):
         None, description="address browsers use for presigned URLs when it differs from the functions' (local server)"
     )
     upload_url_expires: int = 300
+    # POST /photo waits this long for the result, below API Gateway's 30 s integration limit (CONTRACT.md).
+    photo_wait_seconds: float = Field(25.0, ge=0, le=28)
+    seed_compat_envelope: bool = Field(
+        False, description="POST /upload answers the seed's {statusCode, body: '<JSON string>'} envelope"
+    )
     download_url_expires: int = 3600
     retention_days: int = 7
 

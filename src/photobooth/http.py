@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 from aws_lambda_powertools import Logger
@@ -57,6 +58,15 @@ def create_resolver(logger: Logger) -> APIGatewayHttpResolver:
 
 
 def request_body(app: APIGatewayHttpResolver) -> dict:
-    from photobooth.api import parse_json
+    """The JSON body as bytes first: Powertools' ``decoded_body`` decodes base64 bodies as UTF-8 and would raise
+    on anything else, which must be the client's 400, not our 500."""
+    from photobooth.api import BadRequest, parse_json
 
-    return parse_json(app.current_event.decoded_body)
+    event = app.current_event
+    raw: str | bytes | None = event.body
+    if raw is not None and event.is_base64_encoded:
+        try:
+            raw = base64.b64decode(raw, validate=True)
+        except ValueError as error:
+            raise BadRequest("the request body is not valid base64") from error
+    return parse_json(raw)

@@ -117,7 +117,13 @@ def _is_jpeg_or_png(head: bytes) -> bool:
 
 
 def normalise(
-    data: bytes, *, max_bytes: int, max_pixels: int, long_side: int = 1024, multiple: int = 64
+    data: bytes,
+    *,
+    max_bytes: int,
+    max_pixels: int,
+    long_side: int = 1024,
+    multiple: int = 64,
+    max_decoded_bytes: int | None = None,
 ) -> tuple[Image.Image, Transform]:
     """Turn an upload into the working image: RGB, upright, long side <= ``long_side``, padded to ``multiple``.
 
@@ -125,6 +131,8 @@ def normalise(
     so the aspect ratio is kept and nothing is cropped; image models need sides that are multiples of 64.
     Limits are checked before any pixel is decoded, so a small file that declares a huge canvas (a
     decompression bomb) costs nothing. The working long side is ``long_side`` rounded up to ``multiple``.
+    ``max_decoded_bytes`` bounds the memory the decoder needs (pixels x bytes per pixel, so a 16-bit PNG counts
+    twice an 8-bit one); ``None`` means three bytes for each of ``max_pixels``.
     """
     if long_side < 1 or multiple < 1:
         raise ValueError("long_side and multiple must be positive")
@@ -139,7 +147,8 @@ def normalise(
             raise UnsupportedImageType(f"{other} images are not supported; use JPEG or PNG")
         raise InvalidImage("the upload is not a JPEG or PNG image")
 
-    image, original_size = _decode(data, max_pixels=max_pixels, long_side=long_side)
+    budget = max_decoded_bytes if max_decoded_bytes is not None else 3 * max_pixels
+    image, original_size = _decode(data, max_pixels=max_pixels, max_decoded_bytes=budget, long_side=long_side)
     image = _to_rgb(image)
 
     width, height = original_size
@@ -162,7 +171,21 @@ def _round_up(value: int, multiple: int) -> int:
     return -(-value // multiple) * multiple
 
 
-def _decode(data: bytes, *, max_pixels: int, long_side: int) -> tuple[Image.Image, tuple[int, int]]:
+def _png_bits_per_sample(data: bytes) -> int:
+    """The bit depth in a PNG's IHDR (byte 24); JPEG samples are 8 bits (12-bit JPEG is not decoded by Pillow)."""
+    return data[24] if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 24 else 8
+
+
+def _decoded_bytes(image: Image.Image, data: bytes) -> int:
+    """Bytes the decoder produces for ``image`` at its (possibly draft-reduced) size: pixels x bands x sample."""
+    width, height = image.size
+    bands = 1 if image.mode == "P" else len(image.getbands())
+    return width * height * math.ceil(bands * _png_bits_per_sample(data) / 8)
+
+
+def _decode(
+    data: bytes, *, max_pixels: int, max_decoded_bytes: int, long_side: int
+) -> tuple[Image.Image, tuple[int, int]]:
     """Decode JPEG/PNG pixels after checking the declared size; return the upright image and its full size."""
     try:
         image: Image.Image = Image.open(io.BytesIO(data), formats=["JPEG", "PNG"])
@@ -185,6 +208,9 @@ def _decode(data: bytes, *, max_pixels: int, long_side: int) -> tuple[Image.Imag
         # JPEG can decode straight at 1/2, 1/4 or 1/8 size (never below the request): much faster for
         # 12-megapixel phone photos, and the final resize still does the anti-aliasing.
         image.draft(None, (math.ceil(width * scale), math.ceil(height * scale)))
+    decoded = _decoded_bytes(image, data)
+    if decoded > max_decoded_bytes:
+        raise ImageTooLarge(f"decoding the image needs {decoded} bytes; the limit is {max_decoded_bytes}")
     try:
         image.load()
         orientation = _orientation(image)

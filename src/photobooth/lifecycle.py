@@ -36,7 +36,8 @@ def erase_request(
     return keys
 
 
-def _elapsed_since(record: dict, finished: datetime) -> float | None:
+def elapsed_since(record: dict, finished: datetime) -> float | None:
+    """Seconds from the record's upload (or creation) time to ``finished``; ``None`` when neither is readable."""
     for field in ("uploadedAt", "createdAt"):
         with contextlib.suppress(KeyError, TypeError, ValueError):
             started = datetime.fromisoformat(str(record[field]).replace("Z", "+00:00"))
@@ -59,7 +60,7 @@ def fail_unfinished(
         "errorCode": ErrorCode.INTERNAL.value,
         "errorMessage": public_message(ErrorCode.INTERNAL),
         "finishedAt": finished.isoformat(),
-        "timeTaken": _elapsed_since(record, finished),
+        "timeTaken": elapsed_since(record, finished),
         "expiresAt": int((finished + timedelta(days=retention_days)).timestamp()),
     }
     return status.fail_unless_terminal(request_id, fields)

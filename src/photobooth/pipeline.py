@@ -14,7 +14,7 @@ from urllib.parse import unquote_plus
 
 from botocore.exceptions import ClientError
 from PIL import Image
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from photobooth import imaging, lifecycle, naming
 from photobooth.boxes import keep_faces
@@ -46,6 +46,7 @@ class DetectRequest(_StepModel):
 
 
 class Detection(_StepModel):
+    source_key: str = Field(alias="sourceKey", description="the upload's real key (the event's may be URL-encoded)")
     input_key: str = Field(alias="inputKey")
     faces: list[Box]
     keep_boxes: list[Box] = Field(default_factory=list, alias="keepBoxes")
@@ -84,10 +85,19 @@ class StepError(_StepModel):
 
 class FinalizeRequest(_StepModel):
     request_id: str = Field(alias="requestId")
-    uploaded_at: datetime = Field(alias="uploadedAt")
+    uploaded_at: datetime | None = Field(None, alias="uploadedAt")
     images: list[dict] | None = None
     error: StepError | None = None
     late_upload: bool = Field(False, alias="lateUpload", description="a photo arrived for an erased request")
+
+    @field_validator("uploaded_at", mode="before")
+    @classmethod
+    def _unreadable_time_is_unknown(cls, value: object) -> object:
+        """The event's time comes from outside; one we cannot read must not stop the request from finishing."""
+        try:
+            return TypeAdapter(datetime).validate_python(value)
+        except ValidationError:
+            return None
 
 
 def _dump(model: BaseModel) -> dict:
@@ -113,13 +123,22 @@ def _read_upload(store: ObjectStore, key: str, max_bytes: int) -> tuple[str, byt
     raise PhotoMissing()
 
 
-def detect(request: DetectRequest, *, store: ObjectStore, detector: FaceDetector, settings: Settings) -> dict:
+def detect(
+    request: DetectRequest, *, store: ObjectStore, status: StatusStore, detector: FaceDetector, settings: Settings
+) -> dict:
     naming.validate_request_id(request.request_id)
-    _, data = _read_upload(store, request.key, settings.max_upload_bytes)
+    source_key, data = _read_upload(store, request.key, settings.max_upload_bytes)
+    if source_key != request.key:
+        # The claim stored the event's spelling of the key; the status answer must link the object that exists.
+        try:
+            status.update(request.request_id, {"originalKey": source_key})
+        except RequestGone as error:
+            raise PhotoMissing("the request was erased") from error
     working, transform = imaging.normalise(
         data,
         max_bytes=settings.max_upload_bytes,
         max_pixels=settings.max_pixels,
+        max_decoded_bytes=settings.max_decoded_bytes,
         long_side=settings.work_long_side,
     )
     input_key = naming.work_input_key(request.request_id)
@@ -139,6 +158,7 @@ def detect(request: DetectRequest, *, store: ObjectStore, detector: FaceDetector
     width, height = transform.content_size
     return _dump(
         Detection(
+            source_key=source_key,
             input_key=input_key,
             faces=[face.box for face in faces],
             keep_boxes=eyewear,
@@ -259,9 +279,13 @@ def finalize(
         _erase_leftovers(request.request_id, store, status, settings)
         return {"requestId": request.request_id, "status": RequestStatus.FAILED.value}
     finished = now or datetime.now(UTC)
+    if request.uploaded_at is not None:
+        time_taken = round(max(0.0, (finished - request.uploaded_at).total_seconds()), 3)
+    else:
+        time_taken = lifecycle.elapsed_since(status.get(request.request_id) or {}, finished) or 0.0
     fields: dict = {
         "finishedAt": finished.isoformat(),
-        "timeTaken": round(max(0.0, (finished - request.uploaded_at).total_seconds()), 3),
+        "timeTaken": time_taken,
         "expiresAt": int((finished + timedelta(days=settings.retention_days)).timestamp()),
     }
     if request.error is not None:

@@ -59,7 +59,9 @@ class ObjectStore(Protocol):
 
     def delete_keys(self, keys: Sequence[str]) -> None: ...
 
-    def presign_put(self, key: str, content_type: str, expires: int) -> str: ...
+    def presign_put(self, key: str, content_type: str, expires: int, *, content_length: int | None = None) -> str:
+        """A URL for one PUT of ``key``; with ``content_length`` the size is part of the signature."""
+        ...
 
     def presign_get(self, key: str, expires: int) -> str: ...
 
@@ -84,6 +86,11 @@ class StatusStore(Protocol):
 
     def fail_unless_terminal(self, request_id: str, fields: dict) -> bool:
         """Set ``fields`` only if the request is still PENDING_UPLOAD or PROCESSING; ``True`` when it did."""
+        ...
+
+    def create_alias(self, alias_id: str, request_id: str, *, until: int) -> bool:
+        """Let ``alias_id`` (a seed-era pad's own id) stand for ``request_id``. An existing alias is re-pointed; a
+        real request's id is never overwritten (then ``False``)."""
         ...
 
     def erase(self, request_id: str, *, until: int) -> None:

@@ -126,12 +126,15 @@ def test_default_deployment_has_no_sagemaker_access(default: Synth) -> None:
     assert granted == expected_permissions(default, sam=False)["Segment"]
     bedrock = permissions(default, function_role_id(default, "FunctionsGenerateFunction"))["bedrock:InvokeModel"]
     assert bedrock == {
-        f"arn:<AWS::Partition>:bedrock:<AWS::Region>::foundation-model/{m}"
-        for m in (
-            "amazon.titan-image-generator-v2:0",
-            "amazon.nova-canvas-v1:0",
-            "stability.stable-image-inpaint-v1:0",
-        )
+        "arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:inference-profile/us.stability.stable-image-inpaint-v1:0",
+        *(
+            f"arn:<AWS::Partition>:bedrock:<AWS::Region>::foundation-model/{m}"
+            for m in (
+                "stability.stable-image-inpaint-v1:0",
+                "amazon.titan-image-generator-v2:0",
+                "amazon.nova-canvas-v1:0",
+            )
+        ),
     }
 
 

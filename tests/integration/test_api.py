@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from photobooth import wiring
 from tests.support import portraits
 
 UPLOAD = {"type": "photo", "filename": "andy_portrait_2.jpg", "contentType": "image/jpeg"}
@@ -32,6 +33,39 @@ def test_upload_answers_the_contract_shape_and_creates_a_pending_record(cloud):
     assert record["url_generated"] == []
     assert [image["status"] for image in record["images"]] == ["PENDING"] * 3
     assert "time_taken" not in record and "error" not in record
+
+
+def test_upload_signs_the_declared_size_and_refuses_one_over_the_limit(cloud):
+    status, answer = cloud.call_api("POST", "/upload", {**UPLOAD, "contentLength": 123_456})
+
+    assert status == 200
+    signed = parse_qs(urlparse(answer["UploadURL"]).query)["X-Amz-SignedHeaders"][0].split(";")
+    assert "content-length" in signed  # S3 then refuses a body of any other size
+    status, answer = cloud.call_api("POST", "/upload", {**UPLOAD, "contentLength": 15 * 1024 * 1024 + 1})
+    assert status == 400 and "limit" in answer["message"]
+    for bad in (0, -1, "12", 1.5, True):
+        assert cloud.call_api("POST", "/upload", {**UPLOAD, "contentLength": bad})[0] == 400, bad
+
+
+def test_upload_records_the_wall_consent_off_by_default(cloud):
+    _, plain = cloud.call_api("POST", "/upload", UPLOAD)
+    _, consented = cloud.call_api("POST", "/upload", {**UPLOAD, "showOnWall": True})
+
+    assert plain["showOnWall"] is False and consented["showOnWall"] is True
+    assert cloud.call_api("GET", f"/photo/{plain['requestId']}")[1]["showOnWall"] is False
+    assert cloud.call_api("GET", f"/photo/{consented['requestId']}")[1]["showOnWall"] is True
+    assert cloud.call_api("POST", "/upload", {**UPLOAD, "showOnWall": "yes"})[0] == 400
+
+
+def test_the_seed_envelope_is_an_option(cloud, monkeypatch):
+    monkeypatch.setenv("PHOTOBOOTH_SEED_COMPAT_ENVELOPE", "true")
+    wiring.reset()
+
+    status, envelope = cloud.call_api("POST", "/upload", UPLOAD)
+
+    assert status == 200 and envelope["statusCode"] == 200 and isinstance(envelope["body"], str)
+    inner = json.loads(envelope["body"])
+    assert inner["Key"] == f"photo/{inner['requestId']}/andy_portrait_2.jpg" and inner["UploadURL"]
 
 
 def test_upload_accepts_png_and_a_client_request_id(cloud):
@@ -73,6 +107,10 @@ def test_upload_with_an_existing_request_id_is_a_conflict(cloud):
         {**UPLOAD, "themes": []},
         "{not json",
         "[1, 2]",
+        b'{"type": "photo", "filename": "\xff\xfe.jpg"}',
+        "[" * 10_000 + "]" * 10_000,
+        '{"a": ' * 10_000 + "1" + "}" * 10_000,
+        {**UPLOAD, "padding": "x" * 20_000},
     ],
     ids=[
         "type",
@@ -93,6 +131,10 @@ def test_upload_with_an_existing_request_id_is_a_conflict(cloud):
         "no-themes",
         "bad-json",
         "json-array",
+        "not-utf8",
+        "nested-10000-deep",
+        "object-nested-10000-deep",
+        "oversized-body",
     ],
 )
 def test_upload_refuses_bad_requests_with_400_and_a_message(cloud, body):
@@ -100,6 +142,13 @@ def test_upload_refuses_bad_requests_with_400_and_a_message(cloud, body):
 
     assert status == 400
     assert isinstance(answer["message"], str) and answer["message"]
+
+
+@pytest.mark.parametrize("body", [b"\xff\xfe{}", "[" * 10_000 + "]" * 10_000], ids=["not-utf8", "deep"])
+def test_start_refuses_bodies_it_cannot_read_with_400(cloud, body):
+    status, answer = cloud.call_api("POST", "/photo", body)
+
+    assert status == 400 and answer["message"]
 
 
 def test_a_refused_upload_leaves_no_record(cloud):
@@ -135,22 +184,72 @@ def test_unknown_route_is_404(cloud):
     assert json.loads(answer["body"]) == {"message": "no such route"}
 
 
-def test_start_for_an_uploaded_key_starts_one_workflow_however_often_it_is_called(quiet_cloud):
+def test_start_for_an_uploaded_key_waits_for_the_pictures_and_starts_one_workflow(quiet_cloud):
     cloud = quiet_cloud
     key = "photo/seed-compat-1/visitor.jpg"
     cloud.s3().put_object(Bucket=cloud.bucket, Key=key, Body=portraits.jpeg_bytes())
     body = {"requestId": "seed-compat-1", "bucket": cloud.bucket, "key": key}
 
-    first = cloud.call_api("POST", "/photo", body)
-    second = cloud.call_api("POST", "/photo", body)
+    first_status, first = cloud.call_api("POST", "/photo", body)
+    second_status, second = cloud.call_api("POST", "/photo", body)
 
-    assert first == (202, {"requestId": "seed-compat-1", "statusUrl": "/photo/seed-compat-1"})
-    assert second[0] == 202
-    status = cloud.wait_for_terminal("seed-compat-1")
-    assert status["status"] == "SUCCEEDED"
+    assert first_status == 200 and first["status"] == "SUCCEEDED", first
+    assert first["requestId"] == "seed-compat-1" and first["statusUrl"] == "/photo/seed-compat-1"
+    assert len(first["url"]) == 3 and first["url"] == first["url_generated"]
+    assert isinstance(first["time_taken"], float) and "error" not in first
+    assert second_status == 200 and second["status"] == "SUCCEEDED"
     assert len(cloud.executions()) == 1
-    third = cloud.call_api("POST", "/photo", body)  # after the end: still nothing new
-    assert third[0] == 202 and len(cloud.executions()) == 1
+
+
+def test_start_answers_202_at_once_when_asked_not_to_wait(quiet_cloud):
+    cloud = quiet_cloud
+    key = "photo/seed-compat-3/visitor.jpg"
+    cloud.s3().put_object(Bucket=cloud.bucket, Key=key, Body=portraits.jpeg_bytes())
+
+    status, answer = cloud.call_api(
+        "POST", "/photo", {"requestId": "seed-compat-3", "bucket": cloud.bucket, "key": key, "wait": 0}
+    )
+
+    assert (status, answer) == (202, {"requestId": "seed-compat-3", "statusUrl": "/photo/seed-compat-3"})
+    assert cloud.wait_for_terminal("seed-compat-3")["status"] == "SUCCEEDED"
+    assert len(cloud.executions()) == 1
+
+
+def test_the_pads_own_id_becomes_an_alias_of_the_request_that_owns_the_key(quiet_cloud):
+    cloud = quiet_cloud
+    status, upload = cloud.call_api(
+        "POST", "/upload", {"type": "photo", "filename": "andy.jpg", "contentType": "image/jpeg"}
+    )
+    cloud.s3().put_object(Bucket=cloud.bucket, Key=upload["Key"], Body=portraits.jpeg_bytes())
+
+    status, answer = cloud.call_api(
+        "POST", "/photo", {"requestId": "b123456abc", "bucket": cloud.bucket, "key": upload["Key"]}
+    )
+
+    assert status == 200 and answer["requestId"] == upload["requestId"]
+    by_alias = cloud.call_api("GET", "/photo/b123456abc")
+    by_owner = cloud.call_api("GET", f"/photo/{upload['requestId']}")
+    assert by_alias[0] == 200 and by_alias[1]["requestId"] == upload["requestId"]
+    assert by_alias[1]["status"] == by_owner[1]["status"] == "SUCCEEDED"
+    assert cloud.call_api("DELETE", "/photo/b123456abc")[0] == 204
+    assert cloud.call_api("GET", f"/photo/{upload['requestId']}")[0] == 404
+    assert cloud.call_api("GET", "/photo/b123456abc")[0] == 404
+    assert cloud.keys(f"generated/{upload['requestId']}/") == []
+
+
+def test_start_for_an_erased_request_never_brings_it_back(quiet_cloud):
+    cloud = quiet_cloud
+    _, upload = cloud.call_api(
+        "POST", "/upload", {"type": "photo", "filename": "andy.jpg", "contentType": "image/jpeg"}
+    )
+    cloud.s3().put_object(Bucket=cloud.bucket, Key=upload["Key"], Body=portraits.jpeg_bytes())
+    assert cloud.call_api("DELETE", f"/photo/{upload['requestId']}")[0] == 204
+    cloud.s3().put_object(Bucket=cloud.bucket, Key=upload["Key"], Body=portraits.jpeg_bytes())  # a late PUT
+
+    status, _ = cloud.call_api("POST", "/photo", {"bucket": cloud.bucket, "key": upload["Key"]})
+
+    assert status == 404 and cloud.executions() == []
+    assert cloud.call_api("GET", f"/photo/{upload['requestId']}")[0] == 404
 
 
 @pytest.mark.parametrize(
@@ -158,7 +257,6 @@ def test_start_for_an_uploaded_key_starts_one_workflow_however_often_it_is_calle
     [
         ({"bucket": "someone-elses-bucket"}, "bucket"),
         ({"key": "generated/seed-compat-2/visitor.jpg"}, "photo/"),
-        ({"key": "photo/another-request/visitor.jpg"}, "requestId"),
         ({"key": "photo/seed-compat-2/missing.jpg"}, "no uploaded photo"),
         ({"requestId": "bad id"}, "requestId"),
     ],

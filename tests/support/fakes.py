@@ -19,11 +19,11 @@ class MemoryStatusStore:
 
     def get(self, request_id: str) -> dict | None:
         item = self.items.get(request_id)
-        return None if item is None or item["status"] == ERASED else copy.deepcopy(item)
+        return None if item is None or item.get("status") == ERASED else copy.deepcopy(item)
 
     def _live(self, request_id: str) -> dict:
         item = self.items.get(request_id)
-        if item is None or item["status"] == ERASED:
+        if item is None or item.get("status") == ERASED:
             raise RequestGone(request_id)
         return item
 
@@ -38,9 +38,16 @@ class MemoryStatusStore:
 
     def fail_unless_terminal(self, request_id: str, fields: dict) -> bool:
         item = self.items.get(request_id)
-        if item is None or item["status"] not in {"PENDING_UPLOAD", "PROCESSING"}:
+        if item is None or item.get("status") not in {"PENDING_UPLOAD", "PROCESSING"}:
             return False
         item.update({k: v for k, v in fields.items() if v is not None})
+        return True
+
+    def create_alias(self, alias_id: str, request_id: str, *, until: int) -> bool:
+        existing = self.items.get(alias_id)
+        if existing is not None and "aliasOf" not in existing:
+            return False
+        self.items[alias_id] = {"requestId": alias_id, "aliasOf": request_id, "expiresAt": until}
         return True
 
     def erase(self, request_id: str, *, until: int) -> None:
@@ -71,8 +78,8 @@ class MemoryObjectStore:
         for key in keys:
             self.objects.pop(key, None)
 
-    def presign_put(self, key: str, content_type: str, expires: int) -> str:
-        return f"https://bucket.example/{key}?put&type={content_type}&expires={expires}"
+    def presign_put(self, key: str, content_type: str, expires: int, *, content_length: int | None = None) -> str:
+        return f"https://bucket.example/{key}?put&type={content_type}&expires={expires}&length={content_length}"
 
     def presign_get(self, key: str, expires: int) -> str:
         return f"https://bucket.example/{key}?get&expires={expires}"

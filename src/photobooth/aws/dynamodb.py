@@ -93,6 +93,18 @@ class DynamoStatusStore:
             raise
         return True
 
+    def create_alias(self, alias_id: str, request_id: str, *, until: int) -> bool:
+        try:
+            self.table.put_item(
+                Item={"requestId": alias_id, "aliasOf": request_id, "expiresAt": until},
+                ConditionExpression="attribute_not_exists(requestId) OR attribute_exists(aliasOf)",
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
     def erase(self, request_id: str, *, until: int) -> None:
         # A put replaces every attribute: the tombstone keeps nothing of the visitor (no filename, no keys).
         self.table.put_item(Item={"requestId": request_id, "status": ERASED, "expiresAt": until})

@@ -1,4 +1,4 @@
-"""``photobooth serve`` and ``photobooth run``."""
+"""``photobooth serve``, ``photobooth run`` and ``photobooth doctor``."""
 
 from __future__ import annotations
 
@@ -45,6 +45,15 @@ def _run(args: argparse.Namespace) -> int:
     return run_photos([Path(p) for p in args.photos], Path(args.out), themes=args.themes)
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from photobooth.doctor import run_doctor
+    from photobooth.doctor.run import SessionClients
+
+    return run_doctor(
+        stack_name=args.stack, clients=SessionClients(args.region), photo=Path(args.photo) if args.photo else None
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="photobooth", description="The photobooth workflow on this machine.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -53,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--data", help="folder for photos, results and status records (kept across restarts)")
     serve.add_argument("--style", type=int, help="paint the backgrounds in style 0-25 (needs the [style] extra)")
+    serve.add_argument(
+        "--seed-compat",
+        action="store_true",
+        help="POST /upload answers the seed's {statusCode, body} envelope, for pads written against the seed's API",
+    )
     serve.set_defaults(func=_serve)
 
     run = commands.add_parser("run", help="run the workflow on photo files and write the results to a folder")
@@ -61,6 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--themes", nargs="+", help="theme names (default: the configured default themes)")
     run.add_argument("--style", type=int, help="paint the backgrounds in style 0-25 (needs the [style] extra)")
     run.set_defaults(func=_run)
+
+    doctor = commands.add_parser(
+        "doctor",
+        help="check a deployed booth with your AWS credentials (makes one real image per configured model)",
+    )
+    doctor.add_argument("--stack", default="Photobooth", help="CloudFormation stack name (default: Photobooth)")
+    doctor.add_argument("--region", help="the stack's region (default: your AWS profile's)")
+    doctor.add_argument("--photo", help="also run this JPEG/PNG portrait through the deployed API, as a pad does")
+    doctor.set_defaults(func=_doctor, style=None)
     return parser
 
 
@@ -75,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.style is not None:
         os.environ["PHOTOBOOTH_OFFLINE_STYLE"] = str(args.style)
+    if getattr(args, "seed_compat", False):
+        os.environ["PHOTOBOOTH_SEED_COMPAT_ENVELOPE"] = "true"
     return int(args.func(args))
 
 

@@ -1,0 +1,692 @@
+"""``photobooth doctor`` against a deployed stack, emulated offline with botocore's Stubber.
+
+The Stubber checks every request against botocore's service models (operation and parameter names and types), so
+these tests also prove that the doctor only makes calls that exist. Each test starts from a healthy deployment
+and breaks one thing: that check must print ✘ with its fix and the exit code must be 1.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from botocore.response import StreamingBody
+from botocore.stub import ANY, Stubber
+from PIL import Image
+
+from photobooth.doctor import run_doctor
+from photobooth.doctor.photo import step_durations
+from photobooth.doctor.run import SessionClients
+from photobooth.local import cli
+
+STACK = "Photobooth"
+STACK_REGION = "eu-central-1"
+BEDROCK_REGION = "us-east-1"
+ACCOUNT = "123456789012"
+BOOTH_URL = "https://d111111abcdef8.cloudfront.net"
+BUCKET = f"photobooth-data-{ACCOUNT}-{STACK_REGION}"
+SECRET = "BoothKey1234-abcdef"
+TABLE = "Photobooth-StorageStatus-ABC"
+STATE_MACHINE = f"arn:aws:states:{STACK_REGION}:{ACCOUNT}:stateMachine:Workflow-abc"
+GENERATE = "Photobooth-FunctionsGenerateFunction-XYZ"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/Photobooth-FunctionsGenerateRole-XYZ"
+LOG_GROUP = "Photobooth-FunctionsGenerateLogs-XYZ"
+PROFILE = "us.stability.stable-image-inpaint-v1:0"
+TITAN = "amazon.titan-image-generator-v2:0"
+PROFILE_REGIONS = ("us-east-1", "us-east-2", "us-west-2")
+ALARMS = ("Photobooth-FailedExecutions-1", "Photobooth-GenerateErrors-2")
+NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+BOOTH_KEY = "k" * 40
+
+
+class StubbedClients:
+    """What ``run_doctor`` asks for: one stubbed client per service and region. A call on a client the scenario
+    did not prepare (an unexpected service, or the right service in the wrong region) fails the test."""
+
+    region = STACK_REGION
+
+    def __init__(self) -> None:
+        self._clients: dict[tuple[str, str], Any] = {}
+        self.stubs: dict[tuple[str, str], Stubber] = {}
+
+    def stub(self, service: str, region: str = STACK_REGION) -> Stubber:
+        key = (service, region)
+        if key not in self.stubs:
+            self._clients[key] = boto3.client(service, region_name=region)
+            self.stubs[key] = Stubber(self._clients[key])
+            self.stubs[key].activate()
+        return self.stubs[key]
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        region = region or self.region
+        self.stub(service, region)
+        return self._clients[(service, region)]
+
+    def assert_all_called(self) -> None:
+        for stub in self.stubs.values():
+            stub.assert_no_pending_responses()
+
+
+def stability_answer() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (512, 512), (120, 140, 160)).save(buffer, format="PNG")
+    image = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return json.dumps({"seeds": [7], "finish_reasons": [None], "images": [image]}).encode()
+
+
+def titan_answer() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (512, 512), (120, 140, 160)).save(buffer, format="PNG")
+    return json.dumps({"images": [base64.b64encode(buffer.getvalue()).decode("ascii")]}).encode()
+
+
+@dataclass
+class Model:
+    model_id: str
+    lifecycle: dict = field(default_factory=lambda: {"status": "ACTIVE"})
+    availability: dict = field(
+        default_factory=lambda: {
+            "agreementAvailability": {"status": "AVAILABLE"},
+            "authorizationStatus": "AUTHORIZED",
+            "entitlementAvailability": "AVAILABLE",
+            "regionAvailability": "AVAILABLE",
+        }
+    )
+    invoke_error: tuple[str, str] | None = None  # (code, message)
+    listed_in: tuple[str, ...] = (BEDROCK_REGION,)  # regions whose GetFoundationModel knows the model
+    denied_regions: tuple[str, ...] = ()
+
+    @property
+    def foundation_model(self) -> str:
+        return self.model_id.removeprefix("us.")
+
+    @property
+    def is_profile(self) -> bool:
+        return self.model_id.startswith("us.")
+
+
+@dataclass
+class Scenario:
+    """A healthy deployment unless a test changes one field."""
+
+    booth_url: str = BOOTH_URL
+    models: list[Model] = field(
+        default_factory=lambda: [
+            Model(PROFILE),
+            Model(
+                TITAN,
+                lifecycle={"status": "LEGACY", "endOfLifeTime": datetime(2027, 6, 30, tzinfo=UTC)},
+                availability={
+                    "agreementAvailability": {"status": "NOT_AVAILABLE"},  # Amazon's own models need none
+                    "authorizationStatus": "AUTHORIZED",
+                    "entitlementAvailability": "AVAILABLE",
+                    "regionAvailability": "AVAILABLE",
+                },
+            ),
+        ]
+    )
+    segmentation_backend: str = "grabcut"
+    endpoint_status: str = "InService"
+    secret_value: str = BOOTH_KEY
+    cors_rules: list[dict] | None = field(
+        default_factory=lambda: [
+            {"AllowedMethods": ["PUT"], "AllowedOrigins": [BOOTH_URL], "AllowedHeaders": ["Content-Type"]}
+        ]
+    )
+    alarm_states: dict[str, str] = field(default_factory=lambda: dict.fromkeys(ALARMS, "OK"))
+    alarms_denied: bool = False  # the operator's credentials lack cloudwatch:DescribeAlarms
+
+
+def queue(scenario: Scenario, clients: StubbedClients) -> None:
+    """Every call a doctor run makes, in order per service, with the exact parameters it must send."""
+    cloudformation = clients.stub("cloudformation")
+    cloudformation.add_response(
+        "describe_stacks",
+        {
+            "Stacks": [
+                {
+                    "StackName": STACK,
+                    "CreationTime": NOW,
+                    "StackStatus": "UPDATE_COMPLETE",
+                    "Outputs": [
+                        {"OutputKey": "BoothUrl", "OutputValue": scenario.booth_url},
+                        {"OutputKey": "BoothKeySecret", "OutputValue": SECRET},
+                        {
+                            "OutputKey": "ApiEndpoint",
+                            "OutputValue": "https://abc.execute-api.eu-central-1.amazonaws.com",
+                        },
+                        {"OutputKey": "BucketName", "OutputValue": BUCKET},
+                        {"OutputKey": "StatusTableName", "OutputValue": TABLE},
+                        {"OutputKey": "StateMachineArn", "OutputValue": STATE_MACHINE},
+                        {"OutputKey": "DashboardName", "OutputValue": "Photobooth-Dashboard"},
+                    ],
+                }
+            ]
+        },
+        {"StackName": STACK},
+    )
+    resources = [
+        ("FunctionsPresignFunctionAAAA1111", "AWS::Lambda::Function", "Photobooth-Presign-XYZ"),
+        ("FunctionsGenerateFunctionBBBB2222", "AWS::Lambda::Function", GENERATE),
+        ("FunctionsGenerateRoleCCCC3333", "AWS::IAM::Role", "Photobooth-FunctionsGenerateRole-XYZ"),
+        ("ObservabilityFailedExecutionsDDDD", "AWS::CloudWatch::Alarm", ALARMS[0]),
+    ]
+    cloudformation.add_response(
+        "list_stack_resources",
+        {"StackResourceSummaries": [_resource(*r) for r in resources], "NextToken": "page-2"},
+        {"StackName": STACK},
+    )
+    cloudformation.add_response(
+        "list_stack_resources",
+        {
+            "StackResourceSummaries": [
+                _resource("ObservabilityGenerateErrorsEEEE", "AWS::CloudWatch::Alarm", ALARMS[1])
+            ]
+        },
+        {"StackName": STACK, "NextToken": "page-2"},
+    )
+
+    environment = {
+        "PHOTOBOOTH_BEDROCK_MODEL_IDS": json.dumps([m.model_id for m in scenario.models]),
+        "PHOTOBOOTH_BEDROCK_REGION": BEDROCK_REGION,
+        "PHOTOBOOTH_SEGMENTATION_BACKEND": scenario.segmentation_backend,
+    }
+    if scenario.segmentation_backend == "sam":
+        environment["PHOTOBOOTH_SAM_ENDPOINT_NAME"] = "photobooth-sam"
+    clients.stub("lambda").add_response(
+        "get_function_configuration",
+        {
+            "FunctionName": GENERATE,
+            "FunctionArn": f"arn:aws:lambda:{STACK_REGION}:{ACCOUNT}:function:{GENERATE}",
+            "Role": ROLE,
+            "Environment": {"Variables": environment},
+            "LoggingConfig": {"LogFormat": "Text", "LogGroup": LOG_GROUP},
+        },
+        {"FunctionName": GENERATE},
+    )
+
+    bedrock = clients.stub("bedrock", BEDROCK_REGION)
+    iam = clients.stub("iam", STACK_REGION)
+    runtime = clients.stub("bedrock-runtime", BEDROCK_REGION)
+    for model in scenario.models:
+        asked = [BEDROCK_REGION]
+        if model.is_profile:
+            profile_arn = f"arn:aws:bedrock:{BEDROCK_REGION}:{ACCOUNT}:inference-profile/{model.model_id}"
+            model_arns = [f"arn:aws:bedrock:{r}::foundation-model/{model.foundation_model}" for r in PROFILE_REGIONS]
+            bedrock.add_response(
+                "get_inference_profile",
+                {
+                    "inferenceProfileName": "US Stable Image Inpaint",
+                    "inferenceProfileArn": profile_arn,
+                    "inferenceProfileId": model.model_id,
+                    "models": [{"modelArn": arn} for arn in model_arns],
+                    "status": "ACTIVE",
+                    "type": "SYSTEM_DEFINED",
+                },
+                {"inferenceProfileIdentifier": model.model_id},
+            )
+            resources_checked = [profile_arn, *model_arns]
+            asked += [r for r in PROFILE_REGIONS if r != BEDROCK_REGION]
+        else:
+            resources_checked = [f"arn:aws:bedrock:{BEDROCK_REGION}::foundation-model/{model.model_id}"]
+        for operation, answer, params in [
+            (
+                "get_foundation_model",
+                {
+                    "modelDetails": {
+                        "modelArn": f"arn:aws:bedrock:{BEDROCK_REGION}::foundation-model/{model.foundation_model}",
+                        "modelId": model.foundation_model,
+                        "modelLifecycle": model.lifecycle,
+                    }
+                },
+                {"modelIdentifier": model.foundation_model},
+            ),
+            (
+                "get_foundation_model_availability",
+                {"modelId": model.foundation_model, **model.availability},
+                {"modelId": model.foundation_model},
+            ),
+        ]:
+            for region in asked:
+                if region in model.listed_in:
+                    clients.stub("bedrock", region).add_response(operation, answer, params)
+                    break
+                clients.stub("bedrock", region).add_client_error(
+                    operation,
+                    service_error_code="ResourceNotFoundException",
+                    service_message="Model not found",
+                    http_status_code=404,
+                    expected_params=params,
+                )
+        iam.add_response(
+            "simulate_principal_policy",
+            {
+                "EvaluationResults": [
+                    {
+                        "EvalActionName": "bedrock:InvokeModel",
+                        "EvalResourceName": arn,
+                        "EvalDecision": "implicitDeny" if arn.split(":")[3] in model.denied_regions else "allowed",
+                    }
+                    for arn in resources_checked
+                ],
+                "IsTruncated": False,
+            },
+            {"PolicySourceArn": ROLE, "ActionNames": ["bedrock:InvokeModel"], "ResourceArns": resources_checked},
+        )
+        invoke_params = {
+            "modelId": model.model_id,
+            "body": ANY,
+            "contentType": "application/json",
+            "accept": "application/json",
+        }
+        if model.invoke_error:
+            code, message = model.invoke_error
+            runtime.add_client_error(
+                "invoke_model",
+                service_error_code=code,
+                service_message=message,
+                http_status_code=403,
+                expected_params=invoke_params,
+            )
+        else:
+            answer = stability_answer() if "stability" in model.model_id else titan_answer()
+            runtime.add_response(
+                "invoke_model",
+                {"body": StreamingBody(io.BytesIO(answer), len(answer)), "contentType": "application/json"},
+                invoke_params,
+            )
+
+    sagemaker = clients.stub("sagemaker")
+    if scenario.segmentation_backend == "sam":
+        sagemaker.add_response(
+            "describe_endpoint",
+            {
+                "EndpointName": "photobooth-sam",
+                "EndpointArn": f"arn:aws:sagemaker:{STACK_REGION}:{ACCOUNT}:endpoint/photobooth-sam",
+                "EndpointConfigName": "photobooth-sam-config",
+                "EndpointStatus": scenario.endpoint_status,
+                "CreationTime": NOW,
+                "LastModifiedTime": NOW,
+                **(
+                    {"FailureReason": "the container did not pass the ping health check"}
+                    if scenario.endpoint_status == "Failed"
+                    else {}
+                ),
+            },
+            {"EndpointName": "photobooth-sam"},
+        )
+
+    secrets = clients.stub("secretsmanager")
+    secrets.add_response("describe_secret", {"ARN": _secret_arn(), "Name": SECRET}, {"SecretId": SECRET})
+    secrets.add_response(
+        "get_secret_value",
+        {"ARN": _secret_arn(), "Name": SECRET, "SecretString": scenario.secret_value},
+        {"SecretId": SECRET},
+    )
+
+    s3 = clients.stub("s3")
+    if scenario.cors_rules is None:
+        s3.add_client_error(
+            "get_bucket_cors",
+            service_error_code="NoSuchCORSConfiguration",
+            service_message="The CORS configuration does not exist",
+            http_status_code=404,
+            expected_params={"Bucket": BUCKET},
+        )
+    else:
+        s3.add_response("get_bucket_cors", {"CORSRules": scenario.cors_rules}, {"Bucket": BUCKET})
+
+    if scenario.alarms_denied:
+        clients.stub("cloudwatch").add_client_error(
+            "describe_alarms",
+            service_error_code="AccessDenied",
+            service_message="not authorized to perform: cloudwatch:DescribeAlarms",
+            http_status_code=403,
+            expected_params={"AlarmNames": list(ALARMS)},
+        )
+        return
+    clients.stub("cloudwatch").add_response(
+        "describe_alarms",
+        {
+            "MetricAlarms": [
+                {"AlarmName": name, "StateValue": state, "StateReason": "Threshold Crossed"}
+                for name, state in scenario.alarm_states.items()
+            ]
+        },
+        {"AlarmNames": list(ALARMS)},
+    )
+
+
+def _resource(logical: str, kind: str, physical: str) -> dict:
+    return {
+        "LogicalResourceId": logical,
+        "PhysicalResourceId": physical,
+        "ResourceType": kind,
+        "LastUpdatedTimestamp": NOW,
+        "ResourceStatus": "UPDATE_COMPLETE",
+    }
+
+
+def _secret_arn() -> str:
+    return f"arn:aws:secretsmanager:{STACK_REGION}:{ACCOUNT}:secret:{SECRET}-AbCdEf"
+
+
+def doctor(scenario: Scenario, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
+    clients = StubbedClients()
+    queue(scenario, clients)
+    code = run_doctor(stack_name=STACK, clients=clients, now=NOW)
+    clients.assert_all_called()
+    return code, capsys.readouterr().out.splitlines()
+
+
+def failed_lines(lines: list[str]) -> list[str]:
+    """Each ✘ line joined with the fix line that follows it."""
+    return [f"{line}\n{lines[i + 1]}" for i, line in enumerate(lines) if line.startswith("✘")]
+
+
+# --- a healthy deployment -------------------------------------------------------------------------------------
+
+
+def test_a_healthy_deployment_passes_every_check_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines = doctor(Scenario(), capsys)
+
+    assert code == 0, "\n".join(lines)
+    assert failed_lines(lines) == []
+    checks = [line for line in lines if line.startswith("✔")]
+    assert len(checks) == 13  # stack, 2 models x 4, SAM, booth key, CORS, alarms
+    assert any(f"inference profile {PROFILE}: routes to us-east-1, us-east-2, us-west-2" in line for line in checks)
+    assert any(line.startswith(f"✔ model {TITAN}: lifecycle: Legacy, end of life 2027-06-30") for line in checks)
+    assert any(f"model {PROFILE}: one 512x512 image: answered with an image" in line for line in checks)
+    assert any("SAM endpoint: not used (segmentation_backend is grabcut)" in line for line in checks)
+    assert any(f"booth key secret {SECRET}: set (40 characters)" in line for line in checks)
+    assert lines[-1] == "All 13 checks hold."
+    assert BOOTH_KEY not in "\n".join(lines)
+
+
+def test_a_running_sam_endpoint_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines = doctor(Scenario(segmentation_backend="sam"), capsys)
+
+    assert code == 0
+    assert "✔ SAM endpoint photobooth-sam: InService" in lines
+
+
+# --- each check that fails prints ✘ and its fix ----------------------------------------------------------------
+
+
+def test_a_model_past_its_end_of_life_fails_with_the_fix_to_remove_it(capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = Scenario()
+    scenario.models[1] = replace(
+        scenario.models[1],
+        lifecycle={"status": "LEGACY", "endOfLifeTime": datetime(2026, 6, 30, tzinfo=UTC)},
+        invoke_error=("ResourceNotFoundException", "This model version has reached the end of its life."),
+    )
+
+    code, lines = doctor(scenario, capsys)
+
+    assert code == 1
+    lifecycle, invocation = failed_lines(lines)
+    assert lifecycle.startswith(f"✘ model {TITAN}: lifecycle: Legacy, end of life since 2026-06-30")
+    assert f"fix: remove {TITAN} from bedrock_model_ids" in lifecycle
+    # The service's own message is shown, never swallowed into a code.
+    assert "This model version has reached the end of its life." in invocation
+
+
+def test_a_legacy_model_tried_first_fails_even_before_its_end_of_life(capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = Scenario()
+    scenario.models.reverse()
+
+    code, lines = doctor(scenario, capsys)
+
+    assert code == 1
+    (failure,) = failed_lines(lines)
+    assert failure.startswith(f"✘ model {TITAN}: lifecycle: Legacy (end of life 2027-06-30) and tried first")
+    assert "fix: put an Active model such as us.stability.stable-image-inpaint-v1:0 first" in failure
+
+
+def test_access_denied_on_invocation_fails_with_the_marketplace_permissions(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    scenario = Scenario()
+    scenario.models[0] = replace(
+        scenario.models[0],
+        invoke_error=("AccessDeniedException", "You don't have access to the model with the specified model ID."),
+    )
+
+    code, lines = doctor(scenario, capsys)
+
+    assert code == 1
+    (failure,) = failed_lines(lines)
+    assert failure.startswith(f"✘ model {PROFILE}: one 512x512 image: AccessDeniedException: You don't have access")
+    assert "aws-marketplace:Subscribe, aws-marketplace:Unsubscribe and aws-marketplace:ViewSubscriptions" in failure
+
+
+@pytest.mark.parametrize(
+    ("agreement", "expected_detail", "expected_fix"),
+    [
+        ({"status": "NOT_AVAILABLE"}, "no Marketplace subscription yet", "invoke the model once"),
+        ({"status": "PENDING"}, "still being set up", "wait up to 15 minutes"),
+        ({"status": "ERROR", "errorMessage": "INVALID_PAYMENT_INSTRUMENT"}, "INVALID_PAYMENT_INSTRUMENT", "payment"),
+    ],
+)
+def test_a_missing_marketplace_subscription_fails(
+    agreement: dict, expected_detail: str, expected_fix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = Scenario()
+    availability = {**scenario.models[0].availability, "agreementAvailability": agreement}
+    scenario.models[0] = replace(scenario.models[0], availability=availability)
+
+    code, lines = doctor(scenario, capsys)
+
+    assert code == 1
+    (failure,) = failed_lines(lines)
+    assert failure.startswith(f"✘ model {PROFILE}: access and Marketplace subscription:")
+    assert expected_detail in failure
+    assert expected_fix in failure.split("fix:")[1]
+
+
+def test_a_profile_region_the_generate_role_may_not_call_fails_with_the_regions_to_add(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    scenario = Scenario()
+    scenario.models[0] = replace(scenario.models[0], denied_regions=("us-west-2",))
+
+    code, lines = doctor(scenario, capsys)
+
+    assert code == 1
+    (failure,) = failed_lines(lines)
+    assert "may not invoke it in us-west-2" in failure
+    assert (
+        "fix: set bedrock_regions in your infra config (-c config=…) to us-east-1, us-east-2, us-west-2 (the first"
+        in failure
+    )
+
+
+@pytest.mark.parametrize("status", ["Creating", "Failed", "OutOfService"])
+def test_a_sam_endpoint_not_in_service_fails(status: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines = doctor(Scenario(segmentation_backend="sam", endpoint_status=status), capsys)
+
+    assert code == 1
+    (failure,) = failed_lines(lines)
+    assert failure.startswith(f"✘ SAM endpoint photobooth-sam: {status}")
+    assert "fix:" in failure
+
+
+def test_an_empty_booth_key_fails_without_printing_a_value(capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines = doctor(Scenario(secret_value="   "), capsys)
+
+    assert code == 1
+    (failure,) = failed_lines(lines)
+    assert failure.startswith(f"✘ booth key secret {SECRET}: empty")
+    assert f"aws secretsmanager put-secret-value --secret-id {SECRET}" in failure
+
+
+@pytest.mark.parametrize(
+    ("rules", "expected"),
+    [
+        (None, "The CORS configuration does not exist"),
+        (
+            [{"AllowedMethods": ["PUT"], "AllowedOrigins": ["http://localhost:8000"], "AllowedHeaders": ["*"]}],
+            f"no rule allows PUT from {BOOTH_URL}",
+        ),
+        ([{"AllowedMethods": ["GET"], "AllowedOrigins": [BOOTH_URL]}], f"no rule allows PUT from {BOOTH_URL}"),
+        (
+            [{"AllowedMethods": ["PUT"], "AllowedOrigins": [BOOTH_URL]}],
+            "PUT is allowed but not the Content-Type header",
+        ),
+    ],
+)
+def test_cors_that_does_not_let_the_booth_page_upload_fails(
+    rules: list[dict] | None, expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines = doctor(Scenario(cors_rules=rules), capsys)
+
+    assert code == 1
+    (failure,) = failed_lines(lines)
+    assert failure.startswith(f"✘ bucket {BUCKET}: CORS for uploads from {BOOTH_URL}: {expected}")
+    assert "allowed_origins" in failure
+
+
+def test_an_alarm_in_alarm_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines = doctor(Scenario(alarm_states={ALARMS[0]: "OK", ALARMS[1]: "ALARM"}), capsys)
+
+    assert code == 1
+    (failure,) = failed_lines(lines)
+    assert failure.startswith(f"✘ alarms: 1 of 2 in ALARM: {ALARMS[1]}")
+    assert "fix: open the dashboard Photobooth-Dashboard" in failure
+    assert lines[-1] == "1 of 13 checks failed: apply the fixes above and run photobooth doctor again."
+
+
+def test_a_missing_stack_fails_at_once(capsys: pytest.CaptureFixture[str]) -> None:
+    clients = StubbedClients()
+    clients.stub("cloudformation").add_client_error(
+        "describe_stacks",
+        service_error_code="ValidationError",
+        service_message="Stack with id Photobooth does not exist",
+        expected_params={"StackName": STACK},
+    )
+    clients.stub("lambda")
+
+    code = run_doctor(stack_name=STACK, clients=clients, now=NOW)
+
+    assert code == 1
+    out = capsys.readouterr().out
+    assert f"✘ stack {STACK}: not readable in {STACK_REGION}: Stack with id Photobooth does not exist" in out
+    assert "pass --stack NAME and --region REGION" in out
+
+
+# --- step durations from an execution history -----------------------------------------------------------------
+
+
+def _event(event_id: int, previous: int, kind: str, name: str, second: float) -> dict:
+    details = "stateEnteredEventDetails" if kind.endswith("Entered") else "stateExitedEventDetails"
+    return {
+        "id": event_id,
+        "previousEventId": previous,
+        "type": kind,
+        "timestamp": NOW + timedelta(seconds=second),
+        details: {"name": name},
+    }
+
+
+def test_step_durations_pair_each_exit_with_its_own_entry_in_interleaved_map_iterations() -> None:
+    events = [
+        _event(2, 0, "TaskStateEntered", "Detect faces", 0.0),
+        _event(5, 2, "TaskStateExited", "Detect faces", 1.5),
+        _event(6, 5, "MapStateEntered", "Generate one image per theme", 1.5),
+        _event(7, 6, "TaskStateEntered", "Generate image", 1.6),  # iteration 1
+        _event(8, 6, "TaskStateEntered", "Generate image", 1.7),  # iteration 2
+        _event(11, 8, "TaskStateExited", "Generate image", 6.7),  # iteration 2 finishes first: 5.0 s
+        _event(12, 7, "TaskStateExited", "Generate image", 9.6),  # iteration 1: 8.0 s
+        _event(13, 12, "MapStateExited", "Generate one image per theme", 9.7),
+    ]
+
+    steps = [(s.state, round(s.seconds, 1)) for s in step_durations(events)]
+
+    assert steps == [
+        ("Detect faces", 1.5),
+        ("Generate one image per theme", 8.2),
+        ("Generate image", 8.0),
+        ("Generate image", 5.0),
+    ]
+
+
+# --- the command line -----------------------------------------------------------------------------------------
+
+
+def test_photobooth_doctor_runs_the_checks_for_the_named_stack_and_region(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clients = StubbedClients()
+    queue(Scenario(), clients)
+    regions: list[str | None] = []
+
+    def operator_clients(region: str | None) -> StubbedClients:
+        regions.append(region)
+        return clients
+
+    monkeypatch.setattr("photobooth.doctor.run.SessionClients", operator_clients)
+
+    code = cli.main(["doctor", "--stack", STACK, "--region", STACK_REGION])
+
+    assert code == 0, capsys.readouterr().out
+    assert regions == [STACK_REGION]
+    clients.assert_all_called()
+
+
+def test_the_operator_clients_call_bedrock_in_its_own_region_with_a_long_read_timeout() -> None:
+    clients = SessionClients(STACK_REGION)
+
+    runtime = clients.client("bedrock-runtime", BEDROCK_REGION)
+
+    assert clients.region == STACK_REGION
+    assert runtime.meta.region_name == BEDROCK_REGION
+    assert runtime.meta.config.read_timeout == 120  # an image takes Bedrock tens of seconds
+    assert clients.client("s3").meta.region_name == STACK_REGION
+    assert clients.client("bedrock-runtime", BEDROCK_REGION) is runtime
+
+
+def test_a_call_the_doctor_may_not_make_stops_it_with_a_failed_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines = doctor(Scenario(alarms_denied=True), capsys)
+
+    assert code == 1
+    (failure,) = failed_lines(lines)
+    assert failure.startswith("✘ doctor stopped: ClientError: not authorized to perform: cloudwatch:DescribeAlarms")
+    assert "administrator credentials" in failure
+    assert lines[-1] == "1 of 13 checks failed: apply the fixes above and run photobooth doctor again."
+
+
+def test_a_profile_model_unknown_in_the_calling_region_is_asked_in_the_regions_it_routes_to(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    scenario = Scenario()
+    scenario.models[0] = replace(scenario.models[0], listed_in=("us-west-2",))
+
+    code, lines = doctor(scenario, capsys)
+
+    assert code == 0, "\n".join(lines)
+    assert f"✔ model {PROFILE}: lifecycle: Active" in lines
+
+
+def test_a_model_bedrock_does_not_know_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = Scenario()
+    scenario.models[1] = replace(
+        scenario.models[1],
+        listed_in=(),
+        availability={"authorizationStatus": "AUTHORIZED"},
+        invoke_error=("ValidationException", "The provided model identifier is invalid."),
+    )
+
+    code, lines = doctor(scenario, capsys)
+
+    assert code == 1
+    lifecycle, access, invocation = failed_lines(lines)
+    assert lifecycle.startswith(f"✘ model {TITAN}: lifecycle: Bedrock does not know {TITAN} in us-east-1")
+    assert "list-foundation-models --by-output-modality IMAGE" in lifecycle
+    assert access.startswith(f"✘ model {TITAN}: access and Marketplace subscription: Model not found")
+    assert "The provided model identifier is invalid." in invocation
