@@ -13,7 +13,7 @@ import pytest
 
 from photobooth.local import engine
 from photobooth.local.engine import load_handler
-from photobooth.local.recovery import DrainReport, Recovery
+from photobooth.local.recovery import Recovery
 from tests.support import portraits
 
 PROCESSING_ELSEWHERE = "arn:aws:states:us-east-1:123456789012:execution:photobooth:from-a-stopped-process"
@@ -178,10 +178,3 @@ def test_at_start_interrupted_requests_are_resumed_once_and_the_rest_failed(clou
         final = _status(cloud, request_id)
         assert final["status"] == "FAILED" and final["error"]["code"] == "INTERNAL"
     assert _status(cloud, "never-sent-01")["status"] == "PENDING_UPLOAD", "no upload, nothing was in flight"
-
-
-def test_drain_reports_what_was_left():
-    assert DrainReport([], []).summary() == "stopped: no request was in flight"
-    assert DrainReport(["a", "b"], []).summary() == "stopped: 2 of 2 request(s) in flight finished"
-    left = DrainReport(["a", "b"], ["b"]).summary()
-    assert left.startswith("stopped: 1 of 2 request(s) in flight finished; 1 left PROCESSING will be resumed")
