@@ -63,6 +63,34 @@ DEFAULT_MODEL_IDS: tuple[str, ...] = (
 )
 
 
+# Rekognition content moderation taxonomy version 7: the top-level (L1) categories and the L2 names that split
+# an L1 the booth may want to treat differently (a kiss at a wedding is "Non-Explicit Nudity of Intimate parts and
+# Kissing" but not "Non-Explicit Nudity"). https://docs.aws.amazon.com/rekognition/latest/dg/moderation-api.html
+MODERATION_TAXONOMY: tuple[str, ...] = (
+    "Explicit",
+    "Explicit Nudity",
+    "Non-Explicit Nudity of Intimate parts and Kissing",
+    "Non-Explicit Nudity",
+    "Swimwear or Underwear",
+    "Violence",
+    "Visually Disturbing",
+    "Drugs & Tobacco",
+    "Alcohol",
+    "Rude Gestures",
+    "Gambling",
+    "Hate Symbols",
+)
+# What a public, family-friendly booth refuses. Drinks, swimwear at a beach party, cards and kisses are allowed.
+DEFAULT_MODERATION_CATEGORIES: tuple[str, ...] = (
+    "Explicit",
+    "Non-Explicit Nudity",
+    "Violence",
+    "Visually Disturbing",
+    "Rude Gestures",
+    "Hate Symbols",
+)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PHOTOBOOTH_", frozen=True)
 
@@ -112,6 +140,40 @@ class Settings(BaseSettings):
     )
     download_url_expires: int = 3600
     retention_days: int = 7
+
+    # print quality and moderation (docs/architecture.md "Print-quality results", "Moderation")
+    output_long_side: int = Field(
+        2048, ge=0, le=12_000, description="results' long side in px; 0 or more than the original: the original's"
+    )
+    upscaler: str = Field(
+        "lanczos", description="how the background grows to the output size; only 'lanczos' is implemented"
+    )
+    moderation_backend: Literal["rekognition", "none"] = Field(
+        "rekognition", description="'none' checks nothing (the offline backend always uses it)"
+    )
+    moderation_min_confidence: float = Field(80.0, ge=0.0, le=100.0, description="Rekognition's 0-100 scale")
+    moderation_categories: tuple[str, ...] = DEFAULT_MODERATION_CATEGORIES
+    moderate_generated_images: bool = Field(True, description="check each generated image as well as the photo")
+
+    @field_validator("upscaler")
+    @classmethod
+    def _known_upscaler(cls, upscaler: str) -> str:
+        if upscaler != "lanczos":
+            # Stability's upscale services on Bedrock would be the option here; their request schema was not
+            # pinned against AWS's documentation, so a model id is refused rather than called blind.
+            raise ValueError(
+                f"upscaler {upscaler!r} is not available: only 'lanczos' is implemented (docs/decisions.md)"
+            )
+        return upscaler
+
+    @field_validator("moderation_categories")
+    @classmethod
+    def _known_categories(cls, categories: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(categories) - set(MODERATION_TAXONOMY))
+        if unknown:
+            # A misspelt category would silently check nothing.
+            raise ValueError(f"unknown moderation categories {unknown}; known: {list(MODERATION_TAXONOMY)}")
+        return categories
 
     @field_validator("themes")
     @classmethod

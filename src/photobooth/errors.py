@@ -62,6 +62,25 @@ class ModerationRejected(PhotoboothError):
     public_message = "The image model's content filter rejected this request."
 
 
+class PhotoRejected(ModerationRejected):
+    """The content check found what the booth does not show, before any model was paid for."""
+
+    public_message = "This photo can't be used at the booth. Please take another one."
+
+
+class GeneratedImageRejected(ModerationRejected):
+    """The content check refused one generated picture; the others are still shown."""
+
+    public_message = "This picture did not pass the content check, so it is not shown."
+
+
+class ModerationUnavailable(PhotoboothError):
+    """Transient: the content moderation service is throttled or briefly unavailable. Retried by the workflow."""
+
+    code = ErrorCode.INTERNAL
+    public_message = "The content check is busy; please try again."
+
+
 class GenerationFailed(PhotoboothError):
     code = ErrorCode.GENERATION_FAILED
     public_message = "The image could not be generated."
@@ -129,6 +148,9 @@ _BY_NAME: dict[str, type[PhotoboothError]] = {
         FaceDetectionUnavailable,
         SegmentationUnavailable,
         SegmentationRejected,
+        PhotoRejected,
+        GeneratedImageRejected,
+        ModerationUnavailable,
     )
 }
 

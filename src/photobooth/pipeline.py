@@ -12,27 +12,40 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote_plus
 
+import numpy as np
 from botocore.exceptions import ClientError
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-from photobooth import imaging, lifecycle, naming
+from photobooth import imaging, lifecycle, moderation, naming
 from photobooth.boxes import keep_faces
 from photobooth.config import Settings
 from photobooth.errors import (
     ErrorCode,
+    GeneratedImageRejected,
     GenerationFailed,
     ImageTooLarge,
     ModelUnavailable,
     ModerationRejected,
+    ModerationUnavailable,
     NoFaceDetected,
     PhotoboothError,
     PhotoMissing,
+    PhotoRejected,
     error_class_for,
     public_message,
 )
 from photobooth.models import Box, ErrorInfo, ImageResult, ImageStatus, RequestStatus
-from photobooth.ports import FaceDetector, ImageGenerator, ObjectStore, RequestGone, Segmenter, StatusStore
+from photobooth.offline.moderation import NoModeration
+from photobooth.ports import (
+    FaceDetector,
+    ImageGenerator,
+    Moderator,
+    ObjectStore,
+    RequestGone,
+    Segmenter,
+    StatusStore,
+)
 
 
 class _StepModel(BaseModel):
@@ -124,7 +137,13 @@ def _read_upload(store: ObjectStore, key: str, max_bytes: int) -> tuple[str, byt
 
 
 def detect(
-    request: DetectRequest, *, store: ObjectStore, status: StatusStore, detector: FaceDetector, settings: Settings
+    request: DetectRequest,
+    *,
+    store: ObjectStore,
+    status: StatusStore,
+    detector: FaceDetector,
+    settings: Settings,
+    moderator: Moderator | None = None,
 ) -> dict:
     naming.validate_request_id(request.request_id)
     source_key, data = _read_upload(store, request.key, settings.max_upload_bytes)
@@ -141,11 +160,19 @@ def detect(
         max_decoded_bytes=settings.max_decoded_bytes,
         long_side=settings.work_long_side,
     )
+    # Detect on the photo itself: the padding repeats edge pixels and could echo a face cut by the border.
+    content = transform.crop_to_content(working)
+    # The content check comes first: a refused photo costs no segmentation or image model, and is not copied.
+    moderation.check(
+        content,
+        moderator or NoModeration(),
+        categories=settings.moderation_categories,
+        min_confidence=settings.moderation_min_confidence,
+        rejection=PhotoRejected,
+    )
     input_key = naming.work_input_key(request.request_id)
     store.put(input_key, imaging.encode_png(working), "image/png")
 
-    # Detect on the photo itself: the padding repeats edge pixels and could echo a face cut by the border.
-    content = transform.crop_to_content(working)
     faces = keep_faces(
         detector.detect_faces(content),
         content.size,
@@ -191,6 +218,11 @@ def segment(request: SegmentRequest, *, store: ObjectStore, segmenter: Segmenter
 # --- Generate one image -----------------------------------------------------------------------------------
 
 
+# Feather of the paste-back and reach of the edge refinement, in working-image pixels (the mask's own resolution).
+_WORKING_FEATHER = 6
+_REFINE_RADIUS = 2
+
+
 def _seed(request_id: str, theme: str, base: int) -> int:
     """Stable per request and theme, so a retried image comes out the same. Titan accepts 0..2147483646."""
     return (zlib.crc32(f"{request_id}/{theme}".encode()) + base) % 2_147_483_647
@@ -203,6 +235,7 @@ def generate(
     status: StatusStore,
     generator: ImageGenerator,
     settings: Settings,
+    moderator: Moderator | None = None,
 ) -> dict:
     """Make one theme's image. Lasting failures are recorded and reported as a FAILED result; ``ModelThrottled``
     is raised so the workflow's ``Retry`` backs off and tries again."""
@@ -211,6 +244,11 @@ def generate(
     except KeyError:
         return _image_failed(request, status, GenerationFailed(f"unknown theme {request.theme!r}"))
 
+    try:
+        # Read before any model is paid for: an erased request costs nothing more.
+        original = _read_original(store, request.key)
+    except PhotoMissing as error:
+        return _image_failed(request, status, error)
     image = _load_rgb(store, request.input_key)
     mask = imaging.decode_mask_png(store.get(request.mask_key), image.size)
     try:
@@ -220,8 +258,23 @@ def generate(
     except (ModerationRejected, GenerationFailed, ModelUnavailable) as error:
         return _image_failed(request, status, error)
 
-    result = imaging.paste_people(image, painted.convert("RGB").resize(image.size), mask)
-    result = result.crop((0, 0, request.content_width, request.content_height))
+    content = (0, 0, request.content_width, request.content_height)
+    background = painted.convert("RGB").resize(image.size).crop(content)
+    if settings.moderate_generated_images:
+        # What the model painted is what is new: the people pasted over it were checked in the detect step.
+        try:
+            moderation.check(
+                background,
+                moderator or NoModeration(),
+                categories=settings.moderation_categories,
+                min_confidence=settings.moderation_min_confidence,
+                rejection=GeneratedImageRejected,
+            )
+        except (ModerationRejected, ModerationUnavailable) as error:
+            return _image_failed(request, status, error)
+
+    result = _print_result(original, background, mask[: content[3], : content[2]], settings)
+    del original, image, painted
     key = naming.generated_key(request.request_id, request.key.rsplit("/", 1)[-1], request.index)
     store.put(key, imaging.encode_jpeg(result), "image/jpeg")
 
@@ -232,6 +285,38 @@ def generate(
         # The visitor asked for erasure while this image was being made: do not leave it behind.
         store.delete_keys([key])
     return outcome.model_dump(mode="json")
+
+
+def _read_original(store: ObjectStore, key: str) -> bytes:
+    try:
+        return store.get(key)
+    except KeyError as error:  # an in-memory store's "no such key"
+        raise PhotoMissing("the original was erased") from error
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+            raise PhotoMissing("the original was erased") from error
+        raise
+
+
+def _print_result(original: bytes, background: Image.Image, mask: np.ndarray, settings: Settings) -> Image.Image:
+    """The result at ``output_long_side``: the background grown to the output size, the people pasted from the
+    original upload at that size (docs/architecture.md, "Print-quality results")."""
+    people, _ = imaging.load_original(
+        original,
+        long_side=settings.output_long_side,
+        max_pixels=settings.max_pixels,
+        max_decoded_bytes=settings.max_decoded_bytes,
+    )
+    # Edge softness and refinement keep their size relative to the working image, where the mask was made.
+    growth = max(people.size) / max(background.size)
+    canvas = imaging.upscale(background, people.size)
+    return imaging.compose_print(
+        people,
+        canvas,
+        imaging.upscale_mask(mask, people.size),
+        feather=max(2, round(_WORKING_FEATHER * growth)),
+        refine_radius=max(1, round(_REFINE_RADIUS * growth)),
+    )
 
 
 def _image_failed(request: GenerateRequest, status: StatusStore, error: PhotoboothError) -> dict:

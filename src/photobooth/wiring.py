@@ -11,7 +11,15 @@ from functools import cache
 import boto3
 
 from photobooth.config import Settings, get_settings
-from photobooth.ports import FaceDetector, ImageGenerator, ObjectStore, Segmenter, StatusStore, WorkflowStarter
+from photobooth.ports import (
+    FaceDetector,
+    ImageGenerator,
+    Moderator,
+    ObjectStore,
+    Segmenter,
+    StatusStore,
+    WorkflowStarter,
+)
 
 
 def settings() -> Settings:
@@ -107,7 +115,27 @@ def image_generator_within(remaining_ms: Callable[[], int]) -> ImageGenerator:
     return generator
 
 
-_FACTORIES = (object_store, status_store, workflow_starter, face_detector, segmenter, image_generator)
+@cache
+def moderator() -> Moderator:
+    config = settings()
+    if config.backend == "offline" or config.moderation_backend == "none":
+        from photobooth.offline.moderation import NoModeration
+
+        return NoModeration()
+    from photobooth.aws.moderation import RekognitionModerator
+
+    return RekognitionModerator(min_confidence=config.moderation_min_confidence)
+
+
+_FACTORIES = (
+    object_store,
+    status_store,
+    workflow_starter,
+    face_detector,
+    segmenter,
+    image_generator,
+    moderator,
+)
 
 
 def reset() -> None:

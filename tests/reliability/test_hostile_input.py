@@ -98,3 +98,11 @@ def test_bodies_the_api_cannot_read_answer_400_with_a_message(booth, path, body)
 
     assert status == 400, raw
     assert headers["Content-Type"].startswith("application/json") and json.loads(raw)["message"]
+
+
+def test_an_api_body_over_a_megabyte_is_refused_before_it_is_read(booth):
+    status, _, raw = booth.request(
+        "POST", "/upload", b"{" + b" " * (2 * MB) + b"}", {"Content-Type": "application/json"}
+    )
+
+    assert status == 413 and json.loads(raw)["message"]

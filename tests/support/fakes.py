@@ -6,6 +6,7 @@ import copy
 
 from photobooth.models import ERASED, ImageResult
 from photobooth.ports import RequestExists, RequestGone
+from photobooth.wall import is_shown
 
 
 class MemoryStatusStore:
@@ -52,6 +53,10 @@ class MemoryStatusStore:
 
     def erase(self, request_id: str, *, until: int) -> None:
         self.items[request_id] = {"requestId": request_id, "status": ERASED, "expiresAt": until}
+
+    def list_wall(self, limit: int) -> list[dict]:
+        shown = [copy.deepcopy(item) for item in self.items.values() if is_shown(item)]
+        return sorted(shown, key=lambda item: item["createdAt"], reverse=True)[:limit]
 
 
 class MemoryObjectStore:

@@ -1,6 +1,5 @@
 """Every DynamoDB call of ``DynamoStatusStore``, run against botocore's service model (see test_aws_call_shapes.py).
 
-Kept apart so the tombstone work on aws/dynamodb.py can adapt these without touching the other adapters' tests.
 The Stubber compares ``expected_params`` before the table resource serialises Python values to DynamoDB's attribute
 values, so they are written as the Python values the store passes (numbers as ``Decimal`` or ``int``); botocore then
 validates the serialised call against the service model. Stubbed answers are in the wire form.
@@ -76,15 +75,16 @@ def test_record_image(stubbed):
             "TableName": TABLE,
             "Key": {"requestId": REQUEST},
             "UpdateExpression": "SET images.#index = :image",
-            "ConditionExpression": "attribute_exists(requestId)",
-            "ExpressionAttributeNames": {"#index": "2"},
+            "ConditionExpression": "attribute_exists(requestId) AND #status <> :erased",
+            "ExpressionAttributeNames": {"#index": "2", "#status": "status"},
             "ExpressionAttributeValues": {
+                ":erased": "ERASED",
                 ":image": {
                     "index": 2,
                     "theme": "forest",
                     "status": "SUCCEEDED",
                     "key": "generated/req-12345678/photo_me_2.jpeg",
-                }
+                },
             },
         },
     )
@@ -106,9 +106,9 @@ def test_update(stubbed):
             "TableName": TABLE,
             "Key": {"requestId": REQUEST},
             "UpdateExpression": "SET #f0 = :v0, #f1 = :v1",
-            "ConditionExpression": "attribute_exists(requestId)",
-            "ExpressionAttributeNames": {"#f0": "status", "#f1": "timeTaken"},
-            "ExpressionAttributeValues": {":v0": "SUCCEEDED", ":v1": Decimal("12.5")},
+            "ConditionExpression": "attribute_exists(requestId) AND #status <> :erased",
+            "ExpressionAttributeNames": {"#f0": "status", "#f1": "timeTaken", "#status": "status"},
+            "ExpressionAttributeValues": {":v0": "SUCCEEDED", ":v1": Decimal("12.5"), ":erased": "ERASED"},
         },
     )
 
@@ -123,8 +123,70 @@ def test_update_of_an_erased_record(stubbed):
         store.update(REQUEST, {"status": "FAILED"})
 
 
-def test_delete(stubbed):
+def test_get_hides_a_tombstone(stubbed):
     store, stub = stubbed
-    stub.add_response("delete_item", {}, expected_params={"TableName": TABLE, "Key": {"requestId": REQUEST}})
+    stub.add_response(
+        "get_item",
+        {"Item": {"requestId": {"S": REQUEST}, "status": {"S": "ERASED"}, "expiresAt": {"N": "1700000000"}}},
+        expected_params={"TableName": TABLE, "Key": {"requestId": REQUEST}, "ConsistentRead": True},
+    )
 
-    store.delete(REQUEST)
+    assert store.get(REQUEST) is None
+
+
+def test_erase_replaces_the_record_with_a_tombstone(stubbed):
+    store, stub = stubbed
+    stub.add_response(
+        "put_item",
+        {},
+        expected_params={
+            "TableName": TABLE,
+            "Item": {"requestId": REQUEST, "status": "ERASED", "expiresAt": 1700000000},
+        },
+    )
+
+    store.erase(REQUEST, until=1700000000)
+
+
+@pytest.mark.parametrize("applies", [True, False])
+def test_fail_unless_terminal_is_conditional_on_an_unfinished_status(stubbed, applies):
+    store, stub = stubbed
+    params = {
+        "TableName": TABLE,
+        "Key": {"requestId": REQUEST},
+        "UpdateExpression": "SET #f0 = :v0, #f1 = :v1",
+        "ConditionExpression": "#status IN (:pending, :processing)",
+        "ExpressionAttributeNames": {"#f0": "status", "#f1": "errorCode", "#status": "status"},
+        "ExpressionAttributeValues": {
+            ":v0": "FAILED",
+            ":v1": "INTERNAL",
+            ":pending": "PENDING_UPLOAD",
+            ":processing": "PROCESSING",
+        },
+    }
+    if applies:
+        stub.add_response("update_item", {}, expected_params=params)
+    else:
+        stub.add_client_error(
+            "update_item", service_error_code="ConditionalCheckFailedException", expected_params=params
+        )
+
+    assert store.fail_unless_terminal(REQUEST, {"status": "FAILED", "errorCode": "INTERNAL"}) is applies
+
+
+@pytest.mark.parametrize("applies", [True, False])
+def test_create_alias_never_overwrites_a_real_request(stubbed, applies):
+    store, stub = stubbed
+    params = {
+        "TableName": TABLE,
+        "Item": {"requestId": "b123456abc", "aliasOf": REQUEST, "expiresAt": 1700000000},
+        "ConditionExpression": "attribute_not_exists(requestId) OR attribute_exists(aliasOf)",
+    }
+    if applies:
+        stub.add_response("put_item", {}, expected_params=params)
+    else:
+        stub.add_client_error(
+            "put_item", service_error_code="ConditionalCheckFailedException", expected_params=params
+        )
+
+    assert store.create_alias("b123456abc", REQUEST, until=1700000000) is applies
