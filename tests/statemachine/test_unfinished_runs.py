@@ -10,6 +10,8 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
+from moto.dynamodb.exceptions import MockValidationException
+from moto.dynamodb.models import DynamoDBBackend
 
 from photobooth.local import engine
 from photobooth.local.engine import load_handler
@@ -31,6 +33,14 @@ def recovery(cloud) -> Iterator[Recovery]:
     watcher.watch()
     yield watcher
     watcher.stop_watching()
+
+
+@pytest.fixture
+def release() -> Iterator[threading.Event]:
+    """Lets hanging handlers go only after the recovery fixture stopped listening (fixtures end in reverse order)."""
+    event = threading.Event()
+    yield event
+    event.set()
 
 
 def _quiet(cloud) -> None:
@@ -63,9 +73,10 @@ def _status(cloud, request_id: str) -> dict:
     return answer
 
 
-def test_FinalizeKeepsFailing_ends_the_request_failed_internal(cloud, recovery, monkeypatch):
-    """ "Record the result" has no Catch: after its retries the execution FAILS with the record still PROCESSING.
-    On AWS the execution_ended function hears of it; locally the engine's end-of-run hook does."""
+def test_a_run_whose_outcome_cannot_be_recorded_ends_the_request_failed_internal(cloud, recovery, monkeypatch):
+    """The ASL's last resort is "Mark the request failed"; when that write fails too, the execution FAILS with the
+    record still PROCESSING. On AWS the execution_ended function hears of it; locally the engine's end-of-run hook
+    does (CONTRACT.md: a step that keeps failing ends the request FAILED/INTERNAL)."""
     real_finalize = load_handler("finalize")
 
     def failing_on_results(payload, context):
@@ -76,14 +87,44 @@ def test_FinalizeKeepsFailing_ends_the_request_failed_internal(cloud, recovery, 
     monkeypatch.setattr(
         engine, "load_handler", lambda folder: failing_on_results if folder == "finalize" else load_handler(folder)
     )
+    real_update = DynamoDBBackend.update_item
+
+    def refusing_the_workflows_own_mark(backend, table_name, *args, **kwargs):
+        if "errorCode = :internal" in str(kwargs.get("update_expression", "")):
+            raise MockValidationException("the table refused the write")
+        return real_update(backend, table_name, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoDBBackend, "update_item", refusing_the_workflows_own_mark)
 
     request_id = cloud.upload(portraits.jpeg_bytes(), filename="me.jpg")
     final = cloud.wait_for_terminal(request_id)
 
     (execution,) = cloud.wait_for_executions(1)
-    assert execution["status"] == "FAILED"
+    assert execution["status"] == "FAILED" and execution["error"] == "OutcomeNotRecorded", execution
     assert final["status"] == "FAILED" and final["error"]["code"] == "INTERNAL", final
     assert isinstance(final["time_taken"], float)
+
+
+def test_an_aborted_run_ends_the_request_failed_internal(cloud, release, recovery, monkeypatch):
+    def hanging(payload, context):
+        release.wait(timeout=60)
+        raise TimeoutError("released by the test")
+
+    monkeypatch.setattr(
+        engine, "load_handler", lambda folder: hanging if folder == "generate" else load_handler(folder)
+    )
+    request_id = cloud.upload(portraits.jpeg_bytes(), filename="me.jpg")
+    deadline = time.monotonic() + 60
+    while _status(cloud, request_id)["status"] != "PROCESSING":
+        assert time.monotonic() < deadline, "the run never started"
+        time.sleep(0.1)
+
+    (running,) = cloud.sfn().list_executions(stateMachineArn=cloud.local.state_machine_arn)["executions"]
+    cloud.sfn().stop_execution(executionArn=running["executionArn"])
+    release.set()  # the run ends (and the hook runs) once its step returns
+
+    final = cloud.wait_for_terminal(request_id)
+    assert final["status"] == "FAILED" and final["error"]["code"] == "INTERNAL", final
 
 
 def test_a_processing_request_without_a_running_workflow_is_failed_by_the_sweep(cloud, recovery):
@@ -96,14 +137,6 @@ def test_a_processing_request_without_a_running_workflow_is_failed_by_the_sweep(
     final = _status(cloud, "lost-run-0001")
     assert final["status"] == "FAILED" and final["error"]["code"] == "INTERNAL"
     assert recovery.sweep() == [], "a finished request is left alone"
-
-
-@pytest.fixture
-def release() -> Iterator[threading.Event]:
-    """Lets hanging handlers go only after the recovery fixture stopped listening (fixtures end in reverse order)."""
-    event = threading.Event()
-    yield event
-    event.set()
 
 
 def test_a_run_that_hangs_is_stopped_and_its_request_failed(cloud, release, recovery, monkeypatch):
