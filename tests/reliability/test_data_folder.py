@@ -109,6 +109,20 @@ def test_an_update_the_disk_refuses_is_undone_in_memory(cloud, mirrored, monkeyp
     assert on_disk["status"] == {"S": "PENDING_UPLOAD"}
 
 
+def test_a_photo_the_disk_refuses_is_an_error_and_not_kept_in_memory(cloud, mirrored, monkeypatch):  # noqa: F811
+    """Before: a full disk while a photo or result was written gave a 500 and left the object in memory only, so a
+    restart lost what the status record pointed to."""
+    s3 = cloud.s3()
+    with monkeypatch.context() as full:
+        full.setattr(persistence, "_atomic_write", _disk_full)
+        with pytest.raises(s3.exceptions.ClientError, match="DataFolderUnwritable") as refused:
+            s3.put_object(Bucket=cloud.bucket, Key="photo/request-0002/me.jpg", Body=b"jpeg")
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] < 500  # boto3 must not retry it
+    assert cloud.keys("photo/request-0002/") == []
+    s3.put_object(Bucket=cloud.bucket, Key="photo/request-0002/me.jpg", Body=b"jpeg")
+    assert (mirrored.objects_dir / "photo" / "request-0002" / "me.jpg").read_bytes() == b"jpeg"
+
+
 def test_a_record_id_that_is_no_file_name_is_refused(cloud, mirrored, tmp_path):  # noqa: F811
     """moto's port is reachable on loopback: ``../../x`` as a requestId must not write outside the data folder."""
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")

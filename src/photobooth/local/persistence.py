@@ -30,6 +30,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 from moto.dynamodb.exceptions import DynamodbException, MockValidationException
+from moto.s3.exceptions import S3ClientError
 
 from photobooth import naming
 
@@ -53,6 +54,15 @@ class DataFolderUnwritable(DynamodbException):
 
     def __init__(self, reason: str) -> None:
         super().__init__(self.error_code, f"the local server cannot save to its data folder: {reason}")
+
+
+class ObjectFolderUnwritable(S3ClientError):
+    """The same for a photo or result that could not reach the disk: the object is taken back out of moto's memory,
+    so nothing is kept that a restart would lose. (moto answers an S3 error code its model does not know with 400,
+    which boto3 does not retry either.)"""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("DataFolderUnwritable", f"the local server cannot save to its data folder: {reason}")
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -155,7 +165,8 @@ class DataMirror:
     # -- write-through --------------------------------------------------------------------------------------
 
     def object_written(self, bucket: str, key: str, value: bytes) -> None:
-        path = self._object_path(key) if bucket == self.bucket else None
+        """Raises ``OSError`` when the disk refuses. Objects being restored come from the disk: not written again."""
+        path = self._object_path(key) if bucket == self.bucket and not self._restoring else None
         if path is not None:
             with self._objects_lock:
                 _atomic_write(path, bytes(value))
@@ -202,8 +213,12 @@ class DataMirror:
 
         def mirrored_put_object(backend: Any, bucket_name: str, key_name: str, value: bytes, *a: Any, **kw: Any):
             key = put_object(backend, bucket_name, key_name, value, *a, **kw)
-            for mirror in _MIRRORS:
-                mirror.object_written(bucket_name, key_name, value)
+            try:
+                for mirror in _MIRRORS:
+                    mirror.object_written(bucket_name, key_name, value)
+            except OSError as error:
+                delete_object(backend, bucket_name, key_name)
+                raise ObjectFolderUnwritable(error.strerror or str(error)) from error
             return key
 
         def mirrored_delete_object(backend: Any, bucket_name: str, key_name: str, *a: Any, **kw: Any):
@@ -256,6 +271,17 @@ class DataMirror:
         finally:
             self._restoring = False
         objects = 0
+        self._restoring = True
+        try:
+            objects = self._restore_objects(s3, expired)
+        finally:
+            self._restoring = False
+        if expired:
+            log.info("erased %d request(s) past the retention period", len(expired))
+        return records, objects
+
+    def _restore_objects(self, s3: Any, expired: set[str]) -> int:
+        objects = 0
         for path in sorted(p for p in self.objects_dir.rglob("*") if p.is_file()):
             key = path.relative_to(self.objects_dir).as_posix()
             if key.split("/")[1:2] and key.split("/")[1] in expired:
@@ -268,9 +294,7 @@ class DataMirror:
                 ContentType=CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream"),
             )
             objects += 1
-        if expired:
-            log.info("erased %d request(s) past the retention period", len(expired))
-        return records, objects
+        return objects
 
     def _quarantine(self, path: Path, reason: str) -> None:
         """Set a file aside (never delete it: it may be the only trace of a visitor's request) and say so once."""
