@@ -260,10 +260,17 @@ def encode_jpeg(image: Image.Image, quality: int = 90) -> bytes:
     return buffer.getvalue()
 
 
+# zlib level 1: these PNGs are hand-offs between workflow steps and to the image models, read once and deleted.
+# On a 1024 x 1024 photo level 1 encodes about 5x faster than Pillow's default (6) for some 13 % more bytes,
+# and PNG stays lossless at every level.
+HANDOFF_PNG_LEVEL = 1
+
+
 def encode_png(image: Image.Image) -> bytes:
-    """Lossless PNG without metadata; modes PNG cannot store become RGB."""
+    """Lossless PNG without metadata, compressed for speed; modes PNG cannot store become RGB."""
     buffer = io.BytesIO()
-    _without_metadata(image, ("RGB", "RGBA", "L", "LA", "1", "P", "I;16")).save(buffer, format="PNG")
+    clean = _without_metadata(image, ("RGB", "RGBA", "L", "LA", "1", "P", "I;16"))
+    clean.save(buffer, format="PNG", compress_level=HANDOFF_PNG_LEVEL)
     return buffer.getvalue()
 
 
@@ -284,7 +291,8 @@ def _check_mask(mask: np.ndarray) -> np.ndarray:
 def encode_mask_png(mask: np.ndarray) -> bytes:
     """8-bit greyscale PNG of the mask, values unchanged (a bool mask becomes 0/255)."""
     buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(_check_mask(mask))).save(buffer, format="PNG")
+    mask_image = Image.fromarray(np.ascontiguousarray(_check_mask(mask)))
+    mask_image.save(buffer, format="PNG", compress_level=HANDOFF_PNG_LEVEL)
     return buffer.getvalue()
 
 
