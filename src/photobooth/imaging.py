@@ -11,12 +11,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
 from photobooth.errors import ImageTooLarge, InvalidImage, UnsupportedImageType
 from photobooth.models import Box
+
+# OpenCV (about 100-200 ms to import) is imported inside the functions that use it: "Record the result" and the
+# upload's own normalisation never need it, and every Lambda cold start would pay for it.
 
 _EXIF_ORIENTATION = 0x0112
 # Orientations 5-8 rotate by 90 degrees, so width and height swap (EXIF 2.3, tag 274).
@@ -302,6 +304,8 @@ def decode_mask_png(data: bytes, size: tuple[int, int] | None = None) -> np.ndar
     Resizing is nearest-neighbour so the mask stays binary. Raises ``ValueError`` for unreadable data: masks
     come from our own models, so a bad one is an internal failure, not the visitor's.
     """
+    import cv2
+
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
@@ -361,6 +365,8 @@ def paste_people(
       the alpha (``alpha * (1 - beta)``). Fringes of a green screen and rims of a too-generous mask therefore
       show the new scene instead of a halo, while detail across the F-B line (hair strands) is kept.
     """
+    import cv2
+
     if original.size != generated.size:
         raise ValueError(f"original is {original.size} but generated is {generated.size}")
     width, height = original.size
@@ -411,6 +417,8 @@ def paste_people(
 
 def _nearest(targets: np.ndarray) -> np.ndarray:
     """For every pixel, the flat index of the nearest ``targets`` pixel (OpenCV's 5x5 chamfer distance)."""
+    import cv2
+
     _, labels = cv2.distanceTransformWithLabels(
         (~targets).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5, labelType=cv2.DIST_LABEL_PIXEL
     )

@@ -9,12 +9,13 @@ to a model's own polarity at their edge and nowhere else.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
-
-import numpy as np
-from PIL import Image
+from typing import TYPE_CHECKING, Protocol
 
 from photobooth.models import Box, Face, ImageResult, Theme
+
+if TYPE_CHECKING:  # annotations only: the API functions (presign, status) never load numpy or Pillow
+    import numpy as np
+    from PIL import Image
 
 
 class RequestExists(Exception):

@@ -8,10 +8,13 @@ import pytest
 from PIL import Image
 
 from photobooth.offline.scenes import ProceduralSceneGenerator
+from photobooth.offline.segmentation import GrabCutSegmenter
 from tests.support import reference_outputs as ref
 
 # A painted pixel may move by one step of 255: blending in float32 instead of float64 rounds differently.
 SCENE_TOLERANCE = 1
+# Fewer GrabCut rounds may move a mask's edge by a pixel here and there, never more than this overall.
+MASK_MIN_IOU = 0.995
 
 
 @pytest.fixture(scope="module")
@@ -31,3 +34,13 @@ def test_painted_scenes_match_the_recorded_pixels(reference, theme, seed) -> Non
     # The working-size scene is kept as an area average (float16: 0.125 resolution near 255).
     recorded_large = reference[ref.scene_key(theme, seed, ref.LARGE_SCENE)].astype(np.float32)
     assert np.abs(ref.summarise(large) - recorded_large).max() <= SCENE_TOLERANCE + 0.125
+
+
+@pytest.mark.parametrize("photo", list(ref.segmentation_photos()))
+def test_grabcut_masks_match_the_recorded_ones(reference, photo) -> None:
+    image = ref.segmentation_photos()[photo]
+
+    mask = GrabCutSegmenter().segment(image, ref.boxes_for(reference, photo)) >= 128
+
+    recorded = ref.mask_for(reference, photo)
+    assert (mask & recorded).sum() / (mask | recorded).sum() >= MASK_MIN_IOU
