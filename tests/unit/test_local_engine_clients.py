@@ -1,4 +1,4 @@
-"""The embedded engine shares boto3 clients between deliveries and tasks: one per service and endpoint."""
+"""The embedded engine shares boto3 clients between deliveries and tasks, and preloads the handlers."""
 
 from __future__ import annotations
 
@@ -20,3 +20,12 @@ def test_a_client_is_built_once_per_service_and_endpoint(monkeypatch: pytest.Mon
     other = engine._shared_client("stepfunctions", region_name=engine.REGION)
     assert other is not first and other.meta.endpoint_url == "http://127.0.0.1:5002"
     assert engine._shared_client("s3", region_name=engine.REGION) is not other
+
+
+def test_the_warm_up_loads_every_handler(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "_handler_modules", {})
+
+    engine.warm_up_in_background().join(timeout=120)
+
+    folders = {path.parent.name for path in (engine.project_root() / "functions").glob("*/handler.py")}
+    assert folders and set(engine._handler_modules) == folders

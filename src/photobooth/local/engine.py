@@ -103,6 +103,23 @@ def load_handler(folder: str) -> Callable[[dict, Any], Any]:
     return module.handler  # type: ignore[no-any-return]
 
 
+def warm_up_in_background() -> threading.Thread:
+    """Import every handler (and the libraries behind them) in a daemon thread once the booth is ready, so the
+    first visitor does not wait for about a second of imports; a request that comes first simply waits on the
+    same import lock."""
+
+    def warm_up() -> None:
+        for handler in sorted((project_root() / "functions").glob("*/handler.py")):
+            try:
+                load_handler(handler.parent.name)
+            except Exception:  # the request that needs it will report the failure properly
+                log.exception("could not preload %s", handler.parent.name)
+
+    thread = threading.Thread(target=warm_up, name="handler-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def lambda_context(function_name: str) -> SimpleNamespace:
     """What Powertools reads from a Lambda context object."""
     return SimpleNamespace(
