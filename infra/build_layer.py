@@ -100,7 +100,7 @@ def _compile_bytecode(site: Path, python: str | None) -> None:
     if interpreter:
         check = [interpreter, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
         version = subprocess.run(check, capture_output=True, text=True, check=False).stdout.strip()
-    if version != constants.PYTHON_VERSION:
+    if interpreter is None or version != constants.PYTHON_VERSION:
         found = f"{interpreter} is Python {version or '?'}" if interpreter else "none found"
         print(
             f"layer ships without bytecode: compiling needs Python {constants.PYTHON_VERSION} ({found}; "
