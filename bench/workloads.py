@@ -1,7 +1,8 @@
 """Workloads that ``bench.end_to_end`` runs in child processes (``python -m bench.workloads KIND ...``), so every
 figure starts from a fresh interpreter and nothing the parent imported or cached helps it.
 
-Each prints one JSON object on its last line of stdout.
+Each prints one JSON object on its last line of stdout. Nothing of ``photobooth`` is imported at module level:
+the import workload must start from a bare interpreter.
 """
 
 from __future__ import annotations
@@ -13,10 +14,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-from photobooth.config import DEFAULT_THEMES, EXTRA_THEMES
-
-ALL_THEMES = [theme.name for theme in DEFAULT_THEMES + EXTRA_THEMES]
 
 
 def booth_photo(folder: Path, name: str = "visitor.jpg") -> Path:
@@ -43,6 +40,7 @@ def warm_photos(themes: int, photos: int) -> dict:
     from moto import mock_aws
 
     from photobooth import wiring
+    from photobooth.config import DEFAULT_THEMES, EXTRA_THEMES
     from photobooth.local.batch import process
     from photobooth.local.engine import MOTO_CONFIG, LocalCloud
     from photobooth.local.memory import limit_malloc_arenas
@@ -50,7 +48,7 @@ def warm_photos(themes: int, photos: int) -> dict:
 
     limit_malloc_arenas()  # as the CLI does, unless MALLOC_ARENA_MAX is set
     os.environ.update(_offline_environment())
-    chosen = ALL_THEMES[:themes]
+    chosen = [theme.name for theme in DEFAULT_THEMES + EXTRA_THEMES][:themes]
     with tempfile.TemporaryDirectory() as folder, mock_aws(config=MOTO_CONFIG):
         photo = booth_photo(Path(folder))
         cloud = LocalCloud()
