@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
-
-import numpy as np
-from PIL import Image
+from typing import TYPE_CHECKING, Protocol
 
 from photobooth.models import Box, Face, ImageResult, Theme
+
+if TYPE_CHECKING:  # annotations only: the API functions (presign, status) never load numpy or Pillow
+    import numpy as np
+    from PIL import Image
 
 
 class RequestExists(Exception):

@@ -19,6 +19,7 @@ The same :class:`LocalCloud` serves the state-machine tests (in-process ``mock_a
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import logging
@@ -106,6 +107,23 @@ def load_handler(folder: str) -> Callable[[dict, Any], Any]:
     return module.handler  # type: ignore[no-any-return]
 
 
+def warm_up_in_background() -> threading.Thread:
+    """Import every handler (and the libraries behind them) in a daemon thread once the booth is ready, so the
+    first visitor does not wait for about a second of imports; a request that comes first simply waits on the
+    same import lock."""
+
+    def warm_up() -> None:
+        for handler in sorted((project_root() / "functions").glob("*/handler.py")):
+            try:
+                load_handler(handler.parent.name)
+            except Exception:  # the request that needs it will report the failure properly
+                log.exception("could not preload %s", handler.parent.name)
+
+    thread = threading.Thread(target=warm_up, name="handler-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def lambda_context(function_name: str) -> SimpleNamespace:
     """What Powertools reads from a Lambda context object."""
     return SimpleNamespace(
@@ -170,7 +188,7 @@ def _deliver_to_state_machine(state_machine_arn: str, event: dict) -> None:
         event["time"] = datetime.fromtimestamp(event["time"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     event["id"] = str(uuid.uuid4())
     try:
-        boto3.client("stepfunctions", region_name=REGION).start_execution(
+        _shared_client("stepfunctions", region_name=REGION).start_execution(
             stateMachineArn=state_machine_arn, name=str(uuid.uuid4()), input=json.dumps(event)
         )
     except Exception:
@@ -203,6 +221,58 @@ def _announce_end(execution: Any) -> None:
             listener(detail)
         except Exception:
             log.exception("a listener for ended executions failed")
+
+
+_clients: dict[tuple[str, ...], Any] = {}
+_clients_lock = threading.Lock()
+
+
+def _shared_client(service: str, **options: Any) -> Any:
+    """One boto3 client per service, endpoint and options, built once. Building one costs about 10 ms of CPU and
+    takes boto3's default-session lock; clients themselves are safe to share between threads (boto3 docs,
+    "Multithreading or multiprocessing with clients")."""
+    key = (service, os.environ.get("AWS_ENDPOINT_URL", ""), repr(sorted(options.items())))
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = boto3.client(service, **options)  # type: ignore[call-overload]
+    return client
+
+
+def _share_task_clients() -> None:
+    """moto's interpreter builds a new boto3 client for every Lambda and DynamoDB task; reuse one per service.
+    The key includes whether calls are intercepted in process and the server port, which decide the endpoint."""
+    from moto.core.models import botocore_stubber
+    from moto.settings import moto_server_port
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_dynamodb,
+        state_task_service_events,
+    )
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    build = boto_client.boto_client_for
+
+    def shared_boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        key = ("task", region, service, str(botocore_stubber.enabled), moto_server_port())
+        with _clients_lock:
+            client = _clients.get(key)
+            if client is None:
+                client = _clients[key] = build(region, service, state_credentials)
+        return client
+
+    for module in (boto_client, lambda_eval_utils, state_task_service_dynamodb, state_task_service_events):
+        module.boto_client_for = shared_boto_client_for  # type: ignore[attr-defined]
+
+
+def _cache_json_paths() -> None:
+    """moto parses every JSONPath again at each use (about 1 ms each, some 70 per photo); parsed paths are
+    immutable, so one parse per distinct path is enough."""
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    json_path.parse = functools.lru_cache(maxsize=1024)(json_path.parse)  # type: ignore[attr-defined]
+    result_path.parse = functools.lru_cache(maxsize=1024)(result_path.parse)  # type: ignore[attr-defined]
 
 
 def install_patches() -> None:
@@ -255,6 +325,8 @@ def install_patches() -> None:
         _announce_end(self.execution)
 
     BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]
+    _share_task_clients()
+    _cache_json_paths()
     _patches.installed = True
 
 

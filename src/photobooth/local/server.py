@@ -129,8 +129,10 @@ class BoothServer:
         os.environ.update(self.cloud.environment())
         os.environ["PHOTOBOOTH_S3_PUBLIC_ENDPOINT"] = self.url
         from photobooth import wiring
+        from photobooth.local.engine import warm_up_in_background
 
         wiring.reset()
+        warm_up_in_background()
         log.info(
             "restored %d request(s) and %d file(s) from %s; ready in %.1fs",
             records,
