@@ -500,6 +500,8 @@ def upscale(image: Image.Image, size: tuple[int, int]) -> Image.Image:
 def upscale_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """A soft uint8 mask at ``size`` (w, h): bilinear, so the working mask's stair steps become a ramp whose middle
     (128) follows a smooth contour. :func:`compose_print` refines that ramp against the full-resolution photo."""
+    import cv2
+
     return cv2.resize(np.ascontiguousarray(_check_mask(mask)), size, interpolation=cv2.INTER_LINEAR)
 
 
@@ -558,6 +560,8 @@ def _refine_edge(soft: np.ndarray, guide: Image.Image, radius: int, eps: float =
     Only pixels on the ramp (neither 0 nor 255, grown by ``radius``) may change, so the filter cannot punch holes
     into a person or leave specks in the background where the photo has texture.
     """
+    import cv2
+
     hard = np.where(soft >= 128, np.uint8(255), np.uint8(0))
     ramp = (soft > 0) & (soft < 255)
     if radius == 0 or not ramp.any():
