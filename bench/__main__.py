@@ -4,7 +4,7 @@ import argparse
 import sys
 import time
 
-from bench import end_to_end, image_path
+from bench import end_to_end, image_path, print_memory
 
 
 def main() -> int:
@@ -14,6 +14,9 @@ def main() -> int:
     started = time.perf_counter()
     print("== image path (CPU time of this process, both sides interleaved)", flush=True)
     for line in image_path.run(args.quick):
+        print(line, flush=True)
+    print("== print-quality generate step: peak memory (a fresh process each)", flush=True)
+    for line in print_memory.run(args.quick):
         print(line, flush=True)
     print("== end to end (fresh processes)", flush=True)
     for line in end_to_end.run(args.quick):
