@@ -340,6 +340,8 @@ def get_status(request_id: str, *, settings: Settings, store: ObjectStore, statu
     if record.get("executionArn"):
         response["executionArn"] = record["executionArn"]
     response["showOnWall"] = bool(record.get("showOnWall", False))
+    if record["status"] in TERMINAL and record.get("cost"):
+        response["cost"] = record["cost"]  # the estimate finalize wrote (photobooth.cost)
     return response
 
 

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from photobooth.cost import Prices
 from photobooth.models import Theme
 
 DEFAULT_THEMES: tuple[Theme, ...] = (
@@ -105,6 +106,12 @@ class Settings(BaseSettings):
     )
     download_url_expires: int = 3600
     retention_days: int = 7
+
+    # cost (photobooth.cost): the price table and the event the metrics are counted under
+    prices: Prices = Field(
+        default_factory=Prices, description="PHOTOBOOTH_PRICES: JSON, unnamed fields keep defaults"
+    )
+    event_name: str = Field("default", min_length=1, max_length=128, description="CostPerRequest's event dimension")
 
     @field_validator("themes")
     @classmethod

@@ -39,6 +39,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ReadTimeoutError
 from PIL import Image, UnidentifiedImageError
 
+from photobooth.cost import MODEL_ID_INFO
 from photobooth.errors import GenerationFailed, ModelThrottled, ModelUnavailable, ModerationRejected
 from photobooth.imaging import encode_png
 from photobooth.models import Theme
@@ -247,6 +248,7 @@ class BedrockImageGenerator:
                 )
                 raise
             logger.info("Bedrock generated an image", extra={"model_id": model_id, "outcome": "generated"})
+            result.info[MODEL_ID_INFO] = model_id  # the request's cost is priced by the model that painted
             if result.size != image.size:
                 result = result.resize(image.size, Image.Resampling.LANCZOS)
             return result
