@@ -6,7 +6,7 @@ logger hierarchy.
 """
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 SERVICE = "photobooth"
 NAMESPACE = "Photobooth"
@@ -36,8 +36,9 @@ def publish_outcome_metrics(outcome: dict, *, event_name: str) -> None:
 
 
 def _publish_with_dimension(name: str, unit: MetricUnit, value: float, dimension: str, dimension_value: str) -> None:
-    """A metric with one more dimension than the shared ``metrics`` object's (which applies to all its metrics)."""
-    with single_metric(
-        name=name, unit=unit, value=value, namespace=NAMESPACE, default_dimensions={"service": SERVICE}
-    ) as metric:
-        metric.add_dimension(name=dimension, value=dimension_value)
+    """A metric with one more dimension than the shared ``metrics`` object's (its dimensions apply to all its
+    metrics). Flushed at once, and like the shared object silent under ``POWERTOOLS_METRICS_DISABLED``."""
+    extra = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
+    extra.add_dimension(name=dimension, value=dimension_value)
+    extra.add_metric(name=name, unit=unit, value=value)
+    extra.flush_metrics()
