@@ -169,7 +169,7 @@ SEGMENT_USAGE = "segmentUsage"
 
 
 def usage_of_request(
-    record: dict, *, finalize: StepUsage, images_made: int, images_noted_failed: int
+    record: dict, *, finalize: StepUsage | None, images_made: int, images_noted_failed: int
 ) -> RequestUsage:
     """The request's usage from its status record (read before finalize writes to it) and finalize's own.
 
@@ -186,7 +186,8 @@ def usage_of_request(
             usage.invocations.append(image)
             if image.model_id:
                 usage.images.append(image)
-    usage.invocations.append(finalize)
+    if finalize is not None:
+        usage.invocations.append(finalize)
 
     steps_before_generation = 2  # detect, segment
     if images_made + images_noted_failed:
@@ -204,3 +205,11 @@ def usage_of_request(
         reached = 1 + sum(passed)
         usage.transitions = STATES_BEFORE_DETECT + reached + STATES_AFTER_FAILURE
     return usage
+
+
+def estimate_of_record(record: dict, prices: Prices) -> Cost:
+    """The estimate of a request that ended without its finalize step (an execution that failed, timed out or was
+    aborted; ``lifecycle.fail_unfinished`` marked it): what its steps noted, and the transitions that implies."""
+    images_made = sum(bool(entry.get("usage")) for entry in (record.get("images") or {}).values())
+    usage = usage_of_request(record, finalize=None, images_made=images_made, images_noted_failed=0)
+    return estimate(usage, prices)

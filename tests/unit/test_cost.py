@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from photobooth import cost, observability, pipeline
+from photobooth import api, cost, observability, pipeline
 from photobooth.config import Settings
 from photobooth.errors import NoFaceDetected
 from photobooth.models import StepUsage
@@ -153,13 +153,22 @@ def _states_until_the_end(states: dict, start: str) -> set[int]:
     return {1 + n for target in _next_states(state) for n in _states_until_the_end(states, target)}
 
 
+def _states_before(states: dict, start: str, goal: str) -> int:
+    """How many states a run enters before ``goal`` on the shortest way from ``start`` (no Catch taken)."""
+    frontier, seen, steps = [start], {start}, 0
+    while frontier:
+        if goal in frontier:
+            return steps
+        frontier = [t for name in frontier for t in _next_states(states[name]) if t not in seen]
+        seen.update(frontier)
+        steps += 1
+    raise AssertionError(f"{goal!r} cannot be reached from {start!r}")
+
+
 def test_the_transition_counts_match_the_state_machine():
     asl = json.loads(ASL_PATH.read_text())
     states = asl["States"]
-    path = [asl["StartAt"]]
-    while path[-1] != "Detect faces":
-        path.append(states[path[-1]]["Next"])
-    assert len(path) - 1 == cost.STATES_BEFORE_DETECT
+    assert _states_before(states, asl["StartAt"], "Detect faces") == cost.STATES_BEFORE_DETECT
 
     assert states["Detect faces"]["Next"] == "Cut out the people"
     generate_map = states["Cut out the people"]["Next"]
@@ -335,3 +344,35 @@ def test_a_failed_request_is_counted_under_its_error_code(capsys, monkeypatch):
 
     failed = [b for b in _emf_blobs(capsys.readouterr().out) if "RequestsFailedByCode" in b]
     assert len(failed) == 1 and failed[0]["errorCode"] == "NO_FACE" and failed[0]["service"] == "photobooth"
+
+
+# --- GET /photo/{id} -----------------------------------------------------------------------------------------
+
+
+def _status_answer(record: dict) -> dict:
+    status = MemoryStatusStore()
+    status.create_pending({"requestId": "req-000001", "themeList": "cosmos", **record})
+    return api.get_status("req-000001", settings=SETTINGS, store=MemoryObjectStore(), status=status)
+
+
+def test_the_status_answers_no_cost_while_the_request_runs():
+    detected = {cost.DETECT_USAGE: {"seconds": 1.0, "memory_mb": 1024, "rekognition_images": 2}}
+    assert "cost" not in _status_answer({"status": "PENDING_UPLOAD"})
+    assert "cost" not in _status_answer({"status": "PROCESSING", **detected})
+
+
+def test_the_status_answers_the_cost_finalize_wrote():
+    written = {"usd": 0.1, "breakdown": {"bedrock": 0.1}, "pricesAsOf": "2026-11-30"}
+    assert _status_answer({"status": "SUCCEEDED", "cost": written})["cost"] == written
+
+
+def test_a_run_that_died_before_finalize_still_answers_a_cost_from_what_its_steps_noted():
+    """Marked FAILED by the execution-ended function after detect passed and segmentation crashed: 2 Rekognition
+    images (0.002), 1 s x 1 GB (0.0000133 + one request) and Read, Claim, Detect, Cut, Record the failure, Fail."""
+    detected = {cost.DETECT_USAGE: {"seconds": 1.0, "memory_mb": 1024, "rekognition_images": 2}}
+
+    answer = _status_answer({"status": "FAILED", "errorCode": "INTERNAL", **detected})
+
+    assert answer["cost"]["breakdown"]["rekognition"] == 0.002
+    assert answer["cost"]["breakdown"]["stepfunctions"] == pytest.approx(6 * 0.000025)
+    assert answer["cost"]["breakdown"]["lambda"] == pytest.approx(0.0000133334 + 0.0000002, abs=1e-6)
