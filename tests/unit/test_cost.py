@@ -7,6 +7,7 @@ import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from pydantic import ValidationError
 
@@ -376,3 +377,27 @@ def test_a_run_that_died_before_finalize_still_answers_a_cost_from_what_its_step
     assert answer["cost"]["breakdown"]["rekognition"] == 0.002
     assert answer["cost"]["breakdown"]["stepfunctions"] == pytest.approx(6 * 0.000025)
     assert answer["cost"]["breakdown"]["lambda"] == pytest.approx(0.0000133334 + 0.0000002, abs=1e-6)
+
+
+# --- the model that painted, as the Bedrock adapter names it --------------------------------------------------
+
+
+def test_the_bedrock_generator_names_the_fallback_model_that_painted():
+    from photobooth.aws.bedrock import BedrockImageGenerator
+    from photobooth.models import Theme
+    from tests.unit.test_aws_bedrock import FakeBedrockRuntime, b64_image, client_error
+
+    image = portraits.astronaut()
+    mask = np.zeros((image.height, image.width), np.uint8)
+    mask[100:400, 150:350] = 255
+    client = FakeBedrockRuntime(
+        {
+            STABILITY: client_error("AccessDeniedException"),
+            "amazon.nova-canvas-v1:0": {"images": [b64_image(image.size)], "error": None},
+        }
+    )
+    generator = BedrockImageGenerator((STABILITY, "amazon.nova-canvas-v1:0"), client=client)
+
+    painted = generator.generate(image, mask, Theme(name="forest", prompt="a forest"), seed=1)
+
+    assert painted.info[cost.MODEL_ID_INFO] == "amazon.nova-canvas-v1:0"
