@@ -64,12 +64,18 @@ class Prices(BaseModel):
 
     prices_as_of: date = Field(date(2026, 11, 30), alias="pricesAsOf")
 
+    # Where each line comes from, as checked on 2026-11-30 with the project's search tool (no AWS account here):
+    #
     # https://aws.amazon.com/bedrock/pricing/ ("Stability AI", "Amazon"), standard quality, per image. Keyed by the
-    # base model id: an inference profile ("us.") is charged as its model in the calling region.
-    # - Stability image services: the page lists Inpaint at $0.07 and Outpaint at $0.06 per image, flat. The search
-    #   tool only reached a transcription of that page (a pricing module citing it, read 2026-11-30), not the page.
-    # - Titan Image Generator v2 (same as v1): $0.008 up to 512x512, $0.01 above (up to 1408 px).
-    # - Nova Canvas (https://aws.amazon.com/nova/pricing/): $0.04 up to 1024x1024, $0.06 up to 2048x2048.
+    # base model id: an inference profile ("us.") is charged as its model in the source region. The page renders its
+    # prices client-side, so the search tool saw no figures on it:
+    # - Stability image services: Inpaint $0.07, Outpaint $0.06, upscales $0.03 / $0.40 / $0.60 per image, flat,
+    #   from a pricing module that transcribes the page's "per-generation fallback rates" (us-east-1/2, us-west-2).
+    #   Another source quoted ~$0.04 for inpaint; the higher figure is kept so a budget errs high.
+    # - Titan Image Generator v2 (same as v1): $0.008 up to 512x512, $0.01 above. NOT found with the search tool:
+    #   the last published list price, kept as an estimate (the model is Legacy; its price is not expected to fall).
+    # - Nova Canvas (https://aws.amazon.com/nova/pricing/): $0.04 up to 1024x1024, $0.06 up to 2048x2048. NOT found
+    #   with the search tool (one reseller lists $0.12/$0.18 with its own margin): the last published list price.
     bedrock_image_usd: dict[str, tuple[ImageTier, ...]] = {
         "stability.stable-image-inpaint-v1:0": (ImageTier(usd=0.07),),
         "stability.stable-outpaint-v1:0": (ImageTier(usd=0.06),),
@@ -83,20 +89,24 @@ class Prices(BaseModel):
     # A model missing from the table is charged like the dearest editing service above, so a budget errs high.
     unknown_model_image_usd: float = 0.08
 
-    # https://aws.amazon.com/rekognition/pricing/ Image APIs, first million images a month: DetectFaces,
-    # DetectLabels and DetectModerationLabels each $0.001 per image.
+    # https://aws.amazon.com/rekognition/pricing/ Image APIs: DetectFaces, DetectLabels and DetectModerationLabels
+    # bill per image and per call. NOT found with the search tool; $0.001 is the first-million tier, the highest of
+    # the volume tiers, so it is the conservative figure.
     rekognition_image_usd: float = 0.001
 
     # https://aws.amazon.com/lambda/pricing/ Arm (the functions run on arm64): $0.0000133334 per GB-second
-    # (first 7.5 billion GB-seconds a month) and $0.20 per million requests.
+    # (first 7.5 billion GB-seconds a month) and $0.20 per million requests (found in transcriptions of the page; the
+    # page itself notes that initialisation code is billed too, which this estimate leaves out).
     lambda_gb_second_usd: float = 0.0000133334
     lambda_request_usd: float = 0.0000002
 
-    # https://aws.amazon.com/step-functions/pricing/ Standard workflows: $0.025 per 1,000 state transitions.
+    # https://aws.amazon.com/step-functions/pricing/ Standard workflows: $0.025 per 1,000 state transitions, retries
+    # included (found on the page: US East (N. Virginia), US West (Oregon), Europe (Ireland/Frankfurt) alike).
     stepfunctions_transition_usd: float = 0.000025
 
-    # https://aws.amazon.com/sagemaker/pricing/ real-time inference, ml.g4dn.xlarge: $0.7364 per hour. Set this to
-    # the price of the instance type the SAM endpoint runs on.
+    # https://aws.amazon.com/sagemaker/pricing/ real-time inference, ml.g4dn.xlarge: $0.7364 per hour. NOT found with
+    # the search tool (the page lists instances client-side): the last published us-east-1 list price, an estimate.
+    # Set this to the price of the instance type the SAM endpoint runs on.
     sagemaker_endpoint_hour_usd: float = 0.7364
 
     def image_usd(self, model_id: str, width: int, height: int) -> float:
