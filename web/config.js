@@ -1,4 +1,6 @@
 // Booth settings. The AWS deploy overwrites this file with its own copy; only apiBase is required there.
+// Every other key has a default in js/settings.js; an operator can override some of them on the tablet in kiosk
+// mode (five taps on the title, then the PIN below).
 window.PHOTOBOOTH_CONFIG = {
   // Base URL of the photobooth API. Empty means the same origin as this page (`photobooth serve`).
   apiBase: "",
@@ -7,10 +9,11 @@ window.PHOTOBOOTH_CONFIG = {
   // Give up waiting for results after this long and show a timeout message.
   pollTimeoutSeconds: 180,
   countdownSeconds: 3,
-  // Return to the camera after this long without a touch on the results or error screen (0 = never).
-  idleResetSeconds: 180,
+  // Back to the attract screen after this long without a touch, per screen (0 = never). A request in progress is
+  // never abandoned by a timer.
+  timeouts: { camera: 90, review: 45, results: 60, error: 60 },
   // What the QR code under each picture opens on the visitor's phone:
-  //   "page":   this page at ?photo={requestId}&image={n}, which shows the picture with a save button. Short enough
+  //   "page":   this page at ?photo={requestId}&image={n}, which shows the picture with a share button. Short enough
   //             for a QR code a phone reads from across the table, and it outlives the picture's presigned URL.
   //   "direct": the picture's own (presigned) URL. Long URLs make dense codes, and they expire.
   qrLinks: "page",
@@ -18,4 +21,6 @@ window.PHOTOBOOTH_CONFIG = {
   shareBaseUrl: "",
   // Mirror the camera preview and the captured photo, so the picture looks like what the visitor saw.
   mirror: true,
+  // The operator's PIN for kiosk mode. Empty switches kiosk mode off; set it per event.
+  kioskPin: "",
 };

@@ -20,6 +20,7 @@ def handler(request: pipeline.DetectRequest, context: LambdaContext) -> dict:
         status=wiring.status_store(),
         detector=wiring.face_detector(),
         settings=wiring.settings(),
+        moderator=wiring.moderator(),
     )
     logger.info("faces detected", extra={"faces": len(detection["faces"])})
     metrics.add_metric(name="FacesDetected", unit=MetricUnit.Count, value=len(detection["faces"]))

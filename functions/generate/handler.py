@@ -18,8 +18,9 @@ def handler(request: pipeline.GenerateRequest, context: LambdaContext) -> dict:
         request,
         store=wiring.object_store(),
         status=wiring.status_store(),
-        generator=wiring.image_generator(),
+        generator=wiring.image_generator_within(context.get_remaining_time_in_millis),
         settings=wiring.settings(),
+        moderator=wiring.moderator(),
     )
     logger.info("image finished", extra={"status": result["status"]})
     metrics.add_metric(

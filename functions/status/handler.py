@@ -1,9 +1,10 @@
-"""GET /photo/{requestId} (the booth pad polls it), DELETE /photo/{requestId} (erasure), GET /themes."""
+"""GET /photo/{requestId} (the booth pad polls it), DELETE /photo/{requestId} (erasure), GET /themes,
+GET /wall/photos (the event wall's opted-in pictures)."""
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from photobooth import api, wiring
+from photobooth import api, wall, wiring
 from photobooth.http import create_resolver, json_response
 from photobooth.observability import logger, metrics, tracer
 
@@ -28,6 +29,11 @@ def erase(request_id: str):
 @app.get("/themes")
 def themes() -> list[dict]:
     return api.list_themes(wiring.settings())
+
+
+@app.get("/wall/photos")
+def wall_photos() -> dict:
+    return wall.list_wall(settings=wiring.settings(), store=wiring.object_store(), status=wiring.status_store())
 
 
 @logger.inject_lambda_context(clear_state=True)

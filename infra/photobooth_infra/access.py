@@ -14,30 +14,55 @@ from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
 from photobooth_infra import constants
+from photobooth_infra.bedrock_access import bedrock_model_arns, marketplace_models
 from photobooth_infra.config import DeploymentConfig
 from photobooth_infra.nag import acknowledge
 from photobooth_infra.storage import Storage
 
-# Geography prefixes of cross-region inference profile ids ("us.amazon.nova-canvas-v1:0").
-_INFERENCE_PROFILE_PREFIXES = ("us.", "eu.", "apac.", "jp.", "au.", "ca.", "us-gov.", "global.")
-
 PHOTO, WORK, GENERATED = constants.PHOTO_PREFIX, constants.WORK_PREFIX, constants.GENERATED_PREFIX
 
 
-def bedrock_model_arns(config: DeploymentConfig) -> list[str]:
-    """Foundation models (and inference profiles) in every configured Bedrock region."""
-    regions = list(config.bedrock_regions) or [Aws.REGION]
-    arns: list[str] = []
-    for model_id in config.bedrock_model_ids:
-        if model_id.startswith(_INFERENCE_PROFILE_PREFIXES):
-            base_model = model_id.split(".", 1)[1]
-            arns += [
-                f"arn:{Aws.PARTITION}:bedrock:{r}:{Aws.ACCOUNT_ID}:inference-profile/{model_id}" for r in regions
-            ]
-            arns += [f"arn:{Aws.PARTITION}:bedrock:{r}::foundation-model/{base_model}" for r in regions]
-        else:
-            arns += [f"arn:{Aws.PARTITION}:bedrock:{r}::foundation-model/{model_id}" for r in regions]
-    return list(dict.fromkeys(arns))
+def bedrock_source_regions(config: DeploymentConfig) -> list[str]:
+    """The regions the generate function calls Bedrock in (PHOTOBOOTH_BEDROCK_REGION is the first)."""
+    return list(config.bedrock_regions) or [Aws.REGION]
+
+
+def invoke_models_statement(config: DeploymentConfig) -> iam.PolicyStatement:
+    return iam.PolicyStatement(
+        sid="InvokeImageModels",
+        actions=["bedrock:InvokeModel"],
+        resources=bedrock_model_arns(
+            config.bedrock_model_ids,
+            source_regions=bedrock_source_regions(config),
+            profile_overrides=config.inference_profile_regions,
+        ),
+    )
+
+
+def marketplace_statements(config: DeploymentConfig) -> list[iam.PolicyStatement]:
+    """Bedrock subscribes the account to a third-party model (Stability) on its first invocation, with the
+    caller's permissions; without them that call answers AccessDeniedException (Amazon Bedrock user guide,
+    "Grant IAM permissions to request access to Amazon Bedrock foundation models with a product ID",
+    https://docs.aws.amazon.com/bedrock/latest/userguide/model-access.html). The actions have no resource-level
+    permissions; the aws-marketplace:ProductId condition is the only narrowing, and AWS does not publish the
+    product id of every model (Stability's image services are missing from its table), so it applies when the
+    operator names the ids."""
+    if not marketplace_models(config.bedrock_model_ids):
+        return []
+    conditions = None
+    if config.marketplace_product_ids:
+        conditions = {"ForAnyValue:StringEquals": {"aws-marketplace:ProductId": list(config.marketplace_product_ids)}}
+    return [
+        iam.PolicyStatement(
+            sid="SubscribeToModelsOnFirstUse",
+            actions=["aws-marketplace:Subscribe", "aws-marketplace:Unsubscribe"],
+            resources=["*"],
+            conditions=conditions,
+        ),
+        iam.PolicyStatement(
+            sid="ViewModelSubscriptions", actions=["aws-marketplace:ViewSubscriptions"], resources=["*"]
+        ),
+    ]
 
 
 def sagemaker_endpoint_arn(endpoint_name: str) -> str:
@@ -45,12 +70,20 @@ def sagemaker_endpoint_arn(endpoint_name: str) -> str:
     return f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}:endpoint/{endpoint_name.lower()}"
 
 
+def _moderation(config: DeploymentConfig, *, photo: bool) -> list[str]:
+    """Rekognition's content check (no resource-level permissions), for the photo or the generated images."""
+    wanted = config.moderation_backend == "rekognition" and (photo or config.moderate_generated_images)
+    return ["rekognition:DetectModerationLabels"] if wanted else []
+
+
 def _objects(storage: Storage, actions: list[str], *prefixes: str, sid: str) -> iam.PolicyStatement:
     return iam.PolicyStatement(sid=sid, actions=actions, resources=[storage.object_arn(p) for p in prefixes])
 
 
 def _list(storage: Storage, *prefixes: str, sid: str) -> iam.PolicyStatement:
-    """ListBucket limited to prefixes; it also makes HeadObject answer 404 instead of 403 for a missing key."""
+    """ListBucket limited to prefixes. It also makes HeadObject/GetObject of a missing key answer 404 instead of
+    403; for that decision S3 evaluates the condition with the requested key as s3:prefix (as Ceph's RGW documents
+    when matching AWS: ceph/ceph#68577), so a ``photo/*`` condition covers every upload."""
     return iam.PolicyStatement(
         sid=sid,
         actions=["s3:ListBucket"],
@@ -92,22 +125,24 @@ def grant_function_permissions(
         ],
         constants.DETECT_FACE.name: [
             _objects(storage, ["s3:GetObject"], PHOTO, sid="ReadOriginal"),
+            # Without it a photo erased before detection answers 403, and PhotoMissing never happens on AWS.
+            _list(storage, PHOTO, sid="TellMissingOriginals"),
             _objects(storage, ["s3:PutObject"], WORK, sid="WriteWorkingImage"),
             iam.PolicyStatement(
                 sid="DetectFacesAndEyewear",
                 resources=["*"],
-                actions=["rekognition:DetectFaces", "rekognition:DetectLabels"],
+                actions=["rekognition:DetectFaces", "rekognition:DetectLabels", *_moderation(config, photo=True)],
             ),
         ],
         constants.SEGMENT.name: [
             _objects(storage, ["s3:GetObject", "s3:PutObject"], WORK, sid="ReadImageWriteMask"),
         ],
         constants.GENERATE.name: [
-            _objects(storage, ["s3:GetObject"], WORK, sid="ReadImageAndMask"),
+            # The people of a print-size result are pasted from the original upload (docs/architecture.md).
+            _objects(storage, ["s3:GetObject"], WORK, PHOTO, sid="ReadImageMaskAndOriginal"),
             _objects(storage, ["s3:PutObject"], GENERATED, sid="WriteResult"),
-            iam.PolicyStatement(
-                sid="InvokeImageModels", actions=["bedrock:InvokeModel"], resources=bedrock_model_arns(config)
-            ),
+            invoke_models_statement(config),
+            *marketplace_statements(config),
             iam.PolicyStatement(sid="ProgressiveStatus", actions=["dynamodb:UpdateItem"], resources=[table_arn]),
         ],
         constants.FINALIZE.name: [
@@ -120,7 +155,18 @@ def grant_function_permissions(
             _list(storage, PHOTO, WORK, GENERATED, sid="ListLeftovers"),
             _objects(storage, ["s3:DeleteObject"], PHOTO, WORK, GENERATED, sid="EraseLeftovers"),
         ],
+        constants.EXECUTION_ENDED.name: [
+            iam.PolicyStatement(
+                sid="FailUnfinishedRequest",
+                resources=[table_arn],
+                actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
+            ),
+        ],
     }
+    if _moderation(config, photo=False):
+        statements[constants.GENERATE.name].append(
+            iam.PolicyStatement(sid="CheckGeneratedImages", resources=["*"], actions=_moderation(config, photo=False))
+        )
     if sam_endpoint_name is not None:
         statements[constants.SEGMENT.name].append(
             iam.PolicyStatement(

@@ -13,12 +13,26 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from photobooth.config import DEFAULT_MODEL_IDS, DEFAULT_THEMES, EXTRA_THEMES
+from photobooth.config import (
+    DEFAULT_MODEL_IDS,
+    DEFAULT_MODERATION_CATEGORIES,
+    DEFAULT_THEMES,
+    EXTRA_THEMES,
+    MODERATION_TAXONOMY,
+)
 from photobooth.models import Theme
+from photobooth_infra.bedrock_access import BedrockModel, check_profile_source_regions, profile_regions
 from photobooth_infra.constants import LOG_RETENTION
 
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+
+
+def _well_formed_regions(regions: tuple[str, ...]) -> tuple[str, ...]:
+    bad = [r for r in regions if not _REGION.fullmatch(r)]
+    if bad:
+        raise ValueError(f"malformed regions: {bad}")
+    return regions
 
 
 class _Model(BaseModel):
@@ -39,7 +53,11 @@ class SamEndpointConfig(_Model):
     operator's model artefact (``model_data_url``, built by ``python serving/sam/package.py``).
     """
 
-    deploy: bool = False
+    deploy: bool = Field(
+        False,
+        description="create the endpoint. It is billed every hour it exists, busy or not: ml.g4dn.xlarge about "
+        "$0.74/hour (about $18 a day), ml.m5.large about $0.12/hour (us-east-1 list prices, 2026-11)",
+    )
     endpoint_name: str = Field("photobooth-sam", pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
     model_data_url: str | None = Field(None, pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+\.tar\.gz$")
     instance_type: str = Field("ml.g4dn.xlarge", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
@@ -73,13 +91,29 @@ class DeploymentConfig(_Model):
     default_themes: tuple[str, ...] = tuple(t.name for t in DEFAULT_THEMES)
     bedrock_model_ids: tuple[str, ...] = DEFAULT_MODEL_IDS
     bedrock_regions: tuple[str, ...] = Field(
-        (), description="regions the models may run in; the first is called. Empty: the stack's region"
+        (), description="regions the functions call Bedrock in; the first is called. Empty: the stack's region"
+    )
+    inference_profile_regions: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="destination regions of inference profiles whose routing is not built in (profile id -> regions)",
+    )
+    marketplace_product_ids: tuple[str, ...] = Field(
+        (),
+        description="AWS Marketplace product ids of the configured third-party models: limits aws-marketplace:"
+        "Subscribe/Unsubscribe to them. Empty: any product (the ids are not published for every model)",
     )
     generate_max_concurrency: int = Field(3, ge=1, le=40)
 
     # Segmentation
     segmentation_backend: Literal["sam", "grabcut"] = "grabcut"
     sam: SamEndpointConfig = SamEndpointConfig()
+
+    # Print size and moderation (the PHOTOBOOTH_* settings of the same names)
+    output_long_side: int = Field(2048, ge=0, le=12_000, description="results' long side; 0: the original's")
+    moderation_backend: Literal["rekognition", "none"] = "rekognition"
+    moderation_min_confidence: float = Field(80.0, ge=0.0, le=100.0)
+    moderation_categories: tuple[str, ...] = DEFAULT_MODERATION_CATEGORIES
+    moderate_generated_images: bool = True
 
     # Retention
     retention_days: int = Field(7, ge=1, le=3650, description="originals, work/ and status records")
@@ -103,7 +137,7 @@ class DeploymentConfig(_Model):
     )
     function_errors_alarm_threshold: int = Field(5, ge=1, description="errors of one function in 15 minutes")
     # Cost per visitor (infra/photobooth_infra/dashboard.py): alarm above this hourly average of the estimates.
-    cost_budget_per_visitor_usd: float = Field(0.30, gt=0, le=100, description="USD; default models cost ~$0.21")
+    cost_budget_per_visitor_usd: float = Field(0.30, gt=0, le=100, description="USD; default models cost ~$0.22")
     event_name: str = Field(
         "default", pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$", description="the cost metrics' event dimension"
     )
@@ -130,13 +164,26 @@ class DeploymentConfig(_Model):
             raise ValueError(f"malformed Bedrock model ids: {bad}")
         return ids
 
+    @field_validator("moderation_categories")
+    @classmethod
+    def _known_categories(cls, categories: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(categories) - set(MODERATION_TAXONOMY))
+        if unknown:
+            raise ValueError(f"unknown moderation categories {unknown}; known: {list(MODERATION_TAXONOMY)}")
+        return categories
+
     @field_validator("bedrock_regions")
     @classmethod
     def _regions(cls, regions: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [r for r in regions if not _REGION.fullmatch(r)]
+        return _well_formed_regions(regions)
+
+    @field_validator("marketplace_product_ids")
+    @classmethod
+    def _product_ids(cls, ids: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [i for i in ids if not re.fullmatch(r"[A-Za-z0-9-]{8,64}", i)]
         if bad:
-            raise ValueError(f"malformed regions: {bad}")
-        return regions
+            raise ValueError(f"malformed Marketplace product ids: {bad}")
+        return ids
 
     @field_validator("region")
     @classmethod
@@ -169,7 +216,24 @@ class DeploymentConfig(_Model):
             raise ValueError("default_themes must name at least one theme")
         if self.generated_retention_days < self.retention_days:
             raise ValueError("generated_retention_days must be at least retention_days")
+        self._check_inference_profiles()
         return self
+
+    def _check_inference_profiles(self) -> None:
+        strangers = set(self.inference_profile_regions) - set(self.bedrock_model_ids)
+        if strangers:
+            raise ValueError(
+                f"inference_profile_regions names ids missing from bedrock_model_ids: {sorted(strangers)}"
+            )
+        for profile, regions in self.inference_profile_regions.items():
+            if BedrockModel(profile).geography is None:
+                raise ValueError(f"{profile} in inference_profile_regions is not an inference profile id")
+            _well_formed_regions(regions)
+        for model_id in self.bedrock_model_ids:
+            if BedrockModel(model_id).geography is not None:
+                profile_regions(BedrockModel(model_id), self.inference_profile_regions)
+        called_in = self.bedrock_regions or ((self.region,) if self.region else ())
+        check_profile_source_regions(self.bedrock_model_ids, called_in, self.inference_profile_regions)
 
     @property
     def uses_sam(self) -> bool:

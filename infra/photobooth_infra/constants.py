@@ -62,18 +62,26 @@ class FunctionSpec:
         return FUNCTIONS_DIR / self.name
 
 
-PRESIGN = FunctionSpec("presign", 256, Duration.seconds(10), "POST /upload and POST /photo")
+# POST /photo waits up to 25 s for the result; API Gateway gives an integration 30 s at most.
+PRESIGN = FunctionSpec("presign", 256, Duration.seconds(30), "POST /upload and POST /photo")
 STATUS = FunctionSpec("status", 256, Duration.seconds(10), "GET and DELETE /photo/{requestId}, GET /themes")
 DETECT_FACE = FunctionSpec("detect_face", 1024, Duration.seconds(30), "Normalise the photo, find faces and eyewear")
-# GrabCut on a 1024 px working image is CPU bound; 2 GB gives the function a second vCPU share.
-SEGMENT = FunctionSpec("segment", 2048, Duration.seconds(60), "One mask of the people from all face boxes")
-# One Bedrock image takes 5-30 s; the fallback list may try several models.
-GENERATE = FunctionSpec("generate", 1024, Duration.seconds(180), "One themed image per invocation")
+# GrabCut on a 1024 px working image is CPU bound; 2 GB gives the function a second vCPU share. With SAM the
+# endpoint call may take the client's whole 70 s read timeout (a container must answer within 60 s).
+SEGMENT = FunctionSpec("segment", 2048, Duration.seconds(100), "One mask of the people from all face boxes")
+# One Bedrock image takes 5-30 s, but one model may use its whole budget (read timeout x attempts) before the
+# generator moves on; the generator checks the time left before it tries the next model.
+GENERATE = FunctionSpec("generate", 1024, Duration.seconds(300), "One themed image per invocation")
 FINALIZE = FunctionSpec("finalize", 256, Duration.seconds(15), "Terminal status with time_taken")
+# Started by EventBridge when an execution fails, times out or is aborted: no request may stay PROCESSING.
+EXECUTION_ENDED = FunctionSpec(
+    "execution_ended", 256, Duration.seconds(30), "Mark a request FAILED when its workflow execution ended early"
+)
 
 API_FUNCTIONS = (PRESIGN, STATUS)
 WORKFLOW_FUNCTIONS = (DETECT_FACE, SEGMENT, GENERATE, FINALIZE)
-ALL_FUNCTIONS = API_FUNCTIONS + WORKFLOW_FUNCTIONS
+EVENT_FUNCTIONS = (EXECUTION_ENDED,)
+ALL_FUNCTIONS = API_FUNCTIONS + WORKFLOW_FUNCTIONS + EVENT_FUNCTIONS
 
 # HTTP API routes (CONTRACT.md) -> the function that serves them.
 API_ROUTES: tuple[tuple[str, str, FunctionSpec], ...] = (

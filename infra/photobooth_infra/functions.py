@@ -82,8 +82,10 @@ class Functions(Construct):
         acknowledge(
             role.node.find_child("DefaultPolicy"),
             "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) and, for detect_face, Rekognition "
-            "DetectFaces/DetectLabels do not support resource-level permissions.",
+            "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing), Rekognition DetectFaces/DetectLabels "
+            "(detect_face) and DetectModerationLabels (detect_face, generate), and for generate the "
+            "aws-marketplace subscription actions (scoped by aws-marketplace:ProductId when marketplace_product_ids "
+            "is set) support no resource-level permissions.",
         )
         return function
 
@@ -103,6 +105,11 @@ def function_environment(
         "PHOTOBOOTH_SEGMENTATION_BACKEND": config.segmentation_backend,
         "PHOTOBOOTH_RETENTION_DAYS": str(config.retention_days),
         "PHOTOBOOTH_GENERATE_MAX_CONCURRENCY": str(config.generate_max_concurrency),
+        "PHOTOBOOTH_OUTPUT_LONG_SIDE": str(config.output_long_side),
+        "PHOTOBOOTH_MODERATION_BACKEND": config.moderation_backend,
+        "PHOTOBOOTH_MODERATION_MIN_CONFIDENCE": str(config.moderation_min_confidence),
+        "PHOTOBOOTH_MODERATION_CATEGORIES": json.dumps(list(config.moderation_categories), separators=(",", ":")),
+        "PHOTOBOOTH_MODERATE_GENERATED_IMAGES": str(config.moderate_generated_images).lower(),
         "POWERTOOLS_SERVICE_NAME": constants.POWERTOOLS_SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
         "POWERTOOLS_LOG_LEVEL": config.log_level,

@@ -28,6 +28,7 @@ class Observability(Construct):
         config: DeploymentConfig,
         state_machine: sfn.StateMachine,
         dead_letter_queue: sqs.IQueue,
+        ended_dead_letter_queue: sqs.IQueue,
         functions: dict[str, lambda_.IFunction],
         http_api: apigw.HttpApi,
     ) -> None:
@@ -79,6 +80,15 @@ class Observability(Construct):
             ),
             1,
             "An upload event could not start the workflow: the photo was not processed. The message holds the key.",
+        )
+        alarm(
+            "DeadLetteredExecutionEnds",
+            ended_dead_letter_queue.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(5), statistic="Maximum"
+            ),
+            1,
+            "A failed, timed-out or aborted execution could not mark its request FAILED: the request may show "
+            "PROCESSING until it expires. The message holds the execution.",
         )
         for name, function in functions.items():
             alarm(

@@ -2,23 +2,47 @@
 
 from __future__ import annotations
 
-from aws_cdk import Aws
+from dataclasses import dataclass
+
+from aws_cdk import Aws, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk.region_info import FactName
 from constructs import Construct
 
 from photobooth_infra.config import SamEndpointConfig
 from photobooth_infra.nag import acknowledge
 
 # AWS Deep Learning Containers: PyTorch inference (the SageMaker inference toolkit runs code/inference.py).
-_DLC_ACCOUNT = "763104351884"
+_DLC_REPOSITORY = "pytorch-inference"
 _DLC_TAG_GPU = "2.6.0-gpu-py312-cu124-ubuntu22.04-sagemaker"
 _DLC_TAG_CPU = "2.6.0-cpu-py312-ubuntu22.04-sagemaker"
 
+# TorchServe starts one worker per vCPU by default (one per GPU on GPU hosts), each loading its own copy of the
+# checkpoint: on a CPU instance that multiplies memory and start-up time, and SAM's PyTorch already uses every core
+# for one request. One worker per instance; scale with instances.
+MODEL_SERVER_WORKERS = "1"
 
-def default_image_uri(sam: SamEndpointConfig) -> str:
+
+@dataclass(frozen=True)
+class InferenceImage:
+    registry_account: str
+    repository: str
+    uri: str
+
+
+def inference_image(scope: Construct, sam: SamEndpointConfig) -> InferenceImage:
+    """The operator's image, or the PyTorch inference DLC in the stack's region. The DLC registry account differs by
+    region (opt-in regions have their own); CDK's region facts know them, as a mapping looked up at deploy time when
+    the stack's region is not fixed at synthesis."""
+    if sam.image_uri:
+        repository = sam.image_uri.split("/", 1)[1].split(":", 1)[0].split("@", 1)[0]
+        return InferenceImage(sam.image_uri.split(".", 1)[0], repository, sam.image_uri)
     tag = _DLC_TAG_GPU if sam.uses_gpu else _DLC_TAG_CPU
-    return f"{_DLC_ACCOUNT}.dkr.ecr.{Aws.REGION}.{Aws.URL_SUFFIX}/pytorch-inference:{tag}"
+    account = Stack.of(scope).regional_fact(FactName.DLC_REPOSITORY_ACCOUNT)
+    return InferenceImage(
+        account, _DLC_REPOSITORY, f"{account}.dkr.ecr.{Aws.REGION}.{Aws.URL_SUFFIX}/{_DLC_REPOSITORY}:{tag}"
+    )
 
 
 def _s3_object_arn(url: str) -> str:
@@ -31,7 +55,7 @@ class SamEndpoint(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, sam: SamEndpointConfig) -> None:
         super().__init__(scope, construct_id)
         assert sam.model_data_url is not None  # checked by SamEndpointConfig
-        image_uri = sam.image_uri or default_image_uri(sam)
+        image = inference_image(self, sam)
 
         role = iam.Role(
             self,
@@ -47,13 +71,13 @@ class SamEndpoint(Construct):
         role.add_to_policy(
             iam.PolicyStatement(sid="PullAuthorization", actions=["ecr:GetAuthorizationToken"], resources=["*"])
         )
-        repository = image_uri.split("/", 1)[1].split(":", 1)[0].split("@", 1)[0]
-        registry_account = image_uri.split(".", 1)[0]
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="PullInferenceImage",
                 actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-                resources=[f"arn:{Aws.PARTITION}:ecr:{Aws.REGION}:{registry_account}:repository/{repository}"],
+                resources=[
+                    f"arn:{Aws.PARTITION}:ecr:{Aws.REGION}:{image.registry_account}:repository/{image.repository}"
+                ],
             )
         )
         log_groups = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws/sagemaker/Endpoints/*"
@@ -103,12 +127,13 @@ class SamEndpoint(Construct):
             execution_role_arn=role.role_arn,
             enable_network_isolation=True,
             primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
-                image=image_uri,
+                image=image.uri,
                 model_data_url=sam.model_data_url,
                 environment={
                     "SAGEMAKER_PROGRAM": "inference.py",
                     "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
                     "SAM_MODEL_TYPE": sam.model_type,
+                    "SAGEMAKER_MODEL_SERVER_WORKERS": MODEL_SERVER_WORKERS,
                 },
             ),
         )

@@ -93,6 +93,7 @@ class PhotoboothStack(Stack):
             config=config,
             state_machine=self.workflow.state_machine,
             dead_letter_queue=self.workflow.dead_letter_queue,
+            ended_dead_letter_queue=self.workflow.ended_dead_letter_queue,
             functions=dict(functions),
             http_api=self.api.http_api,
         )

@@ -76,9 +76,10 @@ class Workflow(Construct):
                 resources=[functions[spec.name].function_arn for spec in constants.WORKFLOW_FUNCTIONS],
             )
         )
+        # UpdateItem: "Claim the request" and "Mark the request failed"; GetItem: "Was the request erased?".
         role.add_to_policy(
             iam.PolicyStatement(
-                sid="UpdateStatusRecord", actions=["dynamodb:UpdateItem"], resources=[table.table_arn]
+                sid="StatusRecord", actions=["dynamodb:UpdateItem", "dynamodb:GetItem"], resources=[table.table_arn]
             )
         )
 
@@ -138,6 +139,42 @@ class Workflow(Construct):
                 targets.SfnStateMachine(
                     self.state_machine,
                     dead_letter_queue=self.dead_letter_queue,
+                    retry_attempts=constants.EVENT_RETRY_ATTEMPTS,
+                    max_event_age=constants.EVENT_MAX_AGE,
+                )
+            ],
+        )
+
+        self.ended_dead_letter_queue = sqs.Queue(
+            self,
+            "EndFailures",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=constants.DLQ_RETENTION,
+        )
+        acknowledge(
+            self.ended_dead_letter_queue,
+            "AwsSolutions-SQS3",
+            "This queue is itself the dead-letter queue of the execution-ended rule.",
+        )
+        # An execution that fails outside the definition's Catch (a States.Runtime error, a timeout, an abort, a
+        # last step that keeps failing) would leave its request PROCESSING until the record expires.
+        self.ended_rule = events.Rule(
+            self,
+            "ExecutionEnded",
+            description="A photobooth execution failed, timed out or was aborted: its request must not stay running",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={
+                    "status": ["FAILED", "TIMED_OUT", "ABORTED"],
+                    "stateMachineArn": [self.state_machine.state_machine_arn],
+                },
+            ),
+            targets=[
+                targets.LambdaFunction(
+                    functions[constants.EXECUTION_ENDED.name],
+                    dead_letter_queue=self.ended_dead_letter_queue,
                     retry_attempts=constants.EVENT_RETRY_ATTEMPTS,
                     max_event_age=constants.EVENT_MAX_AGE,
                 )

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from photobooth import cost, lifecycle, naming
+from photobooth import cost, lifecycle, naming, wall
 from photobooth.config import Settings
 from photobooth.models import ImageStatus, RequestStatus
 from photobooth.ports import ObjectStore, RequestExists, StatusStore, WorkflowStarter
@@ -115,7 +115,7 @@ def _pending_record(
 ) -> dict:
     now = _now()
     return {
-        "showOnWall": show_on_wall,
+        **wall.consent_fields(show_on_wall),
         "requestId": request_id,
         "status": RequestStatus.PENDING_UPLOAD.value,
         "createdAt": now.isoformat(),
@@ -330,11 +330,20 @@ def get_status(request_id: str, *, settings: Settings, store: ObjectStore, statu
         "themes": themes,
         "url_generated": [image["url"] for image in images if image["status"] == "SUCCEEDED" and "url" in image],
         "images": images,
+        "showOnWall": record.get("showOnWall") is True,
     }
+    if "expiresAt" in record:  # the phone page shows "Available until {date}"
+        response["availableUntil"] = datetime.fromtimestamp(int(record["expiresAt"]), UTC).isoformat()
     if record["status"] != RequestStatus.PENDING_UPLOAD.value and record.get("originalKey"):
         response["url_original"] = store.presign_get(record["originalKey"], expires)
     if "timeTaken" in record:
         response["time_taken"] = float(record["timeTaken"])
+    elif record["status"] in TERMINAL and record.get("finishedAt"):
+        # Ended by the workflow's own fallback, which can write a time but cannot subtract one.
+        finished = datetime.fromisoformat(str(record["finishedAt"]).replace("Z", "+00:00"))
+        elapsed = lifecycle.elapsed_since(record, finished)
+        if elapsed is not None:
+            response["time_taken"] = elapsed
     if record["status"] == RequestStatus.FAILED.value and record.get("errorCode"):
         response["error"] = {"code": record["errorCode"], "message": record.get("errorMessage", "")}
     if record.get("executionArn"):

@@ -54,12 +54,41 @@ EXTRA_THEMES: tuple[Theme, ...] = (
     ),
 )
 
-# Bedrock model ids tried in order. Titan and Nova Canvas are Legacy (end of life in 2026), so a fresh account
-# may have only the Stability model enabled; the generator falls over on "not available" answers.
+# Bedrock model ids tried in order (docs/decisions.md, 2026-11-30). Stability AI's inpaint service is Active and is
+# served through the US cross-region inference profile (in-region availability is limited); Titan Image Generator
+# v2 and Nova Canvas are Legacy (end of life 2026-06-30 and 2026-09-30) and only follow as fallbacks.
 DEFAULT_MODEL_IDS: tuple[str, ...] = (
+    "us.stability.stable-image-inpaint-v1:0",
     "amazon.titan-image-generator-v2:0",
     "amazon.nova-canvas-v1:0",
-    "stability.stable-image-inpaint-v1:0",
+)
+
+
+# Rekognition content moderation taxonomy version 7: the top-level (L1) categories and the L2 names that split
+# an L1 the booth may want to treat differently (a kiss at a wedding is "Non-Explicit Nudity of Intimate parts and
+# Kissing" but not "Non-Explicit Nudity"). https://docs.aws.amazon.com/rekognition/latest/dg/moderation-api.html
+MODERATION_TAXONOMY: tuple[str, ...] = (
+    "Explicit",
+    "Explicit Nudity",
+    "Non-Explicit Nudity of Intimate parts and Kissing",
+    "Non-Explicit Nudity",
+    "Swimwear or Underwear",
+    "Violence",
+    "Visually Disturbing",
+    "Drugs & Tobacco",
+    "Alcohol",
+    "Rude Gestures",
+    "Gambling",
+    "Hate Symbols",
+)
+# What a public, family-friendly booth refuses. Drinks, swimwear at a beach party, cards and kisses are allowed.
+DEFAULT_MODERATION_CATEGORIES: tuple[str, ...] = (
+    "Explicit",
+    "Non-Explicit Nudity",
+    "Violence",
+    "Visually Disturbing",
+    "Rude Gestures",
+    "Hate Symbols",
 )
 
 
@@ -89,6 +118,12 @@ class Settings(BaseSettings):
     sam_endpoint_name: str = "photobooth-sam"
     bedrock_model_ids: tuple[str, ...] = DEFAULT_MODEL_IDS
     bedrock_region: str | None = None
+    bedrock_read_timeout: float = Field(
+        60.0, gt=0, description="seconds one Bedrock model may take to answer before the next one is tried"
+    )
+    generate_reserve_seconds: float = Field(
+        15.0, ge=0, description="time the generate function keeps after the model answered (paste, encode, store)"
+    )
     offline_style: int | None = Field(None, ge=0, le=25, description="paint offline scenes in this style (extra)")
     generation_seed: int = 7
 
@@ -106,6 +141,40 @@ class Settings(BaseSettings):
     )
     download_url_expires: int = 3600
     retention_days: int = 7
+
+    # print quality and moderation (docs/architecture.md "Print-quality results", "Moderation")
+    output_long_side: int = Field(
+        2048, ge=0, le=12_000, description="results' long side in px; 0 or more than the original: the original's"
+    )
+    upscaler: str = Field(
+        "lanczos", description="how the background grows to the output size; only 'lanczos' is implemented"
+    )
+    moderation_backend: Literal["rekognition", "none"] = Field(
+        "rekognition", description="'none' checks nothing (the offline backend always uses it)"
+    )
+    moderation_min_confidence: float = Field(80.0, ge=0.0, le=100.0, description="Rekognition's 0-100 scale")
+    moderation_categories: tuple[str, ...] = DEFAULT_MODERATION_CATEGORIES
+    moderate_generated_images: bool = Field(True, description="check each generated image as well as the photo")
+
+    @field_validator("upscaler")
+    @classmethod
+    def _known_upscaler(cls, upscaler: str) -> str:
+        if upscaler != "lanczos":
+            # Stability's upscale services on Bedrock would be the option here; their request schema was not
+            # pinned against AWS's documentation, so a model id is refused rather than called blind.
+            raise ValueError(
+                f"upscaler {upscaler!r} is not available: only 'lanczos' is implemented (docs/decisions.md)"
+            )
+        return upscaler
+
+    @field_validator("moderation_categories")
+    @classmethod
+    def _known_categories(cls, categories: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(categories) - set(MODERATION_TAXONOMY))
+        if unknown:
+            # A misspelt category would silently check nothing.
+            raise ValueError(f"unknown moderation categories {unknown}; known: {list(MODERATION_TAXONOMY)}")
+        return categories
 
     # cost (photobooth.cost): the price table and the event the metrics are counted under
     prices: Prices = Field(

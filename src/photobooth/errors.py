@@ -62,6 +62,25 @@ class ModerationRejected(PhotoboothError):
     public_message = "The image model's content filter rejected this request."
 
 
+class PhotoRejected(ModerationRejected):
+    """The content check found what the booth does not show, before any model was paid for."""
+
+    public_message = "This photo can't be used at the booth. Please take another one."
+
+
+class GeneratedImageRejected(ModerationRejected):
+    """The content check refused one generated picture; the others are still shown."""
+
+    public_message = "This picture did not pass the content check, so it is not shown."
+
+
+class ModerationUnavailable(PhotoboothError):
+    """Transient: the content moderation service is throttled or briefly unavailable. Retried by the workflow."""
+
+    code = ErrorCode.INTERNAL
+    public_message = "The content check is busy; please try again."
+
+
 class GenerationFailed(PhotoboothError):
     code = ErrorCode.GENERATION_FAILED
     public_message = "The image could not be generated."
@@ -82,6 +101,15 @@ class ModelUnavailable(PhotoboothError):
     public_message = "No configured image model is available."
 
 
+class GenerationOutOfTime(PhotoboothError):
+    """Transient: the generate function's remaining time would not cover another model call, so none was started
+    (a Lambda timeout would end the image as INTERNAL). A new invocation has a full time budget: the workflow
+    retries it once."""
+
+    code = ErrorCode.GENERATION_FAILED
+    public_message = "The image model took too long; please try again."
+
+
 class FaceDetectionUnavailable(PhotoboothError):
     """Transient: the face detection service is throttled or briefly unavailable. Retried by the workflow."""
 
@@ -96,6 +124,14 @@ class SegmentationUnavailable(PhotoboothError):
     public_message = "The segmentation service is busy."
 
 
+class SegmentationRejected(PhotoboothError):
+    """Permanent: the segmentation endpoint refused the request (a 4xx from its container, or a request SageMaker
+    found invalid). Retrying the same request would be refused again."""
+
+    code = ErrorCode.INTERNAL
+    public_message = "The photo could not be cut out."
+
+
 _BY_NAME: dict[str, type[PhotoboothError]] = {
     cls.__name__: cls
     for cls in (
@@ -108,8 +144,13 @@ _BY_NAME: dict[str, type[PhotoboothError]] = {
         GenerationFailed,
         ModelThrottled,
         ModelUnavailable,
+        GenerationOutOfTime,
         FaceDetectionUnavailable,
         SegmentationUnavailable,
+        SegmentationRejected,
+        PhotoRejected,
+        GeneratedImageRejected,
+        ModerationUnavailable,
     )
 }
 

@@ -437,3 +437,130 @@ def _nearest(targets: np.ndarray) -> np.ndarray:
     index_of_label = np.zeros(int(labels.max()) + 1, dtype=np.int64)
     index_of_label[labels.reshape(-1)[flat_targets]] = flat_targets
     return index_of_label[labels]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Print-quality results: the background grown to the output size, the people from the original at full resolution
+
+
+def output_size(original_size: tuple[int, int], long_side: int) -> tuple[int, int]:
+    """The result's (w, h): the original's aspect ratio with ``long_side`` as its long side, never larger than the
+    original (print quality comes from the original's pixels, not from enlarging them); 0 keeps the original's."""
+    if long_side < 0:
+        raise ValueError("long_side must not be negative")
+    width, height = original_size
+    if long_side == 0 or long_side >= max(width, height):
+        return width, height
+    scale = long_side / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def load_original(
+    data: bytes, *, long_side: int, max_pixels: int, max_decoded_bytes: int
+) -> tuple[Image.Image, tuple[int, int]]:
+    """The upload as upright 8-bit sRGB at :func:`output_size` for ``long_side``, and the original's own size.
+
+    JPEGs decode straight at a reduced scale when the output is smaller (``draft``), so a 24 MP photo never
+    occupies full-size memory for a 2048 px result; at the original's size the pixels are the decoder's own,
+    untouched. The same limits as :func:`normalise` apply (the upload already passed them in the detect step).
+    """
+    # ``_decode`` reduces only below ``long_side``: a limit no photo reaches decodes at full size.
+    image, original_size = _decode(
+        data, max_pixels=max_pixels, max_decoded_bytes=max_decoded_bytes, long_side=long_side or 2**31
+    )
+    image = _to_rgb(image)
+    size = output_size(original_size, long_side)
+    if image.size != size:
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    return image, original_size
+
+
+def upscale(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """``image`` resampled to ``size`` (w, h) with Lanczos: the sharpest of Pillow's filters without ringing halos
+    strong enough to show in a painted background."""
+    return image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
+
+
+def upscale_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A soft uint8 mask at ``size`` (w, h): bilinear, so the working mask's stair steps become a ramp whose middle
+    (128) follows a smooth contour. :func:`compose_print` refines that ramp against the full-resolution photo."""
+    return cv2.resize(np.ascontiguousarray(_check_mask(mask)), size, interpolation=cv2.INTER_LINEAR)
+
+
+def compose_print(
+    original: Image.Image,
+    background: Image.Image,
+    soft_mask: np.ndarray,
+    *,
+    feather: int,
+    refine_radius: int,
+    tile: int = 256,
+) -> Image.Image:
+    """Paste the people of ``original`` onto ``background`` (both at the output size); ``background`` is changed
+    in place and returned.
+
+    Work is done tile by tile so that memory stays a few full-size 8-bit images at 24 MP: a tile whose
+    neighbourhood is all person is copied from ``original`` as it is (faces keep every original pixel), a tile
+    without person is left alone, and only tiles on the outline get the mask refined and the edge blended. There
+    the soft mask's ramp is snapped to edges of the photo with a guided filter (He et al., grey guide,
+    ``refine_radius``), limited to the ramp itself, and :func:`paste_people` blends a ``feather`` px band with the
+    old background's colour taken out. Each tile is processed with a margin wide enough that what it writes is
+    what a whole-image pass would give.
+    """
+    if original.size != background.size:
+        raise ValueError(f"original is {original.size} but background is {background.size}")
+    width, height = original.size
+    if soft_mask.shape != (height, width):
+        raise ValueError(f"mask shape {soft_mask.shape} does not match the image size {original.size}")
+    if feather < 0 or refine_radius < 0 or tile < 1:
+        raise ValueError("feather and refine_radius must not be negative, tile must be positive")
+    mask = _check_mask(soft_mask)
+    reach = 2 * refine_radius + 1  # the guided filter's output depends on pixels this far away
+    margin = 2 * feather + reach + 2
+    for y0 in range(0, height, tile):
+        for x0 in range(0, width, tile):
+            x1, y1 = min(x0 + tile, width), min(y0 + tile, height)
+            near = mask[max(y0 - reach, 0) : y1 + reach, max(x0 - reach, 0) : x1 + reach]
+            if not near.any():
+                continue
+            box = (max(x0 - margin, 0), max(y0 - margin, 0), min(x1 + margin, width), min(y1 + margin, height))
+            window = mask[box[1] : box[3], box[0] : box[2]]
+            if window.min() == 255:
+                background.paste(original.crop((x0, y0, x1, y1)), (x0, y0))
+                continue
+            source = original.crop(box)
+            refined = _refine_edge(window, source, refine_radius)
+            blended = paste_people(source, background.crop(box), refined, feather=feather)
+            inner = (x0 - box[0], y0 - box[1], x1 - box[0], y1 - box[1])
+            background.paste(blended.crop(inner), (x0, y0))
+    return background
+
+
+def _refine_edge(soft: np.ndarray, guide: Image.Image, radius: int, eps: float = 1e-3) -> np.ndarray:
+    """A 0/255 mask: the soft mask's ramp decided by a guided filter on the photo's grey levels, 128 elsewhere.
+
+    Only pixels on the ramp (neither 0 nor 255, grown by ``radius``) may change, so the filter cannot punch holes
+    into a person or leave specks in the background where the photo has texture.
+    """
+    hard = np.where(soft >= 128, np.uint8(255), np.uint8(0))
+    ramp = (soft > 0) & (soft < 255)
+    if radius == 0 or not ramp.any():
+        return hard
+    kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
+    ramp = cv2.dilate(ramp.astype(np.uint8), kernel).astype(bool)
+
+    grey = cv2.cvtColor(np.asarray(guide), cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+    alpha = soft.astype(np.float32) / 255.0
+    size = (2 * radius + 1, 2 * radius + 1)
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(values, -1, size, borderType=cv2.BORDER_REFLECT)
+
+    mean_grey, mean_alpha = mean(grey), mean(alpha)
+    covariance = mean(grey * alpha) - mean_grey * mean_alpha
+    variance = mean(grey * grey) - mean_grey * mean_grey
+    slope = covariance / (variance + eps)
+    offset = mean_alpha - slope * mean_grey
+    guided = mean(slope) * grey + mean(offset)
+    hard[ramp] = np.where(guided[ramp] >= 0.5, np.uint8(255), np.uint8(0))
+    return hard

@@ -8,7 +8,8 @@ import unicodedata
 from pathlib import PurePosixPath
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-MAX_FILENAME_LENGTH = 128
+MAX_FILENAME_LENGTH = 128  # characters (CONTRACT.md)
+MAX_FILENAME_BYTES = 255  # UTF-8 bytes: the longest file name ext4, APFS and NTFS-on-Linux store
 
 PHOTO_PREFIX = "photo/"
 WORK_PREFIX = "work/"
@@ -35,6 +36,8 @@ def validate_filename(filename: object) -> str:
         raise InvalidName("filename is required")
     if len(filename) > MAX_FILENAME_LENGTH:
         raise InvalidName(f"filename is longer than {MAX_FILENAME_LENGTH} characters")
+    if len(filename.encode("utf-8", errors="surrogatepass")) > MAX_FILENAME_BYTES:
+        raise InvalidName(f"filename is longer than {MAX_FILENAME_BYTES} bytes in UTF-8")
     if "/" in filename or "\\" in filename or ".." in filename:
         raise InvalidName("filename must not contain path separators or '..'")
     if any(unicodedata.category(ch).startswith("C") for ch in filename):

@@ -14,27 +14,40 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote_plus
 
+import numpy as np
 from botocore.exceptions import ClientError
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-from photobooth import cost, imaging, lifecycle, naming
+from photobooth import cost, imaging, lifecycle, moderation, naming
 from photobooth.boxes import keep_faces
 from photobooth.config import Settings
 from photobooth.errors import (
     ErrorCode,
+    GeneratedImageRejected,
     GenerationFailed,
     ImageTooLarge,
     ModelUnavailable,
     ModerationRejected,
+    ModerationUnavailable,
     NoFaceDetected,
     PhotoboothError,
     PhotoMissing,
+    PhotoRejected,
     error_class_for,
     public_message,
 )
 from photobooth.models import Box, ErrorInfo, ImageResult, ImageStatus, RequestStatus, StepUsage
-from photobooth.ports import FaceDetector, ImageGenerator, ObjectStore, RequestGone, Segmenter, StatusStore
+from photobooth.offline.moderation import NoModeration
+from photobooth.ports import (
+    FaceDetector,
+    ImageGenerator,
+    Moderator,
+    ObjectStore,
+    RequestGone,
+    Segmenter,
+    StatusStore,
+)
 
 
 class _StepModel(BaseModel):
@@ -132,7 +145,13 @@ def _read_upload(store: ObjectStore, key: str, max_bytes: int) -> tuple[str, byt
 
 
 def detect(
-    request: DetectRequest, *, store: ObjectStore, status: StatusStore, detector: FaceDetector, settings: Settings
+    request: DetectRequest,
+    *,
+    store: ObjectStore,
+    status: StatusStore,
+    detector: FaceDetector,
+    settings: Settings,
+    moderator: Moderator | None = None,
 ) -> dict:
     started = time.monotonic()
     naming.validate_request_id(request.request_id)
@@ -150,11 +169,24 @@ def detect(
         max_decoded_bytes=settings.max_decoded_bytes,
         long_side=settings.work_long_side,
     )
+    # Detect on the photo itself: the padding repeats edge pixels and could echo a face cut by the border.
+    content = transform.crop_to_content(working)
+    # The content check comes first: a refused photo costs no segmentation or image model, and is not copied.
+    checks = int(settings.moderation_backend == "rekognition")  # DetectModerationLabels, priced as AWS would
+    try:
+        moderation.check(
+            content,
+            moderator or NoModeration(),
+            categories=settings.moderation_categories,
+            min_confidence=settings.moderation_min_confidence,
+            rejection=PhotoRejected,
+        )
+    except PhotoRejected:
+        _note_detect_usage(status, request.request_id, started, rekognition_images=checks, passed=False)
+        raise
     input_key = naming.work_input_key(request.request_id)
     store.put(input_key, imaging.encode_png(working), "image/png")
 
-    # Detect on the photo itself: the padding repeats edge pixels and could echo a face cut by the border.
-    content = transform.crop_to_content(working)
     faces = keep_faces(
         detector.detect_faces(content),
         content.size,
@@ -162,10 +194,10 @@ def detect(
         min_size_ratio=settings.face_min_size_ratio,
     )
     if not faces:
-        _note_detect_usage(status, request.request_id, started, rekognition_images=1, passed=False)
+        _note_detect_usage(status, request.request_id, started, rekognition_images=checks + 1, passed=False)
         raise NoFaceDetected()
     eyewear = detector.detect_eyewear(content)
-    _note_detect_usage(status, request.request_id, started, rekognition_images=2)
+    _note_detect_usage(status, request.request_id, started, rekognition_images=checks + 2)
     width, height = transform.content_size
     return _dump(
         Detection(
@@ -182,7 +214,8 @@ def detect(
 def _note_detect_usage(
     status: StatusStore, request_id: str, started: float, *, rekognition_images: int, passed: bool = True
 ) -> None:
-    """One Rekognition image per call: DetectFaces, then DetectLabels (eyewear) when a face was found."""
+    """One Rekognition image per call: DetectModerationLabels (when moderation is on), DetectFaces, then
+    DetectLabels (eyewear) when a face was found."""
     usage = StepUsage(
         seconds=time.monotonic() - started,
         memory_mb=cost.memory_mb("detect_face"),
@@ -234,6 +267,11 @@ def segment(
 # --- Generate one image -----------------------------------------------------------------------------------
 
 
+# Feather of the paste-back and reach of the edge refinement, in working-image pixels (the mask's own resolution).
+_WORKING_FEATHER = 6
+_REFINE_RADIUS = 2
+
+
 def _seed(request_id: str, theme: str, base: int) -> int:
     """Stable per request and theme, so a retried image comes out the same. Titan accepts 0..2147483646."""
     return (zlib.crc32(f"{request_id}/{theme}".encode()) + base) % 2_147_483_647
@@ -246,6 +284,7 @@ def generate(
     status: StatusStore,
     generator: ImageGenerator,
     settings: Settings,
+    moderator: Moderator | None = None,
 ) -> dict:
     """Make one theme's image. Lasting failures are recorded and reported as a FAILED result; ``ModelThrottled``
     is raised so the workflow's ``Retry`` backs off and tries again. The status record's image entry also notes
@@ -254,8 +293,13 @@ def generate(
     try:
         theme = settings.theme(request.theme)
     except KeyError:
-        return _image_failed(request, status, GenerationFailed(f"unknown theme {request.theme!r}"), started)
+        return _image_failed(request, status, GenerationFailed(f"unknown theme {request.theme!r}"), _used(started))
 
+    try:
+        # Read before any model is paid for: an erased request costs nothing more.
+        original = _read_original(store, request.key)
+    except PhotoMissing as error:
+        return _image_failed(request, status, error, _used(started))
     image = _load_rgb(store, request.input_key)
     mask = imaging.decode_mask_png(store.get(request.mask_key), image.size)
     try:
@@ -263,22 +307,34 @@ def generate(
             image, mask, theme, _seed(request.request_id, theme.name, settings.generation_seed)
         )
     except (ModerationRejected, GenerationFailed, ModelUnavailable) as error:
-        return _image_failed(request, status, error, started)
+        return _image_failed(request, status, error, _used(started))
     # Offline painters name no model: AWS would have used the first configured one.
     model_id = str(painted.info.get(cost.MODEL_ID_INFO) or settings.bedrock_model_ids[0])
+    sent_size = image.size
+    checks = int(settings.moderate_generated_images and settings.moderation_backend == "rekognition")
 
-    result = imaging.paste_people(image, painted.convert("RGB").resize(image.size), mask)
-    result = result.crop((0, 0, request.content_width, request.content_height))
+    content = (0, 0, request.content_width, request.content_height)
+    background = painted.convert("RGB").resize(image.size).crop(content)
+    if settings.moderate_generated_images:
+        # What the model painted is what is new: the people pasted over it were checked in the detect step.
+        try:
+            moderation.check(
+                background,
+                moderator or NoModeration(),
+                categories=settings.moderation_categories,
+                min_confidence=settings.moderation_min_confidence,
+                rejection=GeneratedImageRejected,
+            )
+        except (ModerationRejected, ModerationUnavailable) as error:
+            # The model painted (and is paid) even when its image is refused.
+            return _image_failed(request, status, error, _used(started, model_id, sent_size, checks))
+
+    result = _print_result(original, background, mask[: content[3], : content[2]], settings)
+    del original, image, painted
     key = naming.generated_key(request.request_id, request.key.rsplit("/", 1)[-1], request.index)
     store.put(key, imaging.encode_jpeg(result), "image/jpeg")
 
-    usage = StepUsage(
-        seconds=time.monotonic() - started,
-        memory_mb=cost.memory_mb("generate"),
-        model_id=model_id,
-        width=image.width,
-        height=image.height,
-    )
+    usage = _used(started, model_id, sent_size, checks)
     outcome = ImageResult(index=request.index, theme=theme.name, status=ImageStatus.SUCCEEDED, key=key, usage=usage)
     try:
         status.record_image(request.request_id, outcome)
@@ -288,13 +344,61 @@ def generate(
     return outcome.model_dump(mode="json", exclude={"usage"})
 
 
-def _image_failed(request: GenerateRequest, status: StatusStore, error: PhotoboothError, started: float) -> dict:
+def _read_original(store: ObjectStore, key: str) -> bytes:
+    try:
+        return store.get(key)
+    except KeyError as error:  # an in-memory store's "no such key"
+        raise PhotoMissing("the original was erased") from error
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+            raise PhotoMissing("the original was erased") from error
+        raise
+
+
+def _print_result(original: bytes, background: Image.Image, mask: np.ndarray, settings: Settings) -> Image.Image:
+    """The result at ``output_long_side``: the background grown to the output size, the people pasted from the
+    original upload at that size (docs/architecture.md, "Print-quality results")."""
+    people, _ = imaging.load_original(
+        original,
+        long_side=settings.output_long_side,
+        max_pixels=settings.max_pixels,
+        max_decoded_bytes=settings.max_decoded_bytes,
+    )
+    # Edge softness and refinement keep their size relative to the working image, where the mask was made.
+    growth = max(people.size) / max(background.size)
+    canvas = imaging.upscale(background, people.size)
+    return imaging.compose_print(
+        people,
+        canvas,
+        imaging.upscale_mask(mask, people.size),
+        feather=max(2, round(_WORKING_FEATHER * growth)),
+        refine_radius=max(1, round(_REFINE_RADIUS * growth)),
+    )
+
+
+def _used(
+    started: float, model_id: str | None = None, size: tuple[int, int] | None = None, rekognition_images: int = 0
+) -> StepUsage:
+    """What one generate invocation used: its time, and the model that painted at the size it was sent (plus the
+    moderation check of the painted image) when one did."""
+    width, height = size or (None, None)
+    return StepUsage(
+        seconds=time.monotonic() - started,
+        memory_mb=cost.memory_mb("generate"),
+        model_id=model_id,
+        width=width,
+        height=height,
+        rekognition_images=rekognition_images,
+    )
+
+
+def _image_failed(request: GenerateRequest, status: StatusStore, error: PhotoboothError, usage: StepUsage) -> dict:
     outcome = ImageResult(
         index=request.index,
         theme=request.theme,
         status=ImageStatus.FAILED,
         error=ErrorInfo(code=error.code, message=error.public_message),
-        usage=StepUsage(seconds=time.monotonic() - started, memory_mb=cost.memory_mb("generate")),
+        usage=usage,
     )
     with contextlib.suppress(RequestGone):  # erased meanwhile: nothing to record
         status.record_image(request.request_id, outcome)

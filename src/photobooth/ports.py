@@ -9,6 +9,7 @@ to a model's own polarity at their edge and nowhere else.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -97,8 +98,28 @@ class StatusStore(Protocol):
         """Replace the record with a tombstone that lasts until ``until`` (epoch seconds; the retention period)."""
         ...
 
+    def list_wall(self, limit: int) -> list[dict]:
+        """At most ``limit`` records with ``showOnWall`` true whose status is SUCCEEDED or PARTIAL, newest first.
+        Never a full scan of the store on AWS (photobooth.wall explains the index)."""
+        ...
+
 
 class WorkflowStarter(Protocol):
     def start(self, request_id: str, event: dict) -> None:
         """Start the workflow for one request with an S3 "Object Created" event; starting twice is harmless."""
+        ...
+
+
+@dataclass(frozen=True)
+class ModerationLabel:
+    """One finding of a content check: its name, its ancestors' names (nearest first) and 0-100 confidence."""
+
+    name: str
+    ancestors: tuple[str, ...]
+    confidence: float
+
+
+class Moderator(Protocol):
+    def moderation_labels(self, image: Image.Image) -> list[ModerationLabel]:
+        """What a content check finds in ``image`` (RGB); an empty list when it finds nothing."""
         ...

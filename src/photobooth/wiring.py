@@ -5,13 +5,21 @@ them); nothing is built at import time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 import boto3
-from botocore.config import Config
 
 from photobooth.config import Settings, get_settings
-from photobooth.ports import FaceDetector, ImageGenerator, ObjectStore, Segmenter, StatusStore, WorkflowStarter
+from photobooth.ports import (
+    FaceDetector,
+    ImageGenerator,
+    Moderator,
+    ObjectStore,
+    Segmenter,
+    StatusStore,
+    WorkflowStarter,
+)
 
 
 def settings() -> Settings:
@@ -20,17 +28,17 @@ def settings() -> Settings:
 
 @cache
 def object_store() -> ObjectStore:
-    from photobooth.aws.s3 import S3ObjectStore
+    from photobooth.aws.s3 import PATH_STYLE, S3ObjectStore, regional_client
 
     config = settings()
-    # Path-style only for the local server: its bucket has no DNS name. On AWS the default (virtual-hosted) stays.
-    style = "path" if config.s3_public_endpoint else "auto"
-    s3_config = Config(signature_version="s3v4", s3={"addressing_style": style})
-    client = boto3.client("s3", config=s3_config)
-    presign_client = None
     if config.s3_public_endpoint:
-        presign_client = boto3.client("s3", endpoint_url=config.s3_public_endpoint, config=s3_config)
-    return S3ObjectStore(config.bucket_name, client=client, presign_client=presign_client)
+        # The local server: its bucket has no DNS name, so path-style, and browsers get URLs of its own port.
+        return S3ObjectStore(
+            config.bucket_name,
+            client=boto3.client("s3", config=PATH_STYLE),
+            presign_client=boto3.client("s3", endpoint_url=config.s3_public_endpoint, config=PATH_STYLE),
+        )
+    return S3ObjectStore(config.bucket_name, client=regional_client(boto3.session.Session().region_name))
 
 
 @cache
@@ -87,10 +95,47 @@ def image_generator() -> ImageGenerator:
         return ProceduralSceneGenerator()
     from photobooth.aws.bedrock import BedrockImageGenerator
 
-    return BedrockImageGenerator(config.bedrock_model_ids, region=config.bedrock_region)
+    return BedrockImageGenerator(
+        config.bedrock_model_ids,
+        region=config.bedrock_region,
+        read_timeout=config.bedrock_read_timeout,
+        reserve_seconds=config.generate_reserve_seconds,
+    )
 
 
-_FACTORIES = (object_store, status_store, workflow_starter, face_detector, segmenter, image_generator)
+def image_generator_within(remaining_ms: Callable[[], int]) -> ImageGenerator:
+    """The configured generator for one generate invocation, which must end before the function times out
+    (``remaining_ms`` is the Lambda context's ``get_remaining_time_in_millis``). Offline generators take a second
+    or two and need no budget."""
+    from photobooth.aws.bedrock import BedrockImageGenerator
+
+    generator = image_generator()
+    if isinstance(generator, BedrockImageGenerator):
+        return generator.with_time_budget(lambda: remaining_ms() / 1000)
+    return generator
+
+
+@cache
+def moderator() -> Moderator:
+    config = settings()
+    if config.backend == "offline" or config.moderation_backend == "none":
+        from photobooth.offline.moderation import NoModeration
+
+        return NoModeration()
+    from photobooth.aws.moderation import RekognitionModerator
+
+    return RekognitionModerator(min_confidence=config.moderation_min_confidence)
+
+
+_FACTORIES = (
+    object_store,
+    status_store,
+    workflow_starter,
+    face_detector,
+    segmenter,
+    image_generator,
+    moderator,
+)
 
 
 def reset() -> None:

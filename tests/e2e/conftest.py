@@ -207,17 +207,35 @@ class Booth:
         return [url for m, url in self.requests if m == method and urlsplit(url).path.startswith(path_prefix)]
 
 
+def config_script(overrides: dict) -> str:
+    """A config.js that sets ``overrides`` on top of the page's defaults (web/js/settings.js)."""
+    return f"window.PHOTOBOOTH_CONFIG = {json.dumps({'apiBase': '', **overrides})};"
+
+
 @pytest.fixture
 def open_booth(browsers: Callable[[str], Browser], booth_server: BoothServer) -> Iterator[Callable[..., Booth]]:
-    """Opens the booth page in a fresh browser context; ``camera`` picks the fake camera, ``locale`` the language."""
+    """Opens the booth page in a fresh browser context; ``camera`` picks the fake camera, ``locale`` the language,
+    ``config`` replaces config.js (short timers for tests), ``viewport`` the window size."""
     contexts: list[BrowserContext] = []
 
-    def open_page(camera: str = "portrait", locale: str = "en-US", path: str = "/") -> Booth:
-        context = browsers(camera).new_context(viewport=VIEWPORT, locale=locale)
+    def open_page(
+        camera: str = "portrait",
+        locale: str = "en-US",
+        path: str = "/",
+        config: dict | None = None,
+        viewport: dict | None = None,
+        wait_ready: bool = True,
+    ) -> Booth:
+        context = browsers(camera).new_context(viewport=viewport or VIEWPORT, locale=locale, accept_downloads=True)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)
         booth = Booth(page, booth_server)
+        if config is not None:
+            script = config_script(config)
+            page.route(
+                "**/config.js", lambda route: route.fulfill(content_type="application/javascript", body=script)
+            )
         page.on("request", lambda request: booth.requests.append((request.method, request.url)))
         page.on("pageerror", lambda error: booth.problems.append(f"page error: {error}"))
         page.on(
@@ -227,7 +245,8 @@ def open_booth(browsers: Callable[[str], Browser], booth_server: BoothServer) ->
             ),
         )
         page.goto(booth_server.url(path))
-        page.wait_for_function("document.body.dataset.ready === 'true'", timeout=10_000)
+        if wait_ready:
+            page.wait_for_function("document.body.dataset.ready === 'true'", timeout=10_000)
         return booth
 
     yield open_page

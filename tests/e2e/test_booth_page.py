@@ -15,11 +15,18 @@ from playwright.sync_api import ElementHandle
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.conftest import Booth, http_get
+from tests.e2e.steps import (
+    choose_file,
+    consent_and_upload,
+    start,
+    take_photo,
+    wait_for,
+    wait_for_outcome,
+)
 from tests.support import portraits
 
 pytestmark = pytest.mark.slow
 
-RESULT_TIMEOUT_MS = 200_000  # the page itself gives up after 180 s and says so
 SCREENSHOT = "/tmp/booth_result.png"
 CONTRACT_ERROR_CODES = (
     "NO_FACE",
@@ -33,30 +40,6 @@ CONTRACT_ERROR_CODES = (
 
 
 # ---------------------------------------------------------------------------------------------- steps
-
-
-def wait_for(booth: Booth, selector: str, why: str, timeout_ms: int = 15_000, state: str = "visible") -> None:
-    try:
-        booth.page.wait_for_selector(selector, state=state, timeout=timeout_ms)  # type: ignore[arg-type]
-    except PlaywrightTimeoutError:
-        pytest.fail(f"{why} (waited {timeout_ms / 1000:.0f} s for {selector}); page problems: {booth.problems}")
-
-
-def take_photo(booth: Booth) -> None:
-    wait_for(booth, "[data-testid=capture-button]:enabled", "the fake camera never started", 20_000)
-    booth.page.click("[data-testid=capture-button]")
-    wait_for(booth, "[data-testid=screen-review]", "the countdown did not end on the review screen")
-    wait_for_themes(booth)
-
-
-def choose_file(booth: Booth, name: str, data: bytes, mime: str = "image/jpeg") -> None:
-    booth.page.set_input_files("[data-testid=file-input]", files=[{"name": name, "mimeType": mime, "buffer": data}])
-    wait_for(booth, "[data-testid=screen-review]", "the chosen file did not reach the review screen")
-    wait_for_themes(booth)
-
-
-def wait_for_themes(booth: Booth) -> None:
-    wait_for(booth, "[data-testid=theme-option]", "no themes from GET /themes", state="attached")
 
 
 def selected_themes(booth: Booth) -> list[str]:
@@ -74,27 +57,6 @@ def keep_only_first_theme(booth: Booth) -> str:
         booth.page.click(f"[data-testid=theme-chip][data-theme='{names[0]}']")
     assert selected_themes(booth) == [names[0]]
     return names[0]
-
-
-def consent_and_upload(booth: Booth) -> None:
-    booth.page.check("[data-testid=consent-checkbox]")
-    booth.page.click("[data-testid=upload-button]")
-
-
-def wait_for_outcome(booth: Booth) -> dict[str, str]:
-    """Waits for the results or the error screen; fails with what the page and the server said."""
-    page = booth.page
-    try:
-        page.wait_for_function(
-            "document.body.dataset.result || document.body.dataset.errorCode", timeout=RESULT_TIMEOUT_MS
-        )
-    except PlaywrightTimeoutError as err:
-        status = page.text_content("[data-testid=status-text]")
-        pytest.fail(
-            f"no result or error within {RESULT_TIMEOUT_MS / 1000:.0f} s; the page says {status!r} ({err})\n"
-            f"server log:\n{booth.server.log()}"
-        )
-    return page.evaluate("({...document.body.dataset})")
 
 
 def canvas_pixels(booth: Booth, canvas_handle: ElementHandle) -> np.ndarray:
@@ -234,6 +196,7 @@ def test_a_photo_without_a_face_asks_the_visitor_to_step_closer(open_booth) -> N
 )
 def test_a_file_the_page_cannot_use_is_explained_without_uploading(open_booth, name, mime, data, code) -> None:
     booth = open_booth(camera="portrait")
+    start(booth)
     booth.page.set_input_files("[data-testid=file-input]", files=[{"name": name, "mimeType": mime, "buffer": data}])
     wait_for(booth, "[data-testid=screen-error]", f"{name} did not lead to an error message")
     assert booth.page.get_attribute("[data-testid=error-message]", "data-code") == code
@@ -279,6 +242,7 @@ def test_delete_my_photos_erases_a_chosen_photo_and_its_pictures(open_booth) -> 
 def test_the_language_toggle_switches_to_korean_and_back(open_booth) -> None:
     booth = open_booth(camera="portrait", locale="en-US")
     page = booth.page
+    start(booth)
     capture = page.locator("[data-testid=capture-button]")
     assert capture.inner_text().strip() == "Take photo"
 
@@ -304,6 +268,7 @@ def test_every_string_and_error_code_exists_in_both_languages(open_booth) -> Non
 def test_a_korean_browser_gets_the_korean_page(open_booth) -> None:
     booth = open_booth(camera="portrait", locale="ko-KR")
     assert booth.page.evaluate("document.documentElement.lang") == "ko"
+    start(booth)
     assert booth.page.locator("[data-testid=capture-button]").inner_text().strip() == "사진 찍기"
 
 

@@ -22,14 +22,19 @@ from photobooth_infra.config import DeploymentConfig, SamEndpointConfig  # noqa:
 
 SAM_ARTEFACT = "s3://my-artefacts/photobooth/sam/model.tar.gz"
 
-# Everything switched on: deployed SAM endpoint, alarm mail, an extra origin, two Bedrock regions.
+# A Marketplace product id as the operator would copy it from the model's page (test data, not a real product).
+PRODUCT_ID = "prod-photoboothtest1"
+
+# Everything switched on: deployed SAM endpoint, alarm mail, an extra origin, Bedrock called in two US regions
+# from a stack in Europe, an inference profile next to a plain model, a Marketplace product id.
 FULL_CONFIG = DeploymentConfig(
     account="123456789012",
     region="eu-west-1",
     segmentation_backend="sam",
     sam=SamEndpointConfig(deploy=True, model_data_url=SAM_ARTEFACT),
-    bedrock_regions=("eu-west-1", "us-east-1"),
-    bedrock_model_ids=("amazon.nova-canvas-v1:0", "us.amazon.nova-canvas-v1:0"),
+    bedrock_regions=("us-west-2", "us-east-1"),
+    bedrock_model_ids=("us.stability.stable-image-inpaint-v1:0", "amazon.nova-canvas-v1:0"),
+    marketplace_product_ids=(PRODUCT_ID,),
     alarm_email="ops@example.com",
     allowed_origins=("http://localhost:8000",),
     generate_max_concurrency=2,

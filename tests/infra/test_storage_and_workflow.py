@@ -64,7 +64,7 @@ def test_status_table_on_demand_with_ttl_and_point_in_time_recovery(full: Synth)
 def test_functions_run_on_arm64_with_current_python_and_the_layer(full: Synth) -> None:
     layer_id = full.one("AWS::Lambda::LayerVersion", "FunctionsDomainLayer")[0]
     functions = {k: v for k, v in full.resources("AWS::Lambda::Function").items() if k.startswith("Functions")}
-    assert len(functions) == 6
+    assert len(functions) == 7  # the six of docs/architecture.md and execution_ended
     for function in functions.values():
         props = function["Properties"]
         assert props["Architectures"] == ["arm64"]
@@ -76,10 +76,10 @@ def test_functions_run_on_arm64_with_current_python_and_the_layer(full: Synth) -
         assert env["PHOTOBOOTH_BACKEND"] == "aws"
         assert json.loads(env["PHOTOBOOTH_DEFAULT_THEMES"]) == ["unicorn-meadow", "floating-city", "cosmos"]
         assert json.loads(env["PHOTOBOOTH_BEDROCK_MODEL_IDS"]) == [
+            "us.stability.stable-image-inpaint-v1:0",
             "amazon.nova-canvas-v1:0",
-            "us.amazon.nova-canvas-v1:0",
         ]
-        assert env["PHOTOBOOTH_BEDROCK_REGION"] == "eu-west-1"
+        assert env["PHOTOBOOTH_BEDROCK_REGION"] == "us-west-2"
         assert env["PHOTOBOOTH_SEGMENTATION_BACKEND"] == "sam"
         assert env["PHOTOBOOTH_SAM_ENDPOINT_NAME"] == "photobooth-sam"
         assert env["PHOTOBOOTH_GENERATE_MAX_CONCURRENCY"] == "2"
@@ -132,9 +132,11 @@ def test_deployed_definition_is_the_committed_asl(full: Synth) -> None:
     assert lambda_targets == {f"<{i}.Arn>" for i in ids.values()}
     tables = {t["Parameters"]["TableName"] for t in tasks if t["Resource"].startswith("arn:aws:states:::dynamodb:")}
     assert tables == {f"<{table_id}>"}
-    assert {t["Resource"] for t in tasks} <= {
+    # Exactly what the workflow role allows (tests/infra/test_permissions.py): a new integration needs IAM too.
+    assert {t["Resource"] for t in tasks} == {
         "arn:aws:states:::lambda:invoke",
         "arn:aws:states:::dynamodb:updateItem",
+        "arn:aws:states:::dynamodb:getItem",
     }
 
 
@@ -158,10 +160,10 @@ def test_workflow_logs_leave_execution_data_out_and_traces(full: Synth) -> None:
 
 
 def test_upload_rule_matches_photo_prefix_and_targets_the_workflow_with_retries_and_dlq(full: Synth) -> None:
-    _, rule = full.one("AWS::Events::Rule")
+    _, rule = full.one("AWS::Events::Rule", "WorkflowPhotoUploaded")
     bucket_id = full.one("AWS::S3::Bucket", "StorageData")[0]
     state_machine_id = full.one("AWS::StepFunctions::StateMachine")[0]
-    queue_id = full.one("AWS::SQS::Queue")[0]
+    queue_id = full.one("AWS::SQS::Queue", "WorkflowStartFailures")[0]
     props = rule["Properties"]
     assert props["EventPattern"] == {
         "source": ["aws.s3"],
@@ -176,11 +178,16 @@ def test_upload_rule_matches_photo_prefix_and_targets_the_workflow_with_retries_
     assert permissions(full, target_role) == {"states:StartExecution": {f"<{state_machine_id}>"}}
 
 
-def test_dead_letter_queue_is_encrypted_and_accepts_only_this_rule(full: Synth) -> None:
-    queue_id, queue = full.one("AWS::SQS::Queue")
+@pytest.mark.parametrize(("queue", "rule"), [("StartFailures", "PhotoUploaded"), ("EndFailures", "ExecutionEnded")])
+def test_each_dead_letter_queue_is_encrypted_and_accepts_only_its_rule(full: Synth, queue: str, rule: str) -> None:
+    queue_id, queue = full.one("AWS::SQS::Queue", f"Workflow{queue}")
     assert queue["Properties"]["SqsManagedSseEnabled"] is True
-    _, policy = full.one("AWS::SQS::QueuePolicy")
-    rule_id = full.one("AWS::Events::Rule")[0]
+    (policy,) = [
+        p
+        for p in full.resources("AWS::SQS::QueuePolicy").values()
+        if p["Properties"]["Queues"] == [{"Ref": queue_id}]
+    ]
+    rule_id = full.one("AWS::Events::Rule", f"Workflow{rule}")[0]
     allow = [
         {k: v for k, v in s.items() if k != "Sid"}
         for s in policy["Properties"]["PolicyDocument"]["Statement"]
@@ -210,4 +217,40 @@ def test_every_function_environment_is_valid_domain_settings(full: Synth, monkey
         assert settings.backend == "aws"
         assert settings.theme("cosmos").prompt
         assert set(settings.default_themes) <= {theme.name for theme in settings.themes}
-        assert settings.bedrock_model_ids[0] == "amazon.nova-canvas-v1:0"
+        assert settings.bedrock_model_ids[0] == "us.stability.stable-image-inpaint-v1:0"
+
+
+def test_an_execution_that_ends_early_reaches_the_execution_ended_function(full: Synth) -> None:
+    """Step Functions emits "Execution Status Change" events to EventBridge: a failed, timed-out or aborted execution
+    of THIS state machine (not another one in the account) invokes execution_ended, which marks the request
+    FAILED unless it is already finished; the delivery retries and dead-letters like the upload rule's."""
+    _, rule = full.one("AWS::Events::Rule", "WorkflowExecutionEnded")
+    state_machine_id = full.one("AWS::StepFunctions::StateMachine")[0]
+    function_id = full.one("AWS::Lambda::Function", "FunctionsExecutionEndedFunction")[0]
+    queue_id = full.one("AWS::SQS::Queue", "WorkflowEndFailures")[0]
+    props = rule["Properties"]
+    assert props["EventPattern"] == {
+        "source": ["aws.states"],
+        "detail-type": ["Step Functions Execution Status Change"],
+        "detail": {"status": ["FAILED", "TIMED_OUT", "ABORTED"], "stateMachineArn": [{"Ref": state_machine_id}]},
+    }
+    (target,) = props["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}}
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 7200, "MaximumRetryAttempts": 8}
+    (invoke,) = [
+        p["Properties"]
+        for p in full.resources("AWS::Lambda::Permission").values()
+        if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    ]
+    assert invoke["Principal"] == "events.amazonaws.com"
+    assert invoke["SourceArn"] == {"Fn::GetAtt": [full.one("AWS::Events::Rule", "WorkflowExecutionEnded")[0], "Arn"]}
+
+
+def test_function_timeouts_are_the_sized_ones(full: Synth) -> None:
+    """The synthesized timeouts are constants.py's, which tests/infra/test_units.py checks against the code."""
+    timeouts = {
+        name: full.one("AWS::Lambda::Function", f"Functions{name}Function")[1]["Properties"]["Timeout"]
+        for name in ("Presign", "Segment", "Generate", "ExecutionEnded")
+    }
+    assert timeouts == {"Presign": 30, "Segment": 100, "Generate": 300, "ExecutionEnded": 30}

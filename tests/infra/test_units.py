@@ -6,7 +6,11 @@ import importlib.util
 import sys
 
 import pytest
-from photobooth_infra.access import bedrock_model_arns
+from aws_cdk import Stack
+from botocore.config import Config
+from photobooth_infra import constants
+from photobooth_infra.access import marketplace_statements
+from photobooth_infra.bedrock_access import bedrock_model_arns
 from photobooth_infra.config import DeploymentConfig
 from photobooth_infra.constants import AUTHORIZER_DIR, INFRA_DIR
 from photobooth_infra.functions import function_environment
@@ -64,9 +68,103 @@ def test_environment_that_would_exceed_lambda_limit_is_refused() -> None:
         function_environment(config, bucket_name="b", table_name="t", sam_endpoint_name=None)
 
 
+def _resolved(arns: list[str]) -> set[str]:
+    stack = Stack()
+    return {_render(stack.resolve(arn)) for arn in arns}
+
+
+def _render(value: object) -> str:
+    """A resolved ARN as text: ``<AWS::Region>`` for pseudo parameters."""
+    if isinstance(value, dict) and "Fn::Join" in value:
+        return "".join(_render(part) for part in value["Fn::Join"][1])
+    if isinstance(value, dict) and "Ref" in value:
+        return f"<{value['Ref']}>"
+    return str(value)
+
+
 def test_bedrock_arns_for_plain_models_default_to_the_stack_region() -> None:
-    arns = bedrock_model_arns(DeploymentConfig(bedrock_model_ids=("stability.stable-image-inpaint-v1:0",)))
-    assert len(arns) == 1 and arns[0].endswith("::foundation-model/stability.stable-image-inpaint-v1:0")
+    arns = _resolved(bedrock_model_arns(["amazon.nova-canvas-v1:0"], source_regions=["us-east-1"]))
+    assert arns == {"arn:<AWS::Partition>:bedrock:us-east-1::foundation-model/amazon.nova-canvas-v1:0"}
+
+
+def test_an_inference_profile_needs_its_model_in_every_region_it_routes_to() -> None:
+    """Amazon Bedrock user guide, "Supported Regions and models for inference profiles": the US Stability
+    profiles route to us-east-1, us-east-2 and us-west-2, whichever the source region."""
+    arns = _resolved(bedrock_model_arns(["us.stability.stable-image-inpaint-v1:0"], source_regions=["us-east-1"]))
+    assert arns == {
+        "arn:<AWS::Partition>:bedrock:us-east-1:<AWS::AccountId>:inference-profile/"
+        "us.stability.stable-image-inpaint-v1:0",
+        *(
+            f"arn:<AWS::Partition>:bedrock:{r}::foundation-model/stability.stable-image-inpaint-v1:0"
+            for r in ("us-east-1", "us-east-2", "us-west-2")
+        ),
+    }
+
+
+@pytest.mark.parametrize("model", ["eu.stability.stable-image-inpaint-v1:0", "us.writer.palmyra-x5-v1:0"])
+def test_a_profile_whose_routing_is_not_built_in_needs_its_regions(model: str) -> None:
+    """Routing differs per model even within one geography (US Writer Palmyra also reaches us-west-1): granting a
+    guessed set of regions would fail at random, so the settings are refused until the operator names them."""
+    with pytest.raises(ValidationError, match="inference_profile_regions"):
+        DeploymentConfig(bedrock_model_ids=(model,))
+
+
+def test_an_operator_names_the_regions_of_a_profile_that_is_not_built_in() -> None:
+    model = "eu.stability.stable-image-inpaint-v1:0"
+    config = DeploymentConfig(
+        bedrock_model_ids=(model,), inference_profile_regions={model: ("eu-central-1", "eu-west-1")}
+    )
+    arns = _resolved(
+        bedrock_model_arns(
+            config.bedrock_model_ids, source_regions=["eu-west-1"], profile_overrides=config.inference_profile_regions
+        )
+    )
+    assert "arn:<AWS::Partition>:bedrock:eu-central-1::foundation-model/stability.stable-image-inpaint-v1:0" in arns
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"region": "eu-west-1"},  # the default US profile cannot be called from Europe
+        {"bedrock_regions": ["eu-central-1"]},
+        {"inference_profile_regions": {"us.other-model-v1:0": ["us-east-1"]}},  # not a configured model
+        {"marketplace_product_ids": ["not a product id!"]},
+    ],
+)
+def test_bedrock_settings_that_cannot_work_are_refused(settings: dict) -> None:
+    with pytest.raises(ValidationError):
+        DeploymentConfig.model_validate(settings)
+
+
+def test_only_marketplace_models_bring_marketplace_permissions() -> None:
+    amazon_only = DeploymentConfig(bedrock_model_ids=("amazon.nova-canvas-v1:0",))
+    assert marketplace_statements(amazon_only) == []
+    stability = DeploymentConfig(bedrock_model_ids=("us.stability.stable-image-inpaint-v1:0",), region="us-west-2")
+    actions = {a for statement in marketplace_statements(stability) for a in statement.actions}
+    assert actions == {
+        "aws-marketplace:Subscribe",
+        "aws-marketplace:Unsubscribe",
+        "aws-marketplace:ViewSubscriptions",
+    }
+
+
+def _client_configs(module) -> list[Config]:
+    return [value for value in vars(module).values() if isinstance(value, Config)]
+
+
+def test_function_timeouts_cover_the_code_budgets() -> None:
+    """A Lambda timeout ends the step as INTERNAL: each function must outlive what its code may wait for."""
+    from photobooth.aws import bedrock, sagemaker
+
+    # A SageMaker container must answer within 60 s; botocore's default read timeout is 60 s too.
+    sagemaker_read = max([c.read_timeout or 60 for c in _client_configs(sagemaker)] or [60])
+    assert constants.SEGMENT.timeout.to_seconds() >= sagemaker_read + 20
+    # One model may use its whole read timeout on every attempt before the generator moves on.
+    (bedrock_config,) = _client_configs(bedrock)
+    one_model = bedrock_config.read_timeout * bedrock_config.retries["max_attempts"]
+    assert constants.GENERATE.timeout.to_seconds() >= one_model + 30
+    # POST /photo waits up to 25 s for the result; API Gateway ends an integration after 30 s.
+    assert 27 <= constants.PRESIGN.timeout.to_seconds() <= 30
 
 
 @pytest.fixture

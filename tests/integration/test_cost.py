@@ -51,7 +51,8 @@ def test_the_cost_appears_with_the_terminal_status_and_not_before(cloud):
     assert cost["pricesAsOf"] == Prices().prices_as_of.isoformat()
     assert cost["usd"] == pytest.approx(sum(cost["breakdown"].values()), abs=1e-6)
     # Three themes, each priced as the first configured model would charge on AWS.
-    assert cost["breakdown"]["bedrock"] > 0 and cost["breakdown"]["rekognition"] == pytest.approx(0.002)
+    # Moderation, faces and eyewear on the photo, and a moderation check of each of the three painted images.
+    assert cost["breakdown"]["bedrock"] > 0 and cost["breakdown"]["rekognition"] == pytest.approx((3 + 3) * 0.001)
     # The transitions counted from the ASL are the states the engine really entered.
     assert cost["breakdown"]["stepfunctions"] == pytest.approx(_transitions(cloud, final) * 0.000025)
 
@@ -63,5 +64,5 @@ def test_a_photo_without_a_face_costs_no_image(cloud):
 
     assert final["status"] == "FAILED" and final["error"]["code"] == "NO_FACE"
     breakdown = final["cost"]["breakdown"]
-    assert breakdown["bedrock"] == 0 and breakdown["rekognition"] == pytest.approx(0.001)
+    assert breakdown["bedrock"] == 0 and breakdown["rekognition"] == pytest.approx(2 * 0.001)  # moderation, faces
     assert breakdown["stepfunctions"] == pytest.approx(_transitions(cloud, final) * 0.000025)

@@ -22,6 +22,7 @@ CASES = {
     "ThrottledThenSucceeds": ("SUCCEEDED", None, "Images are ready", "Note the failed image"),
     "DuplicateEvent": ("SUCCEEDED", None, "Ignore the repeated event", "Detect faces"),
     "ModelFallback": ("SUCCEEDED", None, "Images are ready", "Record the failure"),
+    "FinalizeFailsForever": ("FAILED", "OutcomeNotRecorded", "Mark the request failed", "Images are ready"),
 }
 EVENT = {
     "version": "0",

@@ -52,7 +52,7 @@ def test_the_tests_execute_the_committed_definition(cloud):
     deployed = json.loads(sfn.describe_state_machine(stateMachineArn=cloud.local.state_machine_arn)["definition"])
     committed = json.loads(definition_path().read_text().replace("${GenerateMaxConcurrency}", "3"))
     assert deployed["States"].keys() == committed["States"].keys()
-    assert deployed["StartAt"] == "Read the upload event"
+    assert deployed["StartAt"] == "Is it a photo upload?"
 
 
 def test_HappyPath(cloud):
@@ -80,6 +80,7 @@ def test_HappyPath(cloud):
     assert status["executionArn"] == execution["executionArn"]
     visited = cloud.visited_states(execution["executionArn"])
     for state in (
+        "Is it a photo upload?",
         "Read the upload event",
         "Claim the request",
         "Detect faces",
@@ -394,3 +395,88 @@ def test_a_repeated_event_for_a_finished_request_changes_nothing(cloud):
     assert {e["status"] for e in executions} == {"SUCCEEDED"}
     assert cloud.call_api("GET", f"/photo/{request_id}")[1]["status"] == first["status"]
     assert cloud.keys(key) == [key], "a repeated event for a live request must not delete its photo"
+
+
+@pytest.mark.parametrize("key", ["photo/abc12345/", "photo/x", "photo/", "photo/abc12345/sub/me.jpg"])
+def test_NotAPhotoKey_ends_cleanly_before_any_intrinsic(cloud, key):
+    """A folder marker or a key that is not photo/{requestId}/{file} ends quietly. Before, "Read the upload event"
+    split the key with intrinsics: photo/ failed with States.Runtime (which no Catch handles) and the others
+    claimed a request nobody made (FACTS.md: States.ALL does not catch States.Runtime)."""
+    cloud.s3().put_object(Bucket=cloud.bucket, Key=key, Body=b"")
+
+    (execution,) = cloud.wait_for_executions(1)
+
+    assert execution["status"] == "SUCCEEDED", execution
+    visited = cloud.visited_states(execution["executionArn"])
+    assert visited == ["Is it a photo upload?", "Ignore a key that is not a photo"]
+    for request_id in ("abc12345", "x"):
+        assert cloud.call_api("GET", f"/photo/{request_id}")[0] in {400, 404}
+    assert cloud.keys("work/") == [] and cloud.keys("generated/") == []
+
+
+def test_FinalizeFailsForever_marks_the_request_failed(cloud, monkeypatch):
+    """The last step keeps failing (its function crashes every time): the fallback writes FAILED/INTERNAL into the
+    record itself, so the booth pad does not wait on PROCESSING until the record expires."""
+    from photobooth import pipeline
+
+    calls = []
+
+    def broken_finalize(request, **_):
+        calls.append(request.request_id)
+        raise RuntimeError("the status table is unreachable")
+
+    monkeypatch.setattr(pipeline, "finalize", broken_finalize)
+    request_id = cloud.upload(portraits.jpeg_bytes(), filename="me.jpg")
+
+    status = cloud.wait_for_terminal(request_id)
+
+    assert status["status"] == "FAILED"
+    assert status["error"]["code"] == "INTERNAL"
+    assert isinstance(status["time_taken"], float)  # computed from the fallback's finishedAt
+    assert len(calls) == 4  # the first try and the Retry's three attempts
+    (execution,) = cloud.wait_for_executions(1)
+    assert execution["status"] == "FAILED" and execution["error"] == "OutcomeNotRecorded"
+    visited = cloud.visited_states(execution["executionArn"])
+    assert visited[-3:] == ["Record the result", "Mark the request failed", "The outcome could not be recorded"]
+
+
+def test_the_fallback_never_touches_a_finished_request(cloud, monkeypatch):
+    """The fallback's condition: a record that is no longer PROCESSING (finished, or erased and gone) stays as is."""
+    from photobooth import pipeline
+
+    real_finalize = pipeline.finalize
+
+    def finalize_then_crash(request, **kwargs):
+        real_finalize(request, **kwargs)
+        raise RuntimeError("the answer was lost after the record was written")
+
+    monkeypatch.setattr(pipeline, "finalize", finalize_then_crash)
+    request_id = cloud.upload(portraits.jpeg_bytes(), filename="me.jpg")
+
+    (execution,) = cloud.wait_for_executions(1)
+
+    assert execution["status"] == "FAILED" and execution["error"] == "OutcomeNotRecorded"
+    status = cloud.wait_for_terminal(request_id)
+    assert status["status"] == "SUCCEEDED" and "error" not in status
+
+
+def test_OutOfTime_is_retried_once_in_a_fresh_invocation(cloud, monkeypatch):
+    from photobooth.errors import GenerationOutOfTime
+
+    def out_of_time(theme, call):
+        if theme == "cosmos":
+            return GenerationOutOfTime()  # every call: one retry, then the image fails
+        if theme == "floating-city" and call == 1:
+            return GenerationOutOfTime()  # the first call only: the retry makes the image
+        return None
+
+    generator = CountingGenerator(fail=out_of_time)
+    monkeypatch.setattr(wiring, "image_generator", lambda: generator)
+    request_id = cloud.upload(portraits.jpeg_bytes(), filename="me.jpg")
+
+    status = cloud.wait_for_terminal(request_id)
+
+    assert status["status"] == "PARTIAL"
+    assert [image["status"] for image in status["images"]] == ["SUCCEEDED", "SUCCEEDED", "FAILED"]
+    assert status["images"][2]["error"]["code"] == "GENERATION_FAILED"
+    assert generator.calls == {"unicorn-meadow": 1, "floating-city": 2, "cosmos": 2}

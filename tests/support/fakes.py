@@ -6,6 +6,7 @@ import copy
 
 from photobooth.models import ERASED, ImageResult
 from photobooth.ports import RequestExists, RequestGone
+from photobooth.wall import is_shown
 
 
 class MemoryStatusStore:
@@ -19,11 +20,11 @@ class MemoryStatusStore:
 
     def get(self, request_id: str) -> dict | None:
         item = self.items.get(request_id)
-        return None if item is None or item["status"] == ERASED else copy.deepcopy(item)
+        return None if item is None or item.get("status") == ERASED else copy.deepcopy(item)
 
     def _live(self, request_id: str) -> dict:
         item = self.items.get(request_id)
-        if item is None or item["status"] == ERASED:
+        if item is None or item.get("status") == ERASED:
             raise RequestGone(request_id)
         return item
 
@@ -38,7 +39,7 @@ class MemoryStatusStore:
 
     def fail_unless_terminal(self, request_id: str, fields: dict) -> bool:
         item = self.items.get(request_id)
-        if item is None or item["status"] not in {"PENDING_UPLOAD", "PROCESSING"}:
+        if item is None or item.get("status") not in {"PENDING_UPLOAD", "PROCESSING"}:
             return False
         item.update({k: v for k, v in fields.items() if v is not None})
         return True
@@ -52,6 +53,10 @@ class MemoryStatusStore:
 
     def erase(self, request_id: str, *, until: int) -> None:
         self.items[request_id] = {"requestId": request_id, "status": ERASED, "expiresAt": until}
+
+    def list_wall(self, limit: int) -> list[dict]:
+        shown = [copy.deepcopy(item) for item in self.items.values() if is_shown(item)]
+        return sorted(shown, key=lambda item: item["createdAt"], reverse=True)[:limit]
 
 
 class MemoryObjectStore:

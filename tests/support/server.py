@@ -63,11 +63,23 @@ class ServedBooth:
             self.process.wait(timeout=5)
 
 
-def start_booth(data_dir: Path, log_path: Path, port: int | None = None, timeout: float = 60.0) -> ServedBooth:
+def start_booth(
+    data_dir: Path, log_path: Path, port: int | None = None, timeout: float = 60.0, extra_args: tuple[str, ...] = ()
+) -> ServedBooth:
     port = port or free_port()
     log = log_path.open("ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "photobooth.local.cli", "serve", "--port", str(port), "--data", str(data_dir)],
+        [
+            sys.executable,
+            "-m",
+            "photobooth.local.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--data",
+            str(data_dir),
+            *extra_args,
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
     )

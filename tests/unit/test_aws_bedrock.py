@@ -8,6 +8,7 @@ import json
 import logging
 
 import boto3
+import botocore.session
 import numpy as np
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
@@ -17,7 +18,14 @@ from PIL import Image
 
 from photobooth.aws import bedrock as bedrock_module
 from photobooth.aws.bedrock import BedrockImageGenerator, build_request, parse_response
-from photobooth.errors import GenerationFailed, ModelThrottled, ModelUnavailable, ModerationRejected
+from photobooth.config import DEFAULT_MODEL_IDS
+from photobooth.errors import (
+    GenerationFailed,
+    GenerationOutOfTime,
+    ModelThrottled,
+    ModelUnavailable,
+    ModerationRejected,
+)
 from photobooth.models import Theme
 from tests.support import portraits
 
@@ -131,8 +139,6 @@ class TestTitanAndNovaRequest:
                 "quality": "standard",
                 "cfgScale": 8.0,
                 "seed": 7,
-                "width": 512,
-                "height": 512,
             },
         }
         assert_same_pixels(sent_image, image)
@@ -144,13 +150,18 @@ class TestTitanAndNovaRequest:
         assert "negativeText" not in body["outPaintingParams"]
         assert body["outPaintingParams"]["text"] == THEME_WITHOUT_NEGATIVE.prompt
 
-    def test_width_and_height_follow_the_image(self):
+    @pytest.mark.parametrize("model_id", [TITAN, NOVA])
+    def test_width_and_height_are_left_out_so_any_photo_size_is_accepted(self, model_id):
+        # 896 x 512 is not in Titan's table of generation sizes; for editing tasks the output has the input's size
+        # and AWS's own outpainting samples send no width/height.
         wide = portraits.group_of_two().crop((0, 0, 896, 512))
         mask = np.zeros((512, 896), dtype=np.uint8)
 
-        config = build_request(NOVA, wide, mask, THEME, 7)["imageGenerationConfig"]
+        body = build_request(model_id, wide, mask, THEME, 7)
 
-        assert (config["width"], config["height"]) == (896, 512)
+        assert "width" not in body["imageGenerationConfig"]
+        assert "height" not in body["imageGenerationConfig"]
+        assert decode(body["outPaintingParams"]["image"]).size == (896, 512)
 
     def test_seeds_are_folded_into_each_models_range(self, image, person_mask):
         seed = 3_000_000_000
@@ -262,6 +273,19 @@ class TestConfiguration:
         assert service == "bedrock-runtime"
         assert kwargs["region_name"] == "us-west-2"
 
+    def test_the_client_waits_one_read_timeout_and_never_retries_by_itself(self):
+        client = BedrockImageGenerator([STABILITY], region="us-west-2", read_timeout=45).client
+
+        assert client.meta.config.read_timeout == 45
+        assert client.meta.config.connect_timeout <= 10
+        # botocore retries read timeouts in every retry mode; one attempt keeps a call within its time budget.
+        assert client.meta.config.retries["total_max_attempts"] == 1
+
+    def test_the_default_models_start_with_an_active_one_through_its_inference_profile(self):
+        assert DEFAULT_MODEL_IDS[0] == "us.stability.stable-image-inpaint-v1:0"
+        assert set(DEFAULT_MODEL_IDS[1:]) == {TITAN, NOVA}
+        BedrockImageGenerator(DEFAULT_MODEL_IDS, FakeBedrockRuntime())  # every default has a known request format
+
 
 class TestGenerate:
     def test_first_model_answers(self, image, person_mask):
@@ -299,8 +323,10 @@ class TestGenerate:
             stub.assert_no_pending_responses()
         assert result.getpixel((0, 0)) == (200, 180, 40)
 
-    @pytest.mark.parametrize("code", ["ValidationException", "ResourceNotFoundException", "AccessDeniedException"])
-    def test_unavailable_models_fall_over_in_order(self, code, image, person_mask):
+    @pytest.mark.parametrize(
+        "code", ["ValidationException", "ResourceNotFoundException", "AccessDeniedException", "ModelErrorException"]
+    )
+    def test_unavailable_or_failing_models_fall_over_in_order(self, code, image, person_mask):
         fake = FakeBedrockRuntime(
             {
                 TITAN: client_error(code, "This model version has reached the end of its life."),
@@ -428,11 +454,51 @@ class TestGenerate:
         with pytest.raises(GenerationFailed):
             BedrockImageGenerator([TITAN], fake).generate(image, person_mask, THEME, 7)
 
+    def test_a_model_error_falls_over_to_the_next_model_instead_of_ending_as_internal(self, image, person_mask):
+        fake = FakeBedrockRuntime(
+            {
+                STABILITY: client_error("ModelErrorException", "The model failed to process the request.", 424),
+                TITAN: titan_ok(),
+            }
+        )
+
+        result = BedrockImageGenerator([STABILITY, TITAN], fake).generate(image, person_mask, THEME, 7)
+
+        assert fake.models_called == [STABILITY, TITAN]
+        assert result.getpixel((0, 0)) == (20, 120, 40)
+
+    def test_every_model_failing_with_model_errors_is_model_unavailable(self, image, person_mask):
+        fake = FakeBedrockRuntime(
+            {model_id: client_error("ModelErrorException", status=424) for model_id in ALL_MODELS}
+        )
+
+        with pytest.raises(ModelUnavailable):
+            BedrockImageGenerator(ALL_MODELS, fake).generate(image, person_mask, THEME, 7)
+
+    def test_a_spent_quota_is_transient_like_throttling(self, image, person_mask):
+        quota = client_error("ServiceQuotaExceededException", "Too many images for this account.", 400)
+        fake = FakeBedrockRuntime({STABILITY: quota, TITAN: quota})
+
+        with pytest.raises(ModelThrottled):
+            BedrockImageGenerator([STABILITY, TITAN], fake).generate(image, person_mask, THEME, 7)
+
+        assert fake.models_called == [STABILITY, TITAN]
+
     def test_an_unexpected_service_error_is_not_disguised(self, image, person_mask):
-        fake = FakeBedrockRuntime({TITAN: client_error("ModelErrorException", status=424)})
+        fake = FakeBedrockRuntime({TITAN: client_error("UnrecognizedClientException", status=403)})
 
         with pytest.raises(ClientError):
             BedrockImageGenerator([TITAN, NOVA], fake).generate(image, person_mask, THEME, 7)
+
+    def test_every_error_invoke_model_can_answer_is_classified(self, image, person_mask):
+        """botocore's service model lists InvokeModel's errors: each one must lead somewhere deliberate."""
+        model = botocore.session.get_session().get_service_model("bedrock-runtime")
+        codes = [shape.name for shape in model.operation_model("InvokeModel").error_shapes]
+        assert "ModelErrorException" in codes
+        for code in codes:
+            fake = FakeBedrockRuntime({STABILITY: client_error(code, "for the test"), TITAN: titan_ok()})
+            BedrockImageGenerator([STABILITY, TITAN], fake).generate(image, person_mask, THEME, 7)
+            assert fake.models_called == [STABILITY, TITAN], code
 
     def test_an_image_of_another_size_is_resized_to_the_input(self, image, person_mask):
         fake = FakeBedrockRuntime({STABILITY: stability_ok((1024, 1024))})
@@ -460,6 +526,7 @@ class TestGenerate:
         logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in records)
         assert TITAN in logged and NOVA in logged
         assert "AccessDeniedException" in logged
+        assert "for the test" in logged, "the service's message tells the operator why the model was skipped"
         sent = fake.body(1)
         for secret in (
             THEME.prompt,
@@ -469,3 +536,87 @@ class TestGenerate:
             sent["outPaintingParams"]["maskImage"][:40],
         ):
             assert secret not in logged
+
+
+class SlowBedrockRuntime(FakeBedrockRuntime):
+    """Every call times out after ``seconds`` of a fake clock (what a Lambda's remaining time would show)."""
+
+    def __init__(self, clock: list[float], seconds: float) -> None:
+        super().__init__()
+        self.clock = clock
+        self.seconds = seconds
+
+    def invoke_model(self, **kwargs):
+        self.calls.append(kwargs)
+        self.clock[0] -= self.seconds
+        raise ReadTimeoutError(endpoint_url="https://bedrock-runtime.us-east-1.amazonaws.com")
+
+
+class TestTimeBudget:
+    """The generate function has 180 s; three models timing out after 60 s each would outlast it."""
+
+    def test_no_model_is_started_that_could_not_finish_in_time(self, image, person_mask):
+        remaining = [175.0]
+        fake = SlowBedrockRuntime(remaining, seconds=65)
+        generator = BedrockImageGenerator(ALL_MODELS, fake, read_timeout=60, reserve_seconds=15)
+
+        with pytest.raises(GenerationOutOfTime) as caught:
+            generator.with_time_budget(lambda: remaining[0]).generate(image, person_mask, THEME, 7)
+
+        # 175 s: first call (needs 5 + 60 + 15 = 80); 110 s: second; 45 s: the third is not started.
+        assert fake.models_called == [TITAN, NOVA]
+        assert STABILITY in str(caught.value)
+
+    def test_too_little_time_from_the_start_calls_no_model(self, image, person_mask):
+        fake = FakeBedrockRuntime({TITAN: titan_ok()})
+        generator = BedrockImageGenerator([TITAN], fake, read_timeout=60, reserve_seconds=15)
+
+        with pytest.raises(GenerationOutOfTime):
+            generator.with_time_budget(lambda: 79.0).generate(image, person_mask, THEME, 7)
+
+        assert fake.calls == []
+
+    def test_enough_time_changes_nothing(self, image, person_mask):
+        fake = FakeBedrockRuntime({TITAN: client_error("ResourceNotFoundException"), NOVA: titan_ok()})
+        generator = BedrockImageGenerator([TITAN, NOVA], fake, read_timeout=60, reserve_seconds=15)
+
+        generator.with_time_budget(lambda: 80.0).generate(image, person_mask, THEME, 7)
+
+        assert fake.models_called == [TITAN, NOVA]
+
+    def test_each_invocation_gets_its_own_budget_and_shares_the_client(self, monkeypatch, image, person_mask):
+        created: list[str] = []
+        fake = FakeBedrockRuntime({TITAN: titan_ok()})
+        monkeypatch.setattr(bedrock_module.boto3, "client", lambda service, **_: created.append(service) or fake)
+        generator = BedrockImageGenerator([TITAN])
+
+        short = generator.with_time_budget(lambda: 10.0)
+        long = generator.with_time_budget(lambda: 170.0)
+        long.generate(image, person_mask, THEME, 7)
+
+        assert created == ["bedrock-runtime"]
+        assert short.client is long.client is generator.client
+        assert generator.remaining_seconds is None
+        with pytest.raises(GenerationOutOfTime):
+            short.generate(image, person_mask, THEME, 7)
+
+    def test_the_generate_function_passes_the_lambdas_remaining_time(self, monkeypatch, image, person_mask):
+        from photobooth import wiring
+
+        generator = BedrockImageGenerator([TITAN], FakeBedrockRuntime({TITAN: titan_ok()}))
+        monkeypatch.setattr(wiring, "image_generator", lambda: generator)
+
+        bounded = wiring.image_generator_within(lambda: 42_000)
+
+        assert isinstance(bounded, BedrockImageGenerator)
+        assert bounded.remaining_seconds is not None and bounded.remaining_seconds() == 42.0
+        with pytest.raises(GenerationOutOfTime):
+            bounded.generate(image, person_mask, THEME, 7)
+
+    def test_offline_generators_get_no_budget(self, monkeypatch):
+        from photobooth import wiring
+
+        offline = object()
+        monkeypatch.setattr(wiring, "image_generator", lambda: offline)
+
+        assert wiring.image_generator_within(lambda: 1) is offline

@@ -6,7 +6,7 @@ import io
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ReadTimeoutError
 from botocore.stub import ANY, Stubber
 from PIL import Image
 
@@ -193,6 +193,7 @@ class TestErrors:
         [
             ("ThrottlingException", FaceDetectionUnavailable),
             ("ProvisionedThroughputExceededException", FaceDetectionUnavailable),
+            ("InternalServerError", FaceDetectionUnavailable),
             ("InvalidImageFormatException", InvalidImage),
             ("ImageTooLargeException", ImageTooLarge),
         ],
@@ -204,6 +205,22 @@ class TestErrors:
 
         with pytest.raises(expected):
             getattr(RekognitionFaceDetector(fake), operation)(portraits.astronaut())
+
+    @pytest.mark.parametrize("operation", ["detect_faces", "detect_eyewear"])
+    def test_a_timeout_is_transient(self, operation):
+        api = "detect_labels" if operation == "detect_eyewear" else operation
+        fake = FakeRekognition(**{api: ReadTimeoutError(endpoint_url="https://rekognition.us-east-1.amazonaws.com")})
+
+        with pytest.raises(FaceDetectionUnavailable):
+            getattr(RekognitionFaceDetector(fake), operation)(portraits.astronaut())
+
+    def test_a_real_internal_server_error_is_transient(self):
+        client = real_client()
+        with Stubber(client) as stub:
+            stub.add_client_error("detect_faces", service_error_code="InternalServerError", http_status_code=500)
+
+            with pytest.raises(FaceDetectionUnavailable):
+                RekognitionFaceDetector(client).detect_faces(portraits.astronaut())
 
     def test_other_errors_are_not_disguised(self):
         fake = FakeRekognition(detect_faces=client_error("AccessDeniedException", "DetectFaces"))
@@ -228,3 +245,11 @@ def test_the_client_is_created_on_first_use_only(monkeypatch):
     detector.detect_faces(portraits.astronaut())
 
     assert created == ["rekognition"]
+
+
+def test_two_calls_fit_in_the_detect_functions_30_s():
+    client = RekognitionFaceDetector().client
+    config = client.meta.config
+
+    assert config.retries["total_max_attempts"] == 1
+    assert 2 * (config.connect_timeout + config.read_timeout) <= 30

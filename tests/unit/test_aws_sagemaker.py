@@ -9,14 +9,14 @@ import json
 import boto3
 import numpy as np
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectTimeoutError, ReadTimeoutError
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 from PIL import Image
 
 from photobooth.aws import sagemaker as sagemaker_module
 from photobooth.aws.sagemaker import SamEndpointSegmenter
-from photobooth.errors import ErrorCode, PhotoboothError, SegmentationUnavailable
+from photobooth.errors import ErrorCode, PhotoboothError, SegmentationRejected, SegmentationUnavailable
 from photobooth.models import Box
 from tests.support import portraits
 
@@ -154,6 +154,9 @@ class TestErrors:
             pytest.param(client_error("InternalFailure", 500), id="internal failure"),
             pytest.param(client_error("ModelError", 424, OriginalStatusCode=500), id="container 500"),
             pytest.param(client_error("SomethingNew", 502), id="any 5xx"),
+            pytest.param(client_error("ModelError", 424), id="container timeout (no original status)"),
+            pytest.param(ReadTimeoutError(endpoint_url="https://runtime.sagemaker"), id="read timeout"),
+            pytest.param(ConnectTimeoutError(endpoint_url="https://runtime.sagemaker"), id="connect timeout"),
         ],
     )
     def test_busy_or_failing_endpoint_is_transient(self, error):
@@ -181,11 +184,33 @@ class TestErrors:
         "error",
         [
             pytest.param(client_error("ModelError", 424, OriginalStatusCode=400), id="container 400"),
+            pytest.param(client_error("ModelError", 424, OriginalStatusCode=413), id="container 413"),
             pytest.param(client_error("ValidationError", 400), id="validation"),
         ],
     )
-    def test_rejected_requests_are_not_disguised_as_transient(self, error):
+    def test_rejected_requests_are_permanent_not_retried(self, error):
         fake = FakeSageMakerRuntime(error)
+
+        with pytest.raises(SegmentationRejected):
+            SamEndpointSegmenter(ENDPOINT, fake).segment(portraits.astronaut(), [Box(x0=1, y0=1, x1=9, y1=9)])
+
+    def test_container_4xx_is_recognised_from_a_real_model_error(self):
+        client = boto3.client(
+            "sagemaker-runtime", region_name="eu-west-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+        )
+        with Stubber(client) as stub:
+            stub.add_client_error(
+                "invoke_endpoint",
+                service_error_code="ModelError",
+                http_status_code=424,
+                modeled_fields={"OriginalStatusCode": 400, "OriginalMessage": "bad input_box"},
+            )
+
+            with pytest.raises(SegmentationRejected):
+                SamEndpointSegmenter(ENDPOINT, client).segment(portraits.astronaut(), [Box(x0=1, y0=1, x1=9, y1=9)])
+
+    def test_an_unexpected_error_is_not_disguised(self):
+        fake = FakeSageMakerRuntime(client_error("AccessDeniedException", 403))
 
         with pytest.raises(ClientError):
             SamEndpointSegmenter(ENDPOINT, fake).segment(portraits.astronaut(), [Box(x0=1, y0=1, x1=9, y1=9)])
@@ -226,3 +251,12 @@ def test_the_client_is_created_on_first_use_only(monkeypatch):
     segmenter.segment(image, [Box(x0=10, y0=10, x1=20, y1=20)])
 
     assert created == ["sagemaker-runtime"]
+
+
+def test_the_client_waits_70_s_and_never_retries_by_itself():
+    # SageMaker gives the container 60 s; a botocore retry of a read timeout would double the segment step's wait.
+    client = SamEndpointSegmenter(ENDPOINT).client
+
+    assert client.meta.config.read_timeout == 70
+    assert client.meta.config.connect_timeout <= 10
+    assert client.meta.config.retries["total_max_attempts"] == 1

@@ -39,3 +39,18 @@ def test_request_id_comes_from_the_photo_key():
     for key in ("photo/me.jpg", "generated/req-000001/me.jpg", "photo/req-000001/", "photo/a/b/c.jpg"):
         with pytest.raises(naming.InvalidName):
             naming.request_id_from_photo_key(key)
+
+
+@pytest.mark.parametrize(
+    "filename", ["IMG 0001.jpg", "100% a+b.jpg", "사진 1.jpg", "😀 photo.jpg", "a?b#c.jpg", "x%2Fy.jpg", "%2e%2e.jpg"]
+)
+def test_names_that_phones_produce_are_accepted(filename):
+    assert naming.validate_filename(filename) == filename
+
+
+def test_a_name_is_limited_in_utf8_bytes_not_only_in_characters():
+    at_the_limit = "사" * 83 + ".jpg"  # 83 * 3 + 4 = 253 bytes, 87 characters
+    assert naming.validate_filename(at_the_limit) == at_the_limit
+    over = "사" * 84 + ".jpg"  # 256 bytes in 88 characters: under the character limit, over the byte limit
+    with pytest.raises(naming.InvalidName, match="bytes"):
+        naming.validate_filename(over)

@@ -1,82 +1,116 @@
 """Background generation with image models on Amazon Bedrock (the ``ImageGenerator`` port).
 
-Model choice is configuration: ``model_ids`` are tried in order, because Titan Image Generator and Nova Canvas
-are Legacy with end-of-life dates in 2026 and a fresh account may only have a Stability model enabled.
+Model choice is configuration: ``model_ids`` are tried in order. The default starts with Stability AI's inpaint
+service through its US cross-region inference profile (Active) and keeps the Legacy Titan Image Generator v2 and
+Nova Canvas after it (end of life in 2026).
 
-Request and answer shapes, and where they were checked:
+Request and answer shapes are written down, with the documentation page each comes from, as JSON schemas in
+``tests/data/bedrock_schemas/``; the unit tests check every body built here against them. In short:
 
 - Titan Image Generator v1/v2 and Nova Canvas share ``taskType: OUTPAINTING``. Their ``maskImage`` is pure black
   and white; for outpainting the **black** area is kept and the white area is painted, and ``PRECISE`` leaves the
-  kept area untouched. Content-filter rejections of the *input* come as ``ValidationException`` "This request has
-  been blocked by our content filters. Please adjust your text prompt / input image ..."; of the *output* as a
-  successful answer whose ``error`` is "All of the generated images have been blocked by our content filters."
-  (Bedrock user guide "Amazon Titan Image Generator G1 models"; Amazon Nova user guide, Canvas "Error handling".)
-- Stability AI Image Services (``stability.stable-image-inpaint-v1:0``): ``prompt``, ``negative_prompt``,
+  kept area untouched. ``width``/``height`` are left out: for editing tasks the output has the input's size, and
+  most photo sizes are not in Titan's table of generation sizes. Content-filter rejections of the *input* come as
+  ``ValidationException`` "This request has been blocked by our content filters ..."; of the *output* as a
+  successful answer whose ``error`` says so.
+- Stability AI Image Services inpaint (``us.stability.stable-image-inpaint-v1:0``): ``prompt``, ``negative_prompt``,
   ``image`` and ``mask`` (base64), ``seed`` (0..4294967294), ``output_format``; the mask's **white** pixels are
-  repainted and black ones preserved (Stability's Inpaint request schema; Bedrock's "Stability AI Image
-  Services" page passes the same JSON fields). The answer is ``{"seeds", "finish_reasons", "images"}`` where a
-  finish reason of ``null`` means success and otherwise one of "Filter reason: prompt", "Filter reason: input
-  image", "Filter reason: output image", "Inference error" (Bedrock's Stable Image Core/Ultra request-and-response
-  pages, which the image services share). "CONTENT_FILTERED" is also treated as a filter, as older Stability
-  answers used it.
+  repainted and black ones preserved. The image needs sides of at least 64 px, at most 9,437,184 pixels and an
+  aspect ratio between 1:2.5 and 2.5:1. The answer is ``{"seeds", "finish_reasons", "images"}`` where a finish
+  reason of ``null`` means success, otherwise "Filter reason: ..." or "Inference error".
 
-Logs name the model and the outcome only: never image data, base64 or the theme's prompt.
+Photos outside a model's size or aspect limits are padded (the padding is background, so the model paints it) and
+scaled for the request; the answer is cropped and scaled back.
+
+Logs name the model, the outcome and the service's own message: never image data, base64 or the theme's prompt.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import io
 import json
 import logging
+import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import numpy as np
 from botocore.config import Config
-from botocore.exceptions import ClientError, ReadTimeoutError
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 from PIL import Image, UnidentifiedImageError
 
 from photobooth.cost import MODEL_ID_INFO
-from photobooth.errors import GenerationFailed, ModelThrottled, ModelUnavailable, ModerationRejected
+from photobooth.errors import (
+    GenerationFailed,
+    GenerationOutOfTime,
+    ModelThrottled,
+    ModelUnavailable,
+    ModerationRejected,
+)
 from photobooth.imaging import encode_png
 from photobooth.models import Theme
 
 logger = logging.getLogger(__name__)
 
-# Outpainting at 1024 px takes Titan and Stability tens of seconds. botocore retries only once: a throttled model
-# is better served by the next model now and by the workflow's back-off later than by botocore sleeping here.
-_CLIENT_CONFIG = Config(read_timeout=120, retries={"mode": "standard", "max_attempts": 2})
-
-TITAN_PREFIXES: tuple[str, ...] = ("amazon.titan-image-generator-", "amazon.nova-canvas-")
+TITAN_PREFIX = "amazon.titan-image-generator-"
+NOVA_CANVAS_PREFIX = "amazon.nova-canvas-"
 STABILITY_INPAINT_PREFIX = "stability.stable-image-inpaint-"
 
-# Largest seed each family accepts; larger seeds are folded into range so one setting works with every model.
-_TITAN_MAX_SEED = 2_147_483_646
-_NOVA_MAX_SEED = 858_993_459
-_STABILITY_MAX_SEED = 4_294_967_294
+# A model that does not answer within this many seconds is given up for the next one.
+DEFAULT_READ_TIMEOUT = 60.0
+CONNECT_TIMEOUT = 5.0
 
-# The model cannot serve this request (not enabled, end of life, wrong region, no quota, parameters it does not
-# take): another model may.
-_UNAVAILABLE_CODES = frozenset(
-    {"ValidationException", "ResourceNotFoundException", "AccessDeniedException", "ServiceQuotaExceededException"}
-)
 # The model is busy or briefly failing: another model may serve now, this one after a back-off.
 _TRANSIENT_CODES = frozenset(
     {
         "ThrottlingException",
+        "ServiceQuotaExceededException",  # on-demand quota spent for now: throttling by another name
         "ServiceUnavailableException",
         "ModelNotReadyException",
         "ModelTimeoutException",
         "InternalServerException",
     }
 )
+# This model cannot serve this request (not enabled, end of life, wrong region, not subscribed, parameters it does
+# not take, or it failed while running): another model may.
+_UNAVAILABLE_CODES = frozenset(
+    {"ValidationException", "ResourceNotFoundException", "AccessDeniedException", "ModelErrorException"}
+)
 _CONTENT_FILTER_MARKERS = ("content filter", "content_filtered", "filter reason")
+# Service messages are logged for the operator; a bound keeps a verbose one from flooding the log.
+_MESSAGE_LOG_LIMIT = 300
 
 
-def _base_model_id(model_id: str) -> str:
+@dataclass(frozen=True)
+class ImageLimits:
+    """The input images a model family accepts (its documentation page is cited in its request schema)."""
+
+    min_side: int
+    max_side: int
+    max_pixels: int
+    max_aspect: float  # long side / short side
+
+
+# Titan: "The size limits for the input image and input mask are <= 1,408 on the longer side"; its page names no
+# minimum or aspect ratio for editing, so Nova's aspect limit (same request format) is applied as a safe bound.
+TITAN_LIMITS = ImageLimits(min_side=64, max_side=1408, max_pixels=1408 * 1408, max_aspect=4.0)
+# Nova Canvas: sides 320..4,096 px, at most 4,194,304 pixels, aspect ratio 1:4 to 4:1.
+NOVA_LIMITS = ImageLimits(min_side=320, max_side=4096, max_pixels=4_194_304, max_aspect=4.0)
+# Stability inpaint: every side at least 64 px, at most 9,437,184 pixels, aspect ratio 1:2.5 to 2.5:1.
+STABILITY_LIMITS = ImageLimits(min_side=64, max_side=9_437_184 // 64, max_pixels=9_437_184, max_aspect=2.5)
+
+# Largest seed each family accepts; larger seeds are folded into range so one setting works with every model.
+TITAN_MAX_SEED = 2_147_483_646
+NOVA_MAX_SEED = 858_993_459
+STABILITY_MAX_SEED = 4_294_967_294
+
+
+def base_model_id(model_id: str) -> str:
     """``amazon.nova-canvas-v1:0`` from an ARN or a cross-region inference profile id (``us.amazon.nova...``)."""
     name = model_id.rsplit("/", 1)[-1]
     geo, _, rest = name.partition(".")
@@ -90,18 +124,67 @@ def _b64_png(image: Image.Image) -> str:
 
 
 def _background_white(person_mask: np.ndarray) -> Image.Image:
-    """The project's mask (255 = person) as the black-keep / white-paint image both model families expect."""
+    """The project's mask (255 = person) as the black-keep / white-paint image every model family expects."""
     return Image.fromarray(np.where(person_mask >= 128, 0, 255).astype(np.uint8), mode="L")
 
 
-def _titan_request(model_id: str, image: Image.Image, person_mask: np.ndarray, theme: Theme, seed: int) -> dict:
-    max_seed = _NOVA_MAX_SEED if _base_model_id(model_id).startswith("amazon.nova-canvas-") else _TITAN_MAX_SEED
+@dataclass(frozen=True)
+class _Fitted:
+    """The image and mask as sent, and where the photo sits in them (for cropping the answer back)."""
+
+    image: Image.Image
+    mask: np.ndarray
+    box: tuple[int, int, int, int]  # the photo inside ``image``: left, top, right, bottom
+    original_size: tuple[int, int]
+
+    def restore(self, answer: Image.Image) -> Image.Image:
+        """The answer cut back to the photo and scaled to its original size (whatever size the model returned)."""
+        sx, sy = answer.width / self.image.width, answer.height / self.image.height
+        left, top, right, bottom = self.box
+        crop = answer.crop((round(left * sx), round(top * sy), round(right * sx), round(bottom * sy)))
+        if crop.size != self.original_size:
+            crop = crop.resize(self.original_size, Image.Resampling.LANCZOS)
+        return crop
+
+
+def fit_to_limits(image: Image.Image, person_mask: np.ndarray, limits: ImageLimits) -> _Fitted:
+    """Scale ``image`` into the limits' sides and pixel count, then pad the short side (edge pixels repeated,
+    marked as background in the mask) until the aspect ratio is allowed. Squashing would distort faces."""
+    width, height = image.size
+    # The canvas once padded to the aspect limit, at scale 1.
+    canvas_long = max(width, height)
+    canvas_short = max(min(width, height), math.ceil(canvas_long / limits.max_aspect))
+    grow = limits.min_side / canvas_short
+    # One pixel of slack per side: rounding the scaled sizes up must not cross the pixel limit.
+    shrink = min(
+        limits.max_side / canvas_long, math.sqrt(limits.max_pixels / ((canvas_long + 1) * (canvas_short + 1)))
+    )
+    scale = min(max(1.0, grow), shrink)
+    rgb = image.convert("RGB")
+    mask = person_mask
+    if scale != 1.0:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        rgb = rgb.resize(size, Image.Resampling.LANCZOS)
+        mask = np.asarray(Image.fromarray(person_mask).resize(size, Image.Resampling.NEAREST))
+    w, h = rgb.size
+    pad_w = max(w, math.ceil(h / limits.max_aspect))
+    pad_h = max(h, math.ceil(w / limits.max_aspect))
+    pad_w, pad_h = max(pad_w, limits.min_side), max(pad_h, limits.min_side)
+    left, top = (pad_w - w) // 2, (pad_h - h) // 2
+    if (pad_w, pad_h) != (w, h):
+        padding = ((top, pad_h - h - top), (left, pad_w - w - left))
+        rgb = Image.fromarray(np.pad(np.asarray(rgb), (*padding, (0, 0)), mode="edge"))
+        mask = np.pad(mask, padding, mode="constant", constant_values=0)
+    return _Fitted(image=rgb, mask=mask, box=(left, top, left + w, top + h), original_size=(width, height))
+
+
+def _amazon_request(image: Image.Image, mask: np.ndarray, theme: Theme, seed: int, max_seed: int) -> dict:
     params: dict[str, Any] = {"text": theme.prompt}
     if theme.negative_prompt:
         params["negativeText"] = theme.negative_prompt
-    params["image"] = _b64_png(image.convert("RGB"))
+    params["image"] = _b64_png(image)
     # Nova Canvas rejects masks that are not pure black and white; RGB is the form its examples use.
-    params["maskImage"] = _b64_png(_background_white(person_mask).convert("RGB"))
+    params["maskImage"] = _b64_png(_background_white(mask).convert("RGB"))
     params["outPaintingMode"] = "PRECISE"
     return {
         "taskType": "OUTPAINTING",
@@ -111,19 +194,25 @@ def _titan_request(model_id: str, image: Image.Image, person_mask: np.ndarray, t
             "quality": "standard",
             "cfgScale": 8.0,
             "seed": seed % (max_seed + 1),
-            "width": image.width,
-            "height": image.height,
         },
     }
 
 
-def _stability_request(model_id: str, image: Image.Image, person_mask: np.ndarray, theme: Theme, seed: int) -> dict:
+def _titan_request(image: Image.Image, mask: np.ndarray, theme: Theme, seed: int) -> dict:
+    return _amazon_request(image, mask, theme, seed, TITAN_MAX_SEED)
+
+
+def _nova_request(image: Image.Image, mask: np.ndarray, theme: Theme, seed: int) -> dict:
+    return _amazon_request(image, mask, theme, seed, NOVA_MAX_SEED)
+
+
+def _stability_request(image: Image.Image, mask: np.ndarray, theme: Theme, seed: int) -> dict:
     body: dict[str, Any] = {"prompt": theme.prompt}
     if theme.negative_prompt:
         body["negative_prompt"] = theme.negative_prompt
-    body["image"] = _b64_png(image.convert("RGB"))
-    body["mask"] = _b64_png(_background_white(person_mask))
-    body["seed"] = seed % (_STABILITY_MAX_SEED + 1)
+    body["image"] = _b64_png(image)
+    body["mask"] = _b64_png(_background_white(mask))
+    body["seed"] = seed % (STABILITY_MAX_SEED + 1)
     body["output_format"] = "png"
     return body
 
@@ -138,7 +227,7 @@ def _decode_image(data: Any) -> Image.Image:
         raise GenerationFailed(f"the model's image is not decodable: {type(error).__name__}") from error
 
 
-def _titan_response(body: dict) -> Image.Image:
+def _amazon_response(body: dict) -> Image.Image:
     error = body.get("error")
     if error:
         if _mentions_content_filter(str(error)):
@@ -164,79 +253,145 @@ def _mentions_content_filter(message: str) -> bool:
     return any(marker in lowered for marker in _CONTENT_FILTER_MARKERS)
 
 
-_RequestBuilder = Callable[[str, Image.Image, np.ndarray, Theme, int], dict]
-_ResponseParser = Callable[[dict], Image.Image]
+@dataclass(frozen=True)
+class _Family:
+    limits: ImageLimits
+    build: Callable[[Image.Image, np.ndarray, Theme, int], dict]
+    parse: Callable[[dict], Image.Image]
 
 
-def _family(model_id: str) -> tuple[_RequestBuilder, _ResponseParser]:
-    base = _base_model_id(model_id)
-    if base.startswith(TITAN_PREFIXES):
-        return _titan_request, _titan_response
-    if base.startswith(STABILITY_INPAINT_PREFIX):
-        return _stability_request, _stability_response
+_FAMILIES: dict[str, _Family] = {
+    TITAN_PREFIX: _Family(TITAN_LIMITS, _titan_request, _amazon_response),
+    NOVA_CANVAS_PREFIX: _Family(NOVA_LIMITS, _nova_request, _amazon_response),
+    STABILITY_INPAINT_PREFIX: _Family(STABILITY_LIMITS, _stability_request, _stability_response),
+}
+
+
+def _family(model_id: str) -> _Family:
+    base = base_model_id(model_id)
+    for prefix, family in _FAMILIES.items():
+        if base.startswith(prefix):
+            return family
     raise ValueError(f"no request format known for Bedrock model {model_id!r}")
+
+
+def _fit(model_id: str, image: Image.Image, person_mask: np.ndarray) -> _Fitted:
+    if person_mask.shape != (image.height, image.width):
+        raise ValueError(f"mask shape {person_mask.shape} does not match image size {image.size}")
+    return fit_to_limits(image, person_mask, _family(model_id).limits)
 
 
 def build_request(model_id: str, image: Image.Image, person_mask: np.ndarray, theme: Theme, seed: int) -> dict:
     """The InvokeModel body for ``model_id``. ``person_mask`` uses the project's polarity (255 = person)."""
-    if person_mask.shape != (image.height, image.width):
-        raise ValueError(f"mask shape {person_mask.shape} does not match image size {image.size}")
-    builder, _ = _family(model_id)
-    return builder(model_id, image, person_mask, theme, seed)
+    fitted = _fit(model_id, image, person_mask)
+    return _family(model_id).build(fitted.image, fitted.mask, theme, seed)
 
 
 def parse_response(model_id: str, body: dict) -> Image.Image:
     """The generated RGB image in ``body``; :class:`ModerationRejected` or :class:`GenerationFailed` otherwise."""
-    _, parser = _family(model_id)
-    return parser(body)
+    return _family(model_id).parse(body)
+
+
+def client_config(read_timeout: float) -> Config:
+    """No botocore retries: a retry of a slow model would double the time one call may take, and the generator
+    hands a busy model over to the next one itself. (botocore's standard and legacy modes both retry read timeouts:
+    ``ReadTimeoutError`` is an ``HTTPClientError``, see botocore/retries/standard.py.)"""
+    return Config(
+        read_timeout=read_timeout,
+        connect_timeout=CONNECT_TIMEOUT,
+        retries={"total_max_attempts": 1, "mode": "standard"},
+    )
 
 
 class BedrockImageGenerator:
-    def __init__(self, model_ids: Sequence[str], client: Any | None = None, *, region: str | None = None) -> None:
+    """``reserve_seconds`` is the time the caller needs after the model answered (paste, encode, store)."""
+
+    def __init__(
+        self,
+        model_ids: Sequence[str],
+        client: Any | None = None,
+        *,
+        region: str | None = None,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
+        reserve_seconds: float = 15.0,
+        remaining_seconds: Callable[[], float] | None = None,
+    ) -> None:
         if not model_ids:
             raise ValueError("at least one Bedrock model id is required")
         for model_id in model_ids:
             _family(model_id)  # an unknown family is a configuration error: fail before the first visitor
         self.model_ids = tuple(model_ids)
         self.region = region
+        self.read_timeout = read_timeout
+        self.reserve_seconds = reserve_seconds
+        self.remaining_seconds = remaining_seconds
         self._client = client
 
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = boto3.client("bedrock-runtime", region_name=self.region, config=_CLIENT_CONFIG)
+            self._client = boto3.client(
+                "bedrock-runtime", region_name=self.region, config=client_config(self.read_timeout)
+            )
         return self._client
+
+    @property
+    def seconds_per_call(self) -> float:
+        """The longest one model call can take, plus the caller's work after it."""
+        return CONNECT_TIMEOUT + self.read_timeout + self.reserve_seconds
+
+    def with_time_budget(self, remaining_seconds: Callable[[], float]) -> BedrockImageGenerator:
+        """This generator for one invocation that must end in ``remaining_seconds()`` (a Lambda's remaining time):
+        it starts no model call that could not finish in time. Shares the client with ``self``."""
+        _ = self.client  # created once, shared by every invocation's view
+        view = copy.copy(self)
+        view.remaining_seconds = remaining_seconds
+        return view
 
     def generate(self, image: Image.Image, person_mask: np.ndarray, theme: Theme, seed: int) -> Image.Image:
         """Try each model in order. A model that cannot serve (not enabled, end of life, wrong region, rejected
-        parameters) or is busy hands over to the next one. A content-filter answer ends the attempt at once: the
-        same photo and prompt would be filtered by the next model too.
+        parameters, failed while running) or is busy hands over to the next one. A content-filter answer ends the
+        attempt at once: the same photo and prompt would be filtered by the next model too.
 
-        Raises :class:`ModelThrottled` when no model answered and at least one was only busy (the workflow retries
-        with back-off), :class:`ModelUnavailable` when every model is unavailable."""
+        Raises :class:`GenerationOutOfTime` when the time budget does not allow the next call,
+        :class:`ModelThrottled` when no model answered and at least one was only busy (the workflow retries with
+        back-off), :class:`ModelUnavailable` when every model is unavailable."""
         failures: list[str] = []
-        throttled = False
+        transient = False
         for model_id in self.model_ids:
-            body = build_request(model_id, image, person_mask, theme, seed)
+            self._check_time(model_id, failures)
+            fitted = _fit(model_id, image, person_mask)
+            body = _family(model_id).build(fitted.image, fitted.mask, theme, seed)
             try:
                 answer = self._invoke(model_id, body)
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code", "")
-                message = error.response.get("Error", {}).get("Message", "")
+                message = str(error.response.get("Error", {}).get("Message", ""))[:_MESSAGE_LOG_LIMIT]
                 if code == "ValidationException" and _mentions_content_filter(message):
-                    logger.warning("Bedrock content filter", extra={"model_id": model_id, "outcome": code})
+                    logger.warning(
+                        "Bedrock content filter",
+                        extra={"model_id": model_id, "outcome": code, "service_message": message},
+                    )
                     raise ModerationRejected(f"{model_id}: {message}") from error
-                if code in _TRANSIENT_CODES:
-                    throttled = True
-                elif code not in _UNAVAILABLE_CODES:
-                    logger.error("Bedrock call failed", extra={"model_id": model_id, "outcome": code})
+                if code not in _TRANSIENT_CODES and code not in _UNAVAILABLE_CODES:
+                    logger.error(
+                        "Bedrock call failed",
+                        extra={"model_id": model_id, "outcome": code, "service_message": message},
+                    )
                     raise
-                logger.warning("Bedrock model skipped", extra={"model_id": model_id, "outcome": code})
-                failures.append(f"{model_id}: {code}")
+                transient = transient or code in _TRANSIENT_CODES
+                logger.warning(
+                    "Bedrock model skipped",
+                    extra={"model_id": model_id, "outcome": code, "service_message": message},
+                )
+                failures.append(f"{model_id}: {code}: {message}")
                 continue
-            except ReadTimeoutError as error:
-                logger.warning("Bedrock model skipped", extra={"model_id": model_id, "outcome": "ReadTimeout"})
-                throttled = True
+            except (ConnectionError, HTTPClientError) as error:  # read/connect timeouts, endpoint unreachable
+                transient = True
+                logger.warning(
+                    "Bedrock model skipped",
+                    extra={"model_id": model_id, "outcome": type(error).__name__, "service_message": str(error)},
+                )
                 failures.append(f"{model_id}: {type(error).__name__}")
                 continue
             try:
@@ -249,13 +404,23 @@ class BedrockImageGenerator:
                 raise
             logger.info("Bedrock generated an image", extra={"model_id": model_id, "outcome": "generated"})
             result.info[MODEL_ID_INFO] = model_id  # the request's cost is priced by the model that painted
-            if result.size != image.size:
-                result = result.resize(image.size, Image.Resampling.LANCZOS)
-            return result
+            return fitted.restore(result)
         detail = "; ".join(failures)
-        if throttled:
+        if transient:
             raise ModelThrottled(detail)
         raise ModelUnavailable(detail)
+
+    def _check_time(self, model_id: str, failures: list[str]) -> None:
+        if self.remaining_seconds is None:
+            return
+        remaining = self.remaining_seconds()
+        if remaining >= self.seconds_per_call:
+            return
+        logger.warning(
+            "Bedrock model not tried: not enough time left",
+            extra={"model_id": model_id, "remaining_s": round(remaining, 1), "needed_s": self.seconds_per_call},
+        )
+        raise GenerationOutOfTime("; ".join([*failures, f"{model_id}: not tried, {remaining:.0f} s left"]))
 
     def _invoke(self, model_id: str, body: dict) -> bytes:
         response = self.client.invoke_model(
@@ -264,7 +429,8 @@ class BedrockImageGenerator:
             contentType="application/json",
             accept="application/json",
         )
-        return response["body"].read()
+        data: bytes = response["body"].read()
+        return data
 
 
 def _json_object(model_id: str, raw: bytes) -> dict:

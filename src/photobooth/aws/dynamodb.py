@@ -125,6 +125,47 @@ class DynamoStatusStore:
                 raise RequestGone(request_id) from error
             raise
 
+    # The wall (photobooth.wall): the sparse index names the opted-in requests, newest first; a consistent
+    # BatchGetItem then reads each record from the table, so an erasure hides a picture at once even though a
+    # global secondary index is only eventually consistent.
+    _WALL_PAGE = 50
+    _WALL_MAX_PAGES = 4
+
+    def list_wall(self, limit: int) -> list[dict]:
+        from photobooth.wall import WALL_INDEX, WALL_PARTITION, WALL_PARTITION_ATTRIBUTE, is_shown
+
+        shown: list[dict] = []
+        query: dict[str, Any] = {
+            "IndexName": WALL_INDEX,
+            "KeyConditionExpression": "#partition = :wall",
+            "ExpressionAttributeNames": {"#partition": WALL_PARTITION_ATTRIBUTE},
+            "ExpressionAttributeValues": {":wall": WALL_PARTITION},
+            "ScanIndexForward": False,
+            "Limit": self._WALL_PAGE,
+        }
+        for _ in range(self._WALL_MAX_PAGES):
+            page = self.table.query(**query)
+            ids = [item["requestId"] for item in page.get("Items", [])]
+            records = self._consistent_batch(ids)
+            shown.extend(records[i] for i in ids if i in records and is_shown(records[i]))
+            if len(shown) >= limit or "LastEvaluatedKey" not in page:
+                break
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return shown[:limit]
+
+    def _consistent_batch(self, request_ids: list[str]) -> dict[str, dict]:
+        # The table resource's client converts Python values to DynamoDB's typed JSON and back.
+        found: dict[str, dict] = {}
+        for start in range(0, len(request_ids), 100):  # BatchGetItem reads at most 100 keys per call
+            keys = [{"requestId": i} for i in request_ids[start : start + 100]]
+            request: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                answer = self.table.meta.client.batch_get_item(RequestItems=request)
+                for item in answer.get("Responses", {}).get(self.table_name, []):
+                    found[item["requestId"]] = _plain(item)
+                request = answer.get("UnprocessedKeys") or {}
+        return found
+
 
 def _set_expression(fields: dict) -> tuple[str, dict, dict]:
     present = {k: v for k, v in fields.items() if v is not None}

@@ -6,7 +6,8 @@ import logging
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.config import Config
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 from PIL import Image
 
 from photobooth.boxes import relative_box_to_pixels
@@ -18,7 +19,13 @@ logger = logging.getLogger(__name__)
 
 EYEWEAR_LABELS: tuple[str, ...] = ("Glasses", "Sunglasses")
 
-_TRANSIENT_CODES = frozenset({"ThrottlingException", "ProvisionedThroughputExceededException"})
+# DetectFaces/DetectLabels answer in about a second. Two calls must fit in the detect function's 30 s with room for
+# reading and normalising the photo, so each waits at most 3 + 10 s and botocore does not retry (its retry modes
+# retry read timeouts too); the workflow retries FaceDetectionUnavailable with back-off instead.
+CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=10, retries={"total_max_attempts": 1, "mode": "standard"})
+
+# Busy or briefly failing: the workflow retries FaceDetectionUnavailable with back-off.
+_TRANSIENT_CODES = frozenset({"ThrottlingException", "ProvisionedThroughputExceededException", "InternalServerError"})
 
 
 class RekognitionFaceDetector:
@@ -34,7 +41,7 @@ class RekognitionFaceDetector:
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = boto3.client("rekognition")
+            self._client = boto3.client("rekognition", config=CLIENT_CONFIG)
         return self._client
 
     def detect_faces(self, image: Image.Image) -> list[Face]:
@@ -71,9 +78,18 @@ class RekognitionFaceDetector:
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         try:
             return getattr(self.client, operation)(**kwargs)
+        except (ConnectionError, HTTPClientError) as error:  # timeouts, endpoint unreachable
+            logger.warning(
+                "Rekognition call failed", extra={"operation": operation, "error_code": type(error).__name__}
+            )
+            raise FaceDetectionUnavailable(f"Rekognition {operation}: {type(error).__name__}") from error
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
-            logger.warning("Rekognition call failed", extra={"operation": operation, "error_code": code})
+            message = str(error.response.get("Error", {}).get("Message", ""))[:300]
+            logger.warning(
+                "Rekognition call failed",
+                extra={"operation": operation, "error_code": code, "service_message": message},
+            )
             if code in _TRANSIENT_CODES:
                 raise FaceDetectionUnavailable(f"Rekognition {operation}: {code}") from error
             if code == "InvalidImageFormatException":

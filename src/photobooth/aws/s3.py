@@ -10,6 +10,22 @@ from botocore.config import Config
 
 _DELETE_BATCH = 1000  # S3 DeleteObjects limit
 
+PATH_STYLE = Config(signature_version="s3v4", s3={"addressing_style": "path"})
+VIRTUAL_HOSTED = Config(signature_version="s3v4", s3={"addressing_style": "virtual"})
+
+
+def regional_endpoint(region: str) -> str:
+    """S3's regional endpoint. Presigned URLs must name it: a URL on the global host (``bucket.s3.amazonaws.com``,
+    what botocore signs for ``addressing_style`` "auto" outside us-east-1) of a new bucket answers a 307 redirect
+    for hours, and a browser's CORS preflight does not follow redirects."""
+    return f"https://s3.{region}.amazonaws.com"
+
+
+def regional_client(region: str | None) -> Any:
+    """An S3 client whose URLs, presigned ones included, are ``https://{bucket}.s3.{region}.amazonaws.com/...``."""
+    region = region or "us-east-1"
+    return boto3.client("s3", region_name=region, endpoint_url=regional_endpoint(region), config=VIRTUAL_HOSTED)
+
 
 class S3ObjectStore:
     """One bucket. ``presign_client`` may differ from ``client`` when the address a browser must use is not the one
@@ -23,7 +39,7 @@ class S3ObjectStore:
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = boto3.client("s3", config=Config(signature_version="s3v4"))
+            self._client = regional_client(boto3.session.Session().region_name)
         return self._client
 
     @property

@@ -9,6 +9,10 @@ Wire format of the endpoint (the serving code in ``serving/sam/`` accepts both b
   polarity), possibly at another resolution than the image sent.
 
 One call covers every box: SAM segments all prompts against one image embedding, which is the expensive part.
+
+Timing: SageMaker gives a container 60 s to answer, so the client waits 70 s and never retries by itself (a retried
+read timeout would double the wait inside the segment function); the workflow's Retry backs off instead. The
+segment function's timeout must exceed this client's connect + read timeouts.
 """
 
 from __future__ import annotations
@@ -22,14 +26,22 @@ from typing import Any
 
 import boto3
 import numpy as np
-from botocore.exceptions import ClientError
+from botocore.config import Config
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 from PIL import Image
 
-from photobooth.errors import PhotoboothError, SegmentationUnavailable
+from photobooth.errors import PhotoboothError, SegmentationRejected, SegmentationUnavailable
 from photobooth.imaging import decode_mask_png, encode_png, invert_mask
 from photobooth.models import Box
 
 logger = logging.getLogger(__name__)
+
+READ_TIMEOUT = 70.0
+CONNECT_TIMEOUT = 5.0
+# total_max_attempts=1: no botocore retries at all; its standard and legacy modes both retry read timeouts.
+CLIENT_CONFIG = Config(
+    read_timeout=READ_TIMEOUT, connect_timeout=CONNECT_TIMEOUT, retries={"total_max_attempts": 1, "mode": "standard"}
+)
 
 _TRANSIENT_CODES = frozenset(
     {
@@ -76,7 +88,7 @@ class SamEndpointSegmenter:
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = boto3.client("sagemaker-runtime")
+            self._client = boto3.client("sagemaker-runtime", config=CLIENT_CONFIG)
         return self._client
 
     def segment(self, image: Image.Image, boxes: Sequence[Box]) -> np.ndarray:
@@ -90,18 +102,42 @@ class SamEndpointSegmenter:
             )
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
-            logger.warning("SAM endpoint call failed", extra={"endpoint": self.endpoint_name, "error_code": code})
+            message = str(error.response.get("Error", {}).get("Message", ""))[:300]
+            logger.warning(
+                "SAM endpoint call failed",
+                extra={"endpoint": self.endpoint_name, "error_code": code, "service_message": message},
+            )
+            if _is_rejected(error):
+                raise SegmentationRejected(f"SAM endpoint {self.endpoint_name}: {code}: {message}") from error
             if code in _TRANSIENT_CODES or _is_server_error(error):
                 raise SegmentationUnavailable(f"SAM endpoint {self.endpoint_name}: {code}") from error
             raise
+        except (ConnectionError, HTTPClientError) as error:  # read/connect timeout, endpoint unreachable
+            logger.warning(
+                "SAM endpoint call failed", extra={"endpoint": self.endpoint_name, "error_code": type(error).__name__}
+            )
+            raise SegmentationUnavailable(f"SAM endpoint {self.endpoint_name}: {type(error).__name__}") from error
         mask = parse_response(response["Body"].read(), image.size)
         logger.info("SAM endpoint segmented", extra={"endpoint": self.endpoint_name, "boxes": len(boxes)})
         return mask
 
 
-def _is_server_error(error: ClientError) -> bool:
-    """A 5xx from SageMaker itself, or a ``ModelError`` wrapping a 5xx from the model container."""
+def _original_status(error: ClientError) -> int:
+    """The container's own status code inside a ``ModelError`` (0 when absent, e.g. a container timeout)."""
     response = error.response
-    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-    original = response.get("OriginalStatusCode") or 0
-    return int(status) >= 500 or int(original) >= 500
+    return int(response.get("OriginalStatusCode") or response.get("Error", {}).get("OriginalStatusCode") or 0)
+
+
+def _is_rejected(error: ClientError) -> bool:
+    """The request itself was refused: SageMaker's ``ValidationError``, or the container answered 4xx. The same
+    request would be refused again, so it is not retried."""
+    code = error.response.get("Error", {}).get("Code", "")
+    return code == "ValidationError" or (code == "ModelError" and 400 <= _original_status(error) < 500)
+
+
+def _is_server_error(error: ClientError) -> bool:
+    """A 5xx from SageMaker itself, or a ``ModelError`` from the container that is not a 4xx (a 5xx, or a
+    timeout, which SageMaker reports without a status)."""
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+    code = error.response.get("Error", {}).get("Code", "")
+    return int(status) >= 500 or code == "ModelError"

@@ -17,6 +17,7 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("GET", "/photo/{requestId}", "status"),
     ("DELETE", "/photo/{requestId}", "status"),
     ("GET", "/themes", "status"),
+    ("GET", "/wall/photos", "status"),
 )
 
 

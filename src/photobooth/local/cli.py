@@ -54,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--data", help="folder for photos, results and status records (kept across restarts)")
     serve.add_argument("--style", type=int, help="paint the backgrounds in style 0-25 (needs the [style] extra)")
+    serve.add_argument(
+        "--seed-compat",
+        action="store_true",
+        help="POST /upload answers the seed's {statusCode, body} envelope, for pads written against the seed's API",
+    )
     serve.set_defaults(func=_serve)
 
     run = commands.add_parser("run", help="run the workflow on photo files and write the results to a folder")
@@ -85,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.style is not None:
         os.environ["PHOTOBOOTH_OFFLINE_STYLE"] = str(args.style)
+    if getattr(args, "seed_compat", False):
+        os.environ["PHOTOBOOTH_SEED_COMPAT_ENVELOPE"] = "true"
     return int(args.func(args))
 
 

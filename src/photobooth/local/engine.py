@@ -34,6 +34,8 @@ from typing import Any
 
 import boto3
 
+from photobooth import wall
+
 log = logging.getLogger("photobooth.local")
 
 REGION = "us-east-1"
@@ -269,8 +271,13 @@ class LocalCloud:
         s3.create_bucket(Bucket=self.bucket)
         dynamodb.create_table(
             TableName=self.table,
-            AttributeDefinitions=[{"AttributeName": "requestId", "AttributeType": "S"}],
+            AttributeDefinitions=[
+                {"AttributeName": "requestId", "AttributeType": "S"},
+                {"AttributeName": wall.WALL_PARTITION_ATTRIBUTE, "AttributeType": "S"},
+                {"AttributeName": wall.WALL_SORT_ATTRIBUTE, "AttributeType": "S"},
+            ],
             KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}],
+            GlobalSecondaryIndexes=[wall.WALL_INDEX_DEFINITION],
             BillingMode="PAY_PER_REQUEST",
         )
         dynamodb.update_time_to_live(

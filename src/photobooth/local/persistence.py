@@ -52,6 +52,9 @@ class DataMirror:
         self.table = table
         self.listeners: list[StatusListener] = []
         self._lock = threading.Lock()
+        # One writer at a time in the objects folder: a delete tidies empty request folders, which must not vanish
+        # between another write's mkdir and its rename (moto's gate already serialises requests per key).
+        self._objects_lock = threading.Lock()
 
     # -- paths ----------------------------------------------------------------------------------------------
 
@@ -69,14 +72,17 @@ class DataMirror:
     def object_written(self, bucket: str, key: str, value: bytes) -> None:
         path = self._object_path(key) if bucket == self.bucket else None
         if path is not None:
-            _atomic_write(path, bytes(value))
+            with self._objects_lock:
+                _atomic_write(path, bytes(value))
 
     def object_deleted(self, bucket: str, key: str) -> None:
         path = self._object_path(key) if bucket == self.bucket else None
-        if path is not None and path.exists():
-            path.unlink()
+        if path is None:
+            return
+        with self._objects_lock:
+            path.unlink(missing_ok=True)
             for parent in path.parents:  # tidy empty request folders
-                if parent == self.objects_dir.resolve() or any(parent.iterdir()):
+                if parent == self.objects_dir.resolve() or not parent.is_dir() or any(parent.iterdir()):
                     break
                 parent.rmdir()
 

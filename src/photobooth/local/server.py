@@ -3,37 +3,43 @@
 One port serves three things, so the booth page needs no CORS and a phone-free laptop needs nothing else:
 - ``/`` and the files of ``web/``: the booth page;
 - the CONTRACT.md routes: API Gateway events handed to the same handlers that run on Lambda;
-- ``/{bucket}/...``: S3 path-style requests (presigned PUTs and GETs) passed through to moto's server, which runs on
-  a second loopback port together with DynamoDB, EventBridge, Lambda and Step Functions.
+- ``/{bucket}/...``: S3 path-style requests (presigned PUTs and GETs), checked by :mod:`photobooth.local.s3proxy`
+  and passed to moto's server, which runs on a second loopback port together with DynamoDB, EventBridge, Lambda and
+  Step Functions, behind the signature gate of :mod:`photobooth.local.motogate`.
 """
 
 from __future__ import annotations
 
 import base64
-import http.client
 import json
 import logging
 import mimetypes
 import os
+import secrets
 import socket
 import sys
 import threading
 import time
-import urllib.request
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from photobooth.local import apigw
 from photobooth.local.engine import MOTO_CONFIG, REGION, LocalCloud, lambda_context, load_handler, project_root
+from photobooth.local.motogate import GatedMotoServer, sign_interpreter_calls_with_local_credentials
 from photobooth.local.persistence import DataMirror
+from photobooth.local.redaction import install_log_redaction, redact_path, redact_text
+from photobooth.local.s3proxy import S3Proxy
+from photobooth.local.sigv4 import Credentials
 
 log = logging.getLogger("photobooth.local")
 
-_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length"}
+_MAX_API_BODY_BYTES = 1024 * 1024
 
 
 def free_port() -> int:
@@ -50,9 +56,11 @@ def default_data_dir() -> Path:
 
 def _offline_environment() -> dict[str, str]:
     return {
-        # moto accepts any credentials; these keep boto3 from looking for real ones.
-        "AWS_ACCESS_KEY_ID": "photobooth-local",
-        "AWS_SECRET_ACCESS_KEY": "photobooth-local",
+        # A secret made for this process: moto's gate and the S3 proxy accept only requests signed with it, so no
+        # other process on the machine can use moto's port or forge an upload URL. It also keeps boto3 from looking
+        # for real credentials.
+        "AWS_ACCESS_KEY_ID": f"photobooth-local-{secrets.token_hex(4)}",
+        "AWS_SECRET_ACCESS_KEY": secrets.token_urlsafe(32),
         "AWS_DEFAULT_REGION": REGION,
         "PHOTOBOOTH_BACKEND": "offline",
         "POWERTOOLS_SERVICE_NAME": "photobooth",
@@ -93,6 +101,10 @@ class BoothServer:
     moto_port: int = 0
     _moto: Any = None
     _http: BaseWSGIServer | None = None
+    _s3: S3Proxy | None = None
+
+    def __post_init__(self) -> None:
+        install_log_redaction()
 
     @property
     def url(self) -> str:
@@ -125,22 +137,34 @@ class BoothServer:
         )
 
     def _start_moto(self) -> None:
-        from moto.server import ThreadedMotoServer
+        from moto.moto_api._internal.models import moto_api_backend
 
-        self.moto_port = self.moto_port or free_port()
+        credentials = Credentials(os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])
+        # A session token from the shell belongs to other credentials; boto3 would put it into every upload URL.
+        for inherited in ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+            os.environ.pop(inherited, None)
+        self._moto = GatedMotoServer(credentials, self.moto_port)
+        self.moto_port = self._moto.port
         # moto's interpreter calls back into the server (Lambda tasks, DynamoDB tasks) on MOTO_PORT.
         os.environ["MOTO_PORT"] = str(self.moto_port)
         os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{self.moto_port}"
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
+        sign_interpreter_calls_with_local_credentials()
+        # The same call as POST /moto-api/config, made in process: the gate lets no unsigned request through.
+        moto_api_backend.set_config(MOTO_CONFIG)
         self._moto.start()
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.moto_port}/moto-api/config",
-            data=json.dumps(MOTO_CONFIG).encode(),
-            method="POST",
-            headers={"Content-Type": "application/json"},
+        self._s3 = S3Proxy(
+            bucket=self.cloud.bucket,
+            upstream_port=self.moto_port,
+            credentials=credentials,
+            own_origins=frozenset({self.url, f"http://localhost:{self.port}"}),
+            max_upload_bytes=self._max_upload_bytes(),
         )
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            answer.read()
+
+    @staticmethod
+    def _max_upload_bytes() -> int:
+        from photobooth.config import Settings
+
+        return Settings().max_upload_bytes
 
     def serve_forever(self) -> None:
         assert self._http is not None, "call start() first"
@@ -164,7 +188,13 @@ class BoothServer:
         try:
             response = self._route(request)
         except Exception:
-            log.exception("error serving %s %s", request.method, request.path)
+            # No log.exception: the traceback's messages may hold the URL, so it is redacted like the path.
+            log.error(
+                "error serving %s %s\n%s",
+                request.method,
+                redact_path(request.path),
+                redact_text(traceback.format_exc()),
+            )
             response = Response(json.dumps({"message": "internal error"}), 500, content_type="application/json")
         return response(environ, start_response)
 
@@ -172,24 +202,32 @@ class BoothServer:
         function = apigw.function_for(request.method, request.path)
         if function is not None:
             return self._api(request, function)
-        if request.path.startswith(f"/{self.cloud.bucket}/"):
-            return self._proxy_to_s3(request)
+        if request.path == f"/{self.cloud.bucket}" or request.path.startswith(f"/{self.cloud.bucket}/"):
+            assert self._s3 is not None, "call start() first"
+            return self._s3.handle(request)
         if request.method in {"GET", "HEAD"}:
             return self._static(request.path)
         return Response(json.dumps({"message": "no such route"}), 404, content_type="application/json")
 
     def _api(self, request: Request, function: str) -> Response:
+        # API Gateway refuses payloads over its own limit before any function runs; the API's bodies are tiny.
+        request.max_content_length = _MAX_API_BODY_BYTES
+        try:
+            body = request.get_data() or None
+        except RequestEntityTooLarge:
+            message = f"the request body is larger than {_MAX_API_BODY_BYTES} bytes"
+            return Response(json.dumps({"message": message}), 413, content_type="application/json")
         event = apigw.http_event(
             request.method,
             request.path,
-            body=request.get_data() or None,
+            body=body,
             headers=dict(request.headers),
             query=request.query_string.decode(),
             source_ip=request.remote_addr or "127.0.0.1",
         )
         answer = load_handler(function)(event, lambda_context(f"photobooth-{function}"))
-        body = answer.get("body") or ""
-        data = base64.b64decode(body) if answer.get("isBase64Encoded") else body.encode()
+        answered = answer.get("body") or ""
+        data = base64.b64decode(answered) if answer.get("isBase64Encoded") else answered.encode()
         response = Response(data, answer.get("statusCode", 200))
         for name, value in (answer.get("headers") or {}).items():
             response.headers[name] = value
@@ -199,28 +237,16 @@ class BoothServer:
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    def _proxy_to_s3(self, request: Request) -> Response:
-        connection = http.client.HTTPConnection("127.0.0.1", self.moto_port, timeout=60)
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
-        body = request.get_data()
-        headers["Content-Length"] = str(len(body))
-        path = request.full_path if request.query_string else request.path
-        connection.request(request.method, path, body=body, headers=headers)
-        upstream = connection.getresponse()
-        data = upstream.read()
-        connection.close()
-        response = Response(data, upstream.status)
-        for name, value in upstream.getheaders():
-            if name.lower() not in _HOP_BY_HOP:
-                response.headers[name] = value
-        return response
-
     def _static(self, path: str) -> Response:
         relative = path.lstrip("/") or "index.html"
+        if (self.web_dir / f"{relative}.html").is_file():  # /wall is web/wall.html, the event screen
+            relative = f"{relative}.html"
         file = (self.web_dir / relative).resolve()
         if self.web_dir.resolve() not in file.parents or not file.is_file():
             return Response(json.dumps({"message": "not found"}), 404, content_type="application/json")
         content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        if file.suffix == ".webmanifest":
+            content_type = "application/manifest+json"
         response = Response(file.read_bytes(), 200, content_type=content_type)
         response.headers["Cache-Control"] = "no-cache"
         return response

@@ -1,0 +1,269 @@
+// The wait: upload the photo, then poll GET /photo/{id} until the request ends, showing each picture as it
+// arrives. The wait is honest: the expected time comes from this pad's last requests, each picture has a bar that
+// moves, and a dropped network neither loses nor repeats the request (polling resumes the same requestId).
+import { api, BoothError, imagesOf, KNOWN_CODES, putBytes, sleep, TERMINAL } from "./api.js";
+import I18N from "./i18n.js";
+import * as results from "./results.js";
+import { nextRun, session } from "./session.js";
+import { settings } from "./settings.js";
+
+const POLL_FIRST_DELAY_MS = 500;
+const POLL_MAX_DELAY_MS = 3000;
+const POLL_GROWTH = 1.5;
+const SERVER_FAILURES_ALLOWED = 5;
+const PROGRESS_TICK_MS = 400;
+const HISTORY_STORAGE = "photobooth.recentSecondsPerPicture";
+const HISTORY_LENGTH = 5;
+// A ticket's upload URL is reused by "Try again" only while it is surely still valid.
+const TICKET_MARGIN_MS = 30_000;
+
+const el = (id) => document.getElementById(id);
+const ui = {};
+let machine = null;
+let onError = null;
+let waitStarted = 0;
+let expectedSeconds = 0;
+
+export function init(screens, handlers) {
+  machine = screens;
+  onError = handlers.onError;
+  Object.assign(ui, {
+    title: el("results-title"),
+    statusText: el("status-text"),
+    spinner: el("status-spinner"),
+    expected: el("expected-time"),
+    bar: el("progress-bar"),
+    section: el("screen-results"),
+  });
+  machine.onEnter("progress", () => {
+    setBusy(true);
+    I18N.setText(ui.title, "progress.title");
+    machine.every(PROGRESS_TICK_MS, tickProgress);
+  });
+  machine.onEnter("results", () => {
+    setBusy(false);
+    I18N.setText(ui.title, "results.title");
+  });
+}
+
+function setBusy(busy) {
+  ui.spinner.hidden = !busy;
+  ui.section.setAttribute("aria-busy", busy ? "true" : "false");
+  document.body.classList.toggle("is-busy", busy);
+}
+
+function setBar(fraction) {
+  ui.bar.style.width = `${Math.round(Math.max(0, Math.min(1, fraction)) * 100)}%`;
+}
+
+// ------------------------------------------------------------------ expected time
+
+function history() {
+  try {
+    const values = JSON.parse(window.localStorage.getItem(HISTORY_STORAGE) || "[]");
+    return Array.isArray(values) ? values.filter((v) => Number.isFinite(v) && v > 0) : [];
+  } catch (err) {
+    return [];
+  }
+}
+
+function remember(timeTaken, pictures) {
+  if (!Number.isFinite(timeTaken) || timeTaken <= 0 || pictures <= 0) return;
+  const values = [...history(), timeTaken / pictures].slice(-HISTORY_LENGTH);
+  window.localStorage.setItem(HISTORY_STORAGE, JSON.stringify(values));
+}
+
+export function expectedSecondsFor(pictures) {
+  const recent = history();
+  const perPicture = recent.length
+    ? recent.reduce((sum, v) => sum + v, 0) / recent.length
+    : Number(settings().expectedSecondsPerPicture) || 10;
+  return Math.max(3, Math.round(perPicture * pictures));
+}
+
+function showExpected(pictures) {
+  expectedSeconds = expectedSecondsFor(pictures);
+  waitStarted = Date.now();
+  I18N.setText(ui.expected, "progress.expected", { s: expectedSeconds });
+  ui.expected.hidden = false;
+  ui.expected.dataset.seconds = String(expectedSeconds);
+}
+
+// Picture i of n is expected at i/n of the expected time (the estimate spreads evenly); its bar creeps towards
+// 95 % until the picture really arrives, so it never claims to be done early.
+function tickProgress() {
+  if (!waitStarted || !expectedSeconds) return;
+  const total = Math.max(session.requestThemes.length, 1);
+  const elapsed = (Date.now() - waitStarted) / 1000;
+  const slot = expectedSeconds / total;
+  results.pendingIndexes().forEach((index) => {
+    const due = slot * index;
+    setTileProgress(index, Math.min(0.95, elapsed / due));
+  });
+  const done = total - results.pendingIndexes().length;
+  setBar(Math.max(0.12 + 0.88 * (done / total), Math.min(0.95, elapsed / expectedSeconds)));
+}
+
+function setTileProgress(index, fraction) {
+  results.setTileProgress(index, fraction);
+}
+
+// ------------------------------------------------------------------ upload and polling
+
+export async function startUpload({ themes, showOnWall }) {
+  const run = nextRun();
+  Object.assign(session, {
+    requestId: null,
+    requestThemes: themes,
+    ticket: null,
+    uploaded: false,
+    terminal: false,
+  });
+  results.clearResults();
+  results.prepareTiles(themes);
+  machine.go("progress");
+  I18N.setText(ui.statusText, "progress.uploading");
+  setBar(0.04);
+  showExpected(themes.length);
+  try {
+    const ticket = await api("POST", "/upload", {
+      type: "photo",
+      filename: `booth_${timestamp()}.${session.photo.extension}`,
+      contentType: session.photo.contentType,
+      contentLength: session.photo.blob.size,
+      showOnWall: Boolean(showOnWall),
+      themes,
+    });
+    if (run !== session.run) return;
+    if (!ticket || !ticket.UploadURL || !ticket.requestId) throw new BoothError("INTERNAL", "malformed /upload answer");
+    session.ticket = ticket;
+    session.ticketAt = Date.now();
+    session.requestId = ticket.requestId;
+    document.body.dataset.requestId = ticket.requestId;
+    await uploadAndPoll(run);
+  } catch (err) {
+    if (run !== session.run) return;
+    onError(err instanceof BoothError ? err : new BoothError("UNKNOWN", String(err)));
+  }
+}
+
+async function uploadAndPoll(run) {
+  const ticket = session.ticket;
+  if (!session.uploaded) {
+    await putBytes(ticket.UploadURL, ticket.ContentType || session.photo.contentType, session.photo.blob);
+    if (run !== session.run) return;
+    session.uploaded = true;
+  }
+  setBar(0.12);
+  I18N.setText(ui.statusText, "progress.waiting");
+  await poll(ticket.statusUrl || `/photo/${encodeURIComponent(ticket.requestId)}`, run);
+}
+
+// "Try again" after an error that left the request alive (a network drop, a timeout): carry on with the same
+// request. Returns false when there is nothing to resume.
+export function canResume() {
+  if (!session.ticket || session.terminal) return false;
+  if (session.uploaded) return true;
+  const validFor = (Number(session.ticket.Expires) || 0) * 1000 - TICKET_MARGIN_MS;
+  return Boolean(session.photo) && Date.now() - session.ticketAt < validFor;
+}
+
+export async function resume() {
+  const run = nextRun();
+  machine.go("progress");
+  I18N.setText(ui.statusText, session.uploaded ? "progress.waiting" : "progress.uploading");
+  if (!waitStarted) showExpected(session.requestThemes.length);
+  try {
+    await uploadAndPoll(run);
+  } catch (err) {
+    if (run !== session.run) return;
+    onError(err instanceof BoothError ? err : new BoothError("UNKNOWN", String(err)));
+  }
+}
+
+function timestamp() {
+  const d = new Date();
+  const pad = (n, w = 2) => String(n).padStart(w, "0");
+  return (
+    `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-` +
+    `${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}-${pad(d.getMilliseconds(), 3)}`
+  );
+}
+
+async function poll(statusUrl, run) {
+  const deadline = Date.now() + settings().pollTimeoutSeconds * 1000;
+  let delay = POLL_FIRST_DELAY_MS;
+  let serverFailures = 0;
+  let offlineSince = 0;
+  for (;;) {
+    let status = null;
+    try {
+      status = await api("GET", statusUrl);
+      serverFailures = 0;
+      offlineSince = 0;
+    } catch (err) {
+      if (!(err instanceof BoothError) || !err.transient) throw err;
+      if (err.code === "NETWORK") {
+        // No network: keep the request and keep trying for a while; the offline banner says what is going on.
+        offlineSince = offlineSince || Date.now();
+        if (Date.now() - offlineSince > settings().networkGraceSeconds * 1000) throw err;
+      } else if (++serverFailures > SERVER_FAILURES_ALLOWED) {
+        throw err;
+      }
+    }
+    if (run !== session.run) return;
+    if (status) {
+      render(status);
+      if (TERMINAL.has(status.status)) {
+        finish(status);
+        return;
+      }
+    }
+    if (Date.now() + delay > deadline) throw new BoothError("TIMEOUT");
+    await sleep(offlineSince ? POLL_FIRST_DELAY_MS : delay);
+    if (run !== session.run) return;
+    delay = Math.min(POLL_MAX_DELAY_MS, delay * POLL_GROWTH);
+  }
+}
+
+function render(status) {
+  const images = imagesOf(status, session.requestThemes);
+  images.forEach((image) => results.updateTile(image));
+  const total = Math.max(session.requestThemes.length, images.length, 1);
+  const done = images.filter((image) => image.status === "SUCCEEDED" || image.status === "FAILED").length;
+  if (!TERMINAL.has(status.status)) {
+    if (done > 0) I18N.setText(ui.statusText, "progress.counting", { done, total });
+    else I18N.setText(ui.statusText, "progress.waiting");
+  }
+}
+
+function finish(status) {
+  session.terminal = true;
+  const images = imagesOf(status, session.requestThemes);
+  const succeeded = images.filter((image) => image.status === "SUCCEEDED" && image.url);
+  remember(Number(status.time_taken), Math.max(session.requestThemes.length, 1));
+  if (status.status === "FAILED" || succeeded.length === 0) {
+    const failed = images.find((image) => image.error && image.error.code);
+    const code = (status.error && status.error.code) || (failed && failed.error.code) || "GENERATION_FAILED";
+    onError(new BoothError(KNOWN_CODES.has(code) ? code : "UNKNOWN", status.error && status.error.message));
+    return;
+  }
+  results.failPending();
+  setBar(1);
+  ui.expected.hidden = true;
+  waitStarted = 0;
+  I18N.setText(ui.statusText, status.status === "PARTIAL" ? "results.partial" : "results.done");
+  // Only now, with the pictures made, may the idle timer run (screens.js: "results" has one, "progress" none).
+  machine.go("results");
+  results.showDeleteButton(true);
+  document.body.dataset.result = status.status;
+}
+
+export function resetProgress() {
+  waitStarted = 0;
+  expectedSeconds = 0;
+  ui.expected.hidden = true;
+  I18N.setText(ui.statusText, null);
+  setBar(0);
+  setBusy(false);
+}
