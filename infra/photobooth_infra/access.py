@@ -122,6 +122,10 @@ def grant_function_permissions(
             iam.PolicyStatement(
                 sid="StatusRecord", resources=[table_arn], actions=["dynamodb:GetItem", "dynamodb:DeleteItem"]
             ),
+            # GET /wall/photos: the sparse index names the opted-in requests, a consistent BatchGetItem reads
+            # their records (StatusStore.list_wall in src/photobooth/aws/dynamodb.py). No Scan, no other index.
+            iam.PolicyStatement(sid="WallIndex", resources=[storage.wall_index_arn()], actions=["dynamodb:Query"]),
+            iam.PolicyStatement(sid="WallRecords", resources=[table_arn], actions=["dynamodb:BatchGetItem"]),
         ],
         constants.DETECT_FACE.name: [
             _objects(storage, ["s3:GetObject"], PHOTO, sid="ReadOriginal"),

@@ -50,7 +50,8 @@ class _AccessLogSettings:
 
 class Api(Construct):
     """Starting work needs the booth key (header ``x-booth-key``, kept in Secrets Manager); a visitor's phone reads
-    and erases its own request by its unguessable id alone (``constants.VISITOR_ROUTES``). The stage throttles."""
+    and erases its own request by its unguessable id alone, and the event wall reads opted-in results
+    (``constants.VISITOR_ROUTES``). The stage throttles."""
 
     def __init__(
         self,
@@ -116,6 +117,8 @@ class Api(Construct):
             access_log_settings=_AccessLogSettings(self.access_logs),
         )
 
+        # The integrations keep API Gateway's default timeout, 30 s for HTTP APIs (constants.API_INTEGRATION_TIMEOUT,
+        # which POST /photo's wait is sized against): CDK refuses a stated timeout above 29 s.
         integrations_by_function: dict[str, integrations.HttpLambdaIntegration] = {}
         for method, path, spec in constants.API_ROUTES:
             integration = integrations_by_function.get(spec.name)
@@ -126,21 +129,16 @@ class Api(Construct):
                     payload_format_version=apigw.PayloadFormatVersion.VERSION_2_0,
                 )
                 integrations_by_function[spec.name] = integration
-            for_visitors = (method, path) in constants.VISITOR_ROUTES
+            why_open = constants.VISITOR_ROUTES.get((method, path))
             routes = self.http_api.add_routes(
                 path=path,
                 methods=[apigw.HttpMethod(method)],
                 integration=integration,
-                authorizer=apigw.HttpNoneAuthorizer() if for_visitors else None,
+                authorizer=apigw.HttpNoneAuthorizer() if why_open else None,
             )
-            if for_visitors:
+            if why_open:
                 for route in routes:
-                    acknowledge(
-                        route,
-                        "AwsSolutions-APIG4",
-                        "Visitor route: the phone that scanned the QR code reads or erases one request by its "
-                        "random 128-bit requestId (a capability URL); it starts no work and costs nothing.",
-                    )
+                    acknowledge(route, "AwsSolutions-APIG4", why_open)
 
     @property
     def domain_name(self) -> str:

@@ -22,7 +22,17 @@ from photobooth.config import (
 )
 from photobooth.models import Theme
 from photobooth_infra.bedrock_access import BedrockModel, check_profile_source_regions, profile_regions
-from photobooth_infra.constants import LOG_RETENTION
+from photobooth_infra.constants import (
+    API_INTEGRATION_TIMEOUT,
+    LOG_RETENTION,
+    PHOTO_WAIT_MARGIN_SECONDS,
+    PRESIGN,
+)
+
+# POST /photo's wait must end, and presign answer, before API Gateway or the function gives up.
+_MAX_PHOTO_WAIT_SECONDS = (
+    min(API_INTEGRATION_TIMEOUT.to_seconds(), PRESIGN.timeout.to_seconds()) - PHOTO_WAIT_MARGIN_SECONDS
+)
 
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
@@ -128,6 +138,17 @@ class DeploymentConfig(_Model):
     throttle: ThrottleConfig = ThrottleConfig()
     booth_page: dict[str, Any] = Field(
         default_factory=dict, description="extra keys of web/config.js (countdownSeconds, mirror, ...)"
+    )
+
+    # Pads written for the seed's API (README "Pads written for the seed's API"; PHOTOBOOTH_* of the same names)
+    seed_compat_envelope: bool = Field(
+        False, description="POST /upload answers the seed's {statusCode, body: '<JSON string>'} envelope"
+    )
+    photo_wait_seconds: float = Field(
+        25.0,
+        ge=0,
+        le=_MAX_PHOTO_WAIT_SECONDS,
+        description="how long POST /photo waits for the pictures (billed Lambda time); 0 answers 202 at once",
     )
 
     # Observability

@@ -62,9 +62,18 @@ class FunctionSpec:
         return FUNCTIONS_DIR / self.name
 
 
-# POST /photo waits up to 25 s for the result; API Gateway gives an integration 30 s at most.
-PRESIGN = FunctionSpec("presign", 256, Duration.seconds(30), "POST /upload and POST /photo")
-STATUS = FunctionSpec("status", 256, Duration.seconds(10), "GET and DELETE /photo/{requestId}, GET /themes")
+# API Gateway ends an HTTP API integration after 30 s, its default and its maximum (AWS::ApiGatewayV2::Integration
+# TimeoutInMillis: "between 50 and 30,000 milliseconds for HTTP APIs. The default timeout is ... 30 seconds for HTTP
+# APIs", https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigatewayv2-integration.html).
+API_INTEGRATION_TIMEOUT = Duration.seconds(30)
+# What presign needs after POST /photo's wait ends: one more status read and the presigned URLs of the answer.
+PHOTO_WAIT_MARGIN_SECONDS = 2
+# POST /photo waits up to photo_wait_seconds (config.py) for the result, inside the integration's 30 s; the
+# function may run as long as the integration, since the wait plus the margin ends first. Waiting is billed: 256 MB.
+PRESIGN = FunctionSpec("presign", 256, API_INTEGRATION_TIMEOUT, "POST /upload and POST /photo")
+STATUS = FunctionSpec(
+    "status", 256, Duration.seconds(10), "GET and DELETE /photo/{requestId}, GET /themes, GET /wall/photos"
+)
 DETECT_FACE = FunctionSpec("detect_face", 1024, Duration.seconds(30), "Normalise the photo, find faces and eyewear")
 # GrabCut on a 1024 px working image is CPU bound; 2 GB gives the function a second vCPU share. With SAM the
 # endpoint call may take the client's whole 70 s read timeout (a container must answer within 60 s).
@@ -90,12 +99,25 @@ API_ROUTES: tuple[tuple[str, str, FunctionSpec], ...] = (
     ("GET", "/photo/{requestId}", STATUS),
     ("DELETE", "/photo/{requestId}", STATUS),
     ("GET", "/themes", STATUS),
+    ("GET", "/wall/photos", STATUS),
 )
-# Routes a visitor's phone calls without the booth key: the unguessable requestId is the capability (the QR code
-# carries it). Starting work (and spending on models) needs the booth key.
-VISITOR_ROUTES = frozenset({("GET", "/photo/{requestId}"), ("DELETE", "/photo/{requestId}"), ("GET", "/themes")})
-# CloudFront path patterns that go to the API (the seed's single domain).
-API_PATH_PATTERNS = ("/upload", "/photo*", "/themes")
+_REQUEST_CAPABILITY = (
+    "Visitor route: the phone that scanned the QR code reads or erases one request by its random 128-bit "
+    "requestId (a capability URL); it starts no work and costs nothing."
+)
+# Routes called without the booth key, and why that is safe (the cdk-nag acknowledgment). Starting work (and
+# spending on models) needs the booth key.
+VISITOR_ROUTES: dict[tuple[str, str], str] = {
+    ("GET", "/photo/{requestId}"): _REQUEST_CAPABILITY,
+    ("DELETE", "/photo/{requestId}"): _REQUEST_CAPABILITY,
+    ("GET", "/themes"): "Visitor route: the theme names and labels the booth offers; it starts no work.",
+    ("GET", "/wall/photos"): "Event wall (a big screen, no booth key): only the newest results of visitors who "
+    "ticked the wall consent, read through a sparse index, at most 30; it starts no work.",
+}
+# CloudFront path patterns that go to the API (the seed's single domain). `/wall` itself is the page (web/wall.html).
+API_PATH_PATTERNS = ("/upload", "/photo*", "/themes", "/wall/photos")
+# The page paths CloudFront rewrites to a file of web/ (delivery.py), as `photobooth serve` does locally.
+PAGE_ALIASES = {"/wall": "/wall.html"}
 
 # EventBridge -> Step Functions delivery.
 EVENT_RETRY_ATTEMPTS = 8

@@ -1,4 +1,4 @@
-"""CloudFront: the booth page, generated/ (origin access control) and the API, on one domain."""
+"""CloudFront: the booth page and the event wall, generated/ (origin access control) and the API, on one domain."""
 
 from __future__ import annotations
 
@@ -18,6 +18,25 @@ from photobooth_infra.nag import acknowledge
 from photobooth_infra.storage import Storage
 
 _WEB_EXCLUDES = ["config.js", "node_modules", "**/__pycache__", "*.test.js", "tests"]
+
+
+def page_alias_code(aliases: dict[str, str]) -> str:
+    """A CloudFront Function (viewer request) that serves a page path such as ``/wall`` from its file under web/,
+    as the AWS example "Add index.html to request URLs without a file name" rewrites ``request.uri``
+    (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/example-function-add-index.html).
+    The browser keeps ``/wall``, so the page's relative links (styles.css, js/wall.js) still resolve at the root.
+    Every alias starts with ``/``, so no inherited property of the object can match a URI."""
+    return (
+        f"var ALIASES = {json.dumps(aliases, sort_keys=True)};\n"
+        "function handler(event) {\n"
+        "  var request = event.request;\n"
+        "  var file = ALIASES[request.uri];\n"
+        "  if (file) {\n"
+        "    request.uri = file;\n"
+        "  }\n"
+        "  return request;\n"
+        "}\n"
+    )
 
 
 def booth_page_config(config: DeploymentConfig, *, api_base: str) -> str:
@@ -84,6 +103,13 @@ class Delivery(Construct):
             cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
             origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
         )
+        page_aliases = cloudfront.Function(
+            self,
+            "PageAliases",
+            comment="photobooth: /wall is web/wall.html",
+            code=cloudfront.FunctionCode.from_inline(page_alias_code(constants.PAGE_ALIASES)),
+            runtime=cloudfront.FunctionRuntime.JS_2_0,
+        )
         self.distribution = cloudfront.Distribution(
             self,
             "Distribution",
@@ -94,6 +120,11 @@ class Delivery(Construct):
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                 cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
                 response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+                function_associations=[
+                    cloudfront.FunctionAssociation(
+                        function=page_aliases, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST
+                    )
+                ],
             ),
             additional_behaviors={
                 f"{constants.GENERATED_PREFIX}*": cloudfront.BehaviorOptions(

@@ -51,8 +51,10 @@ class Functions(Construct):
         environment = function_environment(
             config, bucket_name=bucket_name, table_name=table_name, sam_endpoint_name=sam_endpoint_name
         )
+        only_for = {constants.PRESIGN.name: presign_environment(config)}
         self.by_name: dict[str, lambda_.Function] = {
-            spec.name: self._function(spec, config, environment) for spec in constants.ALL_FUNCTIONS
+            spec.name: self._function(spec, config, environment | only_for.get(spec.name, {}))
+            for spec in constants.ALL_FUNCTIONS
         }
 
     def __getitem__(self, spec: FunctionSpec) -> lambda_.Function:
@@ -124,6 +126,14 @@ def function_environment(
             "or use fewer themes"
         )
     return environment
+
+
+def presign_environment(config: DeploymentConfig) -> dict[str, str]:
+    """What only POST /upload and POST /photo read: the seed's envelope and how long POST /photo waits."""
+    return {
+        "PHOTOBOOTH_SEED_COMPAT_ENVELOPE": str(config.seed_compat_envelope).lower(),
+        "PHOTOBOOTH_PHOTO_WAIT_SECONDS": f"{config.photo_wait_seconds:g}",
+    }
 
 
 def log_group_and_role(

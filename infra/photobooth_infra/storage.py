@@ -1,6 +1,8 @@
-"""The photo bucket, the access-log bucket and the status table."""
+"""The photo bucket, the access-log bucket and the status table (with the event wall's index)."""
 
 from __future__ import annotations
+
+from typing import Any, cast
 
 from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
@@ -8,6 +10,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from photobooth import wall
 from photobooth_infra import constants
 from photobooth_infra.config import DeploymentConfig
 from photobooth_infra.nag import acknowledge
@@ -84,6 +87,23 @@ class Storage(Construct):
             ),
             removal_policy=RemovalPolicy.RETAIN,
         )
+        self._add_wall_index()
+
+    def _add_wall_index(self) -> None:
+        """The event wall's sparse index, as photobooth.wall defines it (the local moto table uses the same
+        definition): only opted-in records carry its partition attribute. Both keys are strings (ISO timestamps
+        sort as text)."""
+        definition = cast("dict[str, Any]", wall.WALL_INDEX_DEFINITION)  # a boto3-shaped literal
+        keys = {key["KeyType"]: key["AttributeName"] for key in definition["KeySchema"]}
+        self.table.add_global_secondary_index(
+            index_name=definition["IndexName"],
+            partition_key=dynamodb.Attribute(name=keys["HASH"], type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=keys["RANGE"], type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType(definition["Projection"]["ProjectionType"]),
+        )
+
+    def wall_index_arn(self) -> str:
+        return f"{self.table.table_arn}/index/{wall.WALL_INDEX}"
 
     def allow_browser_uploads(self, origins: list[str]) -> None:
         """Let the booth page PUT to presigned URLs (the URL itself is the credential)."""

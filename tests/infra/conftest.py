@@ -26,7 +26,8 @@ SAM_ARTEFACT = "s3://my-artefacts/photobooth/sam/model.tar.gz"
 PRODUCT_ID = "prod-photoboothtest1"
 
 # Everything switched on: deployed SAM endpoint, alarm mail, an extra origin, Bedrock called in two US regions
-# from a stack in Europe, an inference profile next to a plain model, a Marketplace product id.
+# from a stack in Europe, an inference profile next to a plain model, a Marketplace product id, the seed's upload
+# envelope with a shorter POST /photo wait, and print and moderation settings off their defaults.
 FULL_CONFIG = DeploymentConfig(
     account="123456789012",
     region="eu-west-1",
@@ -38,6 +39,10 @@ FULL_CONFIG = DeploymentConfig(
     alarm_email="ops@example.com",
     allowed_origins=("http://localhost:8000",),
     generate_max_concurrency=2,
+    seed_compat_envelope=True,
+    photo_wait_seconds=20,
+    output_long_side=3000,
+    moderation_min_confidence=75.0,
 )
 
 

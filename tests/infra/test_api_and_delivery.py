@@ -8,7 +8,14 @@ from photobooth_infra.delivery import booth_page_config
 
 from tests.infra.conftest import Synth, render
 
-ROUTES = {"POST /upload", "POST /photo", "GET /photo/{requestId}", "DELETE /photo/{requestId}", "GET /themes"}
+ROUTES = {
+    "POST /upload",
+    "POST /photo",
+    "GET /photo/{requestId}",
+    "DELETE /photo/{requestId}",
+    "GET /themes",
+    "GET /wall/photos",
+}
 
 
 @pytest.mark.slow
@@ -20,8 +27,9 @@ def test_routes_are_the_contract_and_starting_work_needs_the_booth_key(full: Syn
     for key in ("POST /upload", "POST /photo"):
         assert by_key[key]["AuthorizationType"] == "CUSTOM"
         assert by_key[key]["AuthorizerId"] == {"Ref": authorizer_id}
-    for key in ("GET /photo/{requestId}", "DELETE /photo/{requestId}", "GET /themes"):
-        # the visitor's phone follows the QR code without the booth key; the random requestId is the capability
+    for key in ("GET /photo/{requestId}", "DELETE /photo/{requestId}", "GET /themes", "GET /wall/photos"):
+        # the visitor's phone follows the QR code without the booth key (the random requestId is the capability);
+        # the event wall shows only opted-in results (tests/infra/test_wall_and_seed_compat.py)
         assert by_key[key].get("AuthorizationType", "NONE") == "NONE"
         assert "AuthorizerId" not in by_key[key]
     props = authorizer["Properties"]
@@ -51,6 +59,7 @@ def test_routes_reach_the_right_function_with_payload_v2(full: Synth) -> None:
         "GET /photo/{requestId}": status,
         "DELETE /photo/{requestId}": status,
         "GET /themes": status,
+        "GET /wall/photos": status,
     }
 
 
@@ -117,9 +126,9 @@ def test_cloudfront_paths_page_results_and_api(full: Synth) -> None:
     config = distribution["Properties"]["DistributionConfig"]
     origins = {o["Id"]: o for o in config["Origins"]}
     behaviors = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
-    assert set(behaviors) == {"generated/*", "/upload", "/photo*", "/themes"}
+    assert set(behaviors) == {"generated/*", "/upload", "/photo*", "/themes", "/wall/photos"}
     api_id = full.one("AWS::ApiGatewayV2::Api")[0]
-    for pattern in ("/upload", "/photo*", "/themes"):
+    for pattern in ("/upload", "/photo*", "/themes", "/wall/photos"):
         behavior = behaviors[pattern]
         origin = origins[behavior["TargetOriginId"]]
         assert render(origin["DomainName"]) == f"<{api_id}>.execute-api.eu-west-1.<AWS::URLSuffix>"

@@ -46,6 +46,9 @@ def expected_permissions(synth: Synth, *, sam: bool) -> dict[str, dict[str, set[
             "s3:DeleteObject": {photo, work, generated},
             "dynamodb:GetItem": {table},
             "dynamodb:DeleteItem": {table},
+            # GET /wall/photos (tests/infra/test_wall_and_seed_compat.py)
+            "dynamodb:Query": {f"{table}/index/wall"},
+            "dynamodb:BatchGetItem": {table},
         },
         "DetectFace": {
             "s3:GetObject": {photo},

@@ -16,7 +16,7 @@ from photobooth_infra.constants import AUTHORIZER_DIR, INFRA_DIR
 from photobooth_infra.functions import function_environment
 from pydantic import ValidationError
 
-from photobooth.config import DEFAULT_MODEL_IDS, DEFAULT_THEMES
+from photobooth.config import DEFAULT_MODEL_IDS, DEFAULT_THEMES, Settings
 
 
 def test_defaults_come_from_the_domain_package() -> None:
@@ -159,12 +159,21 @@ def test_function_timeouts_cover_the_code_budgets() -> None:
     # A SageMaker container must answer within 60 s; botocore's default read timeout is 60 s too.
     sagemaker_read = max([c.read_timeout or 60 for c in _client_configs(sagemaker)] or [60])
     assert constants.SEGMENT.timeout.to_seconds() >= sagemaker_read + 20
-    # One model may use its whole read timeout on every attempt before the generator moves on.
-    (bedrock_config,) = _client_configs(bedrock)
-    one_model = bedrock_config.read_timeout * bedrock_config.retries["max_attempts"]
-    assert constants.GENERATE.timeout.to_seconds() >= one_model + 30
-    # POST /photo waits up to 25 s for the result; API Gateway ends an integration after 30 s.
-    assert 27 <= constants.PRESIGN.timeout.to_seconds() <= 30
+    # One model call (connect, read, no botocore retry) plus the paste and store after it: the generator starts no
+    # call that could not finish in the invocation's remaining time, so the first model and one fallback must fit.
+    settings = Settings(backend="aws")
+    generator = bedrock.BedrockImageGenerator(
+        settings.bedrock_model_ids,
+        client=object(),
+        read_timeout=settings.bedrock_read_timeout,
+        reserve_seconds=settings.generate_reserve_seconds,
+    )
+    config = bedrock.client_config(settings.bedrock_read_timeout)
+    assert config.retries["total_max_attempts"] == 1 and config.read_timeout == settings.bedrock_read_timeout
+    assert constants.GENERATE.timeout.to_seconds() >= 2 * generator.seconds_per_call
+    # POST /photo waits at most photo_wait_seconds (28 s at most), then answers, inside API Gateway's 30 s.
+    longest_wait = DeploymentConfig(photo_wait_seconds=28).photo_wait_seconds
+    assert longest_wait + constants.PHOTO_WAIT_MARGIN_SECONDS <= constants.PRESIGN.timeout.to_seconds() <= 30
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The embedded AWS: moto's S3, DynamoDB, EventBridge, Lambda and its ASL interpreter running the committed
 ``statemachine/definition.asl.json`` with the real handlers in this process.
 
-moto needs three small patches for that (FACTS.md), all applied by :func:`install_patches` and pinned to the moto
+moto needs four small patches for that (FACTS.md), all applied by :func:`install_patches` and pinned to the moto
 version in pyproject.toml:
 
 1. Lambda: with ``use_docker: False`` moto only echoes invocations. We dispatch them, by function name, to the
@@ -10,6 +10,8 @@ version in pyproject.toml:
 2. EventBridge: moto drops Step Functions targets. We start an execution with the event as input, as
    EventBridge does.
 3. Retry back-off: the interpreter really sleeps; tests scale the sleep down to nothing.
+4. Execution end: listeners learn of a run that ended FAILED, TIMED_OUT or ABORTED, as EventBridge's execution
+   status events tell the ``execution_ended`` function on AWS.
 
 The same :class:`LocalCloud` serves the state-machine tests (in-process ``mock_aws``) and ``photobooth serve``
 (moto's threaded server).
@@ -141,7 +143,7 @@ def invoke_function(function_name: str, payload: dict) -> tuple[bool, dict]:
 class _PatchState:
     installed: bool = False
     retry_sleep: Callable[[float], None] | None = None
-    listeners: list[Callable[[str, dict], None]] = field(default_factory=list)
+    execution_ended: list[Callable[[dict], object]] = field(default_factory=list)
 
 
 _patches = _PatchState()
@@ -175,6 +177,34 @@ def _deliver_to_state_machine(state_machine_arn: str, event: dict) -> None:
         log.exception("EventBridge could not start the state machine")
 
 
+ENDED_WITHOUT_RESULT = ("FAILED", "TIMED_OUT", "ABORTED")
+
+
+def on_execution_ended(listener: Callable[[dict], object]) -> Callable[[], None]:
+    """Call ``listener`` whenever an execution ends FAILED, TIMED_OUT or ABORTED, with the ``detail`` EventBridge's
+    "Step Functions Execution Status Change" event carries on AWS (``executionArn``, ``status``, ``input``).
+    It runs on the execution's thread. Returns the function that removes the listener."""
+    _patches.execution_ended.append(listener)
+    return lambda: _patches.execution_ended.remove(listener)
+
+
+def _announce_end(execution: Any) -> None:
+    status = getattr(execution.exec_status, "value", None)
+    if status not in ENDED_WITHOUT_RESULT:
+        return
+    detail = {
+        "executionArn": execution.exec_arn,
+        "stateMachineArn": execution.state_machine_arn,
+        "status": status,
+        "input": json.dumps(execution.input_data),
+    }
+    for listener in list(_patches.execution_ended):
+        try:
+            listener(detail)
+        except Exception:
+            log.exception("a listener for ended executions failed")
+
+
 def install_patches() -> None:
     """Patch moto once per process. Safe to call again."""
     if _patches.installed:
@@ -182,6 +212,7 @@ def install_patches() -> None:
     from moto.awslambda_simple.models import LambdaSimpleBackend
     from moto.events.models import Rule
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
     from moto.utilities.arns import parse_arn
 
     LambdaSimpleBackend.invoke = _patched_lambda_invoke  # type: ignore[method-assign]
@@ -214,6 +245,16 @@ def install_patches() -> None:
             (_patches.retry_sleep or _time.sleep)(seconds)
 
     retrier_decl.time = _RetryClock  # type: ignore[assignment]
+
+    # 4. Execution ends: on AWS, EventBridge tells the execution_ended function about a run that died; here the
+    # interpreter's own end-of-run callback tells our listeners (photobooth.local.recovery).
+    original_terminated = BaseExecutionWorkerCommunication.terminated
+
+    def terminated(self: Any) -> None:
+        original_terminated(self)
+        _announce_end(self.execution)
+
+    BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]
     _patches.installed = True
 
 
