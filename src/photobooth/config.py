@@ -156,6 +156,12 @@ class Settings(BaseSettings):
     moderation_categories: tuple[str, ...] = DEFAULT_MODERATION_CATEGORIES
     moderate_generated_images: bool = Field(True, description="check each generated image as well as the photo")
 
+    # cost (photobooth.cost): the price table and the event the metrics are counted under
+    prices: Prices = Field(
+        default_factory=Prices, description="PHOTOBOOTH_PRICES: JSON, unnamed fields keep defaults"
+    )
+    event_name: str = Field("default", min_length=1, max_length=128, description="CostPerRequest's event dimension")
+
     @field_validator("upscaler")
     @classmethod
     def _known_upscaler(cls, upscaler: str) -> str:
@@ -175,12 +181,6 @@ class Settings(BaseSettings):
             # A misspelt category would silently check nothing.
             raise ValueError(f"unknown moderation categories {unknown}; known: {list(MODERATION_TAXONOMY)}")
         return categories
-
-    # cost (photobooth.cost): the price table and the event the metrics are counted under
-    prices: Prices = Field(
-        default_factory=Prices, description="PHOTOBOOTH_PRICES: JSON, unnamed fields keep defaults"
-    )
-    event_name: str = Field("default", min_length=1, max_length=128, description="CostPerRequest's event dimension")
 
     @field_validator("themes")
     @classmethod

@@ -403,3 +403,37 @@ def test_the_bedrock_generator_names_the_fallback_model_that_painted():
     painted = generator.generate(image, mask, Theme(name="forest", prompt="a forest"), seed=1)
 
     assert painted.info[cost.MODEL_ID_INFO] == "amazon.nova-canvas-v1:0"
+
+
+def test_a_photo_refused_by_the_content_check_costs_one_rekognition_image_and_no_model():
+    from photobooth.errors import PhotoRejected
+    from photobooth.ports import ModerationLabel
+
+    class Refusing:
+        def moderation_labels(self, image):
+            return [ModerationLabel(name="Violence", ancestors=(), confidence=99.0)]
+
+    status, store = MemoryStatusStore(), MemoryObjectStore()
+    status.create_pending({"requestId": "req-000001", "status": "PROCESSING", "images": {}})
+    store.put("photo/req-000001/me.jpg", portraits.jpeg_bytes(), "image/jpeg")
+    request = pipeline.DetectRequest(requestId="req-000001", bucket="b", key="photo/req-000001/me.jpg")
+    with pytest.raises(PhotoRejected):
+        pipeline.detect(
+            request,
+            store=store,
+            status=status,
+            detector=BundledFaceDetector(),
+            settings=SETTINGS,
+            moderator=Refusing(),
+        )
+
+    pipeline.finalize(
+        pipeline.FinalizeRequest(requestId="req-000001", error={"Error": "PhotoRejected", "Cause": "{}"}),
+        status=status,
+        store=store,
+        settings=SETTINGS,
+    )
+
+    breakdown = status.items["req-000001"]["cost"]["breakdown"]
+    assert breakdown["rekognition"] == pytest.approx(0.001) and breakdown["bedrock"] == 0.0  # DetectModerationLabels
+    assert breakdown["stepfunctions"] == pytest.approx(6 * 0.000025)  # the run ended at Detect faces
