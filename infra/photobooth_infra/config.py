@@ -157,6 +157,11 @@ class DeploymentConfig(_Model):
         5, ge=1, description="failed executions in 15 minutes (a photo without a face also fails)"
     )
     function_errors_alarm_threshold: int = Field(5, ge=1, description="errors of one function in 15 minutes")
+    # Cost per visitor (infra/photobooth_infra/dashboard.py): alarm above this hourly average of the estimates.
+    cost_budget_per_visitor_usd: float = Field(0.30, gt=0, le=100, description="USD; default models cost ~$0.22")
+    event_name: str = Field(
+        "default", pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$", description="the cost metrics' event dimension"
+    )
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

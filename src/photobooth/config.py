@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from photobooth.cost import Prices
 from photobooth.models import Theme
 
 DEFAULT_THEMES: tuple[Theme, ...] = (
@@ -154,6 +155,12 @@ class Settings(BaseSettings):
     moderation_min_confidence: float = Field(80.0, ge=0.0, le=100.0, description="Rekognition's 0-100 scale")
     moderation_categories: tuple[str, ...] = DEFAULT_MODERATION_CATEGORIES
     moderate_generated_images: bool = Field(True, description="check each generated image as well as the photo")
+
+    # cost (photobooth.cost): the price table and the event the metrics are counted under
+    prices: Prices = Field(
+        default_factory=Prices, description="PHOTOBOOTH_PRICES: JSON, unnamed fields keep defaults"
+    )
+    event_name: str = Field("default", min_length=1, max_length=128, description="CostPerRequest's event dimension")
 
     @field_validator("upscaler")
     @classmethod
