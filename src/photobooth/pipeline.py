@@ -47,6 +47,7 @@ from photobooth.ports import (
     RequestGone,
     Segmenter,
     StatusStore,
+    Upscaler,
 )
 
 
@@ -285,6 +286,7 @@ def generate(
     generator: ImageGenerator,
     settings: Settings,
     moderator: Moderator | None = None,
+    upscaler: Upscaler | None = None,
 ) -> dict:
     """Make one theme's image. Lasting failures are recorded and reported as a FAILED result; ``ModelThrottled``
     is raised so the workflow's ``Retry`` backs off and tries again. The status record's image entry also notes
@@ -329,7 +331,7 @@ def generate(
             # The model painted (and is paid) even when its image is refused.
             return _image_failed(request, status, error, _used(started, model_id, sent_size, checks))
 
-    result = _print_result(original, background, mask[: content[3], : content[2]], settings)
+    result = _print_result(original, background, mask[: content[3], : content[2]], settings, upscaler)
     del original, image, painted
     key = naming.generated_key(request.request_id, request.key.rsplit("/", 1)[-1], request.index)
     store.put(key, imaging.encode_jpeg(result), "image/jpeg")
@@ -355,7 +357,9 @@ def _read_original(store: ObjectStore, key: str) -> bytes:
         raise
 
 
-def _print_result(original: bytes, background: Image.Image, mask: np.ndarray, settings: Settings) -> Image.Image:
+def _print_result(
+    original: bytes, background: Image.Image, mask: np.ndarray, settings: Settings, upscaler: Upscaler | None = None
+) -> Image.Image:
     """The result at ``output_long_side``: the background grown to the output size, the people pasted from the
     original upload at that size (docs/architecture.md, "Print-quality results")."""
     people, _ = imaging.load_original(
@@ -366,7 +370,7 @@ def _print_result(original: bytes, background: Image.Image, mask: np.ndarray, se
     )
     # Edge softness and refinement keep their size relative to the working image, where the mask was made.
     growth = max(people.size) / max(background.size)
-    canvas = imaging.upscale(background, people.size)
+    canvas = upscaler.upscale(background, people.size) if upscaler else imaging.upscale(background, people.size)
     return imaging.compose_print(
         people,
         canvas,

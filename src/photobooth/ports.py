@@ -120,6 +120,12 @@ class ModerationLabel:
     confidence: float
 
 
+class Upscaler(Protocol):
+    def upscale(self, image: Image.Image, size: tuple[int, int]) -> Image.Image:
+        """``image`` grown (or resampled) to ``size`` (w, h) for print: the generated background, never a face."""
+        ...
+
+
 class Moderator(Protocol):
     def moderation_labels(self, image: Image.Image) -> list[ModerationLabel]:
         """What a content check finds in ``image`` (RGB); an empty list when it finds nothing."""
