@@ -70,7 +70,7 @@ def _pip(target: Path, requirements: list[str], *extra: str) -> None:
     subprocess.run(command, check=True)
 
 
-def build(out: Path) -> Path:
+def build(out: Path, python: str | None = None) -> Path:
     site = out / constants.LAYER_CONTENT_SUBDIR
     if out.exists():
         shutil.rmtree(out)
@@ -82,16 +82,41 @@ def build(out: Path) -> Path:
     )
     for junk in [*site.glob("bin"), *site.rglob("__pycache__")]:
         shutil.rmtree(junk, ignore_errors=True)
+    _compile_bytecode(site, python)
     size = sum(f.stat().st_size for f in site.rglob("*") if f.is_file())
     print(f"layer built in {out} ({size / 2**20:.0f} MiB unzipped; Lambda allows 250 MiB with the function code)")
     return out
 
 
+def _compile_bytecode(site: Path, python: str | None) -> None:
+    """Ship .pyc files: /opt is read-only on Lambda, so without them every cold start compiles the layer again.
+
+    Bytecode is specific to a Python minor version, so only an interpreter of the layer's runtime version may
+    compile it. ``unchecked-hash`` pyc files (PEP 552) are used without comparing the source's timestamp, which
+    the asset zip does not keep. Without such an interpreter the layer ships source only, and says so.
+    """
+    interpreter = python or shutil.which(f"python{constants.PYTHON_VERSION}")
+    version = ""
+    if interpreter:
+        check = [interpreter, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
+        version = subprocess.run(check, capture_output=True, text=True, check=False).stdout.strip()
+    if interpreter is None or version != constants.PYTHON_VERSION:
+        found = f"{interpreter} is Python {version or '?'}" if interpreter else "none found"
+        print(
+            f"layer ships without bytecode: compiling needs Python {constants.PYTHON_VERSION} ({found}; "
+            "pass --python); Lambda then compiles the layer at every cold start"
+        )
+        return
+    compile_all = [interpreter, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash"]
+    subprocess.run([*compile_all, str(site)], check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=constants.DEFAULT_LAYER_DIR)
+    parser.add_argument("--python", help=f"a Python {constants.PYTHON_VERSION} to compile the bytecode with")
     args = parser.parse_args()
-    build(args.out)
+    build(args.out, args.python)
 
 
 if __name__ == "__main__":

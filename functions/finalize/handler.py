@@ -5,7 +5,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photobooth import pipeline, wiring
-from photobooth.observability import logger, metrics, tracer
+from photobooth.observability import logger, metrics, publish_outcome_metrics, tracer
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -14,9 +14,9 @@ from photobooth.observability import logger, metrics, tracer
 @event_parser(model=pipeline.FinalizeRequest)
 def handler(request: pipeline.FinalizeRequest, context: LambdaContext) -> dict:
     logger.append_keys(requestId=request.request_id)
-    outcome = pipeline.finalize(
-        request, status=wiring.status_store(), store=wiring.object_store(), settings=wiring.settings()
-    )
-    logger.info("request finished", extra={"status": outcome["status"]})
+    settings = wiring.settings()
+    outcome = pipeline.finalize(request, status=wiring.status_store(), store=wiring.object_store(), settings=settings)
+    logger.info("request finished", extra={"status": outcome["status"], "cost": outcome.get("cost")})
     metrics.add_metric(name=f"Requests{outcome['status'].title()}", unit=MetricUnit.Count, value=1)
-    return outcome
+    publish_outcome_metrics(outcome, event_name=settings.event_name)
+    return {"requestId": outcome["requestId"], "status": outcome["status"]}

@@ -21,6 +21,7 @@ def handler(request: pipeline.GenerateRequest, context: LambdaContext) -> dict:
         generator=wiring.image_generator_within(context.get_remaining_time_in_millis),
         settings=wiring.settings(),
         moderator=wiring.moderator(),
+        upscaler=wiring.upscaler(),
     )
     logger.info("image finished", extra={"status": result["status"]})
     metrics.add_metric(

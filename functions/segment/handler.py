@@ -13,4 +13,10 @@ from photobooth.observability import logger, metrics, tracer
 @event_parser(model=pipeline.SegmentRequest)
 def handler(request: pipeline.SegmentRequest, context: LambdaContext) -> dict:
     logger.append_keys(requestId=request.request_id)
-    return pipeline.segment(request, store=wiring.object_store(), segmenter=wiring.segmenter())
+    return pipeline.segment(
+        request,
+        store=wiring.object_store(),
+        segmenter=wiring.segmenter(),
+        status=wiring.status_store(),
+        settings=wiring.settings(),
+    )

@@ -33,7 +33,7 @@ def invoke_models_statement(config: DeploymentConfig) -> iam.PolicyStatement:
         sid="InvokeImageModels",
         actions=["bedrock:InvokeModel"],
         resources=bedrock_model_arns(
-            config.bedrock_model_ids,
+            config.invoked_model_ids,
             source_regions=bedrock_source_regions(config),
             profile_overrides=config.inference_profile_regions,
         ),
@@ -48,7 +48,7 @@ def marketplace_statements(config: DeploymentConfig) -> list[iam.PolicyStatement
     permissions; the aws-marketplace:ProductId condition is the only narrowing, and AWS does not publish the
     product id of every model (Stability's image services are missing from its table), so it applies when the
     operator names the ids."""
-    if not marketplace_models(config.bedrock_model_ids):
+    if not marketplace_models(config.invoked_model_ids):
         return []
     conditions = None
     if config.marketplace_product_ids:

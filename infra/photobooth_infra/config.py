@@ -120,10 +120,19 @@ class DeploymentConfig(_Model):
 
     # Print size and moderation (the PHOTOBOOTH_* settings of the same names)
     output_long_side: int = Field(2048, ge=0, le=12_000, description="results' long side; 0: the original's")
+    upscaler: Literal["lanczos", "bedrock"] = Field(
+        "lanczos", description="'bedrock': Stability's Fast Upscale grows each background (one more call per image)"
+    )
+    upscale_model_id: str = "us.stability.stable-fast-upscale-v1:0"
     moderation_backend: Literal["rekognition", "none"] = "rekognition"
     moderation_min_confidence: float = Field(80.0, ge=0.0, le=100.0)
     moderation_categories: tuple[str, ...] = DEFAULT_MODERATION_CATEGORIES
     moderate_generated_images: bool = True
+
+    @property
+    def invoked_model_ids(self) -> tuple[str, ...]:
+        """Every Bedrock model the generate function may call: the image models and, when chosen, the upscaler."""
+        return self.bedrock_model_ids + ((self.upscale_model_id,) if self.upscaler == "bedrock" else ())
 
     # Retention
     retention_days: int = Field(7, ge=1, le=3650, description="originals, work/ and status records")
@@ -157,6 +166,11 @@ class DeploymentConfig(_Model):
         5, ge=1, description="failed executions in 15 minutes (a photo without a face also fails)"
     )
     function_errors_alarm_threshold: int = Field(5, ge=1, description="errors of one function in 15 minutes")
+    # Cost per visitor (infra/photobooth_infra/dashboard.py): alarm above this hourly average of the estimates.
+    cost_budget_per_visitor_usd: float = Field(0.30, gt=0, le=100, description="USD; default models cost ~$0.22")
+    event_name: str = Field(
+        "default", pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$", description="the cost metrics' event dimension"
+    )
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -236,7 +250,7 @@ class DeploymentConfig(_Model):
         return self
 
     def _check_inference_profiles(self) -> None:
-        strangers = set(self.inference_profile_regions) - set(self.bedrock_model_ids)
+        strangers = set(self.inference_profile_regions) - set(self.invoked_model_ids)
         if strangers:
             raise ValueError(
                 f"inference_profile_regions names ids missing from bedrock_model_ids: {sorted(strangers)}"
@@ -245,11 +259,11 @@ class DeploymentConfig(_Model):
             if BedrockModel(profile).geography is None:
                 raise ValueError(f"{profile} in inference_profile_regions is not an inference profile id")
             _well_formed_regions(regions)
-        for model_id in self.bedrock_model_ids:
+        for model_id in self.invoked_model_ids:
             if BedrockModel(model_id).geography is not None:
                 profile_regions(BedrockModel(model_id), self.inference_profile_regions)
         called_in = self.bedrock_regions or ((self.region,) if self.region else ())
-        check_profile_source_regions(self.bedrock_model_ids, called_in, self.inference_profile_regions)
+        check_profile_source_regions(self.invoked_model_ids, called_in, self.inference_profile_regions)
 
     @property
     def uses_sam(self) -> bool:

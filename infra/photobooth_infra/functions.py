@@ -108,6 +108,8 @@ def function_environment(
         "PHOTOBOOTH_RETENTION_DAYS": str(config.retention_days),
         "PHOTOBOOTH_GENERATE_MAX_CONCURRENCY": str(config.generate_max_concurrency),
         "PHOTOBOOTH_OUTPUT_LONG_SIDE": str(config.output_long_side),
+        "PHOTOBOOTH_UPSCALER": config.upscaler,
+        "PHOTOBOOTH_UPSCALE_MODEL_ID": config.upscale_model_id,
         "PHOTOBOOTH_MODERATION_BACKEND": config.moderation_backend,
         "PHOTOBOOTH_MODERATION_MIN_CONFIDENCE": str(config.moderation_min_confidence),
         "PHOTOBOOTH_MODERATION_CATEGORIES": json.dumps(list(config.moderation_categories), separators=(",", ":")),

@@ -11,6 +11,7 @@ from photobooth_infra import constants
 from photobooth_infra.access import grant_function_permissions
 from photobooth_infra.api import Api
 from photobooth_infra.config import DeploymentConfig
+from photobooth_infra.dashboard import VisitorDashboard
 from photobooth_infra.delivery import Delivery
 from photobooth_infra.functions import Functions
 from photobooth_infra.nag import acknowledge
@@ -97,6 +98,14 @@ class PhotoboothStack(Stack):
             http_api=self.api.http_api,
         )
 
+        VisitorDashboard(
+            self,
+            "Visitors",
+            config=config,
+            dashboard=self.observability.dashboard,
+            topic=self.observability.topic,
+            finalize=functions[constants.FINALIZE.name],
+        )
         self._acknowledge_cdk_helpers()
 
         CfnOutput(self, "BoothUrl", value=self.delivery.url, description="Open this on the booth pads")

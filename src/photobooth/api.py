@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from photobooth import lifecycle, naming, wall
+from photobooth import cost, lifecycle, naming, wall
 from photobooth.config import Settings
 from photobooth.models import ImageStatus, RequestStatus
 from photobooth.ports import ObjectStore, RequestExists, StatusStore, WorkflowStarter
@@ -349,6 +349,9 @@ def get_status(request_id: str, *, settings: Settings, store: ObjectStore, statu
     if record.get("executionArn"):
         response["executionArn"] = record["executionArn"]
     response["showOnWall"] = bool(record.get("showOnWall", False))
+    if record["status"] in TERMINAL:
+        # finalize's estimate; a run that died before finalize gets one from what its steps noted
+        response["cost"] = record.get("cost") or cost.estimate_of_record(record, settings.prices).as_record()
     return response
 
 

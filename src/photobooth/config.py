@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from photobooth.cost import Prices
 from photobooth.models import Theme
 
 DEFAULT_THEMES: tuple[Theme, ...] = (
@@ -145,9 +146,10 @@ class Settings(BaseSettings):
     output_long_side: int = Field(
         2048, ge=0, le=12_000, description="results' long side in px; 0 or more than the original: the original's"
     )
-    upscaler: str = Field(
-        "lanczos", description="how the background grows to the output size; only 'lanczos' is implemented"
+    upscaler: Literal["lanczos", "bedrock"] = Field(
+        "lanczos", description="how the background grows to the output size: 'bedrock' calls upscale_model_id (cost)"
     )
+    upscale_model_id: str = "us.stability.stable-fast-upscale-v1:0"
     moderation_backend: Literal["rekognition", "none"] = Field(
         "rekognition", description="'none' checks nothing (the offline backend always uses it)"
     )
@@ -155,16 +157,11 @@ class Settings(BaseSettings):
     moderation_categories: tuple[str, ...] = DEFAULT_MODERATION_CATEGORIES
     moderate_generated_images: bool = Field(True, description="check each generated image as well as the photo")
 
-    @field_validator("upscaler")
-    @classmethod
-    def _known_upscaler(cls, upscaler: str) -> str:
-        if upscaler != "lanczos":
-            # Stability's upscale services on Bedrock would be the option here; their request schema was not
-            # pinned against AWS's documentation, so a model id is refused rather than called blind.
-            raise ValueError(
-                f"upscaler {upscaler!r} is not available: only 'lanczos' is implemented (docs/decisions.md)"
-            )
-        return upscaler
+    # cost (photobooth.cost): the price table and the event the metrics are counted under
+    prices: Prices = Field(
+        default_factory=Prices, description="PHOTOBOOTH_PRICES: JSON, unnamed fields keep defaults"
+    )
+    event_name: str = Field("default", min_length=1, max_length=128, description="CostPerRequest's event dimension")
 
     @field_validator("moderation_categories")
     @classmethod

@@ -7,6 +7,7 @@ import json
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from botocore.exceptions import ClientError
 
 from photobooth.api import BadRequest, Conflict, NotFound
 
@@ -33,6 +34,16 @@ def create_resolver(logger: Logger) -> APIGatewayHttpResolver:
     @app.exception_handler(Conflict)
     def _conflict(error: Conflict) -> Response:
         return json_response(409, {"message": str(error)})
+
+    @app.exception_handler(ClientError)
+    def _storage_error(error: ClientError) -> Response:
+        # The local server's data folder could not take a write (disk full); its moto undid the write, so a retry
+        # later is safe. Every other AWS error stays a 500.
+        if error.response.get("Error", {}).get("Code") == "DataFolderUnwritable":
+            logger.error("the local data folder refused a write")
+            return json_response(503, {"message": "the booth cannot save right now (is its disk full?); try again"})
+        logger.exception("unhandled error in API handler")
+        return json_response(500, {"message": "internal error"})
 
     @app.not_found
     def _no_route(_: Exception) -> Response:

@@ -79,6 +79,19 @@ class ErrorInfo(BaseModel):
     message: str
 
 
+class StepUsage(BaseModel):
+    """What one workflow step used, noted in the status record for the request's cost (photobooth.cost)."""
+
+    seconds: float = Field(0.0, ge=0, description="the Lambda invocation's run time")
+    memory_mb: int = Field(ge=1, description="the function's memory")
+    rekognition_images: int = Field(0, ge=0, description="images sent to Rekognition (one per API call)")
+    sam_seconds: float = Field(0.0, ge=0, description="time the SAM endpoint spent on this request")
+    model_id: str | None = Field(None, description="the Bedrock model that painted the image")
+    width: int | None = Field(None, ge=1, description="the size the image was sent to the model at")
+    height: int | None = Field(None, ge=1)
+    passed: bool = Field(True, description="False when the step ended the request (a photo without a face)")
+
+
 class ImageResult(BaseModel):
     """One theme's outcome, as the generate step reports it and the status record stores it."""
 
@@ -87,3 +100,4 @@ class ImageResult(BaseModel):
     status: ImageStatus
     key: str | None = None
     error: ErrorInfo | None = None
+    usage: StepUsage | None = None

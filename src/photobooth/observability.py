@@ -6,9 +6,39 @@ logger hierarchy.
 """
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 SERVICE = "photobooth"
+NAMESPACE = "Photobooth"
 
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
-metrics = Metrics(namespace="Photobooth", service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+
+def publish_outcome_metrics(outcome: dict, *, event_name: str) -> None:
+    """A finished request's metrics for the dashboard and the cost alarm (infra/photobooth_infra/dashboard.py).
+
+    ``CostPerRequest`` (USD; CloudWatch has no currency unit) goes out twice: with the service dimension only, which
+    the budget alarm averages over every event, and with an ``event`` dimension whose Sum is the event's total.
+    An erased request's outcome has no cost and publishes nothing.
+    """
+    cost = outcome.get("cost")
+    if cost is None:
+        return
+    metrics.add_metric(name="CostPerRequest", unit=MetricUnit.NoUnit, value=cost["usd"])
+    metrics.add_metric(name="TimeTaken", unit=MetricUnit.Seconds, value=outcome["timeTaken"])
+    _publish_with_dimension("CostPerRequest", MetricUnit.NoUnit, cost["usd"], "event", event_name)
+    if outcome.get("errorCode"):
+        _publish_with_dimension("RequestsFailedByCode", MetricUnit.Count, 1, "errorCode", outcome["errorCode"])
+    for model_id, count in (outcome.get("imagesByModel") or {}).items():
+        _publish_with_dimension("ImagesByModel", MetricUnit.Count, count, "model", model_id)
+
+
+def _publish_with_dimension(name: str, unit: MetricUnit, value: float, dimension: str, dimension_value: str) -> None:
+    """A metric with one more dimension than the shared ``metrics`` object's (its dimensions apply to all its
+    metrics). Flushed at once, and like the shared object silent under ``POWERTOOLS_METRICS_DISABLED``."""
+    extra = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
+    extra.add_dimension(name=dimension, value=dimension_value)
+    extra.add_metric(name=name, unit=unit, value=value)
+    extra.flush_metrics()

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import time
 import zlib
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote_plus
 
@@ -17,7 +19,7 @@ from botocore.exceptions import ClientError
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-from photobooth import imaging, lifecycle, moderation, naming, wall
+from photobooth import cost, imaging, lifecycle, moderation, naming, wall
 from photobooth.boxes import keep_faces
 from photobooth.config import Settings
 from photobooth.errors import (
@@ -35,7 +37,7 @@ from photobooth.errors import (
     error_class_for,
     public_message,
 )
-from photobooth.models import Box, ErrorInfo, ImageResult, ImageStatus, RequestStatus
+from photobooth.models import Box, ErrorInfo, ImageResult, ImageStatus, RequestStatus, StepUsage
 from photobooth.offline.moderation import NoModeration
 from photobooth.ports import (
     FaceDetector,
@@ -45,6 +47,7 @@ from photobooth.ports import (
     RequestGone,
     Segmenter,
     StatusStore,
+    Upscaler,
 )
 
 
@@ -117,6 +120,12 @@ def _dump(model: BaseModel) -> dict:
     return model.model_dump(mode="json", by_alias=True)
 
 
+def _note_usage(status: StatusStore, request_id: str, attribute: str, usage: StepUsage) -> None:
+    """Keep what a step used in the status record, for the cost ``finalize`` works out (photobooth.cost)."""
+    with contextlib.suppress(RequestGone):  # erased meanwhile: finalize cleans up, nothing to count
+        status.update(request_id, {attribute: usage.model_dump(mode="json", exclude_none=True)})
+
+
 # --- Detect faces -----------------------------------------------------------------------------------------
 
 
@@ -145,6 +154,7 @@ def detect(
     settings: Settings,
     moderator: Moderator | None = None,
 ) -> dict:
+    started = time.monotonic()
     naming.validate_request_id(request.request_id)
     source_key, data = _read_upload(store, request.key, settings.max_upload_bytes)
     if source_key != request.key:
@@ -163,13 +173,18 @@ def detect(
     # Detect on the photo itself: the padding repeats edge pixels and could echo a face cut by the border.
     content = transform.crop_to_content(working)
     # The content check comes first: a refused photo costs no segmentation or image model, and is not copied.
-    moderation.check(
-        content,
-        moderator or NoModeration(),
-        categories=settings.moderation_categories,
-        min_confidence=settings.moderation_min_confidence,
-        rejection=PhotoRejected,
-    )
+    checks = int(settings.moderation_backend == "rekognition")  # DetectModerationLabels, priced as AWS would
+    try:
+        moderation.check(
+            content,
+            moderator or NoModeration(),
+            categories=settings.moderation_categories,
+            min_confidence=settings.moderation_min_confidence,
+            rejection=PhotoRejected,
+        )
+    except PhotoRejected:
+        _note_detect_usage(status, request.request_id, started, rekognition_images=checks, passed=False)
+        raise
     input_key = naming.work_input_key(request.request_id)
     store.put(input_key, imaging.encode_png(working), "image/png")
 
@@ -180,8 +195,10 @@ def detect(
         min_size_ratio=settings.face_min_size_ratio,
     )
     if not faces:
+        _note_detect_usage(status, request.request_id, started, rekognition_images=checks + 1, passed=False)
         raise NoFaceDetected()
     eyewear = detector.detect_eyewear(content)
+    _note_detect_usage(status, request.request_id, started, rekognition_images=checks + 2)
     width, height = transform.content_size
     return _dump(
         Detection(
@@ -195,6 +212,20 @@ def detect(
     )
 
 
+def _note_detect_usage(
+    status: StatusStore, request_id: str, started: float, *, rekognition_images: int, passed: bool = True
+) -> None:
+    """One Rekognition image per call: DetectModerationLabels (when moderation is on), DetectFaces, then
+    DetectLabels (eyewear) when a face was found."""
+    usage = StepUsage(
+        seconds=time.monotonic() - started,
+        memory_mb=cost.memory_mb("detect_face"),
+        rekognition_images=rekognition_images,
+        passed=passed,
+    )
+    _note_usage(status, request_id, cost.DETECT_USAGE, usage)
+
+
 # --- Cut out the people -----------------------------------------------------------------------------------
 
 
@@ -203,15 +234,34 @@ def _load_rgb(store: ObjectStore, key: str) -> Image.Image:
         return image.convert("RGB")
 
 
-def segment(request: SegmentRequest, *, store: ObjectStore, segmenter: Segmenter) -> dict:
+def segment(
+    request: SegmentRequest,
+    *,
+    store: ObjectStore,
+    segmenter: Segmenter,
+    status: StatusStore | None = None,
+    settings: Settings | None = None,
+) -> dict:
+    """With ``status`` and ``settings``, the step notes its usage for the request's cost."""
+    started = time.monotonic()
     detection = request.detection
     image = _load_rgb(store, detection.input_key)
+    asked = time.monotonic()
     people = segmenter.segment(image, detection.faces)
+    segmenter_seconds = time.monotonic() - asked
     # Faces and eyewear are kept whatever the segmenter thought of them: they are what the visitor checks first.
     kept = imaging.boxes_mask([*detection.faces, *detection.keep_boxes], image.size)
     mask = imaging.merge_masks(people, kept)
     mask_key = naming.work_mask_key(request.request_id)
     store.put(mask_key, imaging.encode_mask_png(mask), "image/png")
+    if status is not None and settings is not None:
+        uses_sam = settings.backend == "aws" and settings.segmentation_backend == "sam"
+        usage = StepUsage(
+            seconds=time.monotonic() - started,
+            memory_mb=cost.memory_mb("segment"),
+            sam_seconds=segmenter_seconds if uses_sam else 0.0,
+        )
+        _note_usage(status, request.request_id, cost.SEGMENT_USAGE, usage)
     return _dump(Segmentation(mask_key=mask_key))
 
 
@@ -236,19 +286,22 @@ def generate(
     generator: ImageGenerator,
     settings: Settings,
     moderator: Moderator | None = None,
+    upscaler: Upscaler | None = None,
 ) -> dict:
     """Make one theme's image. Lasting failures are recorded and reported as a FAILED result; ``ModelThrottled``
-    is raised so the workflow's ``Retry`` backs off and tries again."""
+    is raised so the workflow's ``Retry`` backs off and tries again. The status record's image entry also notes
+    what the image used (``usage``: model, size, seconds) for the request's cost; the returned dict does not."""
+    started = time.monotonic()
     try:
         theme = settings.theme(request.theme)
     except KeyError:
-        return _image_failed(request, status, GenerationFailed(f"unknown theme {request.theme!r}"))
+        return _image_failed(request, status, GenerationFailed(f"unknown theme {request.theme!r}"), _used(started))
 
     try:
         # Read before any model is paid for: an erased request costs nothing more.
         original = _read_original(store, request.key)
     except PhotoMissing as error:
-        return _image_failed(request, status, error)
+        return _image_failed(request, status, error, _used(started))
     image = _load_rgb(store, request.input_key)
     mask = imaging.decode_mask_png(store.get(request.mask_key), image.size)
     try:
@@ -256,7 +309,11 @@ def generate(
             image, mask, theme, _seed(request.request_id, theme.name, settings.generation_seed)
         )
     except (ModerationRejected, GenerationFailed, ModelUnavailable) as error:
-        return _image_failed(request, status, error)
+        return _image_failed(request, status, error, _used(started))
+    # Offline painters name no model: AWS would have used the first configured one.
+    model_id = str(painted.info.get(cost.MODEL_ID_INFO) or settings.bedrock_model_ids[0])
+    sent_size = image.size
+    checks = int(settings.moderate_generated_images and settings.moderation_backend == "rekognition")
 
     content = (0, 0, request.content_width, request.content_height)
     background = painted.convert("RGB").resize(image.size).crop(content)
@@ -271,20 +328,22 @@ def generate(
                 rejection=GeneratedImageRejected,
             )
         except (ModerationRejected, ModerationUnavailable) as error:
-            return _image_failed(request, status, error)
+            # The model painted (and is paid) even when its image is refused.
+            return _image_failed(request, status, error, _used(started, model_id, sent_size, checks))
 
-    result = _print_result(original, background, mask[: content[3], : content[2]], settings)
+    result = _print_result(original, background, mask[: content[3], : content[2]], settings, upscaler)
     del original, image, painted
     key = naming.generated_key(request.request_id, request.key.rsplit("/", 1)[-1], request.index)
     store.put(key, imaging.encode_jpeg(result), "image/jpeg")
 
-    outcome = ImageResult(index=request.index, theme=theme.name, status=ImageStatus.SUCCEEDED, key=key)
+    usage = _used(started, model_id, sent_size, checks)
+    outcome = ImageResult(index=request.index, theme=theme.name, status=ImageStatus.SUCCEEDED, key=key, usage=usage)
     try:
         status.record_image(request.request_id, outcome)
     except RequestGone:
         # The visitor asked for erasure while this image was being made: do not leave it behind.
         store.delete_keys([key])
-    return outcome.model_dump(mode="json")
+    return outcome.model_dump(mode="json", exclude={"usage"})
 
 
 def _read_original(store: ObjectStore, key: str) -> bytes:
@@ -298,7 +357,9 @@ def _read_original(store: ObjectStore, key: str) -> bytes:
         raise
 
 
-def _print_result(original: bytes, background: Image.Image, mask: np.ndarray, settings: Settings) -> Image.Image:
+def _print_result(
+    original: bytes, background: Image.Image, mask: np.ndarray, settings: Settings, upscaler: Upscaler | None = None
+) -> Image.Image:
     """The result at ``output_long_side``: the background grown to the output size, the people pasted from the
     original upload at that size (docs/architecture.md, "Print-quality results")."""
     people, _ = imaging.load_original(
@@ -309,7 +370,7 @@ def _print_result(original: bytes, background: Image.Image, mask: np.ndarray, se
     )
     # Edge softness and refinement keep their size relative to the working image, where the mask was made.
     growth = max(people.size) / max(background.size)
-    canvas = imaging.upscale(background, people.size)
+    canvas = upscaler.upscale(background, people.size) if upscaler else imaging.upscale(background, people.size)
     return imaging.compose_print(
         people,
         canvas,
@@ -319,16 +380,33 @@ def _print_result(original: bytes, background: Image.Image, mask: np.ndarray, se
     )
 
 
-def _image_failed(request: GenerateRequest, status: StatusStore, error: PhotoboothError) -> dict:
+def _used(
+    started: float, model_id: str | None = None, size: tuple[int, int] | None = None, rekognition_images: int = 0
+) -> StepUsage:
+    """What one generate invocation used: its time, and the model that painted at the size it was sent (plus the
+    moderation check of the painted image) when one did."""
+    width, height = size or (None, None)
+    return StepUsage(
+        seconds=time.monotonic() - started,
+        memory_mb=cost.memory_mb("generate"),
+        model_id=model_id,
+        width=width,
+        height=height,
+        rekognition_images=rekognition_images,
+    )
+
+
+def _image_failed(request: GenerateRequest, status: StatusStore, error: PhotoboothError, usage: StepUsage) -> dict:
     outcome = ImageResult(
         index=request.index,
         theme=request.theme,
         status=ImageStatus.FAILED,
         error=ErrorInfo(code=error.code, message=error.public_message),
+        usage=usage,
     )
     with contextlib.suppress(RequestGone):  # erased meanwhile: nothing to record
         status.record_image(request.request_id, outcome)
-    return outcome.model_dump(mode="json")
+    return outcome.model_dump(mode="json", exclude={"usage"})
 
 
 # --- Record the result / the failure ----------------------------------------------------------------------
@@ -341,9 +419,8 @@ def _error_info(step_error: StepError) -> ErrorInfo:
 
 def _image_from_map(item: dict) -> ImageResult:
     """A Map iteration's output: the generate step's result, or the Pass state's note of a spent retry."""
-    error = item.get("error")
-    if isinstance(error, dict) and "Error" in error:
-        item = {**item, "error": _error_info(StepError.model_validate(error)).model_dump()}
+    if _noted_by_the_workflow(item):
+        item = {**item, "error": _error_info(StepError.model_validate(item["error"])).model_dump()}
     return ImageResult.model_validate(item)
 
 
@@ -352,11 +429,11 @@ def _erase_leftovers(request_id: str, store: ObjectStore, status: StatusStore, s
     lifecycle.erase_request(request_id, store=store, status=status, retention_days=settings.retention_days)
 
 
-def _copy_to_wall(request_id: str, images: list[ImageResult], store: ObjectStore, status: StatusStore) -> list[str]:
+def _copy_to_wall(record: dict, images: list[ImageResult], store: ObjectStore) -> list[str]:
     """Screen-size copies of an opted-in request's results under ``wall/{wallId}/`` (photobooth.wall explains why
     the wall never shows ``generated/`` keys); returns the keys written. Called before the terminal status is
     written: an erasure racing this step then still reads the record's wallId and deletes them."""
-    wall_id = wall.wall_id_of(status.get(request_id))
+    wall_id = wall.wall_id_of(record)
     if wall_id is None:
         return []
     keys: list[str] = []
@@ -389,14 +466,19 @@ def finalize(
     settings: Settings,
     now: datetime | None = None,
 ) -> dict:
+    """Write the terminal status with ``time_taken`` and the ``cost`` estimate. The answer also carries what the
+    handler's metrics need: ``timeTaken``, ``errorCode``, ``cost`` and ``imagesByModel``."""
+    started = time.monotonic()
     if request.late_upload or (request.error is not None and error_class_for(request.error.error) is PhotoMissing):
         _erase_leftovers(request.request_id, store, status, settings)
         return {"requestId": request.request_id, "status": RequestStatus.FAILED.value}
     finished = now or datetime.now(UTC)
+    # Read before this step writes: the failed images it records below would replace the entries' usage.
+    record = status.get(request.request_id) or {}
     if request.uploaded_at is not None:
         time_taken = round(max(0.0, (finished - request.uploaded_at).total_seconds()), 3)
     else:
-        time_taken = lifecycle.elapsed_since(status.get(request.request_id) or {}, finished) or 0.0
+        time_taken = lifecycle.elapsed_since(record, finished) or 0.0
     fields: dict = {
         "finishedAt": finished.isoformat(),
         "timeTaken": time_taken,
@@ -424,11 +506,32 @@ def finalize(
             code = codes.pop() if len(codes) == 1 else ErrorCode.GENERATION_FAILED
             fields |= {"errorCode": code.value, "errorMessage": public_message(code)}
         if outcome is not RequestStatus.FAILED:
-            wall_copies = _copy_to_wall(request.request_id, images, store, status)
-    fields["status"] = outcome.value
+            wall_copies = _copy_to_wall(record, images, store)
+    usage = cost.usage_of_request(
+        record,
+        finalize=StepUsage(seconds=time.monotonic() - started, memory_mb=cost.memory_mb("finalize")),
+        images_made=sum(not _noted_by_the_workflow(item) for item in request.images or []),
+        images_noted_failed=sum(_noted_by_the_workflow(item) for item in request.images or []),
+    )
+    estimate = cost.estimate(usage, settings.prices)
+    fields |= {"status": outcome.value, "cost": estimate.as_record()}
     try:
         status.update(request.request_id, fields)
     except RequestGone:
         store.delete_keys(wall_copies)  # erased meanwhile: the record that named them is a tombstone now
         _erase_leftovers(request.request_id, store, status, settings)
-    return {"requestId": request.request_id, "status": outcome.value}
+    images_by_model = Counter(str(painted.model_id) for painted in usage.images)
+    return {
+        "requestId": request.request_id,
+        "status": outcome.value,
+        "timeTaken": time_taken,
+        "errorCode": fields.get("errorCode"),
+        "cost": estimate.as_record(),
+        "imagesByModel": dict(images_by_model),
+    }
+
+
+def _noted_by_the_workflow(item: dict) -> bool:
+    """A Map result written by "Note the failed image" (its retries spent) rather than by the generate step."""
+    error = item.get("error")
+    return isinstance(error, dict) and "Error" in error

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
-
-import numpy as np
-from PIL import Image
+from typing import TYPE_CHECKING, Protocol
 
 from photobooth.models import Box, Face, ImageResult, Theme
+
+if TYPE_CHECKING:  # annotations only: the API functions (presign, status) never load numpy or Pillow
+    import numpy as np
+    from PIL import Image
 
 
 class RequestExists(Exception):
@@ -117,6 +118,12 @@ class ModerationLabel:
     name: str
     ancestors: tuple[str, ...]
     confidence: float
+
+
+class Upscaler(Protocol):
+    def upscale(self, image: Image.Image, size: tuple[int, int]) -> Image.Image:
+        """``image`` grown (or resampled) to ``size`` (w, h) for print: the generated background, never a face."""
+        ...
 
 
 class Moderator(Protocol):

@@ -18,6 +18,7 @@ from photobooth.ports import (
     ObjectStore,
     Segmenter,
     StatusStore,
+    Upscaler,
     WorkflowStarter,
 )
 
@@ -116,6 +117,18 @@ def image_generator_within(remaining_ms: Callable[[], int]) -> ImageGenerator:
 
 
 @cache
+def upscaler() -> Upscaler:
+    config = settings()
+    if config.backend == "offline" or config.upscaler == "lanczos":
+        from photobooth.offline.upscale import LanczosUpscaler
+
+        return LanczosUpscaler()
+    from photobooth.aws.upscale import BedrockFastUpscaler
+
+    return BedrockFastUpscaler(config.upscale_model_id, region=config.bedrock_region)
+
+
+@cache
 def moderator() -> Moderator:
     config = settings()
     if config.backend == "offline" or config.moderation_backend == "none":
@@ -128,6 +141,7 @@ def moderator() -> Moderator:
 
 
 _FACTORIES = (
+    upscaler,
     object_store,
     status_store,
     workflow_starter,

@@ -27,7 +27,8 @@ PRODUCT_ID = "prod-photoboothtest1"
 
 # Everything switched on: deployed SAM endpoint, alarm mail, an extra origin, Bedrock called in two US regions
 # from a stack in Europe, an inference profile next to a plain model, a Marketplace product id, the seed's upload
-# envelope with a shorter POST /photo wait, and print and moderation settings off their defaults.
+# envelope with a shorter POST /photo wait, the Bedrock upscaler, and print and moderation settings off their
+# defaults.
 FULL_CONFIG = DeploymentConfig(
     account="123456789012",
     region="eu-west-1",
@@ -42,6 +43,7 @@ FULL_CONFIG = DeploymentConfig(
     seed_compat_envelope=True,
     photo_wait_seconds=20,
     output_long_side=3000,
+    upscaler="bedrock",
     moderation_min_confidence=75.0,
 )
 

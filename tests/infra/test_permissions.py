@@ -118,9 +118,10 @@ def test_bedrock_allows_each_model_and_every_region_its_inference_profile_routes
     run the request; a plain model only where it is called (Amazon Bedrock user guide, "Prerequisites for
     inference profiles", https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-prereq.html)."""
     granted = permissions(full, function_role_id(full, "FunctionsGenerateFunction"))["bedrock:InvokeModel"]
+    upscale = "stability.stable-fast-upscale-v1:0"  # upscaler "bedrock": the upscale model's profile too
     assert granted == (
-        {PROFILE.format(r, f"us.{INPAINT}") for r in ("us-west-2", "us-east-1")}
-        | {FM.format(r, INPAINT) for r in US_PROFILE_DESTINATIONS}
+        {PROFILE.format(r, f"us.{model}") for r in ("us-west-2", "us-east-1") for model in (INPAINT, upscale)}
+        | {FM.format(r, model) for r in US_PROFILE_DESTINATIONS for model in (INPAINT, upscale)}
         | {FM.format(r, "amazon.nova-canvas-v1:0") for r in ("us-west-2", "us-east-1")}
     )
 

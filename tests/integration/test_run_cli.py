@@ -41,6 +41,10 @@ def test_a_folder_with_a_photo_without_a_face(tmp_path):
     assert "Detect faces" in result.stdout  # per-step timings
     assert "cat.jpg: FAILED NO_FACE" in result.stdout
     assert "NO_FACE" in result.stderr
+    # What AWS would charge, per photo and in total, though the offline run itself spent nothing.
+    assert "would cost $" in result.stdout
+    assert "estimated AWS cost: $" in result.stdout and "for 2 photo(s)" in result.stdout
+    assert "this offline run cost nothing" in result.stdout
 
 
 def test_chosen_themes_and_a_clean_exit(tmp_path):

@@ -400,6 +400,28 @@ def test_encode_png_is_lossless_and_drops_the_colour_profile() -> None:
     assert np.array_equal(np.asarray(decoded), np.asarray(photo))
 
 
+def _zlib_level(png: bytes) -> int:
+    """The compression level a PNG's first IDAT stream declares (FLEVEL bits of the zlib header, RFC 1950)."""
+    start = png.index(b"IDAT") + 4
+    return png[start + 1] >> 6
+
+
+def test_hand_off_pngs_use_fast_compression_and_stay_lossless() -> None:
+    # Given a working-size photo with camera-like noise and a soft mask
+    rng = np.random.default_rng(3)
+    photo = np.clip(pixels(portraits.astronaut().resize((1024, 1024))) + rng.normal(0, 4, (1024, 1024, 3)), 0, 255)
+    image = Image.fromarray(photo.astype(np.uint8))
+    mask = cv2.GaussianBlur(_person_mask(), (0, 0), 3)
+
+    # When both are encoded for the next step
+    photo_png, mask_png = imaging.encode_png(image), imaging.encode_mask_png(mask)
+
+    # Then zlib's fastest level is declared (FLEVEL 0 = "fastest", RFC 1950 section 2.2) and every pixel survives
+    assert _zlib_level(photo_png) == 0 and _zlib_level(mask_png) == 0
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(photo_png))), np.asarray(image))
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(mask_png))), mask)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Masks
 

@@ -52,9 +52,10 @@ def test_output_long_side_is_a_validated_setting():
         Settings(output_long_side=-1)
 
 
-def test_only_the_lanczos_upscaler_is_accepted():
+def test_the_upscaler_is_lanczos_unless_bedrock_is_chosen():
     assert Settings().upscaler == "lanczos"
-    with pytest.raises(ValueError, match="only 'lanczos'"):
+    assert Settings(upscaler="bedrock").upscale_model_id == "us.stability.stable-fast-upscale-v1:0"
+    with pytest.raises(ValueError):
         Settings(upscaler="stability.stable-fast-upscale-v1:0")
 
 

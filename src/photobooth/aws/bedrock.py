@@ -44,6 +44,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 from PIL import Image, UnidentifiedImageError
 
+from photobooth.cost import MODEL_ID_INFO
 from photobooth.errors import (
     GenerationFailed,
     GenerationOutOfTime,
@@ -402,6 +403,7 @@ class BedrockImageGenerator:
                 )
                 raise
             logger.info("Bedrock generated an image", extra={"model_id": model_id, "outcome": "generated"})
+            result.info[MODEL_ID_INFO] = model_id  # the request's cost is priced by the model that painted
             return fitted.restore(result)
         detail = "; ".join(failures)
         if transient:

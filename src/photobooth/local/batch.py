@@ -31,6 +31,7 @@ class Outcome:
     seconds: float = 0.0
     stages: dict[str, float] = field(default_factory=dict)
     message: str = ""
+    cost: dict | None = None  # the status record's estimate of what AWS would charge (photobooth.cost)
 
 
 def _photos(paths: list[Path]) -> list[Path]:
@@ -106,7 +107,28 @@ def process(photo: Path, out_dir: Path, cloud: LocalCloud, themes: list[str] | N
             results.append(target)
     stages = _stage_seconds(boto3.client("stepfunctions"), str(record["executionArn"]))
     error = status.get("error") or {}
-    return Outcome(photo, status["status"], results, error.get("code"), time.monotonic() - started, stages)
+    return Outcome(
+        photo,
+        status["status"],
+        results,
+        error.get("code"),
+        time.monotonic() - started,
+        stages,
+        cost=status.get("cost"),
+    )
+
+
+def cost_summary(outcomes: list[Outcome]) -> str | None:
+    """What the photos would have cost on AWS: this run itself spent nothing."""
+    costs = [o.cost for o in outcomes if o.cost]
+    if not costs:
+        return None
+    total = sum(cost["usd"] for cost in costs)
+    dates = sorted({cost["pricesAsOf"] for cost in costs})
+    return (
+        f"estimated AWS cost: ${total / len(costs):.4f} per photo, ${total:.4f} for {len(costs)} photo(s) "
+        f"(prices as of {', '.join(dates)}); this offline run cost nothing"
+    )
 
 
 def run_photos(paths: list[Path], out_dir: Path, *, themes: list[str] | None = None) -> int:
@@ -137,9 +159,13 @@ def run_photos(paths: list[Path], out_dir: Path, *, themes: list[str] | None = N
             detail += f" ({outcome.message})" if outcome.message else ""
             tqdm.write(
                 f"{photo.name}: {outcome.status}{detail}, {len(outcome.results)} image(s) in {outcome.seconds:.1f}s"
-                + (f" ({timings})" if timings else ""),
+                + (f" ({timings})" if timings else "")
+                + (f", would cost ${outcome.cost['usd']:.4f} on AWS" if outcome.cost else ""),
                 file=sys.stdout,
             )
+    summary = cost_summary(outcomes)
+    if summary:
+        print(summary, file=sys.stdout)
     failed = [o for o in outcomes if o.status != "SUCCEEDED"]
     for outcome in failed:
         print(f"error: {outcome.photo}: {outcome.status} {outcome.error_code or ''}".rstrip(), file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -21,14 +22,21 @@ def _serve(args: argparse.Namespace) -> int:
     def _stop(*_: object) -> None:
         raise KeyboardInterrupt
 
+    # SIGTERM stops like Ctrl+C: work in flight gets a bounded time to finish (a second signal stops the wait), and
+    # whatever is left is resumed at the next start with the same --data.
     signal.signal(signal.SIGTERM, _stop)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # werkzeug itself swallows it; serve_forever just returns
         server.serve_forever()
+    print(f"stopping: up to {server.drain_seconds:.0f}s for photos in progress (Ctrl+C again skips)", flush=True)
+    try:
+        summary = server.stop()
     except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-    return 0
+        summary = "stopped at once: unfinished requests are resumed at the next start with the same --data"
+    print(summary or "stopped", flush=True)
+    sys.stderr.flush()
+    # Every write is already synced to --data. A normal interpreter exit would wait on, or abort in, the native code
+    # (OpenCV, ONNX) of workflow threads still running; what they had not finished resumes at the next start.
+    os._exit(0)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -80,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from photobooth.local.memory import limit_malloc_arenas
+
+    limit_malloc_arenas()  # first, before any thread starts
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     for noisy in ("werkzeug", "botocore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,7 +1,7 @@
 """The embedded AWS: moto's S3, DynamoDB, EventBridge, Lambda and its ASL interpreter running the committed
 ``statemachine/definition.asl.json`` with the real handlers in this process.
 
-moto needs three small patches for that (FACTS.md), all applied by :func:`install_patches` and pinned to the moto
+moto needs four small patches for that (FACTS.md), all applied by :func:`install_patches` and pinned to the moto
 version in pyproject.toml:
 
 1. Lambda: with ``use_docker: False`` moto only echoes invocations. We dispatch them, by function name, to the
@@ -10,6 +10,8 @@ version in pyproject.toml:
 2. EventBridge: moto drops Step Functions targets. We start an execution with the event as input, as
    EventBridge does.
 3. Retry back-off: the interpreter really sleeps; tests scale the sleep down to nothing.
+4. Execution end: listeners learn of a run that ended FAILED, TIMED_OUT or ABORTED, as EventBridge's execution
+   status events tell the ``execution_ended`` function on AWS.
 
 The same :class:`LocalCloud` serves the state-machine tests (in-process ``mock_aws``) and ``photobooth serve``
 (moto's threaded server).
@@ -17,6 +19,7 @@ The same :class:`LocalCloud` serves the state-machine tests (in-process ``mock_a
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import logging
@@ -104,6 +107,23 @@ def load_handler(folder: str) -> Callable[[dict, Any], Any]:
     return module.handler  # type: ignore[no-any-return]
 
 
+def warm_up_in_background() -> threading.Thread:
+    """Import every handler (and the libraries behind them) in a daemon thread once the booth is ready, so the
+    first visitor does not wait for about a second of imports; a request that comes first simply waits on the
+    same import lock."""
+
+    def warm_up() -> None:
+        for handler in sorted((project_root() / "functions").glob("*/handler.py")):
+            try:
+                load_handler(handler.parent.name)
+            except Exception:  # the request that needs it will report the failure properly
+                log.exception("could not preload %s", handler.parent.name)
+
+    thread = threading.Thread(target=warm_up, name="handler-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def lambda_context(function_name: str) -> SimpleNamespace:
     """What Powertools reads from a Lambda context object."""
     return SimpleNamespace(
@@ -141,7 +161,7 @@ def invoke_function(function_name: str, payload: dict) -> tuple[bool, dict]:
 class _PatchState:
     installed: bool = False
     retry_sleep: Callable[[float], None] | None = None
-    listeners: list[Callable[[str, dict], None]] = field(default_factory=list)
+    execution_ended: list[Callable[[dict], object]] = field(default_factory=list)
 
 
 _patches = _PatchState()
@@ -168,11 +188,91 @@ def _deliver_to_state_machine(state_machine_arn: str, event: dict) -> None:
         event["time"] = datetime.fromtimestamp(event["time"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     event["id"] = str(uuid.uuid4())
     try:
-        boto3.client("stepfunctions", region_name=REGION).start_execution(
+        _shared_client("stepfunctions", region_name=REGION).start_execution(
             stateMachineArn=state_machine_arn, name=str(uuid.uuid4()), input=json.dumps(event)
         )
     except Exception:
         log.exception("EventBridge could not start the state machine")
+
+
+ENDED_WITHOUT_RESULT = ("FAILED", "TIMED_OUT", "ABORTED")
+
+
+def on_execution_ended(listener: Callable[[dict], object]) -> Callable[[], None]:
+    """Call ``listener`` whenever an execution ends FAILED, TIMED_OUT or ABORTED, with the ``detail`` EventBridge's
+    "Step Functions Execution Status Change" event carries on AWS (``executionArn``, ``status``, ``input``).
+    It runs on the execution's thread. Returns the function that removes the listener."""
+    _patches.execution_ended.append(listener)
+    return lambda: _patches.execution_ended.remove(listener)
+
+
+def _announce_end(execution: Any) -> None:
+    status = getattr(execution.exec_status, "value", None)
+    if status not in ENDED_WITHOUT_RESULT:
+        return
+    detail = {
+        "executionArn": execution.exec_arn,
+        "stateMachineArn": execution.state_machine_arn,
+        "status": status,
+        "input": json.dumps(execution.input_data),
+    }
+    for listener in list(_patches.execution_ended):
+        try:
+            listener(detail)
+        except Exception:
+            log.exception("a listener for ended executions failed")
+
+
+_clients: dict[tuple[str, ...], Any] = {}
+_clients_lock = threading.Lock()
+
+
+def _shared_client(service: str, **options: Any) -> Any:
+    """One boto3 client per service, endpoint and options, built once. Building one costs about 10 ms of CPU and
+    takes boto3's default-session lock; clients themselves are safe to share between threads (boto3 docs,
+    "Multithreading or multiprocessing with clients")."""
+    key = (service, os.environ.get("AWS_ENDPOINT_URL", ""), repr(sorted(options.items())))
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = boto3.client(service, **options)  # type: ignore[call-overload]
+    return client
+
+
+def _share_task_clients() -> None:
+    """moto's interpreter builds a new boto3 client for every Lambda and DynamoDB task; reuse one per service.
+    The key includes whether calls are intercepted in process and the server port, which decide the endpoint."""
+    from moto.core.models import botocore_stubber
+    from moto.settings import moto_server_port
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_dynamodb,
+        state_task_service_events,
+    )
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    build = boto_client.boto_client_for
+
+    def shared_boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        key = ("task", region, service, str(botocore_stubber.enabled), moto_server_port())
+        with _clients_lock:
+            client = _clients.get(key)
+            if client is None:
+                client = _clients[key] = build(region, service, state_credentials)
+        return client
+
+    for module in (boto_client, lambda_eval_utils, state_task_service_dynamodb, state_task_service_events):
+        module.boto_client_for = shared_boto_client_for  # type: ignore[attr-defined]
+
+
+def _cache_json_paths() -> None:
+    """moto parses every JSONPath again at each use (about 1 ms each, some 70 per photo); parsed paths are
+    immutable, so one parse per distinct path is enough."""
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    json_path.parse = functools.lru_cache(maxsize=1024)(json_path.parse)  # type: ignore[attr-defined]
+    result_path.parse = functools.lru_cache(maxsize=1024)(result_path.parse)  # type: ignore[attr-defined]
 
 
 def install_patches() -> None:
@@ -182,6 +282,7 @@ def install_patches() -> None:
     from moto.awslambda_simple.models import LambdaSimpleBackend
     from moto.events.models import Rule
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
     from moto.utilities.arns import parse_arn
 
     LambdaSimpleBackend.invoke = _patched_lambda_invoke  # type: ignore[method-assign]
@@ -214,6 +315,18 @@ def install_patches() -> None:
             (_patches.retry_sleep or _time.sleep)(seconds)
 
     retrier_decl.time = _RetryClock  # type: ignore[assignment]
+
+    # 4. Execution ends: on AWS, EventBridge tells the execution_ended function about a run that died; here the
+    # interpreter's own end-of-run callback tells our listeners (photobooth.local.recovery).
+    original_terminated = BaseExecutionWorkerCommunication.terminated
+
+    def terminated(self: Any) -> None:
+        original_terminated(self)
+        _announce_end(self.execution)
+
+    BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]
+    _share_task_clients()
+    _cache_json_paths()
     _patches.installed = True
 
 

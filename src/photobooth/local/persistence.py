@@ -5,10 +5,18 @@ moto holds everything in memory. We wrap the few moto backend methods that write
 mirror each write to the data folder as it happens (write-through, so even a killed process keeps what was
 finished). On start the folder is loaded back into moto before S3 events are switched on, so restored photos do not
 start the workflow again. Records past their retention time are erased at that point, with their objects.
+
+A crash must not cost more than the request it interrupted: every file is written to a temporary name, synced, then
+renamed (a reader sees the old file or the new one, never half of one); temporary files a crash left behind are
+removed at start; a record file that still cannot be read is moved to ``quarantine/`` with one log line, and the
+rest is served. A record that cannot be written (disk full) is taken back out of moto's memory, so memory and disk
+never disagree and the caller gets a clear error instead of a wrong answer on its retry.
 """
 
 from __future__ import annotations
 
+import copy
+import errno
 import json
 import logging
 import os
@@ -20,6 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
+from moto.dynamodb.exceptions import DynamodbException, MockValidationException
+from moto.s3.exceptions import S3ClientError
 
 from photobooth import naming
 
@@ -30,12 +41,91 @@ CONTENT_TYPES = {".jpeg": "image/jpeg", ".jpg": "image/jpeg", ".png": "image/png
 StatusListener = Callable[[dict | None, dict | None], None]  # (after, before); after is None when erased
 
 
+TEMPORARY_PREFIX = ".tmp-"
+QUARANTINE = "quarantine"
+
+
+class DataFolderUnwritable(DynamodbException):
+    """moto answers a record write that could not reach the disk with this error (HTTP 507). boto3 does not retry
+    507, and the API maps the error code to a clear 503 (``photobooth.http``)."""
+
+    code = 507
+    error_code = "DataFolderUnwritable"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(self.error_code, f"the local server cannot save to its data folder: {reason}")
+
+
+class ObjectFolderUnwritable(S3ClientError):
+    """The same for a photo or result that could not reach the disk: the object is taken back out of moto's memory,
+    so nothing is kept that a restart would lose. (moto answers an S3 error code its model does not know with 400,
+    which boto3 does not retry either.)"""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("DataFolderUnwritable", f"the local server cannot save to its data folder: {reason}")
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a crash at any moment leaves the old file or the new one, whole.
+
+    fsync the file before the rename (or the rename can reach the disk before the data does) and the folder after
+    it (or the rename itself can be lost). A failed write removes its temporary file and raises ``OSError``.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(handle, "wb") as out:
-        out.write(data)
-    os.replace(temporary, path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    _fsync_folder(path.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    except OSError as error:
+        if error.errno not in (errno.EINVAL, errno.EBADF):  # some file systems cannot sync a folder
+            raise
+    finally:
+        os.close(descriptor)
+
+
+def _remove_temporary_files(folder: Path) -> int:
+    """A temporary file is a write that never reached its rename: it is never the only copy of anything."""
+    removed = 0
+    for path in folder.rglob(f"{TEMPORARY_PREFIX}*"):
+        if path.is_file():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+class UnreadableRecord(ValueError):
+    """A record file that a crash or a hand edit left truncated, empty or not a status record."""
+
+
+def _read_record(path: Path) -> dict:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UnreadableRecord(f"cannot read it ({error.__class__.__name__})") from error
+    if not text.strip():
+        raise UnreadableRecord("it is empty")
+    try:
+        item = json.loads(text)
+    except ValueError as error:
+        raise UnreadableRecord(f"it is not whole JSON ({error})") from error
+    if not isinstance(item, dict) or not all(isinstance(value, dict) for value in item.values()):
+        raise UnreadableRecord("it is not a DynamoDB item")
+    if item.get("requestId") != {"S": path.stem}:
+        raise UnreadableRecord("its requestId does not match its file name")
+    return item
 
 
 def _plain(attributes: dict) -> dict:
@@ -52,8 +142,10 @@ class DataMirror:
         self.records_dir = data_dir / "records"
         self.bucket = bucket
         self.table = table
+        self.quarantine_dir = data_dir / QUARANTINE
         self.listeners: list[StatusListener] = []
         self._lock = threading.Lock()
+        self._restoring = False  # restored records come from the disk: writing them back would only cost fsyncs
         # One writer at a time in the objects folder: a delete tidies empty request folders, which must not vanish
         # between another write's mkdir and its rename (moto's gate already serialises requests per key).
         self._objects_lock = threading.Lock()
@@ -67,12 +159,14 @@ class DataMirror:
         return path
 
     def _record_path(self, request_id: str) -> Path:
-        return self.records_dir / f"{request_id}.json"
+        """Only a valid requestId becomes a file name: ``../../x`` or ``/etc/x`` never leaves ``records/``."""
+        return self.records_dir / f"{naming.validate_request_id(request_id)}.json"
 
     # -- write-through --------------------------------------------------------------------------------------
 
     def object_written(self, bucket: str, key: str, value: bytes) -> None:
-        path = self._object_path(key) if bucket == self.bucket else None
+        """Raises ``OSError`` when the disk refuses. Objects being restored come from the disk: not written again."""
+        path = self._object_path(key) if bucket == self.bucket and not self._restoring else None
         if path is not None:
             with self._objects_lock:
                 _atomic_write(path, bytes(value))
@@ -88,18 +182,23 @@ class DataMirror:
                     break
                 parent.rmdir()
 
-    def record_changed(self, table: str, request_id: str, before: dict | None, after: dict | None) -> None:
-        if table != self.table:
+    def record_changed(self, table: str, request_id: str, after: dict | None) -> None:
+        """Bring the record's file in line with moto's memory; raises ``OSError`` when the disk refuses."""
+        if table != self.table or self._restoring:
             return
         with self._lock:
             path = self._record_path(request_id)
             if after is None:
                 path.unlink(missing_ok=True)
+                _fsync_folder(path.parent)
             else:
                 _atomic_write(path, json.dumps(after, sort_keys=True).encode())
-        if after is not None or before is not None:
-            for listener in self.listeners:
-                listener(_plain(after) if after else None, _plain(before) if before else None)
+
+    def notify(self, table: str, before: dict | None, after: dict | None) -> None:
+        if table != self.table or (after is None and before is None):
+            return
+        for listener in self.listeners:
+            listener(_plain(after) if after else None, _plain(before) if before else None)
 
     # -- moto hooks -----------------------------------------------------------------------------------------
 
@@ -114,8 +213,12 @@ class DataMirror:
 
         def mirrored_put_object(backend: Any, bucket_name: str, key_name: str, value: bytes, *a: Any, **kw: Any):
             key = put_object(backend, bucket_name, key_name, value, *a, **kw)
-            for mirror in _MIRRORS:
-                mirror.object_written(bucket_name, key_name, value)
+            try:
+                for mirror in _MIRRORS:
+                    mirror.object_written(bucket_name, key_name, value)
+            except OSError as error:
+                delete_object(backend, bucket_name, key_name)
+                raise ObjectFolderUnwritable(error.strerror or str(error)) from error
             return key
 
         def mirrored_delete_object(backend: Any, bucket_name: str, key_name: str, *a: Any, **kw: Any):
@@ -128,34 +231,67 @@ class DataMirror:
         S3Backend.delete_object = mirrored_delete_object  # type: ignore[method-assign,assignment]
         S3Backend._photobooth_mirrored = True  # type: ignore[attr-defined]
 
-        for name in ("put_item", "update_item", "delete_item"):
-            setattr(DynamoDBBackend, name, _mirrored_item_write(getattr(DynamoDBBackend, name)))
+        if not getattr(DynamoDBBackend, "_photobooth_mirrored", False):  # wrapped twice, a write would deadlock
+            for name in ("put_item", "update_item", "delete_item"):
+                setattr(DynamoDBBackend, name, _mirrored_item_write(getattr(DynamoDBBackend, name)))
+            DynamoDBBackend._photobooth_mirrored = True  # type: ignore[attr-defined]
 
     # -- restore --------------------------------------------------------------------------------------------
 
     def restore(self, *, now: float | None = None) -> tuple[int, int]:
         """Load the folder into moto; erase what is past retention. Returns (records, objects) loaded."""
         now = now or time.time()
+        for folder in (self.records_dir, self.objects_dir):
+            if folder.is_dir() and (removed := _remove_temporary_files(folder)):
+                log.info("removed %d unfinished temporary file(s) from %s", removed, folder)
         s3 = boto3.client("s3")
         dynamodb = boto3.client("dynamodb")
         expired: set[str] = set()
         records = 0
-        for path in sorted(self.records_dir.glob("*.json")):
-            item = json.loads(path.read_text())
-            expires = item.get("expiresAt", {}).get("N")
-            if expires is not None and float(expires) < now:
-                expired.add(path.stem)
-                path.unlink()
-                continue
-            dynamodb.put_item(TableName=self.table, Item=item)
-            records += 1
+        self._restoring = True
+        try:
+            for path in sorted(self.records_dir.glob("*.json")):
+                try:
+                    naming.validate_request_id(path.stem)
+                    item = _read_record(path)
+                except (naming.InvalidName, UnreadableRecord) as error:
+                    self._quarantine(path, str(error))
+                    continue
+                expires = item.get("expiresAt", {}).get("N")
+                if expires is not None and float(expires) < now:
+                    expired.add(path.stem)
+                    path.unlink()
+                    continue
+                try:
+                    dynamodb.put_item(TableName=self.table, Item=item)
+                except ClientError as error:
+                    self._quarantine(path, f"DynamoDB refused it ({error.response['Error'].get('Code')})")
+                    continue
+                records += 1
+        finally:
+            self._restoring = False
+        objects = 0
+        self._restoring = True
+        try:
+            objects = self._restore_objects(s3, expired)
+        finally:
+            self._restoring = False
+        if expired:
+            log.info("erased %d request(s) past the retention period", len(expired))
+        return records, objects
+
+    def _restore_objects(self, s3: Any, expired: set[str]) -> int:
         objects = 0
         # The wall's copies are filed under their record's wallId, not a requestId: they stay while a record names it.
-        scan = dynamodb.get_paginator("scan").paginate(
-            TableName=self.table, ProjectionExpression="#wall", ExpressionAttributeNames={"#wall": "wallId"}
+        scan = (
+            boto3.client("dynamodb")
+            .get_paginator("scan")
+            .paginate(
+                TableName=self.table, ProjectionExpression="#wall", ExpressionAttributeNames={"#wall": "wallId"}
+            )
         )
         wall_ids = {item["wallId"]["S"] for page in scan for item in page["Items"] if "wallId" in item}
-        for path in sorted(p for p in self.objects_dir.rglob("*") if p.is_file() and not p.name.startswith(".tmp-")):
+        for path in sorted(p for p in self.objects_dir.rglob("*") if p.is_file()):
             key = path.relative_to(self.objects_dir).as_posix()
             owner = key.split("/")[1] if "/" in key else ""
             if (owner not in wall_ids) if key.startswith(naming.WALL_PREFIX) else (owner in expired):
@@ -168,9 +304,18 @@ class DataMirror:
                 ContentType=CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream"),
             )
             objects += 1
-        if expired:
-            log.info("erased %d request(s) past the retention period", len(expired))
-        return records, objects
+        return objects
+
+    def _quarantine(self, path: Path, reason: str) -> None:
+        """Set a file aside (never delete it: it may be the only trace of a visitor's request) and say so once."""
+        self.quarantine_dir.mkdir(parents=True, exist_ok=True)
+        target = self.quarantine_dir / path.name
+        copies = 1
+        while target.exists():
+            target = self.quarantine_dir / f"{path.stem}.{copies}{path.suffix}"
+            copies += 1
+        os.replace(path, target)
+        log.warning("skipped the unreadable record file %s (%s); moved it to %s", path, reason, target)
 
 
 _MIRRORS: list[DataMirror] = []
@@ -182,23 +327,49 @@ _ITEM_WRITES = threading.Lock()
 
 
 def _mirrored_item_write(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap one of moto's item writes: refuse a requestId that is no file name, write the disk inside the write's
+    lock, and undo the write in memory when the disk refuses it."""
+
     def wrapper(backend: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
+        mirrors = [mirror for mirror in _MIRRORS if mirror.table == table_name]
+        key = kwargs.get("key") or kwargs.get("item_attrs") or (args[0] if args else None)
+        request_id = (key or {}).get("requestId", {}).get("S")
+        if mirrors and request_id is not None:
+            try:
+                naming.validate_request_id(request_id)
+            except naming.InvalidName as error:
+                raise MockValidationException(f"requestId: {error}") from error
         with _ITEM_WRITES:
-            key = kwargs.get("key") or kwargs.get("item_attrs") or (args[0] if args else None)
-            request_id = (key or {}).get("requestId", {}).get("S")
+            if not mirrors or request_id is None:
+                return method(backend, table_name, *args, **kwargs)
             before = _current(backend, table_name, request_id)
             result = method(backend, table_name, *args, **kwargs)
             after = _current(backend, table_name, request_id)
-        if request_id:
-            for mirror in _MIRRORS:
-                mirror.record_changed(table_name, request_id, before, after)
+            try:
+                for mirror in mirrors:
+                    mirror.record_changed(table_name, request_id, after)
+            except OSError as error:
+                _put_back(backend, table_name, request_id, before)
+                log.error("could not save the record of %s: %s", request_id, error.strerror or error)
+                raise DataFolderUnwritable(error.strerror or str(error)) from error
+        for mirror in mirrors:
+            mirror.notify(table_name, before, after)
         return result
 
     return wrapper
 
 
-def _current(backend: Any, table_name: str, request_id: str | None) -> dict | None:
-    if not request_id:
-        return None
+def _current(backend: Any, table_name: str, request_id: str) -> dict | None:
     item = backend.get_item(table_name, {"requestId": {"S": request_id}})
-    return item.to_json()["Attributes"] if item else None
+    # A deep copy: moto updates nested maps in place, and ``before`` must stay what it was.
+    return copy.deepcopy(item.to_json()["Attributes"]) if item else None
+
+
+def _put_back(backend: Any, table_name: str, request_id: str, before: dict | None) -> None:
+    """Undo a write in moto's memory, through the table itself (the backend's methods are the wrapped ones)."""
+    table = backend.get_table(table_name)
+    if before is None:
+        hash_key, range_key = backend.get_keys_value(table, {"requestId": {"S": request_id}})
+        table.delete_item(hash_key, range_key)
+    else:
+        table.put_item(before)

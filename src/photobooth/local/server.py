@@ -33,6 +33,7 @@ from photobooth.local import apigw
 from photobooth.local.engine import MOTO_CONFIG, REGION, LocalCloud, lambda_context, load_handler, project_root
 from photobooth.local.motogate import GatedMotoServer, sign_interpreter_calls_with_local_credentials
 from photobooth.local.persistence import DataMirror
+from photobooth.local.recovery import Recovery
 from photobooth.local.redaction import install_log_redaction, redact_path, redact_text
 from photobooth.local.s3proxy import S3Proxy
 from photobooth.local.sigv4 import Credentials
@@ -99,8 +100,10 @@ class BoothServer:
     web_dir: Path = field(default_factory=lambda: project_root() / "web")
     cloud: LocalCloud = field(default_factory=LocalCloud)
     moto_port: int = 0
+    drain_seconds: float = 10.0  # Ctrl+C/SIGTERM: time for work in flight to finish; the rest resumes at next start
     _moto: Any = None
     _http: BaseWSGIServer | None = None
+    _recovery: Recovery | None = None
     _s3: S3Proxy | None = None
 
     def __post_init__(self) -> None:
@@ -126,8 +129,10 @@ class BoothServer:
         os.environ.update(self.cloud.environment())
         os.environ["PHOTOBOOTH_S3_PUBLIC_ENDPOINT"] = self.url
         from photobooth import wiring
+        from photobooth.local.engine import warm_up_in_background
 
         wiring.reset()
+        warm_up_in_background()
         log.info(
             "restored %d request(s) and %d file(s) from %s; ready in %.1fs",
             records,
@@ -135,6 +140,18 @@ class BoothServer:
             self.data_dir,
             time.monotonic() - started,
         )
+        # Only now can a workflow run: requests the last stop interrupted are resumed or failed, then watched.
+        self._recovery = Recovery(
+            table=self.cloud.table,
+            bucket=self.cloud.bucket,
+            state_machine_arn=self.cloud.state_machine_arn,
+            retention_days=wiring.settings().retention_days,
+        )
+        try:
+            self._recovery.resume_interrupted()
+        except Exception:  # serve anyway: the sweep fails what could not be resumed
+            log.exception("could not resume the requests the last stop interrupted")
+        self._recovery.watch()
 
     def _start_moto(self) -> None:
         from moto.moto_api._internal.models import moto_api_backend
@@ -175,11 +192,19 @@ class BoothServer:
         thread.start()
         return thread
 
-    def stop(self) -> None:
+    def stop(self) -> str | None:
+        """Stop taking requests, give work in flight ``drain_seconds`` to finish, then stop. Returns one line saying
+        what happened to the work in flight."""
         if self._http is not None:
             self._http.shutdown()
+            self._http.server_close()
+        summary = None
+        if self._recovery is not None:
+            summary = self._recovery.drain(self.drain_seconds).summary()
+            self._recovery.stop_watching()
         if self._moto is not None:
             self._moto.stop()
+        return summary
 
     # -- HTTP -----------------------------------------------------------------------------------------------
 

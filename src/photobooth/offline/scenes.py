@@ -8,6 +8,7 @@ OpenCV shapes, so a 1024 x 1024 scene takes well under half a second.
 
 from __future__ import annotations
 
+import math
 import re
 import zlib
 from collections.abc import Callable, Sequence
@@ -106,9 +107,25 @@ def _vertical_gradient(height: int, width: int, stops: Sequence[tuple[float, Col
 
 
 def _paint(canvas: Canvas, alpha: np.ndarray, colour: Colour) -> None:
-    """Blend ``colour`` (RGB 0-255, or a float canvas) over ``canvas`` with per-pixel ``alpha``."""
+    """Blend ``colour`` (RGB 0-255, or a float canvas) over ``canvas`` with per-pixel ``alpha``.
+
+    Works in float32, in place, and only inside the bounding box of the pixels ``alpha`` touches: most layers (a
+    sun, a planet, an island) cover a small part of the frame.
+    """
     target = colour if isinstance(colour, np.ndarray) and colour.ndim == 3 else _rgb(colour)
-    canvas += (target - canvas) * np.clip(alpha, 0.0, 1.0)[..., None]
+    height, width = canvas.shape[:2]
+    weight = np.clip(np.broadcast_to(alpha, (height, width)).astype(np.float32, copy=False), 0.0, 1.0)
+    rows = np.flatnonzero(weight.any(axis=1))
+    if rows.size == 0:
+        return
+    columns = np.flatnonzero(weight[rows[0] : rows[-1] + 1].any(axis=0))
+    box = (slice(rows[0], rows[-1] + 1), slice(columns[0], columns[-1] + 1))
+    region = canvas[box]
+    if target.ndim == 3:
+        target = np.broadcast_to(target, canvas.shape)[box]
+    change = np.subtract(target, region, dtype=np.float32)
+    change *= weight[box][..., None]
+    region += change
 
 
 def _smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
@@ -235,7 +252,7 @@ def _floating_city(rng: np.random.Generator, height: int, width: int, focus_x: f
     silhouette = np.array([40, 22, 60], np.float32)
     count = int(rng.integers(4, 7))
     depths = np.sort(rng.uniform(0.0, 1.0, count))
-    for index, depth in enumerate(depths):
+    for index, depth in enumerate(depths.tolist()):  # Python floats: numpy's float64 would promote the layers
         size = (0.1 + 0.14 * depth) * width
         cx = (index + 0.5 + rng.uniform(-0.3, 0.3)) / count * width
         cy = (0.3 + 0.3 * rng.random() - 0.1 * depth) * height
@@ -322,8 +339,9 @@ def _cosmos(rng: np.random.Generator, height: int, width: int, focus_x: float) -
     tilt = float(rng.uniform(-0.35, 0.35))
     rows, cols = _grid(height, width)
     dx, dy = cols - px, rows - py
-    along = dx * np.cos(tilt) + dy * np.sin(tilt)
-    across = -dx * np.sin(tilt) + dy * np.cos(tilt)
+    cos_tilt, sin_tilt = math.cos(tilt), math.sin(tilt)  # Python floats keep the arrays float32
+    along = dx * cos_tilt + dy * sin_tilt
+    across = -dx * sin_tilt + dy * cos_tilt
     ring_r = np.sqrt(along**2 + (across / 0.28) ** 2) / pr
     ring = _smoothstep(1.35, 1.4, ring_r) * (1.0 - _smoothstep(2.1, 2.15, ring_r))
     ring *= 0.55 + 0.35 * np.sin(ring_r * 40.0) ** 2
@@ -387,7 +405,7 @@ def _forest(rng: np.random.Generator, height: int, width: int, focus_x: float) -
     rows, cols = _grid(height, width)
     slant = (cols - focus_x * width) - 0.35 * rows
     rays = np.zeros((height, width), np.float32)
-    for offset in rng.uniform(-0.35, 0.35, 5) * width:
+    for offset in (rng.uniform(-0.35, 0.35, 5) * width).tolist():
         rays += np.exp(-(((slant - offset) / (rng.uniform(0.02, 0.05) * width)) ** 2))
     canvas += (0.22 * rays * (1.0 - _smoothstep(0.0, 0.95, rows01)))[..., None] * _rgb((255, 240, 170))
     glow = np.zeros((height, width), np.float32)

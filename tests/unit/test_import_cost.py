@@ -1,0 +1,38 @@
+"""What a Lambda cold start loads: each handler module is imported in a fresh interpreter, as Lambda does, and
+the heavy libraries it does not need must stay out (their import times are in ``make bench``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("cv2", "numpy", "PIL")
+
+
+def _modules_after_import(function: str) -> set[str]:
+    environment = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "functions" / function)]),
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    script = f"import json, sys, handler; print(json.dumps([m for m in {list(HEAVY)!r} if m in sys.modules]))"
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout))
+
+
+@pytest.mark.parametrize("function", ["presign", "status"])
+def test_the_api_functions_load_no_image_library(function: str) -> None:
+    assert _modules_after_import(function) == set()
+
+
+def test_recording_the_result_does_not_load_opencv() -> None:
+    assert "cv2" not in _modules_after_import("finalize")

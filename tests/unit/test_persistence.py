@@ -1,0 +1,105 @@
+"""The local server's data folder: file names from ids, crash-safe writes, unreadable records."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from photobooth import naming
+from photobooth.local import persistence
+from photobooth.local.persistence import DataMirror, UnreadableRecord
+
+
+@pytest.fixture
+def mirror(tmp_path: Path) -> DataMirror:
+    return DataMirror(tmp_path / "data", bucket="photobooth-local", table="photobooth-status")
+
+
+@pytest.mark.parametrize(
+    "request_id", ["../../x", "/etc/passwd", "..", "a/b/c/d/e/f", "short", "x" * 65, "ok\x00ok-ok"]
+)
+def test_a_request_id_that_is_no_plain_name_never_becomes_a_path(mirror, request_id):
+    with pytest.raises(naming.InvalidName):
+        mirror._record_path(request_id)
+
+
+def test_a_valid_request_id_stays_inside_records(mirror):
+    path = mirror._record_path("Abc_def-1234")
+    assert path.parent == mirror.records_dir and path.name == "Abc_def-1234.json"
+
+
+def test_record_changed_refuses_to_write_outside_the_folder(mirror, tmp_path):
+    with pytest.raises(naming.InvalidName):
+        mirror.record_changed("photobooth-status", "../../escaped", {"requestId": {"S": "../../escaped"}})
+    assert not list(tmp_path.rglob("escaped*"))
+
+
+def test_a_write_syncs_the_file_before_the_rename(tmp_path, monkeypatch):
+    calls: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(os, "replace", lambda a, b: (calls.append("replace"), real_replace(a, b))[1])
+
+    persistence._atomic_write(tmp_path / "records" / "r.json", b"{}")
+
+    assert calls == ["fsync", "replace", "fsync"], "file synced, renamed, then the folder synced"
+    assert (tmp_path / "records" / "r.json").read_bytes() == b"{}"
+
+
+def test_a_write_that_fails_leaves_the_old_file_and_no_temporary_file(tmp_path, monkeypatch):
+    target = tmp_path / "r.json"
+    target.write_bytes(b"old")
+
+    def disk_full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError):
+        persistence._atomic_write(target, b"new")
+
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("", "empty"),
+        ('{"requestId": {"S": "some-request', "not whole JSON"),
+        ("[1, 2]", "not a DynamoDB item"),
+        ('{"requestId": {"S": "another-request"}}', "does not match"),
+    ],
+)
+def test_an_unreadable_record_says_why(tmp_path, content, reason):
+    path = tmp_path / "some-request.json"
+    path.write_text(content)
+    with pytest.raises(UnreadableRecord, match=reason):
+        persistence._read_record(path)
+
+
+def test_a_whole_record_reads_back(tmp_path):
+    item = {"requestId": {"S": "some-request"}, "status": {"S": "PROCESSING"}}
+    path = tmp_path / "some-request.json"
+    path.write_text(json.dumps(item))
+    assert persistence._read_record(path) == item
+
+
+def test_quarantine_keeps_every_copy(mirror):
+    mirror.records_dir.mkdir(parents=True)
+    for content in ("", "{"):
+        path = mirror.records_dir / "some-request.json"
+        path.write_text(content)
+        mirror._quarantine(path, "test")
+    assert sorted(p.name for p in mirror.quarantine_dir.iterdir()) == ["some-request.1.json", "some-request.json"]
+
+
+def test_temporary_files_are_removed(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / ".tmp-x1").write_bytes(b"half")
+    (tmp_path / "a" / "keep.jpeg").write_bytes(b"whole")
+    assert persistence._remove_temporary_files(tmp_path) == 1
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["keep.jpeg"]
