@@ -121,6 +121,8 @@ class ModerationLabel:
 
 
 class Upscaler(Protocol):
+    model_id: str | None  # the paid model that grows backgrounds (for the cost estimate); None when local
+
     def upscale(self, image: Image.Image, size: tuple[int, int]) -> Image.Image:
         """``image`` grown (or resampled) to ``size`` (w, h) for print: the generated background, never a face."""
         ...
