@@ -121,7 +121,10 @@ class ModerationLabel:
 
 
 class Upscaler(Protocol):
-    model_id: str | None  # the paid model that grows backgrounds (for the cost estimate); None when local
+    @property
+    def model_id(self) -> str | None:
+        """The paid model that grows backgrounds (for the cost estimate); ``None`` when it is local."""
+        ...
 
     def upscale(self, image: Image.Image, size: tuple[int, int]) -> Image.Image:
         """``image`` grown (or resampled) to ``size`` (w, h) for print: the generated background, never a face."""
