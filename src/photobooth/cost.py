@@ -160,7 +160,8 @@ class Cost(BaseModel):
 def estimate(usage: RequestUsage, prices: Prices) -> Cost:
     gb_seconds = sum(step.seconds * step.memory_mb / 1024 for step in usage.invocations)
     breakdown = {
-        "bedrock": sum(prices.image_usd(i.model_id or "", i.width or 0, i.height or 0) for i in usage.images),
+        "bedrock": sum(prices.image_usd(i.model_id or "", i.width or 0, i.height or 0) for i in usage.images)
+        + sum(prices.image_usd(i.upscale_model_id, 1024, 1024) for i in usage.images if i.upscale_model_id),
         "rekognition": usage.rekognition_images * prices.rekognition_image_usd,
         "lambda": gb_seconds * prices.lambda_gb_second_usd + len(usage.invocations) * prices.lambda_request_usd,
         "stepfunctions": usage.transitions * prices.stepfunctions_transition_usd,

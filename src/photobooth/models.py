@@ -90,6 +90,7 @@ class StepUsage(BaseModel):
     width: int | None = Field(None, ge=1, description="the size the image was sent to the model at")
     height: int | None = Field(None, ge=1)
     passed: bool = Field(True, description="False when the step ended the request (a photo without a face)")
+    upscale_model_id: str | None = Field(None, description="the Bedrock model that grew the background, if any")
 
 
 class ImageResult(BaseModel):

@@ -337,6 +337,7 @@ def generate(
     store.put(key, imaging.encode_jpeg(result), "image/jpeg")
 
     usage = _used(started, model_id, sent_size, checks)
+    usage.upscale_model_id = getattr(upscaler, "model_id", None)
     outcome = ImageResult(index=request.index, theme=theme.name, status=ImageStatus.SUCCEEDED, key=key, usage=usage)
     try:
         status.record_image(request.request_id, outcome)

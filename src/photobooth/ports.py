@@ -121,6 +121,11 @@ class ModerationLabel:
 
 
 class Upscaler(Protocol):
+    @property
+    def model_id(self) -> str | None:
+        """The paid model that grows backgrounds (for the cost estimate); ``None`` when it is local."""
+        ...
+
     def upscale(self, image: Image.Image, size: tuple[int, int]) -> Image.Image:
         """``image`` grown (or resampled) to ``size`` (w, h) for print: the generated background, never a face."""
         ...

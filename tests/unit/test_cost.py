@@ -437,3 +437,25 @@ def test_a_photo_refused_by_the_content_check_costs_one_rekognition_image_and_no
     breakdown = status.items["req-000001"]["cost"]["breakdown"]
     assert breakdown["rekognition"] == pytest.approx(0.001) and breakdown["bedrock"] == 0.0  # DetectModerationLabels
     assert breakdown["stepfunctions"] == pytest.approx(6 * 0.000025)  # the run ended at Detect faces
+
+
+def test_an_image_grown_by_the_bedrock_upscaler_adds_that_models_price():
+    """Two painted images (Stability inpaint through its profile), one of them also grown by Fast Upscale:
+    bedrock = 2 x inpaint + 1 x fast upscale, priced from the same table."""
+    from photobooth.cost import Prices, RequestUsage, estimate
+    from photobooth.models import StepUsage
+
+    prices = Prices()
+    painted = {"memory_mb": 1024, "model_id": "us.stability.stable-image-inpaint-v1:0", "width": 1024, "height": 768}
+    usage = RequestUsage(
+        images=[
+            StepUsage(**painted),
+            StepUsage(**painted, upscale_model_id="us.stability.stable-fast-upscale-v1:0"),
+        ]
+    )
+
+    bedrock = estimate(usage, prices).breakdown["bedrock"]
+
+    inpaint = prices.image_usd("stability.stable-image-inpaint-v1:0", 1024, 768)
+    upscale = prices.image_usd("stability.stable-fast-upscale-v1:0", 1024, 1024)
+    assert upscale > 0 and bedrock == round(2 * inpaint + upscale, 6)

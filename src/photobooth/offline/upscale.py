@@ -8,5 +8,7 @@ from photobooth import imaging
 
 
 class LanczosUpscaler:
+    model_id: str | None = None
+
     def upscale(self, image: Image.Image, size: tuple[int, int]) -> Image.Image:
         return imaging.upscale(image, size)
