@@ -11,9 +11,20 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 SERVICE = "photobooth"
 NAMESPACE = "Photobooth"
 
+
+class _Metrics(Metrics):
+    """Powertools keeps every added value when ``POWERTOOLS_METRICS_DISABLED`` is set (``photobooth serve``, tests):
+    it clears only after printing. A long-running local server would then hold each request's metrics for ever, and
+    one request's values would leak into the next flush; a flush forgets them either way."""
+
+    def flush_metrics(self, raise_on_empty_metrics: bool = False) -> None:
+        super().flush_metrics(raise_on_empty_metrics=raise_on_empty_metrics)
+        self.clear_metrics()
+
+
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
-metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+metrics = _Metrics(namespace=NAMESPACE, service=SERVICE)
 
 
 def publish_outcome_metrics(outcome: dict, *, event_name: str) -> None:

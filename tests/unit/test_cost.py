@@ -459,3 +459,14 @@ def test_an_image_grown_by_the_bedrock_upscaler_adds_that_models_price():
     inpaint = prices.image_usd("stability.stable-image-inpaint-v1:0", 1024, 768)
     upscale = prices.image_usd("stability.stable-fast-upscale-v1:0", 1024, 1024)
     assert upscale > 0 and bedrock == round(2 * inpaint + upscale, 6)
+
+
+def test_disabled_metrics_are_forgotten_at_each_flush(monkeypatch):
+    """The local server runs with metrics disabled: a handler's flush must not keep the values (it grew for ever
+    and leaked one request's cost into the next request's metrics)."""
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    observability.metrics.add_metric(name="CostPerRequest", unit="None", value=0.5)
+
+    observability.metrics.flush_metrics()
+
+    assert observability.metrics.provider.metric_set == {}
