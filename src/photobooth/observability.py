@@ -7,15 +7,16 @@ logger hierarchy.
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
 SERVICE = "photobooth"
 NAMESPACE = "Photobooth"
 
 
-class _Metrics(Metrics):
+class _ForgetfulEMFProvider(AmazonCloudWatchEMFProvider):
     """Powertools keeps every added value when ``POWERTOOLS_METRICS_DISABLED`` is set (``photobooth serve``, tests):
     it clears only after printing. A long-running local server would then hold each request's metrics for ever, and
-    one request's values would leak into the next flush; a flush forgets them either way."""
+    one request's values would leak into the next flush; a flush (``log_metrics`` calls it) forgets them anyway."""
 
     def flush_metrics(self, raise_on_empty_metrics: bool = False) -> None:
         super().flush_metrics(raise_on_empty_metrics=raise_on_empty_metrics)
@@ -24,7 +25,7 @@ class _Metrics(Metrics):
 
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
-metrics = _Metrics(namespace=NAMESPACE, service=SERVICE)
+metrics = Metrics(provider=_ForgetfulEMFProvider(namespace=NAMESPACE, service=SERVICE))
 
 
 def publish_outcome_metrics(outcome: dict, *, event_name: str) -> None:

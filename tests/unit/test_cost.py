@@ -465,8 +465,11 @@ def test_disabled_metrics_are_forgotten_at_each_flush(monkeypatch):
     """The local server runs with metrics disabled: a handler's flush must not keep the values (it grew for ever
     and leaked one request's cost into the next request's metrics)."""
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
-    observability.metrics.add_metric(name="CostPerRequest", unit="None", value=0.5)
 
-    observability.metrics.flush_metrics()
+    @observability.metrics.log_metrics  # what every handler does
+    def handler(event: dict, context: object) -> None:
+        observability.metrics.add_metric(name="CostPerRequest", unit="None", value=0.5)
+
+    handler({}, None)
 
     assert observability.metrics.provider.metric_set == {}
