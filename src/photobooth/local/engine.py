@@ -275,10 +275,30 @@ def _cache_json_paths() -> None:
     result_path.parse = functools.lru_cache(maxsize=1024)(result_path.parse)  # type: ignore[attr-defined]
 
 
+# DynamoDB applies an item write atomically; moto applies an update's SET clauses one by one, so a concurrent read
+# could see a status already FAILED without its finishedAt. One lock per process makes item reads and writes whole.
+_ITEM_ACCESS = threading.RLock()
+
+
+def _atomic_item_access() -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+
+    def whole(method: Callable[..., Any]) -> Callable[..., Any]:
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            with _ITEM_ACCESS:
+                return method(*args, **kwargs)
+
+        return locked
+
+    for name in ("get_item", "put_item", "update_item", "delete_item"):
+        setattr(DynamoDBBackend, name, whole(getattr(DynamoDBBackend, name)))
+
+
 def install_patches() -> None:
     """Patch moto once per process. Safe to call again."""
     if _patches.installed:
         return
+    _atomic_item_access()
     from moto.awslambda_simple.models import LambdaSimpleBackend
     from moto.events.models import Rule
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
