@@ -97,10 +97,12 @@ class Recovery:
             if self._fail(request_id):
                 failed.append(request_id)
         if resumed or failed:
-            log.info(
-                "resumed %d request(s) that the last stop interrupted; %d could not be resumed and ended FAILED",
-                len(resumed),
-                len(failed),
+            # Printed like the status lines, not logged: once the handlers are imported (in the background at
+            # start), Powertools' logger raises the "photobooth" hierarchy to WARNING and an info line would vanish.
+            print(
+                f"resumed {len(resumed)} request(s) that the last stop interrupted; "
+                f"{len(failed)} could not be resumed and ended FAILED",
+                flush=True,
             )
         return StartReport(resumed, failed)
 
