@@ -43,6 +43,23 @@ def release() -> Iterator[threading.Event]:
     event.set()
 
 
+@pytest.fixture
+def generate_hangs(release, monkeypatch) -> threading.Event:
+    """Every generate step hangs until the test ends; the event is set once a run is inside one. A test that stops
+    a run waits for it: moto ends a run stopped in the middle of an earlier task FAILED, not ABORTED."""
+    inside = threading.Event()
+
+    def hanging(payload, context):
+        inside.set()
+        release.wait(timeout=60)
+        raise TimeoutError("released by the test")
+
+    monkeypatch.setattr(
+        engine, "load_handler", lambda folder: hanging if folder == "generate" else load_handler(folder)
+    )
+    return inside
+
+
 def _quiet(cloud) -> None:
     """Uploads start nothing by themselves: the test decides which workflows run."""
     cloud.s3().put_bucket_notification_configuration(Bucket=cloud.bucket, NotificationConfiguration={})
@@ -105,19 +122,9 @@ def test_a_run_whose_outcome_cannot_be_recorded_ends_the_request_failed_internal
     assert isinstance(final["time_taken"], float)
 
 
-def test_an_aborted_run_ends_the_request_failed_internal(cloud, release, recovery, monkeypatch):
-    def hanging(payload, context):
-        release.wait(timeout=60)
-        raise TimeoutError("released by the test")
-
-    monkeypatch.setattr(
-        engine, "load_handler", lambda folder: hanging if folder == "generate" else load_handler(folder)
-    )
+def test_an_aborted_run_ends_the_request_failed_internal(cloud, release, recovery, generate_hangs):
     request_id = cloud.upload(portraits.jpeg_bytes(), filename="me.jpg")
-    deadline = time.monotonic() + 60
-    while _status(cloud, request_id)["status"] != "PROCESSING":
-        assert time.monotonic() < deadline, "the run never started"
-        time.sleep(0.1)
+    assert generate_hangs.wait(timeout=60), "the run never reached the hanging step"
 
     (running,) = cloud.sfn().list_executions(stateMachineArn=cloud.local.state_machine_arn)["executions"]
     cloud.sfn().stop_execution(executionArn=running["executionArn"])
@@ -139,21 +146,10 @@ def test_a_processing_request_without_a_running_workflow_is_failed_by_the_sweep(
     assert recovery.sweep() == [], "a finished request is left alone"
 
 
-def test_a_run_that_hangs_is_stopped_and_its_request_failed(cloud, release, recovery, monkeypatch):
+def test_a_run_that_hangs_is_stopped_and_its_request_failed(cloud, release, recovery, generate_hangs):
     """On Lambda a step is cut off at its timeout; the embedded engine has none, so the sweep stops such a run."""
-
-    def hanging(payload, context):
-        release.wait(timeout=60)
-        raise TimeoutError("released by the test")
-
-    monkeypatch.setattr(
-        engine, "load_handler", lambda folder: hanging if folder == "generate" else load_handler(folder)
-    )
     request_id = cloud.upload(portraits.jpeg_bytes(), filename="me.jpg")
-    deadline = time.monotonic() + 60
-    while _status(cloud, request_id)["status"] != "PROCESSING":
-        assert time.monotonic() < deadline, "the run never started"
-        time.sleep(0.1)
+    assert generate_hangs.wait(timeout=60), "the run never reached the hanging step"
     assert recovery.sweep() == [], "a run still within the longest run is left alone"
     recovery.longest_run = 0
 
@@ -163,6 +159,29 @@ def test_a_run_that_hangs_is_stopped_and_its_request_failed(cloud, release, reco
     assert final["status"] == "FAILED" and final["error"]["code"] == "INTERNAL"
     (execution,) = cloud.wait_for_executions(1)
     assert execution["status"] == "ABORTED"
+
+
+def test_a_hung_run_counts_as_stopped_when_its_end_hook_fails_the_request_first(
+    cloud, release, recovery, generate_hangs, monkeypatch
+):
+    """Stopping a run wakes the end-of-run hook on the run's own thread, which may fail the request before the sweep
+    does: the sweep still reports the request it stopped (CI once saw the hook win that race)."""
+    real_abort = recovery._abort
+
+    def abort_then_let_the_hook_win(arn: str) -> None:
+        real_abort(arn)
+        deadline = time.monotonic() + 30
+        while _status(cloud, request_id)["status"] != "FAILED":
+            assert time.monotonic() < deadline, "the end-of-run hook never failed the request"
+            time.sleep(0.05)
+
+    monkeypatch.setattr(recovery, "_abort", abort_then_let_the_hook_win)
+    request_id = cloud.upload(portraits.jpeg_bytes(), filename="me.jpg")
+    assert generate_hangs.wait(timeout=60), "the run never reached the hanging step"
+    recovery.longest_run = 0
+
+    assert recovery.sweep() == [request_id]
+    assert _status(cloud, request_id)["error"]["code"] == "INTERNAL"
 
 
 def test_an_upload_whose_workflow_never_started_is_started_by_the_sweep(cloud, recovery):

@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from photobooth import wiring
 from photobooth.local import apigw
-from photobooth.local.engine import MOTO_CONFIG, LocalCloud, lambda_context, load_handler, set_retry_sleep
+from photobooth.local.engine import MOTO_CONFIG, LocalCloud, lambda_context, load_handler, set_retry_sleep, settle
 
 TERMINAL = {"SUCCEEDED", "PARTIAL", "FAILED"}
 
@@ -99,4 +99,9 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
         try:
             yield handle
         finally:
+            # A run still going would carry on inside the next test's moto with that test's fakes, and could fail
+            # that test's request (the likeliest cause of a CI failure no single test reproduced). Every test ends
+            # with its work ended.
+            still_at_work = settle(timeout=30)
             set_retry_sleep(None)
+            assert not still_at_work, f"work still running 30 s after the test: {still_at_work}"

@@ -26,6 +26,7 @@ import logging
 import os
 import re
 import threading
+import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
@@ -172,12 +173,44 @@ def _patched_lambda_invoke(
 ):
     payload = json.loads(body or "{}") if isinstance(body, (str, bytes)) else body
     if isinstance(headers, dict) and headers.get("X-Amz-Invocation-Type") == "Event":
-        threading.Thread(target=invoke_function, args=(function_name, payload), daemon=True).start()
+        _in_background(invoke_function, function_name, payload)
         return b""
     ok, result = invoke_function(function_name, payload)
     if not ok:
         response_headers["x-amz-function-error"] = "Unhandled"
     return json.dumps(result).encode()
+
+
+_work_threads: list[threading.Thread] = []
+
+
+def _in_background(target: Callable[..., object], *args: object) -> None:
+    """Event deliveries and asynchronous invocations run on threads of their own, as on AWS; ``settle`` waits."""
+    thread = threading.Thread(target=target, args=args, daemon=True)
+    _work_threads.append(thread)
+    thread.start()
+
+
+def forget_finished_work() -> list[threading.Thread]:
+    """Drop finished threads from the lists that track work (moto keeps every thread it ever started, so its list
+    would grow with each photo on a long-running booth). Returns the threads still at work."""
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    for pool in (TMP_THREADS, _work_threads):
+        for thread in [t for t in pool if not t.is_alive()]:
+            pool.remove(thread)  # one by one: threads started meanwhile are appended, never lost
+    return [t for pool in (TMP_THREADS, _work_threads) for t in pool if t.is_alive()]
+
+
+def settle(timeout: float) -> list[str]:
+    """Wait up to ``timeout`` seconds for every run, step, event delivery and asynchronous invocation to end.
+    Returns the names of the threads still at work."""
+    deadline = time.monotonic() + timeout
+    while True:
+        alive = forget_finished_work()
+        if not alive or time.monotonic() >= deadline:
+            return [t.name for t in alive]
+        alive[0].join(timeout=max(0.0, min(0.5, deadline - time.monotonic())))
 
 
 def _deliver_to_state_machine(state_machine_arn: str, event: dict) -> None:
@@ -275,30 +308,56 @@ def _cache_json_paths() -> None:
     result_path.parse = functools.lru_cache(maxsize=1024)(result_path.parse)  # type: ignore[attr-defined]
 
 
-# DynamoDB applies an item write atomically; moto applies an update's SET clauses one by one, so a concurrent read
-# could see a status already FAILED without its finishedAt. One lock per process makes item reads and writes whole.
-_ITEM_ACCESS = threading.RLock()
+# DynamoDB applies each item operation whole. moto applies an update's SET clauses one by one and then serialises
+# its answer from the live item, so concurrent calls could see a status already FAILED without its finishedAt, or
+# fail with "dictionary changed size during iteration". One lock around each DynamoDB call, answer included, makes
+# them whole; the booth's few calls a second do not notice.
+_DYNAMODB_CALL = threading.RLock()
 
 
-def _atomic_item_access() -> None:
-    from moto.dynamodb.models import DynamoDBBackend
+def _whole_dynamodb_calls() -> None:
+    from moto.dynamodb.responses import DynamoHandler
 
-    def whole(method: Callable[..., Any]) -> Callable[..., Any]:
-        def locked(*args: Any, **kwargs: Any) -> Any:
-            with _ITEM_ACCESS:
-                return method(*args, **kwargs)
+    call_action = DynamoHandler.call_action
 
-        return locked
+    def whole(self: Any) -> Any:
+        with _DYNAMODB_CALL:
+            return call_action(self)
 
-    for name in ("get_item", "put_item", "update_item", "delete_item"):
-        setattr(DynamoDBBackend, name, whole(getattr(DynamoDBBackend, name)))
+    DynamoHandler.call_action = whole  # type: ignore[method-assign]
+
+
+def _stopped_already(execution: Any) -> bool:
+    return getattr(execution.exec_status, "value", None) == "ABORTED"
+
+
+def _abort_at_once() -> None:
+    """StopExecution ends a run ABORTED at once on AWS, whatever its steps are doing ("StopExecution", Step Functions
+    API reference). moto only asks the interpreter to stop after the step in flight, so a run stopped inside a hung
+    step stayed RUNNING, and ended FAILED when the step finally failed. Here the run is ABORTED when stopped, and its
+    end is announced then; the interpreter's thread winds down on its own."""
+    from datetime import datetime
+
+    from moto.stepfunctions.parser.api import ExecutionStatus
+    from moto.stepfunctions.parser.backend.execution import Execution
+
+    original_stop = Execution.stop
+
+    def stop(self: Any, stop_date: datetime, error: str | None, cause: str | None) -> None:
+        original_stop(self, stop_date=stop_date, error=error, cause=cause)
+        if self.exec_status == ExecutionStatus.RUNNING:
+            self.exec_status = ExecutionStatus.ABORTED
+            self.stop_date = stop_date
+            _announce_end(self)
+
+    Execution.stop = stop  # type: ignore[method-assign]
 
 
 def install_patches() -> None:
     """Patch moto once per process. Safe to call again."""
     if _patches.installed:
         return
-    _atomic_item_access()
+    _whole_dynamodb_calls()
     from moto.awslambda_simple.models import LambdaSimpleBackend
     from moto.events.models import Rule
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
@@ -314,9 +373,7 @@ def install_patches() -> None:
             return
         to_states = [t for t in self.targets if parse_arn(t["Arn"]).service == "states"]
         for target in to_states:
-            threading.Thread(
-                target=_deliver_to_state_machine, args=(target["Arn"], original_event), daemon=True
-            ).start()
+            _in_background(_deliver_to_state_machine, target["Arn"], original_event)
         others = [t for t in self.targets if t not in to_states]
         if others:
             saved, self.targets = self.targets, others
@@ -327,12 +384,10 @@ def install_patches() -> None:
 
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign,assignment]
 
-    import time as _time
-
     class _RetryClock:
         @staticmethod
         def sleep(seconds: float) -> None:
-            (_patches.retry_sleep or _time.sleep)(seconds)
+            (_patches.retry_sleep or time.sleep)(seconds)
 
     retrier_decl.time = _RetryClock  # type: ignore[assignment]
 
@@ -341,10 +396,13 @@ def install_patches() -> None:
     original_terminated = BaseExecutionWorkerCommunication.terminated
 
     def terminated(self: Any) -> None:
+        if _stopped_already(self.execution):
+            return  # StopExecution ended it (below); the step that was in flight has only now returned
         original_terminated(self)
         _announce_end(self.execution)
 
     BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]
+    _abort_at_once()
     _share_task_clients()
     _cache_json_paths()
     _patches.installed = True

@@ -33,7 +33,7 @@ from botocore.exceptions import ClientError
 
 from photobooth import api, lifecycle
 from photobooth.aws.dynamodb import DynamoStatusStore
-from photobooth.local.engine import REGION, on_execution_ended
+from photobooth.local.engine import REGION, forget_finished_work, on_execution_ended
 from photobooth.models import RequestStatus
 
 log = logging.getLogger("photobooth.local")
@@ -173,9 +173,13 @@ class Recovery:
                 if running and _age_seconds(_upload_time(record)) < self.longest_run:
                     continue
                 if running:
+                    # Stopping the run wakes the end-of-run hook on the run's thread, which may fail the request
+                    # before the line below does; either way this sweep ended it.
                     self._abort(arn)
                 if self._fail(request_id):
                     log.info("%s: %s", request_id, "its workflow hung" if running else "no workflow is running")
+                    acted.append(request_id)
+                elif running and self._ended_failed(request_id):
                     acted.append(request_id)
                 continue
             photo = self._photo(record.get("originalKey"))
@@ -195,6 +199,7 @@ class Recovery:
         while not self._stop.wait(self.sweep_every):
             try:
                 self.sweep()
+                forget_finished_work()
             except Exception:
                 log.exception("could not check for requests left PROCESSING; trying again")
 
@@ -217,6 +222,10 @@ class Recovery:
 
     def _fail(self, request_id: str) -> bool:
         return lifecycle.fail_unfinished(request_id, status=self._status(), retention_days=self.retention_days)
+
+    def _ended_failed(self, request_id: str) -> bool:
+        record = self._status().get(request_id)
+        return record is not None and record.get("status") == RequestStatus.FAILED.value
 
     def _processing(self) -> list[str]:
         return sorted(r["requestId"] for r in self._unfinished_records() if r["status"] == PROCESSING)
