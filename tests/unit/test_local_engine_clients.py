@@ -29,3 +29,15 @@ def test_the_warm_up_loads_every_handler(monkeypatch: pytest.MonkeyPatch) -> Non
 
     folders = {path.parent.name for path in (engine.project_root() / "functions").glob("*/handler.py")}
     assert folders and set(engine._handler_modules) == folders
+
+
+def test_the_definition_is_parsed_once_for_the_state_machine_and_all_its_runs() -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    engine.install_patches()
+    definition = engine.render_definition(engine.definition_path().read_text(), engine.LocalCloud().substitutions())
+    created = AmazonStateLanguageParser.parse(definition)  # what create_state_machine does to validate it
+
+    assert AmazonStateLanguageParser.parse(definition) is created  # what every execution does
+    with pytest.raises(Exception, match="ASLParser"):
+        AmazonStateLanguageParser.parse("{not a definition")

@@ -308,6 +308,17 @@ def _cache_json_paths() -> None:
     result_path.parse = functools.lru_cache(maxsize=1024)(result_path.parse)  # type: ignore[attr-defined]
 
 
+def _parse_each_definition_once() -> None:
+    """moto parses the definition with ANTLR when the state machine is created and again at every execution (about
+    0.13 s of CPU per photo, 0.27 s for the first). The program it builds is evaluated by many threads at once
+    already (Map iterations), keeping its state in each run's environment, so one parse per definition serves every
+    run; a definition that fails to parse raises every time (exceptions are not cached)."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    parse = AmazonStateLanguageParser.parse
+    AmazonStateLanguageParser.parse = staticmethod(functools.lru_cache(maxsize=8)(parse))  # type: ignore[method-assign]
+
+
 # DynamoDB applies each item operation whole. moto applies an update's SET clauses one by one and then serialises
 # its answer from the live item, so concurrent calls could see a status already FAILED without its finishedAt, or
 # fail with "dictionary changed size during iteration". One lock around each DynamoDB call, answer included, makes
@@ -405,6 +416,7 @@ def install_patches() -> None:
     _abort_at_once()
     _share_task_clients()
     _cache_json_paths()
+    _parse_each_definition_once()
     _patches.installed = True
 
 
