@@ -97,12 +97,9 @@ class Recovery:
             if self._fail(request_id):
                 failed.append(request_id)
         if resumed or failed:
-            # Printed like the status lines, not logged: once the handlers are imported (in the background at
-            # start), Powertools' logger raises the "photobooth" hierarchy to WARNING and an info line would vanish.
-            print(
+            _tell_operator(
                 f"resumed {len(resumed)} request(s) that the last stop interrupted; "
-                f"{len(failed)} could not be resumed and ended FAILED",
-                flush=True,
+                f"{len(failed)} could not be resumed and ended FAILED"
             )
         return StartReport(resumed, failed)
 
@@ -158,7 +155,7 @@ class Recovery:
             return False  # a repeated event's run failed; the run that claimed the request is still at work
         if not self._fail(request_id):
             return False
-        log.info("%s: its workflow ended %s without recording a result", request_id, detail.get("status"))
+        _tell_operator(f"{request_id}: its workflow ended {detail.get('status')} without recording a result")
         return True
 
     def sweep(self) -> list[str]:
@@ -177,7 +174,7 @@ class Recovery:
                     # before the line below does; either way this sweep ended it.
                     self._abort(arn)
                 if self._fail(request_id):
-                    log.info("%s: %s", request_id, "its workflow hung" if running else "no workflow is running")
+                    _tell_operator(f"{request_id}: {'its workflow hung' if running else 'no workflow is running'}")
                     acted.append(request_id)
                 elif running and self._ended_failed(request_id):
                     acted.append(request_id)
@@ -191,7 +188,7 @@ class Recovery:
                 self._start_workflow(record["originalKey"], photo[0], _upload_time(record))
                 acted.append(request_id)
             elif now - nudged > self.pending_grace and self._fail(request_id):
-                log.info("%s: its photo was uploaded but its workflow never started", request_id)
+                _tell_operator(f"{request_id}: its photo was uploaded but its workflow never started")
                 acted.append(request_id)
         return acted
 
@@ -291,6 +288,13 @@ class Recovery:
         if "status" not in self._clients:
             self._clients["status"] = DynamoStatusStore(self.table, boto3.resource("dynamodb", region_name=REGION))
         return self._clients["status"]  # type: ignore[no-any-return]
+
+
+def _tell_operator(line: str) -> None:
+    """Printed like the server's status lines, not logged: once the handlers are imported (in the background at
+    start), Powertools' logger sets the "photobooth" hierarchy to POWERTOOLS_LOG_LEVEL (WARNING on ``photobooth
+    serve``), and an info line saying why a request ended FAILED would vanish."""
+    print(line, flush=True)
 
 
 def _upload_time(record: dict) -> datetime:
