@@ -110,19 +110,7 @@ class Workflow(Construct):
             "support resource-level permissions; CDK adds exactly these for logging and tracing.",
         )
 
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "StartFailures",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=constants.DLQ_RETENTION,
-        )
-        acknowledge(
-            self.dead_letter_queue,
-            "AwsSolutions-SQS3",
-            "This queue is itself the dead-letter queue of the upload rule.",
-        )
-
+        self.dead_letter_queue = self._dead_letter_queue("StartFailures", "the upload rule")
         self.rule = events.Rule(
             self,
             "PhotoUploaded",
@@ -145,18 +133,7 @@ class Workflow(Construct):
             ],
         )
 
-        self.ended_dead_letter_queue = sqs.Queue(
-            self,
-            "EndFailures",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=constants.DLQ_RETENTION,
-        )
-        acknowledge(
-            self.ended_dead_letter_queue,
-            "AwsSolutions-SQS3",
-            "This queue is itself the dead-letter queue of the execution-ended rule.",
-        )
+        self.ended_dead_letter_queue = self._dead_letter_queue("EndFailures", "the execution-ended rule")
         # An execution that fails outside the definition's Catch (a States.Runtime error, a timeout, an abort, a
         # last step that keeps failing) would leave its request PROCESSING until the record expires.
         self.ended_rule = events.Rule(
@@ -180,3 +157,15 @@ class Workflow(Construct):
                 )
             ],
         )
+
+    def _dead_letter_queue(self, construct_id: str, rule: str) -> sqs.Queue:
+        """Where EventBridge puts an event it could not deliver after its retries (encrypted, TLS only)."""
+        queue = sqs.Queue(
+            self,
+            construct_id,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=constants.DLQ_RETENTION,
+        )
+        acknowledge(queue, "AwsSolutions-SQS3", f"This queue is itself the dead-letter queue of {rule}.")
+        return queue
