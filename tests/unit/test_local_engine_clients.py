@@ -41,3 +41,24 @@ def test_the_definition_is_parsed_once_for_the_state_machine_and_all_its_runs() 
     assert AmazonStateLanguageParser.parse(definition) is created  # what every execution does
     with pytest.raises(Exception, match="ASLParser"):
         AmazonStateLanguageParser.parse("{not a definition")
+
+
+def test_moto_batch_is_loaded_only_when_used_and_then_works() -> None:
+    """The engine keeps moto's Batch backend (and all of EC2's data) out of start-up; Batch itself still works."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, boto3\n"
+        "from moto import mock_aws\n"
+        "from photobooth.local.engine import MOTO_CONFIG, LocalCloud\n"
+        "with mock_aws(config=MOTO_CONFIG):\n"
+        "    LocalCloud().provision()\n"
+        "    assert 'moto.ec2' not in sys.modules, 'EC2 was imported at start-up'\n"
+        "    batch = boto3.client('batch', region_name='us-east-1')\n"
+        "    assert batch.describe_compute_environments()['computeEnvironments'] == []\n"
+        "from moto.batch import batch_backends\n"
+        "assert batch_backends['123456789012']['us-east-1'] is not None\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import re
+import sys
 import threading
 import time
 import traceback
@@ -364,10 +365,36 @@ def _abort_at_once() -> None:
     Execution.stop = stop  # type: ignore[method-assign]
 
 
+def _defer_moto_batch() -> None:
+    """moto's ASL interpreter imports ``moto.batch.utils`` for one enum (its Batch task integration, which the
+    definition never uses). The ``moto.batch`` package's ``__init__`` imports its backend and with it all of EC2's
+    models and data: 0.8 s of every start-up. The package is registered without running its ``__init__``; the one
+    name the ``__init__`` exports is loaded on first use, so Batch still works if anything ever calls it."""
+    if "moto.batch" in sys.modules:
+        return
+    import moto
+
+    spec = importlib.util.find_spec("moto.batch")
+    assert spec is not None
+    package = importlib.util.module_from_spec(spec)
+
+    def exported(name: str) -> Any:
+        if name == "batch_backends":
+            from moto.batch.models import batch_backends
+
+            return batch_backends
+        raise AttributeError(f"module 'moto.batch' has no attribute {name!r}")
+
+    package.__getattr__ = exported  # type: ignore[method-assign]
+    sys.modules["moto.batch"] = package
+    moto.batch = package  # type: ignore[attr-defined]
+
+
 def install_patches() -> None:
     """Patch moto once per process. Safe to call again."""
     if _patches.installed:
         return
+    _defer_moto_batch()
     _whole_dynamodb_calls()
     from moto.awslambda_simple.models import LambdaSimpleBackend
     from moto.events.models import Rule
