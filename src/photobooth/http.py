@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+from collections.abc import Mapping
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from botocore.exceptions import ClientError
 
 from photobooth.api import BadRequest, Conflict, NotFound
@@ -20,8 +24,33 @@ def json_response(status_code: int, body: object | None = None) -> Response:
     )
 
 
+class _EventPerThreadResolver(APIGatewayHttpResolver):
+    """Powertools keeps the event being handled in a class attribute, ``BaseRouter.current_event``, shared by every
+    resolver and every thread. On Lambda a sandbox handles one event at a time, so that is safe; ``photobooth
+    serve`` runs the API functions in threads of one process, where two pads calling at once could read each other's
+    body or path (tests/integration/test_concurrent_api.py). Here every thread reads the event it is handling."""
+
+    _handling = threading.local()
+
+    @property  # type: ignore[override,misc]
+    def current_event(self) -> APIGatewayProxyEventV2:  # type: ignore[override]
+        return self._handling.event  # type: ignore[no-any-return]
+
+    @property  # type: ignore[override,misc]
+    def lambda_context(self) -> Any:  # type: ignore[override]
+        return self._handling.context
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        self._handling.event = self._to_proxy_event(dict(event))
+        self._handling.context = context
+        try:
+            return super().resolve(event, context)
+        finally:
+            self._handling.event = self._handling.context = None
+
+
 def create_resolver(logger: Logger) -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver()
+    app = _EventPerThreadResolver()
 
     @app.exception_handler(BadRequest)
     def _bad_request(error: BadRequest) -> Response:
