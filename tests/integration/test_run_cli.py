@@ -62,3 +62,32 @@ def test_a_missing_file_is_a_usage_error(tmp_path):
 
     assert result.returncode == 2
     assert "no such photo" in result.stderr
+
+
+def test_ctrl_c_stops_a_long_run_soon_without_making_the_photos_not_started(tmp_path):
+    """Photos run two at a time; Ctrl+C drops those not started and stops waiting for those in progress."""
+    import signal
+    import time
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(12):
+        (photos / f"visitor{i:02d}.jpg").write_bytes(portraits.jpeg_bytes(portraits.astronaut()))
+    out = tmp_path / "out"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "photobooth.local.cli", "run", str(photos), "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    first = child.stdout.readline()  # the first photo's line: work is under way
+    assert "visitor00.jpg: SUCCEEDED" in first, first
+
+    child.send_signal(signal.SIGINT)
+    interrupted = time.monotonic()
+    child.wait(timeout=60)
+
+    assert time.monotonic() - interrupted < 20, "Ctrl+C waited for the photos not yet started"
+    made = {path.name.rsplit("_", 1)[0] for path in out.iterdir()}
+    assert len(made) < 12, "every photo was made after Ctrl+C"

@@ -6,19 +6,22 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
 
 from photobooth import naming
-from photobooth.local.engine import MOTO_CONFIG, LocalCloud, lambda_context, load_handler
+from photobooth.local.engine import MOTO_CONFIG, LocalCloud, lambda_context, load_handler, warm_up_in_background
 from photobooth.local.server import _offline_environment
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png"}
 TERMINAL = {"SUCCEEDED", "PARTIAL", "FAILED"}
+PHOTOS_AT_ONCE = 2
 STAGES = ("Detect faces", "Cut out the people", "Generate image", "Record the result", "Record the failure")
 
 
@@ -74,11 +77,11 @@ def _stage_seconds(sfn: object, execution_arn: str) -> dict[str, float]:
     return {name: round(seconds, 2) for name, seconds in totals.items() if name in STAGES}
 
 
-def _wait_until_ended(table: object, request_id: str, *, deadline: float) -> bool:
+def _wait_until_ended(table: object, request_id: str, *, deadline: float, stop: threading.Event | None) -> bool:
     """Poll the record's status alone, ten times a second. GET /photo would presign every picture and moto would
     serialise the whole record each time, taking CPU from the photo being made on the same cores (a booth page polls
     with back-off, over the network)."""
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not (stop and stop.is_set()):
         item = table.get_item(  # type: ignore[attr-defined]
             Key={"requestId": request_id},
             ProjectionExpression="#status",
@@ -91,7 +94,15 @@ def _wait_until_ended(table: object, request_id: str, *, deadline: float) -> boo
     return False
 
 
-def process(photo: Path, out_dir: Path, cloud: LocalCloud, themes: list[str] | None, timeout: float = 600) -> Outcome:
+def process(
+    photo: Path,
+    out_dir: Path,
+    cloud: LocalCloud,
+    themes: list[str] | None,
+    timeout: float = 600,
+    *,
+    stop: threading.Event | None = None,
+) -> Outcome:
     started = time.monotonic()
     filename = photo.name if naming.stem_of(photo.name) else "photo.jpg"
     body: dict = {"type": "photo", "filename": filename, "contentType": _content_type(photo)}
@@ -100,11 +111,14 @@ def process(photo: Path, out_dir: Path, cloud: LocalCloud, themes: list[str] | N
     code, answer = _api("presign", "POST", "/upload", body)
     if code != 200:
         return Outcome(photo, "FAILED", error_code="REFUSED", message=str(answer.get("message", "")))
-    s3 = boto3.client("s3")
+    # A session per photo: photos run on worker threads, and boto3's default session is not safe to build clients
+    # from concurrently (boto3 docs, "Multithreading or multiprocessing with clients").
+    session = boto3.session.Session()
+    s3 = session.client("s3")
     s3.put_object(Bucket=cloud.bucket, Key=answer["Key"], Body=photo.read_bytes(), ContentType=_content_type(photo))
     request_id = answer["requestId"]
-    table = boto3.resource("dynamodb").Table(cloud.table)
-    if not _wait_until_ended(table, request_id, deadline=time.monotonic() + timeout):
+    table = session.resource("dynamodb").Table(cloud.table)
+    if not _wait_until_ended(table, request_id, deadline=time.monotonic() + timeout, stop=stop):
         return Outcome(photo, "TIMEOUT", error_code="INTERNAL", seconds=time.monotonic() - started)
     _, status = _api("status", "GET", f"/photo/{request_id}")  # the answer a pad gets, once
 
@@ -117,7 +131,7 @@ def process(photo: Path, out_dir: Path, cloud: LocalCloud, themes: list[str] | N
             target = out_dir / entry["key"].rsplit("/", 1)[-1]
             target.write_bytes(s3.get_object(Bucket=cloud.bucket, Key=entry["key"])["Body"].read())
             results.append(target)
-    stages = _stage_seconds(boto3.client("stepfunctions"), str(record["executionArn"]))
+    stages = _stage_seconds(session.client("stepfunctions"), str(record["executionArn"]))
     error = status.get("error") or {}
     return Outcome(
         photo,
@@ -163,18 +177,31 @@ def run_photos(paths: list[Path], out_dir: Path, *, themes: list[str] | None = N
         from photobooth import wiring
 
         wiring.reset()
-        for photo in tqdm(photos, desc="photos", unit="photo", file=sys.stderr):
-            outcome = process(photo, out_dir, cloud, themes)
-            outcomes.append(outcome)
-            timings = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in outcome.stages.items())
-            detail = f" {outcome.error_code}" if outcome.error_code else ""
-            detail += f" ({outcome.message})" if outcome.message else ""
-            tqdm.write(
-                f"{photo.name}: {outcome.status}{detail}, {len(outcome.results)} image(s) in {outcome.seconds:.1f}s"
-                + (f" ({timings})" if timings else "")
-                + (f", would cost ${outcome.cost['usd']:.4f} on AWS" if outcome.cost else ""),
-                file=sys.stdout,
-            )
+        warm_up_in_background()  # the later steps' imports overlap the first photo's image work
+        # Two photos at a time, as two visitors at a booth: one photo's single-threaded steps (detection,
+        # segmentation) leave the second core idle. Results are reported in the order given.
+        pool = ThreadPoolExecutor(max_workers=PHOTOS_AT_ONCE, thread_name_prefix="photo")
+        stop = threading.Event()
+        try:
+            done = pool.map(lambda photo: process(photo, out_dir, cloud, themes, stop=stop), photos)
+            for photo, outcome in tqdm(
+                zip(photos, done, strict=True), total=len(photos), desc="photos", unit="photo", file=sys.stderr
+            ):
+                outcomes.append(outcome)
+                timings = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in outcome.stages.items())
+                detail = f" {outcome.error_code}" if outcome.error_code else ""
+                detail += f" ({outcome.message})" if outcome.message else ""
+                tqdm.write(
+                    f"{photo.name}: {outcome.status}{detail}, {len(outcome.results)} image(s) in "
+                    f"{outcome.seconds:.1f}s"
+                    + (f" ({timings})" if timings else "")
+                    + (f", would cost ${outcome.cost['usd']:.4f} on AWS" if outcome.cost else ""),
+                    file=sys.stdout,
+                )
+        finally:
+            # Ctrl+C: photos not started are dropped, and those in progress stop waiting for their results.
+            stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
     summary = cost_summary(outcomes)
     if summary:
         print(summary, file=sys.stdout)
