@@ -5,7 +5,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photobooth import lifecycle, wiring
-from photobooth.observability import logger, metrics, tracer
+from photobooth.observability import label_log_lines, logger, metrics, tracer
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -17,7 +17,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
     if request_id is None:
         logger.info("execution without a request ended", extra={"executionStatus": detail.get("status")})
         return {"requestId": None, "failed": False}
-    logger.append_keys(requestId=request_id)
+    label_log_lines(requestId=request_id)
     failed = lifecycle.fail_unfinished(
         request_id, status=wiring.status_store(), retention_days=wiring.settings().retention_days
     )

@@ -5,7 +5,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photobooth import pipeline, wiring
-from photobooth.observability import logger, metrics, publish_outcome_metrics, tracer
+from photobooth.observability import label_log_lines, logger, metrics, publish_outcome_metrics, tracer
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -13,7 +13,7 @@ from photobooth.observability import logger, metrics, publish_outcome_metrics, t
 @tracer.capture_lambda_handler
 @event_parser(model=pipeline.FinalizeRequest)
 def handler(request: pipeline.FinalizeRequest, context: LambdaContext) -> dict:
-    logger.append_keys(requestId=request.request_id)
+    label_log_lines(requestId=request.request_id)
     settings = wiring.settings()
     outcome = pipeline.finalize(request, status=wiring.status_store(), store=wiring.object_store(), settings=settings)
     logger.info("request finished", extra={"status": outcome["status"], "cost": outcome.get("cost")})

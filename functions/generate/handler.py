@@ -5,7 +5,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photobooth import pipeline, wiring
-from photobooth.observability import logger, metrics, tracer
+from photobooth.observability import label_log_lines, logger, metrics, tracer
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -13,7 +13,7 @@ from photobooth.observability import logger, metrics, tracer
 @tracer.capture_lambda_handler
 @event_parser(model=pipeline.GenerateRequest)
 def handler(request: pipeline.GenerateRequest, context: LambdaContext) -> dict:
-    logger.append_keys(requestId=request.request_id, theme=request.theme, index=request.index)
+    label_log_lines(requestId=request.request_id, theme=request.theme, index=request.index)
     result = pipeline.generate(
         request,
         store=wiring.object_store(),

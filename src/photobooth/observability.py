@@ -28,6 +28,15 @@ tracer = Tracer(service=SERVICE)
 metrics = Metrics(provider=_ForgetfulEMFProvider(namespace=NAMESPACE, service=SERVICE))
 
 
+def label_log_lines(**keys: object) -> None:
+    """Name what this invocation works on (requestId, theme, ...) in each of its log lines. Powertools'
+    ``append_keys`` is process-wide: on ``photobooth serve`` the handlers run in threads of one process and would
+    label each other's lines. Thread-safe keys belong to the calling thread (on Lambda, one thread: no difference);
+    they are cleared first because a thread handles one invocation after another."""
+    logger.thread_safe_clear_keys()
+    logger.thread_safe_append_keys(**keys)
+
+
 def publish_outcome_metrics(outcome: dict, *, event_name: str) -> None:
     """A finished request's metrics for the dashboard and the cost alarm (infra/photobooth_infra/dashboard.py).
 
