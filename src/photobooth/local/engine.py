@@ -320,6 +320,27 @@ def _parse_each_definition_once() -> None:
     AmazonStateLanguageParser.parse = staticmethod(functools.lru_cache(maxsize=8)(parse))  # type: ignore[method-assign]
 
 
+def _one_heap_key_per_component() -> None:
+    """moto names a component's slot in a run's heap (a retrier's attempt count, its back-off) by a random key made
+    on first use, without a lock. Parallel Map iterations reaching a retrier together could each make one, and the
+    iteration whose key was overwritten retried once more than MaxAttempts allows. The key is now made once."""
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+    from moto.stepfunctions.parser.utils import long_uid
+
+    made = threading.Lock()
+
+    def heap_key(self: Any) -> str:
+        key = self.__dict__.get("_EvalComponent__heap_key")
+        if key is None:
+            with made:
+                key = self.__dict__.get("_EvalComponent__heap_key")
+                if key is None:
+                    key = self.__dict__["_EvalComponent__heap_key"] = long_uid()
+        return str(key)
+
+    EvalComponent.heap_key = property(heap_key)  # type: ignore[method-assign,assignment]
+
+
 # DynamoDB applies each item operation whole. moto applies an update's SET clauses one by one and then serialises
 # its answer from the live item, so concurrent calls could see a status already FAILED without its finishedAt, or
 # fail with "dictionary changed size during iteration". One lock around each DynamoDB call, answer included, makes
@@ -444,6 +465,7 @@ def install_patches() -> None:
     _share_task_clients()
     _cache_json_paths()
     _parse_each_definition_once()
+    _one_heap_key_per_component()
     _patches.installed = True
 
 
