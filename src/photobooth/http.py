@@ -26,9 +26,10 @@ def json_response(status_code: int, body: object | None = None) -> Response:
 
 class _EventPerThreadResolver(APIGatewayHttpResolver):
     """Powertools keeps the event being handled in a class attribute, ``BaseRouter.current_event``, shared by every
-    resolver and every thread. On Lambda a sandbox handles one event at a time, so that is safe; ``photobooth
-    serve`` runs the API functions in threads of one process, where two pads calling at once could read each other's
-    body or path (tests/integration/test_concurrent_api.py). Here every thread reads the event it is handling."""
+    resolver and every thread, and the matched route's arguments in the resolver's ``context`` dict, cleared after
+    each call. On Lambda a sandbox handles one event at a time, so that is safe; ``photobooth serve`` runs the API
+    functions in threads of one process, where two pads calling at once could read each other's body or path, or
+    lose their route arguments (tests/integration/test_concurrent_api.py). Here each thread has its own."""
 
     _handling = threading.local()
 
@@ -38,15 +39,25 @@ class _EventPerThreadResolver(APIGatewayHttpResolver):
 
     @property  # type: ignore[override,misc]
     def lambda_context(self) -> Any:  # type: ignore[override]
-        return self._handling.context
+        return self._handling.lambda_context
+
+    @property
+    def context(self) -> dict:
+        if getattr(self._handling, "context", None) is None:
+            self._handling.context = {}
+        return self._handling.context  # type: ignore[no-any-return]
+
+    @context.setter
+    def context(self, value: dict) -> None:
+        self._handling.context = value
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         self._handling.event = self._to_proxy_event(dict(event))
-        self._handling.context = context
+        self._handling.lambda_context = context
         try:
             return super().resolve(event, context)
         finally:
-            self._handling.event = self._handling.context = None
+            self._handling.event = self._handling.lambda_context = None
 
 
 def create_resolver(logger: Logger) -> APIGatewayHttpResolver:

@@ -36,7 +36,7 @@ def test_concurrent_uploads_and_polls_each_get_their_own_answer(cloud):
                 mixed_up.append(f"poll {polled}: {code} {answer}")
 
     threads = [threading.Thread(target=uploads, args=(pad,)) for pad in range(3)]
-    threads += [threading.Thread(target=polls) for _ in range(2)]
+    threads += [threading.Thread(target=polls) for _ in range(4)]
     switch_interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)  # switch threads as often as possible: a race that exists shows up every run
     try:
