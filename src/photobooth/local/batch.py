@@ -12,11 +12,20 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import boto3
 
 from photobooth import naming
-from photobooth.local.engine import MOTO_CONFIG, LocalCloud, lambda_context, load_handler, warm_up_in_background
+from photobooth.local.engine import (
+    MOTO_CONFIG,
+    LocalCloud,
+    executions_ended,
+    lambda_context,
+    load_handler,
+    wait_for_an_execution_end,
+    warm_up_in_background,
+)
 from photobooth.local.server import _offline_environment
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png"}
@@ -78,10 +87,11 @@ def _stage_seconds(sfn: object, execution_arn: str) -> dict[str, float]:
 
 
 def _wait_until_ended(table: object, request_id: str, *, deadline: float, stop: threading.Event | None) -> bool:
-    """Poll the record's status alone, ten times a second. GET /photo would presign every picture and moto would
-    serialise the whole record each time, taking CPU from the photo being made on the same cores (a booth page polls
-    with back-off, over the network)."""
+    """Look at the record's status alone whenever an execution ends (and at least every half second, for a photo
+    the workflow never started). Polling GET /photo, or even the record, ten times a second took CPU from the
+    photo being made on the same cores: presigning, boto3 and moto's serialiser all hold the GIL."""
     while time.monotonic() < deadline and not (stop and stop.is_set()):
+        seen = executions_ended()
         item = table.get_item(  # type: ignore[attr-defined]
             Key={"requestId": request_id},
             ProjectionExpression="#status",
@@ -90,8 +100,28 @@ def _wait_until_ended(table: object, request_id: str, *, deadline: float, stop: 
         ).get("Item", {})
         if item.get("status") in TERMINAL:
             return True
-        time.sleep(0.1)
+        wait_for_an_execution_end(seen, timeout=0.5)
     return False
+
+
+_per_thread = threading.local()
+
+
+def _clients(cloud: LocalCloud) -> tuple[Any, Any, Any]:
+    """This thread's S3 client, status table and Step Functions client, built once per thread: photos run on
+    worker threads, and boto3's default session is not safe to build clients from concurrently (boto3 docs,
+    "Multithreading or multiprocessing with clients"); a session per photo loaded every service model again."""
+    made = getattr(_per_thread, "clients", None)
+    if made is None or made[0] is not cloud:
+        session = boto3.session.Session()
+        made = (
+            cloud,
+            session.client("s3"),
+            session.resource("dynamodb").Table(cloud.table),
+            session.client("stepfunctions"),
+        )
+        _per_thread.clients = made
+    return made[1], made[2], made[3]
 
 
 def process(
@@ -111,13 +141,9 @@ def process(
     code, answer = _api("presign", "POST", "/upload", body)
     if code != 200:
         return Outcome(photo, "FAILED", error_code="REFUSED", message=str(answer.get("message", "")))
-    # A session per photo: photos run on worker threads, and boto3's default session is not safe to build clients
-    # from concurrently (boto3 docs, "Multithreading or multiprocessing with clients").
-    session = boto3.session.Session()
-    s3 = session.client("s3")
+    s3, table, sfn = _clients(cloud)
     s3.put_object(Bucket=cloud.bucket, Key=answer["Key"], Body=photo.read_bytes(), ContentType=_content_type(photo))
     request_id = answer["requestId"]
-    table = session.resource("dynamodb").Table(cloud.table)
     if not _wait_until_ended(table, request_id, deadline=time.monotonic() + timeout, stop=stop):
         return Outcome(photo, "TIMEOUT", error_code="INTERNAL", seconds=time.monotonic() - started)
     _, status = _api("status", "GET", f"/photo/{request_id}")  # the answer a pad gets, once
@@ -131,7 +157,7 @@ def process(
             target = out_dir / entry["key"].rsplit("/", 1)[-1]
             target.write_bytes(s3.get_object(Bucket=cloud.bucket, Key=entry["key"])["Body"].read())
             results.append(target)
-    stages = _stage_seconds(session.client("stepfunctions"), str(record["executionArn"]))
+    stages = _stage_seconds(sfn, str(record["executionArn"]))
     error = status.get("error") or {}
     return Outcome(
         photo,

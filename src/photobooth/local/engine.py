@@ -240,7 +240,36 @@ def on_execution_ended(listener: Callable[[dict], object]) -> Callable[[], None]
     return lambda: _patches.execution_ended.remove(listener)
 
 
+_an_execution_ended = threading.Condition()
+_executions_ended = 0
+
+
+def executions_ended() -> int:
+    """How many executions have ended in this process: pass it to :func:`wait_for_an_execution_end`."""
+    with _an_execution_ended:
+        return _executions_ended
+
+
+def wait_for_an_execution_end(seen: int, timeout: float) -> None:
+    """Block until an execution ends after :func:`executions_ended` returned ``seen``, or ``timeout`` seconds
+    pass. ``photobooth run`` waits here between looks at its record instead of polling DynamoDB: each poll took
+    CPU from the photo being made. Counting ends means one that came between the look and the wait is not missed.
+    """
+    with _an_execution_ended:
+        _an_execution_ended.wait_for(lambda: _executions_ended != seen, timeout)
+
+
 def _announce_end(execution: Any) -> None:
+    global _executions_ended
+    try:
+        _tell_listeners(execution)
+    finally:
+        with _an_execution_ended:
+            _executions_ended += 1
+            _an_execution_ended.notify_all()
+
+
+def _tell_listeners(execution: Any) -> None:
     status = getattr(execution.exec_status, "value", None)
     if status not in ENDED_WITHOUT_RESULT:
         return
