@@ -64,7 +64,7 @@ def _inputs(folder: Path, width: int, height: int) -> dict:
     oval = ((x - content_w / 2) / (content_w / 4)) ** 2 + ((y - content_h * 0.6) / (content_h / 2.5)) ** 2 <= 1
     mask = np.where(oval, 255, 0).astype(np.uint8)
     (folder / "photo.jpg").write_bytes(photo)
-    (folder / "input.png").write_bytes(imaging.encode_png(working))
+    (folder / "input.tiff").write_bytes(imaging.encode_working_image(working))
     (folder / "mask.png").write_bytes(imaging.encode_mask_png(mask))
     return {"contentWidth": content_w, "contentHeight": content_h, "photoBytes": len(photo)}
 
@@ -98,7 +98,7 @@ def _child(folder: Path, output_long_side: int, content_width: int, content_heig
 
     store = MemoryObjectStore()
     store.put(PHOTO_KEY, (folder / "photo.jpg").read_bytes(), "image/jpeg")
-    store.put(f"work/{REQUEST_ID}/input.png", (folder / "input.png").read_bytes(), "image/png")
+    store.put(f"work/{REQUEST_ID}/input.tiff", (folder / "input.tiff").read_bytes(), "image/tiff")
     store.put(f"work/{REQUEST_ID}/mask.png", (folder / "mask.png").read_bytes(), "image/png")
     status = MemoryStatusStore()
     status.create_pending({"requestId": REQUEST_ID, "status": "PROCESSING", "images": {}})
@@ -108,7 +108,7 @@ def _child(folder: Path, output_long_side: int, content_width: int, content_heig
         key=PHOTO_KEY,
         theme="cosmos",
         index=1,
-        inputKey=f"work/{REQUEST_ID}/input.png",
+        inputKey=f"work/{REQUEST_ID}/input.tiff",
         maskKey=f"work/{REQUEST_ID}/mask.png",
         contentWidth=content_width,
         contentHeight=content_height,

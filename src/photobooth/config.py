@@ -125,6 +125,9 @@ class Settings(BaseSettings):
         15.0, ge=0, description="time the generate function keeps after the model answered (paste, encode, store)"
     )
     offline_style: int | None = Field(None, ge=0, le=25, description="paint offline scenes in this style (extra)")
+    offline_segmenter: Literal["selfie", "grabcut"] = Field(
+        "selfie", description="offline: MediaPipe's selfie model (GrabCut where LiteRT has no wheel), or GrabCut"
+    )
     generation_seed: int = 7
 
     # workflow and delivery

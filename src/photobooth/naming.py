@@ -66,7 +66,7 @@ def request_id_from_photo_key(key: str) -> str:
 
 
 def work_input_key(request_id: str) -> str:
-    return f"{WORK_PREFIX}{request_id}/input.png"
+    return f"{WORK_PREFIX}{request_id}/input.tiff"
 
 
 def work_mask_key(request_id: str) -> str:

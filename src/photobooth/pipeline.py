@@ -186,7 +186,7 @@ def detect(
         _note_detect_usage(status, request.request_id, started, rekognition_images=checks, passed=False)
         raise
     input_key = naming.work_input_key(request.request_id)
-    store.put(input_key, imaging.encode_png(working), "image/png")
+    store.put(input_key, imaging.encode_working_image(working), "image/tiff")
 
     faces = keep_faces(
         detector.detect_faces(content),
@@ -521,6 +521,10 @@ def finalize(
     except RequestGone:
         store.delete_keys(wall_copies)  # erased meanwhile: the record that named them is a tombstone now
         _erase_leftovers(request.request_id, store, status, settings)
+    else:
+        # Nothing reads the working image after this (a retried step ran before); it is an uncompressed copy of
+        # the original, ~3 MB a visitor. The mask stays for the retention period, to show what was cut out.
+        store.delete_keys([naming.work_input_key(request.request_id)])
     images_by_model = Counter(str(painted.model_id) for painted in usage.images)
     return {
         "requestId": request.request_id,

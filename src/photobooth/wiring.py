@@ -74,10 +74,14 @@ def face_detector() -> FaceDetector:
 @cache
 def segmenter() -> Segmenter:
     config = settings()
-    if config.backend == "offline" or config.segmentation_backend == "grabcut":
+    if config.backend == "offline":
+        from photobooth.offline.segmentation import offline_segmenter
+
+        return offline_segmenter(config.offline_segmenter)
+    if config.segmentation_backend == "grabcut":
         from photobooth.offline.segmentation import GrabCutSegmenter
 
-        return GrabCutSegmenter()
+        return GrabCutSegmenter()  # on AWS without the SAM endpoint: the layer carries OpenCV, not LiteRT
     from photobooth.aws.sagemaker import SamEndpointSegmenter
 
     return SamEndpointSegmenter(config.sam_endpoint_name)

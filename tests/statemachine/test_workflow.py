@@ -75,6 +75,9 @@ def test_HappyPath(cloud):
         assert body[:3] == b"\xff\xd8\xff"
         assert Image.open(io.BytesIO(body)).format == "JPEG"
     assert cloud.keys(f"photo/{request_id}/") == [f"photo/{request_id}/andy portrait.jpg"]  # nothing new under photo/
+    # The working image (a copy of the original at working size) goes when the request ends; the mask stays to
+    # show an operator what was cut out.
+    assert cloud.keys(f"work/{request_id}/") == [f"work/{request_id}/mask.png"]
     (execution,) = cloud.wait_for_executions(1)
     assert execution["status"] == "SUCCEEDED"
     assert status["executionArn"] == execution["executionArn"]

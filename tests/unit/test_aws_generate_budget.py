@@ -42,7 +42,7 @@ def booth(monkeypatch):
     mask = np.zeros((192, 256), dtype=np.uint8)
     mask[40:160, 90:170] = 255
     store.put(f"photo/{REQUEST_ID}/me.jpg", imaging.encode_jpeg(image), "image/jpeg")  # pasted back from
-    store.put(f"work/{REQUEST_ID}/input.png", imaging.encode_png(image), "image/png")
+    store.put(f"work/{REQUEST_ID}/input.tiff", imaging.encode_working_image(image), "image/tiff")
     store.put(f"work/{REQUEST_ID}/mask.png", imaging.encode_mask_png(mask), "image/png")
     status.create_pending({"requestId": REQUEST_ID, "status": "PROCESSING"})
     bedrock = PaintingBedrock()
@@ -62,7 +62,7 @@ def invoke(remaining_ms: int) -> dict:
         "key": f"photo/{REQUEST_ID}/me.jpg",
         "theme": "forest",
         "index": 1,
-        "inputKey": f"work/{REQUEST_ID}/input.png",
+        "inputKey": f"work/{REQUEST_ID}/input.tiff",
         "maskKey": f"work/{REQUEST_ID}/mask.png",
         "contentWidth": 256,
         "contentHeight": 192,

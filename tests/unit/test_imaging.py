@@ -400,6 +400,23 @@ def test_encode_png_is_lossless_and_drops_the_colour_profile() -> None:
     assert np.array_equal(np.asarray(decoded), np.asarray(photo))
 
 
+def test_the_working_image_is_handed_on_uncompressed_and_lossless() -> None:
+    # Given the working image with a colour profile and a comment, as a phone's photo may carry
+    photo = portraits.astronaut().copy()
+    photo.info["icc_profile"] = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    photo.info["comment"] = b"visitor 42"
+
+    # When it is encoded for the segment and generate steps
+    data = imaging.encode_working_image(photo)
+
+    # Then it is a raw TIFF (no compression to pay for at each read), every pixel survives, nothing else does
+    decoded = Image.open(io.BytesIO(data))
+    assert (decoded.format, decoded.mode, decoded.info.get("compression")) == ("TIFF", "RGB", "raw")
+    assert np.array_equal(np.asarray(decoded), np.asarray(photo))
+    assert "icc_profile" not in decoded.info and b"visitor 42" not in data
+    assert len(data) < photo.width * photo.height * 3 + 4096  # pixels plus a small header
+
+
 def _zlib_level(png: bytes) -> int:
     """The compression level a PNG's first IDAT stream declares (FLEVEL bits of the zlib header, RFC 1950)."""
     start = png.index(b"IDAT") + 4

@@ -134,7 +134,7 @@ def test_an_acceptable_photo_goes_on_to_face_detection():
     detection = _detect(store, moderator)
 
     assert len(detection["faces"]) == 1
-    assert store.list_keys("work/") == [f"work/{REQUEST_ID}/input.png"]
+    assert store.list_keys("work/") == [f"work/{REQUEST_ID}/input.tiff"]
 
 
 # --- the generate step: each picture checked, a refused one becomes a failed image -------------------------------

@@ -1,8 +1,13 @@
-"""The offline backends on real public-domain photos: bundled face detection, GrabCut, procedural scenes."""
+"""The offline backends on real public-domain photos: bundled face detection, the selfie model and GrabCut,
+procedural scenes."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import logging
+import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -12,7 +17,7 @@ from photobooth.config import DEFAULT_THEMES, EXTRA_THEMES
 from photobooth.models import Box, Theme
 from photobooth.offline.faces import BundledFaceDetector
 from photobooth.offline.scenes import ProceduralSceneGenerator, scene_for
-from photobooth.offline.segmentation import GrabCutSegmenter
+from photobooth.offline.segmentation import SELFIE_MODEL, GrabCutSegmenter, SelfieSegmenter, offline_segmenter
 from tests.support import portraits
 
 THEMES = {theme.name: theme for theme in DEFAULT_THEMES + EXTRA_THEMES}
@@ -40,10 +45,23 @@ def detector() -> BundledFaceDetector:
     return BundledFaceDetector()
 
 
+SEGMENTERS = {"selfie": SelfieSegmenter, "grabcut": GrabCutSegmenter}
+
+
+@pytest.fixture(scope="module", params=list(SEGMENTERS))
+def segmenter(request: pytest.FixtureRequest) -> SelfieSegmenter | GrabCutSegmenter:
+    """Each offline segmenter in turn: both must meet the same bar."""
+    return SEGMENTERS[request.param]()
+
+
 @pytest.fixture(scope="module")
-def astronaut_mask(detector: BundledFaceDetector) -> np.ndarray:
-    boxes = [face.box for face in detector.detect_faces(portraits.astronaut())]
-    return GrabCutSegmenter().segment(portraits.astronaut(), boxes)
+def astronaut_boxes(detector: BundledFaceDetector) -> list[Box]:
+    return [face.box for face in detector.detect_faces(portraits.astronaut())]
+
+
+@pytest.fixture(scope="module")
+def astronaut_mask(segmenter, astronaut_boxes: list[Box]) -> np.ndarray:
+    return segmenter.segment(portraits.astronaut(), astronaut_boxes)
 
 
 # --- faces ---------------------------------------------------------------------------------------------------
@@ -105,20 +123,17 @@ def test_eyewear_is_left_to_the_segmenter(detector: BundledFaceDetector) -> None
 # --- segmentation --------------------------------------------------------------------------------------------
 
 
-def test_segmentation_is_deterministic(detector: BundledFaceDetector, astronaut_mask: np.ndarray) -> None:
-    boxes = [face.box for face in detector.detect_faces(portraits.astronaut())]
-    again = GrabCutSegmenter().segment(portraits.astronaut(), boxes)
+def test_segmentation_is_deterministic(segmenter, astronaut_boxes, astronaut_mask: np.ndarray) -> None:
+    again = type(segmenter)().segment(portraits.astronaut(), astronaut_boxes)
     assert np.array_equal(astronaut_mask, again)
 
 
-def test_the_astronaut_mask_covers_her_and_not_the_corners(
-    detector: BundledFaceDetector, astronaut_mask: np.ndarray
-) -> None:
+def test_the_astronaut_mask_covers_her_and_not_the_corners(astronaut_boxes, astronaut_mask: np.ndarray) -> None:
     assert astronaut_mask.shape == (512, 512)
     assert astronaut_mask.dtype == np.uint8
     assert set(np.unique(astronaut_mask)) <= {0, 255}
-    (face,) = detector.detect_faces(portraits.astronaut())
-    assert (astronaut_mask[face.box.y0 : face.box.y1, face.box.x0 : face.box.x1] == 255).all()
+    (face,) = astronaut_boxes
+    assert (astronaut_mask[face.y0 : face.y1, face.x0 : face.x1] == 255).all()
     assert 0.2 < (astronaut_mask > 0).mean() < 0.7
     # the flag in the top-left corner, the shuttle model at the top right, the black stand at the bottom right
     for y0, y1, x0, x1 in ((0, 80, 0, 80), (0, 80, 432, 512), (260, 340, 440, 512)):
@@ -127,11 +142,11 @@ def test_the_astronaut_mask_covers_her_and_not_the_corners(
     assert (astronaut_mask[300:500, 60:240] == 255).mean() > 0.95
 
 
-def test_everyone_in_a_group_is_kept(detector: BundledFaceDetector) -> None:
+def test_everyone_in_a_group_is_kept(segmenter, detector: BundledFaceDetector) -> None:
     image = portraits.group_of_two()
     boxes = [face.box for face in detector.detect_faces(image)]
 
-    mask = GrabCutSegmenter().segment(image, boxes)
+    mask = segmenter.segment(image, boxes)
 
     for box in boxes:
         assert (mask[box.y0 : box.y1, box.x0 : box.x1] == 255).all()
@@ -139,18 +154,83 @@ def test_everyone_in_a_group_is_kept(detector: BundledFaceDetector) -> None:
     assert (mask[:, 512:] > 0).mean() > 0.2
 
 
-def test_a_large_photo_is_segmented_at_work_size_and_scaled_back(detector: BundledFaceDetector) -> None:
+def test_a_large_photo_is_segmented_at_work_size_and_scaled_back(segmenter, detector: BundledFaceDetector) -> None:
     image = portraits.astronaut().resize((1024, 1024))
     boxes = [face.box for face in detector.detect_faces(image)]
 
-    mask = GrabCutSegmenter().segment(image, boxes)
+    mask = segmenter.segment(image, boxes)
 
     assert mask.shape == (1024, 1024)
     assert 0.2 < (mask > 0).mean() < 0.7
 
 
-def test_no_boxes_means_no_person() -> None:
-    assert not GrabCutSegmenter().segment(portraits.cat(), []).any()
+def test_no_boxes_means_no_person(segmenter) -> None:
+    assert not segmenter.segment(portraits.cat(), []).any()
+
+
+# The selfie model where it does better than GrabCut (the weaknesses GrabCut showed on these photos).
+
+
+def test_the_selfie_model_keeps_the_helmet_the_astronaut_holds(astronaut_boxes) -> None:
+    mask = SelfieSegmenter().segment(portraits.astronaut(), astronaut_boxes)
+    assert (mask[400:500, 300:450] == 255).mean() > 0.95  # GrabCut: 0.0, its colours are the background's
+
+
+def test_the_selfie_model_leaves_the_flag_pole_beside_grace_hopper(detector: BundledFaceDetector) -> None:
+    image = portraits.grace_hopper()
+    boxes = [face.box for face in detector.detect_faces(image)]
+
+    mask = SelfieSegmenter().segment(image, boxes)
+
+    assert (mask[150:330, 125:145] > 0).mean() < 0.15  # GrabCut kept 65 % of this strip of the pole
+    assert (mask[boxes[0].y0 : boxes[0].y1, boxes[0].x0 : boxes[0].x1] == 255).all()
+
+
+def test_the_selfie_model_is_the_one_from_the_mediapipe_wheel() -> None:
+    # src/photobooth/offline/models/NOTICE.md: where it comes from, under which licence
+    assert hashlib.sha256(SELFIE_MODEL.read_bytes()).hexdigest() == (
+        "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c"
+    )
+    assert "Apache License" in (SELFIE_MODEL.parent / "NOTICE.md").read_text()
+
+
+def test_photos_segmented_at_once_on_threads_get_their_own_masks(detector: BundledFaceDetector) -> None:
+    # LiteRT's interpreter is not thread-safe; two photos at once share one segmenter (photobooth run, serve).
+    photos = [portraits.astronaut(), portraits.grace_hopper(), portraits.group_of_two(), portraits.astronaut()]
+    boxes = [[face.box for face in detector.detect_faces(photo)] for photo in photos]
+    segmenter = SelfieSegmenter()
+    alone = [segmenter.segment(photo, found) for photo, found in zip(photos, boxes, strict=True)]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(segmenter.segment, photos * 5, boxes * 5))
+
+    for index, mask in enumerate(together):
+        assert np.array_equal(mask, alone[index % len(photos)])
+
+
+def test_without_litert_the_booth_cuts_people_out_with_grabcut(monkeypatch, caplog) -> None:
+    monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)  # as where LiteRT has no wheel
+
+    with caplog.at_level(logging.WARNING):
+        chosen = offline_segmenter("selfie")
+
+    assert isinstance(chosen, GrabCutSegmenter)
+    assert "GrabCut instead" in caplog.text
+    assert isinstance(offline_segmenter("grabcut"), GrabCutSegmenter)
+
+
+def test_the_offline_booth_uses_the_selfie_model_unless_told_otherwise(monkeypatch) -> None:
+    from photobooth import wiring
+
+    monkeypatch.setenv("PHOTOBOOTH_BACKEND", "offline")
+    wiring.reset()
+    try:
+        assert isinstance(wiring.segmenter(), SelfieSegmenter)
+        monkeypatch.setenv("PHOTOBOOTH_OFFLINE_SEGMENTER", "grabcut")
+        wiring.reset()
+        assert isinstance(wiring.segmenter(), GrabCutSegmenter)
+    finally:
+        wiring.reset()
 
 
 # --- scenes --------------------------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def test_detect_writes_the_working_image_and_returns_every_face(store):
     detection = _detect(store, portraits.jpeg_bytes(portraits.group_of_two()))
 
     assert len(detection["faces"]) == 2
-    assert detection["inputKey"] == "work/req-000001/input.png"
+    assert detection["inputKey"] == "work/req-000001/input.tiff"
     working = Image.open(io.BytesIO(store.get(detection["inputKey"])))
     assert working.width % 64 == 0 and working.height % 64 == 0
     for content, padded in zip((detection["contentWidth"], detection["contentHeight"]), working.size, strict=True):
@@ -250,6 +250,21 @@ def test_finalize_all_succeeded(status):
     assert "errorCode" not in record
 
 
+@pytest.mark.parametrize(
+    "ending", [{"images": [_ok(1)]}, {"error": {"Error": "NoFaceDetected", "Cause": "{}"}}], ids=["made", "failed"]
+)
+def test_finalize_deletes_the_working_image_and_keeps_the_mask(status, ending):
+    store = MemoryObjectStore()
+    store.put("work/req-000001/input.tiff", b"working image", "image/tiff")
+    store.put("work/req-000001/mask.png", b"mask", "image/png")
+
+    _finalize(status, store, **ending)
+
+    # Nothing reads the working image once the request has ended, and it is 3 MB a visitor; the mask is the
+    # debugging artefact worth keeping for the retention period.
+    assert store.list_keys("work/") == ["work/req-000001/mask.png"]
+
+
 def test_finalize_partial_records_the_failed_image_from_a_spent_retry(status):
     failed = {
         "index": 2,
@@ -308,7 +323,7 @@ def test_finalize_after_erasure_does_not_bring_the_record_back_and_removes_late_
 
 
 def test_finalize_of_a_photo_erased_before_processing_keeps_nothing(status, store):
-    store.put("work/req-000001/input.png", b"x", "image/png")
+    store.put("work/req-000001/input.tiff", b"x", "image/tiff")
 
     assert _finalize(status, store, error={"Error": "PhotoMissing", "Cause": "{}"})["status"] == "FAILED"
 

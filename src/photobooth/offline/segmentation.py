@@ -1,22 +1,35 @@
-"""Person segmentation without a model download: OpenCV GrabCut seeded from the face boxes.
+"""Person segmentation without a model download: MediaPipe's selfie segmentation model, or OpenCV GrabCut.
 
-GrabCut needs a rough first guess. A booth photo shows people from the chest or waist up, so for every face we
-mark the face and a strip below the chin as certainly person, the head (hair) and a shoulders-and-body block
-below it as probably person, a thin margin around that as probably background, and everything further away (and
-the image border beside and above the people) as certainly background. GrabCut then learns colour models from that
-guess and settles the probable areas. Everyone in the photo is seeded in one run, so one person's colours help
-find the other's edges.
+:class:`SelfieSegmenter` (the default) runs MediaPipe's selfie segmentation model, a small MobileNetV3 network
+whose 250 KB of weights are committed beside this module (``models/NOTICE.md``: taken from the Apache-2.0
+``mediapipe`` 0.10.21 wheel), on Google's LiteRT runtime (``ai-edge-litert``). It takes a few milliseconds where
+GrabCut takes most of a second, and it keeps what a visitor holds (a helmet, a drink) as part of them.
+
+:class:`GrabCutSegmenter` is the fallback where LiteRT has no wheel (macOS on Intel, Linux on ARM) and the choice
+of ``PHOTOBOOTH_OFFLINE_SEGMENTER=grabcut``. GrabCut needs a rough first guess. A booth photo shows people from the
+chest or waist up, so for every face we mark the face and a strip below the chin as certainly person, the head
+(hair) and a shoulders-and-body block below it as probably person, a thin margin around that as probably
+background, and everything further away (and the image border beside and above the people) as certainly
+background. GrabCut then learns colour models from that guess and settles the probable areas. Everyone in the
+photo is seeded in one run, so one person's colours help find the other's edges.
+
+Both keep only the people whose faces were found (the components touching a face box), and always the face boxes.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image
 
 from photobooth.models import Box
+
+log = logging.getLogger(__name__)
 
 # Seed geometry, in face widths (w) and face heights (h), measured from the face box.
 BODY_HALF_WIDTH = 1.7  # shoulders: up to 3.4 face widths across (a bulky jacket or spacesuit)
@@ -73,15 +86,84 @@ class GrabCutSegmenter:
                 cv2.GC_INIT_WITH_MASK,
             )
         person = np.where((seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD), 255, 0).astype(np.uint8)
-        person = _clean(person, small_boxes)
+        return _full_size(_clean(person, small_boxes), boxes, (width, height))
 
-        if scale < 1.0:
-            # Smooth the staircase of the upscaled mask: blur the small mask a little, resize, threshold.
-            soft = cv2.resize(cv2.GaussianBlur(person, (0, 0), 0.8), (width, height), interpolation=cv2.INTER_LINEAR)
-            person = np.where(soft >= 128, 255, 0).astype(np.uint8)
-        for box in boxes:
-            person[box.y0 : box.y1, box.x0 : box.x1] = 255
-        return person
+
+# The selfie model's weights: MobileNetV3-based, 256 x 256 RGB in (0..1), one channel of person probability out.
+SELFIE_MODEL = Path(__file__).with_name("models") / "selfie_segmentation.tflite"
+SELFIE_THRESHOLD = 0.5  # the probability from which a pixel is person (the model's own decision boundary)
+
+
+class SelfieSegmenter:
+    """The default offline :class:`~photobooth.ports.Segmenter`: MediaPipe's selfie segmentation model on LiteRT.
+
+    The photo is letterboxed into the model's square input (padding, not squashing, keeps people's proportions), the
+    probability map is cropped back, scaled to ``work_size`` on the long side, cut at 0.5 and cleaned as GrabCut's
+    mask is, then scaled to the photo. One interpreter per segmenter, used by one thread at a time (LiteRT's
+    interpreter is not thread-safe; an inference takes a few milliseconds) and on one core, so a second photo's
+    steps keep the other.
+    """
+
+    def __init__(self, work_size: int = 512, model: Path = SELFIE_MODEL) -> None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.work_size = work_size
+        self._interpreter = Interpreter(model_path=str(model), num_threads=1)
+        self._interpreter.allocate_tensors()
+        (self._input,) = self._interpreter.get_input_details()
+        (self._output,) = self._interpreter.get_output_details()
+        self._lock = threading.Lock()
+
+    def segment(self, image: Image.Image, boxes: Sequence[Box]) -> np.ndarray:
+        width, height = image.size
+        if not boxes:
+            return np.zeros((height, width), np.uint8)
+        probability = self._probability(image)
+        scale = min(1.0, self.work_size / max(width, height))
+        small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        small = cv2.resize(probability, small_size, interpolation=cv2.INTER_LINEAR)
+        person = np.where(small >= SELFIE_THRESHOLD, 255, 0).astype(np.uint8)
+        small_boxes = [_scale_box(box, scale, small_size) for box in boxes]
+        return _full_size(_clean(person, small_boxes), boxes, (width, height))
+
+    def _probability(self, image: Image.Image) -> np.ndarray:
+        """The model's person probability for the photo's own pixels, at the model's resolution."""
+        _, side, _, _ = self._input["shape"]
+        width, height = image.size
+        scale = side / max(width, height)
+        inner = (max(1, round(width * scale)), max(1, round(height * scale)))
+        left, top = (side - inner[0]) // 2, (side - inner[1]) // 2
+        tensor = np.zeros((1, side, side, 3), np.float32)
+        tensor[0, top : top + inner[1], left : left + inner[0]] = np.asarray(
+            image.convert("RGB").resize(inner, Image.Resampling.BILINEAR), np.float32
+        )
+        tensor /= 255.0
+        with self._lock:
+            self._interpreter.set_tensor(self._input["index"], tensor)
+            self._interpreter.invoke()
+            output = self._interpreter.get_tensor(self._output["index"])
+        return np.ascontiguousarray(output[0, top : top + inner[1], left : left + inner[0], 0], np.float32)
+
+
+def offline_segmenter(choice: str = "selfie") -> GrabCutSegmenter | SelfieSegmenter:
+    """``choice`` where it can run: the selfie model needs LiteRT, which has no wheel for some platforms."""
+    if choice == "selfie":
+        try:
+            return SelfieSegmenter()
+        except ImportError:
+            log.warning("LiteRT (ai-edge-litert) is not installed here: cutting people out with GrabCut instead")
+    return GrabCutSegmenter()
+
+
+def _full_size(person: np.ndarray, boxes: Sequence[Box], size: tuple[int, int]) -> np.ndarray:
+    """The cleaned work-size mask at the photo's ``size`` (w, h), with every face box kept."""
+    if person.shape[::-1] != size:
+        # Smooth the staircase of the upscaled mask: blur the small mask a little, resize, threshold.
+        soft = cv2.resize(cv2.GaussianBlur(person, (0, 0), 0.8), size, interpolation=cv2.INTER_LINEAR)
+        person = np.where(soft >= 128, 255, 0).astype(np.uint8)
+    for box in boxes:
+        person[box.y0 : box.y1, box.x0 : box.x1] = 255
+    return person
 
 
 def _scale_box(box: Box, scale: float, size: tuple[int, int]) -> Box:
