@@ -15,7 +15,13 @@ from photobooth.observability import label_log_lines, logger, metrics, publish_o
 def handler(request: pipeline.FinalizeRequest, context: LambdaContext) -> dict:
     label_log_lines(requestId=request.request_id)
     settings = wiring.settings()
-    outcome = pipeline.finalize(request, status=wiring.status_store(), store=wiring.object_store(), settings=settings)
+    outcome = pipeline.finalize(
+        request,
+        status=wiring.status_store(),
+        store=wiring.object_store(),
+        settings=settings,
+        shared_cut_outs=wiring.cut_outs(),
+    )
     logger.info("request finished", extra={"status": outcome["status"], "cost": outcome.get("cost")})
     metrics.add_metric(name=f"Requests{outcome['status'].title()}", unit=MetricUnit.Count, value=1)
     publish_outcome_metrics(outcome, event_name=settings.event_name)

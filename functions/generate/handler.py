@@ -22,6 +22,7 @@ def handler(request: pipeline.GenerateRequest, context: LambdaContext) -> dict:
         settings=wiring.settings(),
         moderator=wiring.moderator(),
         upscaler=wiring.upscaler(),
+        shared_cut_outs=wiring.cut_outs(),
     )
     logger.info("image finished", extra={"status": result["status"]})
     metrics.add_metric(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -403,8 +403,6 @@ def paste_people(
       the alpha (``alpha * (1 - beta)``). Fringes of a green screen and rims of a too-generous mask therefore
       show the new scene instead of a halo, while detail across the F-B line (hair strands) is kept.
     """
-    import cv2
-
     if original.size != generated.size:
         raise ValueError(f"original is {original.size} but generated is {generated.size}")
     width, height = original.size
@@ -413,21 +411,59 @@ def paste_people(
     if feather < 0:
         raise ValueError("feather must not be negative")
 
-    source = np.asarray(original.convert("RGB"))
-    result = np.array(generated.convert("RGB"))
+    overlay = _overlay(np.asarray(original.convert("RGB")), person_mask, feather)
+    return Image.fromarray(overlay.onto(np.asarray(generated.convert("RGB"))))
+
+
+@dataclass(frozen=True)
+class _Overlay:
+    """The people of one photo (or tile), ready to lay over any background of its size: ``core`` pixels are the
+    photo's own (``core_pixels``), each ``band`` pixel mixes its ``colour`` (the old background taken out) with the
+    background by its ``weight``. Nothing here depends on the background, so one photo's themes can share it."""
+
+    core: np.ndarray  # bool (h, w)
+    core_pixels: np.ndarray  # uint8 (n, 3), in raster order
+    band: np.ndarray  # bool (h, w)
+    weight: np.ndarray  # float32 (m, 1), in raster order
+    colour: np.ndarray  # float32 (m, 3)
+
+    def onto(self, background: np.ndarray) -> np.ndarray:
+        """A new uint8 (h, w, 3) array: ``background`` with the people laid over it."""
+        result = np.array(background)
+        result[self.core] = self.core_pixels
+        if self.weight.size:
+            blended = self.weight * self.colour + (1.0 - self.weight) * result[self.band].astype(np.float32)
+            result[self.band] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+        return result
+
+    def cropped(self, left: int, top: int, right: int, bottom: int) -> _Overlay:
+        """The same overlay for a rectangle of it (raster order inside a rectangle is the whole's order)."""
+        inside = np.zeros_like(self.core)
+        inside[top:bottom, left:right] = True
+        return _Overlay(
+            core=self.core[top:bottom, left:right],
+            core_pixels=self.core_pixels[inside[self.core]],
+            band=self.band[top:bottom, left:right],
+            weight=self.weight[inside[self.band]],
+            colour=self.colour[inside[self.band]],
+        )
+
+
+def _overlay(source: np.ndarray, person_mask: np.ndarray, feather: int) -> _Overlay:
+    """What :func:`paste_people` lays over a background: everything it computes that does not depend on it."""
+    import cv2
+
     person = _check_mask(person_mask) >= 128
     if feather == 0 or not person.any() or person.all():
-        result[person] = source[person]
-        return Image.fromarray(result)
+        return _hard_overlay(source, person)
 
     # Exact Euclidean distance of each person pixel to the background (1 at the edge). The image border is no
     # edge: people cut off by the frame are not faded out there.
     depth = cv2.distanceTransform(person.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     core = depth >= feather
     band = person & ~core
-    result[core] = source[core]
     if not band.any():
-        return Image.fromarray(result)
+        return _hard_overlay(source, core)
 
     ramp = np.clip((depth[band] - 0.5) / max(feather - 0.5, 0.5), 0.0, 1.0)
     alpha = ramp * ramp * (3.0 - 2.0 * ramp)
@@ -448,9 +484,13 @@ def paste_people(
 
     colour = np.clip(observed - beta[:, None] * spread, 0.0, 255.0)
     weight = (alpha * (1.0 - beta))[:, None]
-    blended = weight * colour + (1.0 - weight) * result[band].astype(np.float32)
-    result[band] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
-    return Image.fromarray(result)
+    return _Overlay(core, source[core], band, weight, colour)
+
+
+def _hard_overlay(source: np.ndarray, keep: np.ndarray) -> _Overlay:
+    return _Overlay(
+        keep, source[keep], np.zeros_like(keep), np.zeros((0, 1), np.float32), np.zeros((0, 3), np.float32)
+    )
 
 
 def _nearest(targets: np.ndarray) -> np.ndarray:
@@ -527,18 +567,56 @@ def compose_print(
     tile: int = 256,
 ) -> Image.Image:
     """Paste the people of ``original`` onto ``background`` (both at the output size); ``background`` is changed
-    in place and returned.
-
-    Work is done tile by tile so that memory stays a few full-size 8-bit images at 24 MP: a tile whose
-    neighbourhood is all person is copied from ``original`` as it is (faces keep every original pixel), a tile
-    without person is left alone, and only tiles on the outline get the mask refined and the edge blended. There
-    the soft mask's ramp is snapped to edges of the photo with a guided filter (He et al., grey guide,
-    ``refine_radius``), limited to the ramp itself, and :func:`paste_people` blends a ``feather`` px band with the
-    old background's colour taken out. Each tile is processed with a margin wide enough that what it writes is
-    what a whole-image pass would give.
-    """
+    in place and returned. What ``cut_out(original, soft_mask, ...).onto(background)`` gives, a tile at a time,
+    so that memory stays a few full-size 8-bit images at 24 MP."""
     if original.size != background.size:
         raise ValueError(f"original is {original.size} but background is {background.size}")
+    for box, overlay in _people_tiles(original, soft_mask, feather, refine_radius, tile):
+        _lay_tile(background, original, box, overlay)
+    return background
+
+
+@dataclass(frozen=True)
+class CutOut:
+    """The people of one photo at the output size, ready to lay over any background of that size (one per theme).
+
+    Holds what :func:`compose_print` computes that does not depend on the background: which tiles are copied from
+    the photo as they are, and for each tile on the outline its blend (:class:`_Overlay`).
+    """
+
+    original: Image.Image
+    tiles: tuple[tuple[tuple[int, int, int, int], _Overlay | None], ...]
+
+    def onto(self, background: Image.Image) -> Image.Image:
+        """``background`` (RGB, the photo's output size) with the people on it; changed in place and returned."""
+        if background.size != self.original.size:
+            raise ValueError(f"background is {background.size} but the cut-out is {self.original.size}")
+        for box, overlay in self.tiles:
+            _lay_tile(background, self.original, box, overlay)
+        return background
+
+
+def cut_out(
+    original: Image.Image, soft_mask: np.ndarray, *, feather: int, refine_radius: int, tile: int = 256
+) -> CutOut:
+    """The people of ``original`` (at the output size) as a :class:`CutOut`: for the themes of one photo made in
+    one process, which then share the work (:func:`compose_print` does the same a tile at a time)."""
+    return CutOut(original, tuple(_people_tiles(original, soft_mask, feather, refine_radius, tile)))
+
+
+def _people_tiles(
+    original: Image.Image, soft_mask: np.ndarray, feather: int, refine_radius: int, tile: int
+) -> Iterator[tuple[tuple[int, int, int, int], _Overlay | None]]:
+    """The tiles that carry people: ``(box, None)`` for a tile copied from ``original`` as it is, ``(box, overlay)``
+    for a tile on the outline.
+
+    A tile whose neighbourhood is all person is copied as it is (faces keep every original pixel), a tile without
+    person is left alone, and only tiles on the outline get the mask refined and the edge blended. There the soft
+    mask's ramp is snapped to edges of the photo with a guided filter (He et al., grey guide, ``refine_radius``),
+    limited to the ramp itself, and :func:`paste_people`'s blend covers a ``feather`` px band with the old
+    background's colour taken out. Each tile is worked on with a margin wide enough that what it gives is what a
+    whole-image pass would give.
+    """
     width, height = original.size
     if soft_mask.shape != (height, width):
         raise ValueError(f"mask shape {soft_mask.shape} does not match the image size {original.size}")
@@ -556,14 +634,22 @@ def compose_print(
             box = (max(x0 - margin, 0), max(y0 - margin, 0), min(x1 + margin, width), min(y1 + margin, height))
             window = mask[box[1] : box[3], box[0] : box[2]]
             if window.min() == 255:
-                background.paste(original.crop((x0, y0, x1, y1)), (x0, y0))
+                yield (x0, y0, x1, y1), None
                 continue
-            source = original.crop(box)
+            source = original.crop(box).convert("RGB")
             refined = _refine_edge(window, source, refine_radius)
-            blended = paste_people(source, background.crop(box), refined, feather=feather)
-            inner = (x0 - box[0], y0 - box[1], x1 - box[0], y1 - box[1])
-            background.paste(blended.crop(inner), (x0, y0))
-    return background
+            overlay = _overlay(np.asarray(source), refined, feather)
+            yield (x0, y0, x1, y1), overlay.cropped(x0 - box[0], y0 - box[1], x1 - box[0], y1 - box[1])
+
+
+def _lay_tile(
+    background: Image.Image, original: Image.Image, box: tuple[int, int, int, int], overlay: _Overlay | None
+) -> None:
+    if overlay is None:
+        background.paste(original.crop(box), box[:2])
+    else:
+        tile = np.asarray(background.crop(box).convert("RGB"))
+        background.paste(Image.fromarray(overlay.onto(tile)), box[:2])
 
 
 def _refine_edge(soft: np.ndarray, guide: Image.Image, radius: int, eps: float = 1e-3) -> np.ndarray:

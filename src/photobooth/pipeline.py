@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import time
 import zlib
 from collections import Counter
@@ -22,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from photobooth import cost, imaging, lifecycle, moderation, naming, wall
 from photobooth.boxes import keep_faces
 from photobooth.config import Settings
+from photobooth.cutouts import SharedCutOuts
 from photobooth.errors import (
     ErrorCode,
     GeneratedImageRejected,
@@ -49,6 +51,8 @@ from photobooth.ports import (
     StatusStore,
     Upscaler,
 )
+
+log = logging.getLogger(__name__)
 
 
 class _StepModel(BaseModel):
@@ -287,6 +291,7 @@ def generate(
     settings: Settings,
     moderator: Moderator | None = None,
     upscaler: Upscaler | None = None,
+    shared_cut_outs: SharedCutOuts | None = None,
 ) -> dict:
     """Make one theme's image. Lasting failures are recorded and reported as a FAILED result; ``ModelThrottled``
     is raised so the workflow's ``Retry`` backs off and tries again. The status record's image entry also notes
@@ -331,7 +336,15 @@ def generate(
             # The model painted (and is paid) even when its image is refused.
             return _image_failed(request, status, error, _used(started, model_id, sent_size, checks))
 
-    result = _print_result(original, background, mask[: content[3], : content[2]], settings, upscaler)
+    result = _print_result(
+        original,
+        background,
+        mask[: content[3], : content[2]],
+        settings,
+        upscaler,
+        shared=shared_cut_outs,
+        key=(request.request_id, request.key, request.mask_key),
+    )
     del original, image, painted
     key = naming.generated_key(request.request_id, request.key.rsplit("/", 1)[-1], request.index)
     store.put(key, imaging.encode_jpeg(result), "image/jpeg")
@@ -359,10 +372,40 @@ def _read_original(store: ObjectStore, key: str) -> bytes:
 
 
 def _print_result(
-    original: bytes, background: Image.Image, mask: np.ndarray, settings: Settings, upscaler: Upscaler | None = None
+    original: bytes,
+    background: Image.Image,
+    mask: np.ndarray,
+    settings: Settings,
+    upscaler: Upscaler | None = None,
+    *,
+    shared: SharedCutOuts | None = None,
+    key: tuple[str, ...] = (),
 ) -> Image.Image:
     """The result at ``output_long_side``: the background grown to the output size, the people pasted from the
-    original upload at that size (docs/architecture.md, "Print-quality results")."""
+    original upload at that size (docs/architecture.md, "Print-quality results"). With ``shared``, the themes of
+    one photo made in this process share its cut-out (:mod:`photobooth.cutouts`); the pixels are the same."""
+
+    def canvas(size: tuple[int, int]) -> Image.Image:
+        return upscaler.upscale(background, size) if upscaler else imaging.upscale(background, size)
+
+    if shared is None:
+        people, soft_mask, feather, refine_radius = _print_inputs(original, background.size, mask, settings)
+        return imaging.compose_print(
+            people, canvas(people.size), soft_mask, feather=feather, refine_radius=refine_radius
+        )
+
+    def make() -> imaging.CutOut:
+        people, soft_mask, feather, refine_radius = _print_inputs(original, background.size, mask, settings)
+        return imaging.cut_out(people, soft_mask, feather=feather, refine_radius=refine_radius)
+
+    shared_cut = shared.get((*key, settings.output_long_side, *background.size), make)
+    return shared_cut.onto(canvas(shared_cut.original.size))
+
+
+def _print_inputs(
+    original: bytes, background_size: tuple[int, int], mask: np.ndarray, settings: Settings
+) -> tuple[Image.Image, np.ndarray, int, int]:
+    """The original at the output size, the mask grown to it, and the feather and refinement radius for it."""
     people, _ = imaging.load_original(
         original,
         long_side=settings.output_long_side,
@@ -370,15 +413,10 @@ def _print_result(
         max_decoded_bytes=settings.max_decoded_bytes,
     )
     # Edge softness and refinement keep their size relative to the working image, where the mask was made.
-    growth = max(people.size) / max(background.size)
-    canvas = upscaler.upscale(background, people.size) if upscaler else imaging.upscale(background, people.size)
-    return imaging.compose_print(
-        people,
-        canvas,
-        imaging.upscale_mask(mask, people.size),
-        feather=max(2, round(_WORKING_FEATHER * growth)),
-        refine_radius=max(1, round(_REFINE_RADIUS * growth)),
-    )
+    growth = max(people.size) / max(background_size)
+    feather = max(2, round(_WORKING_FEATHER * growth))
+    refine_radius = max(1, round(_REFINE_RADIUS * growth))
+    return people, imaging.upscale_mask(mask, people.size), feather, refine_radius
 
 
 def _used(
@@ -466,10 +504,13 @@ def finalize(
     store: ObjectStore,
     settings: Settings,
     now: datetime | None = None,
+    shared_cut_outs: SharedCutOuts | None = None,
 ) -> dict:
     """Write the terminal status with ``time_taken`` and the ``cost`` estimate. The answer also carries what the
     handler's metrics need: ``timeTaken``, ``errorCode``, ``cost`` and ``imagesByModel``."""
     started = time.monotonic()
+    if shared_cut_outs is not None:
+        shared_cut_outs.forget(request.request_id)  # every image is made: nothing may hold the visitor's pixels
     if request.late_upload or (request.error is not None and error_class_for(request.error.error) is PhotoMissing):
         _erase_leftovers(request.request_id, store, status, settings)
         return {"requestId": request.request_id, "status": RequestStatus.FAILED.value}
@@ -516,15 +557,12 @@ def finalize(
     )
     estimate = cost.estimate(usage, settings.prices)
     fields |= {"status": outcome.value, "cost": estimate.as_record()}
+    _delete_working_image(request.request_id, store)
     try:
         status.update(request.request_id, fields)
     except RequestGone:
         store.delete_keys(wall_copies)  # erased meanwhile: the record that named them is a tombstone now
         _erase_leftovers(request.request_id, store, status, settings)
-    else:
-        # Nothing reads the working image after this (a retried step ran before); it is an uncompressed copy of
-        # the original, ~3 MB a visitor. The mask stays for the retention period, to show what was cut out.
-        store.delete_keys([naming.work_input_key(request.request_id)])
     images_by_model = Counter(str(painted.model_id) for painted in usage.images)
     return {
         "requestId": request.request_id,
@@ -534,6 +572,17 @@ def finalize(
         "cost": estimate.as_record(),
         "imagesByModel": dict(images_by_model),
     }
+
+
+def _delete_working_image(request_id: str, store: ObjectStore) -> None:
+    """Nothing reads the working image once the images are made; it is an uncompressed copy of the original
+    (~3 MB a visitor). Gone before the terminal status is written, so a visitor who sees the result never finds it.
+    The mask stays for the retention period, to show what was cut out. Best effort: the bucket's lifecycle rule
+    removes ``work/`` after the retention period anyway, and a request must not fail over a leftover."""
+    try:
+        store.delete_keys([naming.work_input_key(request_id)])
+    except ClientError as error:
+        log.warning("could not delete the working image: %s", error.response.get("Error", {}).get("Code"))
 
 
 def _noted_by_the_workflow(item: dict) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
+from typing import TYPE_CHECKING
 
 import boto3
 
@@ -21,6 +22,9 @@ from photobooth.ports import (
     Upscaler,
     WorkflowStarter,
 )
+
+if TYPE_CHECKING:  # the API functions import this module and must not load numpy or Pillow
+    from photobooth.cutouts import SharedCutOuts
 
 
 def settings() -> Settings:
@@ -88,6 +92,15 @@ def segmenter() -> Segmenter:
 
 
 @cache
+def cut_outs() -> SharedCutOuts | None:
+    """Offline, a photo's themes are made as threads of one process and share its cut-out; on Lambda each runs
+    in a sandbox of its own (``photobooth.cutouts``)."""
+    from photobooth.cutouts import SharedCutOuts
+
+    return SharedCutOuts() if settings().backend == "offline" else None
+
+
+@cache
 def image_generator() -> ImageGenerator:
     config = settings()
     if config.backend == "offline":
@@ -152,6 +165,7 @@ _FACTORIES = (
     face_detector,
     segmenter,
     image_generator,
+    cut_outs,
     moderator,
 )
 

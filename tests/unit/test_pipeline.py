@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from botocore.exceptions import ClientError
 from PIL import Image
 
 from photobooth import imaging, pipeline
@@ -263,6 +264,16 @@ def test_finalize_deletes_the_working_image_and_keeps_the_mask(status, ending):
     # Nothing reads the working image once the request has ended, and it is 3 MB a visitor; the mask is the
     # debugging artefact worth keeping for the retention period.
     assert store.list_keys("work/") == ["work/req-000001/mask.png"]
+
+
+def test_a_working_image_that_will_not_delete_does_not_fail_the_request(status, caplog):
+    class StuckStore(MemoryObjectStore):
+        def delete_keys(self, keys):  # type: ignore[no-untyped-def]
+            raise ClientError({"Error": {"Code": "SlowDown", "Message": "reduce your request rate"}}, "DeleteObjects")
+
+    assert _finalize(status, StuckStore(), images=[_ok(1)])["status"] == "SUCCEEDED"
+    assert status.items["req-000001"]["status"] == "SUCCEEDED"
+    assert "could not delete the working image: SlowDown" in caplog.text
 
 
 def test_finalize_partial_records_the_failed_image_from_a_spent_retry(status):
