@@ -20,6 +20,7 @@ from photobooth.offline.scenes import ProceduralSceneGenerator
 from photobooth.offline.segmentation import GrabCutSegmenter
 from tests.support import portraits
 from tests.support.fakes import MemoryObjectStore, MemoryStatusStore
+from tests.support.steps import generate_request
 
 ASL_PATH = Path(__file__).resolve().parents[2] / "statemachine" / "definition.asl.json"
 
@@ -209,16 +210,8 @@ def _run_offline(status: MemoryStatusStore, store: MemoryObjectStore, themes: li
     )["maskKey"]
     images = []
     for index, theme in enumerate(themes, start=1):
-        request = pipeline.GenerateRequest(
-            requestId="req-000001",
-            bucket="b",
-            key="photo/req-000001/me.jpg",
-            theme=theme,
-            index=index,
-            inputKey=detection["inputKey"],
-            maskKey=mask_key,
-            contentWidth=detection["contentWidth"],
-            contentHeight=detection["contentHeight"],
+        request = generate_request(
+            detection, mask_key, request_id="req-000001", key="photo/req-000001/me.jpg", theme=theme, index=index
         )
         generated = pipeline.generate(
             request, store=store, status=status, generator=ProceduralSceneGenerator(), settings=SETTINGS

@@ -30,6 +30,7 @@ from photobooth.offline.segmentation import GrabCutSegmenter
 from photobooth.ports import ModerationLabel
 from tests.support import portraits
 from tests.support.fakes import MemoryObjectStore, MemoryStatusStore
+from tests.support.steps import generate_request
 
 REQUEST_ID = "req-moderate-1"
 PHOTO_KEY = f"photo/{REQUEST_ID}/me.jpg"
@@ -147,17 +148,7 @@ def _generate(moderator, settings: Settings = SETTINGS) -> tuple[dict, MemoryObj
     mask_key = pipeline.segment(segment, store=store, segmenter=GrabCutSegmenter())["maskKey"]
     status = MemoryStatusStore()
     status.create_pending({"requestId": REQUEST_ID, "status": "PROCESSING", "images": {}})
-    request = pipeline.GenerateRequest(
-        requestId=REQUEST_ID,
-        bucket="b",
-        key=PHOTO_KEY,
-        theme="forest",
-        index=2,
-        inputKey=detection["inputKey"],
-        maskKey=mask_key,
-        contentWidth=detection["contentWidth"],
-        contentHeight=detection["contentHeight"],
-    )
+    request = generate_request(detection, mask_key, request_id=REQUEST_ID, key=PHOTO_KEY, theme="forest", index=2)
     result = pipeline.generate(
         request,
         store=store,

@@ -19,6 +19,7 @@ from photobooth.offline.scenes import ProceduralSceneGenerator
 from photobooth.offline.segmentation import GrabCutSegmenter
 from tests.support import portraits
 from tests.support.fakes import MemoryObjectStore, MemoryStatusStore
+from tests.support.steps import generate_request
 
 SETTINGS = Settings(backend="offline")
 UPLOADED = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
@@ -156,16 +157,8 @@ def _generate_request(store, theme="cosmos", index=3):
     detection = _detect(store, portraits.jpeg_bytes())
     segment = pipeline.SegmentRequest(requestId="req-000001", bucket="b", detection=detection)
     mask_key = pipeline.segment(segment, store=store, segmenter=GrabCutSegmenter())["maskKey"]
-    return pipeline.GenerateRequest(
-        requestId="req-000001",
-        bucket="b",
-        key="photo/req-000001/me.jpg",
-        theme=theme,
-        index=index,
-        inputKey=detection["inputKey"],
-        maskKey=mask_key,
-        contentWidth=detection["contentWidth"],
-        contentHeight=detection["contentHeight"],
+    return generate_request(
+        detection, mask_key, request_id="req-000001", key="photo/req-000001/me.jpg", theme=theme, index=index
     )
 
 

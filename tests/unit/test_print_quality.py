@@ -21,6 +21,7 @@ from photobooth.offline.scenes import ProceduralSceneGenerator
 from photobooth.offline.segmentation import GrabCutSegmenter
 from tests.support import portraits
 from tests.support.fakes import MemoryObjectStore, MemoryStatusStore
+from tests.support.steps import generate_request
 
 REQUEST_ID = "req-print-01"
 PHOTO_KEY = f"photo/{REQUEST_ID}/me.jpg"
@@ -199,16 +200,8 @@ def _generate(data: bytes, settings: Settings) -> tuple[Image.Image, dict]:
     store.objects.update(prepared["objects"])
     status = MemoryStatusStore()
     status.create_pending({"requestId": REQUEST_ID, "status": "PROCESSING", "images": {}})
-    request = pipeline.GenerateRequest(
-        requestId=REQUEST_ID,
-        bucket="b",
-        key=PHOTO_KEY,
-        theme="cosmos",
-        index=1,
-        inputKey=detection["inputKey"],
-        maskKey=prepared["maskKey"],
-        contentWidth=detection["contentWidth"],
-        contentHeight=detection["contentHeight"],
+    request = generate_request(
+        detection, prepared["maskKey"], request_id=REQUEST_ID, key=PHOTO_KEY, theme="cosmos", index=1
     )
     result = pipeline.generate(
         request, store=store, status=status, generator=ProceduralSceneGenerator(), settings=settings

@@ -20,6 +20,7 @@ from photobooth.offline.scenes import ProceduralSceneGenerator
 from photobooth.offline.segmentation import SelfieSegmenter
 from tests.support import portraits
 from tests.support.fakes import MemoryObjectStore, MemoryStatusStore
+from tests.support.steps import generate_request
 
 REQUEST_ID = "req-000001"
 PHOTO_KEY = f"photo/{REQUEST_ID}/me.jpg"
@@ -65,16 +66,8 @@ def _themes(prepared, shared: SharedCutOuts | None) -> list[np.ndarray]:
     store, status, detection, mask_key = prepared
 
     def one(index: int) -> np.ndarray:
-        request = pipeline.GenerateRequest(
-            requestId=REQUEST_ID,
-            bucket="b",
-            key=PHOTO_KEY,
-            theme=THEMES[index - 1],
-            index=index,
-            inputKey=detection["inputKey"],
-            maskKey=mask_key,
-            contentWidth=detection["contentWidth"],
-            contentHeight=detection["contentHeight"],
+        request = generate_request(
+            detection, mask_key, request_id=REQUEST_ID, key=PHOTO_KEY, theme=THEMES[index - 1], index=index
         )
         result = pipeline.generate(
             request,
