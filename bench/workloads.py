@@ -42,7 +42,7 @@ def warm_photos(themes: int, photos: int) -> dict:
     from photobooth import wiring
     from photobooth.config import DEFAULT_THEMES, EXTRA_THEMES
     from photobooth.local.batch import process
-    from photobooth.local.engine import MOTO_CONFIG, LocalCloud
+    from photobooth.local.engine import MOTO_CONFIG, LocalCloud, warm_up_in_background
     from photobooth.local.memory import limit_malloc_arenas
     from photobooth.local.server import _offline_environment
 
@@ -55,6 +55,7 @@ def warm_photos(themes: int, photos: int) -> dict:
         cloud.provision()
         os.environ.update(cloud.environment())
         wiring.reset()
+        warm_up_in_background().join()  # as `photobooth run` and `serve` do (handlers loaded, start-up heap frozen)
         seconds, cpu = [], []
         for index in range(photos + 1):
             started, started_cpu = time.perf_counter(), time.process_time()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from photobooth.local import engine
@@ -26,9 +28,22 @@ def test_the_warm_up_loads_every_handler(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(engine, "_handler_modules", {})
 
     engine.warm_up_in_background().join(timeout=120)
+    gc.unfreeze()  # this test process is no booth
 
     folders = {path.parent.name for path in (engine.project_root() / "functions").glob("*/handler.py")}
     assert folders and set(engine._handler_modules) == folders
+
+
+def test_what_the_booth_loaded_at_start_is_not_walked_by_every_full_collection(monkeypatch) -> None:
+    monkeypatch.setattr(engine, "_handler_modules", {})
+    gc.unfreeze()
+    try:
+        engine.warm_up_in_background().join(timeout=120)
+
+        # The modules, moto's and botocore's models: frozen, so a full collection no longer walks them.
+        assert gc.get_freeze_count() > 100_000
+    finally:
+        gc.unfreeze()
 
 
 def test_the_definition_is_parsed_once_for_the_state_machine_and_all_its_runs() -> None:
