@@ -65,7 +65,7 @@ def test_a_missing_file_is_a_usage_error(tmp_path):
 
 
 def test_ctrl_c_stops_a_long_run_soon_without_making_the_photos_not_started(tmp_path):
-    """Photos run two at a time; Ctrl+C drops those not started and stops waiting for those in progress."""
+    """Ctrl+C drops the photos not started and stops waiting for the one in progress."""
     import signal
     import time
 

@@ -196,6 +196,10 @@ def run_photos(paths: list[Path], out_dir: Path, *, themes: list[str] | None = N
     os.environ.update(_offline_environment())
     os.environ.pop("AWS_ENDPOINT_URL", None)
     outcomes: list[Outcome] = []
+    # The handlers' imports (numpy, OpenCV, LiteRT: much of it loading shared libraries, which frees the GIL)
+    # overlap the set-up of the embedded AWS and then the first photo. Importing builds no adapter, so the
+    # environment the set-up adds below is read in time.
+    warm_up_in_background()
     with mock_aws(config=MOTO_CONFIG):
         cloud = LocalCloud()
         cloud.provision()
@@ -203,7 +207,6 @@ def run_photos(paths: list[Path], out_dir: Path, *, themes: list[str] | None = N
         from photobooth import wiring
 
         wiring.reset()
-        warm_up_in_background()  # the later steps' imports overlap the first photo's image work
         # One photo at a time since segmentation takes milliseconds: a photo's themes keep both cores busy, and a
         # second photo beside it doubled the first one's wait (2.5 s -> 4.5-5 s) for no gain in total (4 photos:
         # 9.6 s either way). The pool stays so that this stays a tunable. Results come in the order given.
