@@ -219,6 +219,19 @@ def test_without_litert_the_booth_cuts_people_out_with_grabcut(monkeypatch, capl
     assert isinstance(offline_segmenter("grabcut"), GrabCutSegmenter)
 
 
+@pytest.mark.parametrize("damage", ["missing", "not a model"])
+def test_a_lost_or_damaged_model_file_leaves_the_booth_on_grabcut(tmp_path, caplog, damage) -> None:
+    model = tmp_path / "selfie_segmentation.tflite"
+    if damage == "not a model":
+        model.write_bytes(SELFIE_MODEL.read_bytes()[:1000])  # a download cut short
+
+    with caplog.at_level(logging.WARNING):
+        chosen = offline_segmenter("selfie", model=model)
+
+    assert isinstance(chosen, GrabCutSegmenter)
+    assert "could not be loaded" in caplog.text and "GrabCut instead" in caplog.text
+
+
 def test_the_offline_booth_uses_the_selfie_model_unless_told_otherwise(monkeypatch) -> None:
     from photobooth import wiring
 

@@ -145,13 +145,16 @@ class SelfieSegmenter:
         return np.ascontiguousarray(output[0, top : top + inner[1], left : left + inner[0], 0], np.float32)
 
 
-def offline_segmenter(choice: str = "selfie") -> GrabCutSegmenter | SelfieSegmenter:
-    """``choice`` where it can run: the selfie model needs LiteRT, which has no wheel for some platforms."""
+def offline_segmenter(choice: str = "selfie", model: Path = SELFIE_MODEL) -> GrabCutSegmenter | SelfieSegmenter:
+    """``choice`` where it can run: the selfie model needs LiteRT, which has no wheel for some platforms, and its
+    model file (an install that lost it, or a damaged one). The booth carries on with GrabCut and says why once."""
     if choice == "selfie":
         try:
-            return SelfieSegmenter()
+            return SelfieSegmenter(model=model)
         except ImportError:
             log.warning("LiteRT (ai-edge-litert) is not installed here: cutting people out with GrabCut instead")
+        except ValueError as error:  # LiteRT's answer to a missing or unreadable model file
+            log.warning("the selfie segmentation model could not be loaded (%s): using GrabCut instead", error)
     return GrabCutSegmenter()
 
 
