@@ -3,6 +3,25 @@
 from __future__ import annotations
 
 from photobooth import pipeline
+from photobooth.config import Settings
+from photobooth.offline.faces import BundledFaceDetector
+from photobooth.ports import ObjectStore, Segmenter, StatusStore
+
+
+def detect_and_segment(
+    store: ObjectStore, status: StatusStore, *, request_id: str, key: str, segmenter: Segmenter, settings: Settings
+) -> tuple[dict, str]:
+    """The detect and segment steps on the upload at ``key`` (offline face detector): the detection and the mask's
+    key, as the workflow hands them to the generate steps."""
+    detection = pipeline.detect(
+        pipeline.DetectRequest(requestId=request_id, bucket="b", key=key),
+        store=store,
+        status=status,
+        detector=BundledFaceDetector(),
+        settings=settings,
+    )
+    segment = pipeline.SegmentRequest(requestId=request_id, bucket="b", detection=detection)
+    return detection, pipeline.segment(segment, store=store, segmenter=segmenter)["maskKey"]
 
 
 def generate_request(

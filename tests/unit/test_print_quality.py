@@ -16,12 +16,11 @@ from PIL import Image, ImageOps
 from photobooth import imaging, pipeline
 from photobooth.config import Settings
 from photobooth.models import Box
-from photobooth.offline.faces import BundledFaceDetector
 from photobooth.offline.scenes import ProceduralSceneGenerator
 from photobooth.offline.segmentation import GrabCutSegmenter
 from tests.support import portraits
 from tests.support.fakes import MemoryObjectStore, MemoryStatusStore
-from tests.support.steps import generate_request
+from tests.support.steps import detect_and_segment, generate_request
 
 REQUEST_ID = "req-print-01"
 PHOTO_KEY = f"photo/{REQUEST_ID}/me.jpg"
@@ -181,16 +180,14 @@ def _prepared(data: bytes) -> tuple[dict, dict]:
     store.put(PHOTO_KEY, data, "image/jpeg")
     status = MemoryStatusStore()
     status.create_pending({"requestId": REQUEST_ID, "status": "PROCESSING", "images": {}})
-    settings = Settings(backend="offline")
-    detection = pipeline.detect(
-        pipeline.DetectRequest(requestId=REQUEST_ID, bucket="b", key=PHOTO_KEY),
-        store=store,
-        status=status,
-        detector=BundledFaceDetector(),
-        settings=settings,
+    detection, mask_key = detect_and_segment(
+        store,
+        status,
+        request_id=REQUEST_ID,
+        key=PHOTO_KEY,
+        segmenter=GrabCutSegmenter(),
+        settings=Settings(backend="offline"),
     )
-    segment = pipeline.SegmentRequest(requestId=REQUEST_ID, bucket="b", detection=detection)
-    mask_key = pipeline.segment(segment, store=store, segmenter=GrabCutSegmenter())["maskKey"]
     return detection, {"objects": dict(store.objects), "maskKey": mask_key}
 
 

@@ -20,7 +20,7 @@ from photobooth.offline.scenes import ProceduralSceneGenerator
 from photobooth.offline.segmentation import SelfieSegmenter
 from tests.support import portraits
 from tests.support.fakes import MemoryObjectStore, MemoryStatusStore
-from tests.support.steps import generate_request
+from tests.support.steps import detect_and_segment, generate_request
 
 REQUEST_ID = "req-000001"
 PHOTO_KEY = f"photo/{REQUEST_ID}/me.jpg"
@@ -49,15 +49,9 @@ def prepared():
     store, status = MemoryObjectStore(), MemoryStatusStore()
     store.put(PHOTO_KEY, portraits.jpeg_bytes(portraits.astronaut().resize((1536, 1536))), "image/jpeg")
     status.create_pending({"requestId": REQUEST_ID, "status": "PROCESSING", "images": {}})
-    detection = pipeline.detect(
-        pipeline.DetectRequest(requestId=REQUEST_ID, bucket="b", key=PHOTO_KEY),
-        store=store,
-        status=status,
-        detector=BundledFaceDetector(),
-        settings=SETTINGS,
+    detection, mask_key = detect_and_segment(
+        store, status, request_id=REQUEST_ID, key=PHOTO_KEY, segmenter=SelfieSegmenter(), settings=SETTINGS
     )
-    segment = pipeline.SegmentRequest(requestId=REQUEST_ID, bucket="b", detection=detection)
-    mask_key = pipeline.segment(segment, store=store, segmenter=SelfieSegmenter())["maskKey"]
     return store, status, detection, mask_key
 
 
