@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from bench.timing import Spread
+from photobooth import native_threads
 
 ROOT = Path(__file__).resolve().parents[1]
 HANDLERS = ("presign", "status", "detect_face", "segment", "generate", "finalize")
@@ -25,9 +26,13 @@ HANDLERS = ("presign", "status", "detect_face", "segment", "generate", "finalize
 GLIBC_DEFAULT_ARENAS = str(8 * (os.cpu_count() or 1))
 
 
-def _python(arguments: list[str], env: dict[str, str] | None = None, timeout: float = 1800) -> tuple[dict, float]:
-    """Run ``python ARGS`` with this checkout first on the path; return its last JSON line and its CPU seconds."""
-    environment = {**os.environ, **(env or {})}
+def _python(
+    arguments: list[str], env: dict[str, str | None] | None = None, timeout: float = 1800
+) -> tuple[dict, float]:
+    """Run ``python ARGS`` with this checkout first on the path; return its last JSON line and its CPU seconds.
+    A variable given as None is removed from the child's environment."""
+    merged = {**os.environ, **(env or {})}
+    environment = {name: value for name, value in merged.items() if value is not None}
     environment["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT), environment.get("PYTHONPATH", "")])
     before = os.times()
     done = subprocess.run(
@@ -97,10 +102,14 @@ def handler_imports(rounds: int) -> list[str]:
     comes with the runtime and has its bytecode; here it is compiled too, so "without" is a little pessimistic.)"""
     lines = ["handler import (fresh interpreter, Lambda-like environment; medians, CPU is the steadier figure)"]
     with tempfile.TemporaryDirectory() as task_root, tempfile.TemporaryDirectory() as empty_cache:
-        lambda_like = {
+        lambda_like: dict[str, str | None] = {
             "LAMBDA_TASK_ROOT": task_root,
             "AWS_LAMBDA_FUNCTION_NAME": "bench",
             "AWS_DEFAULT_REGION": "us-east-1",
+            **native_threads.ENVIRONMENT,  # as the CDK app sets them
+            # The first run writes the bytecode that "with .pyc" reads: a shell that sets this variable would
+            # otherwise have the checkout's own modules compiled on every run.
+            "PYTHONDONTWRITEBYTECODE": None,
         }
         without = {**lambda_like, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": empty_cache}
         for function in HANDLERS:

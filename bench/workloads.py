@@ -37,6 +37,9 @@ def _rss_mib() -> float:
 def warm_photos(themes: int, photos: int) -> dict:
     """Seconds per photo, upload to last image, after one warm-up photo in the same process: what a visitor
     waits at a booth that is already running. Uses ``photobooth run``'s own code path (in-process moto)."""
+    from photobooth.native_threads import limit_native_threads
+
+    limit_native_threads()  # as the CLI does, before numpy is imported
     from moto import mock_aws
 
     from photobooth import wiring

@@ -11,6 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from photobooth import native_threads
 from photobooth_infra import constants
 from photobooth_infra.config import DeploymentConfig
 from photobooth_infra.constants import FunctionSpec
@@ -117,6 +118,7 @@ def function_environment(
         "POWERTOOLS_SERVICE_NAME": constants.POWERTOOLS_SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
         "POWERTOOLS_LOG_LEVEL": config.log_level,
+        **native_threads.ENVIRONMENT,
     }
     if sam_endpoint_name is not None:
         environment["PHOTOBOOTH_SAM_ENDPOINT_NAME"] = sam_endpoint_name

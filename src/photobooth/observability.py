@@ -24,7 +24,9 @@ class _ForgetfulEMFProvider(AmazonCloudWatchEMFProvider):
 
 
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+# Every AWS call goes through botocore. Left to itself the tracer imports and patches each library the X-Ray SDK
+# knows that happens to be installed (sqlite3, requests, httpx, ...), on every cold start.
+tracer = Tracer(service=SERVICE, patch_modules=("botocore",))
 metrics = Metrics(provider=_ForgetfulEMFProvider(namespace=NAMESPACE, service=SERVICE))
 
 

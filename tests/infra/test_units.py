@@ -68,6 +68,12 @@ def test_environment_that_would_exceed_lambda_limit_is_refused() -> None:
         function_environment(config, bucket_name="b", table_name="t", sam_endpoint_name=None)
 
 
+def test_every_function_runs_numpy_without_openblas_worker_threads() -> None:
+    """The limit must reach the functions' environment: OpenBLAS reads it when numpy is first imported."""
+    environment = function_environment(DeploymentConfig(), bucket_name="b", table_name="t", sam_endpoint_name=None)
+    assert environment["OPENBLAS_NUM_THREADS"] == "1"
+
+
 def _resolved(arns: list[str]) -> set[str]:
     stack = Stack()
     return {_render(stack.resolve(arn)) for arn in arns}

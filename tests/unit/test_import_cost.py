@@ -15,13 +15,14 @@ ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("cv2", "numpy", "PIL")
 
 
-def _modules_after_import(function: str) -> set[str]:
+def _modules_after_import(function: str, modules: tuple[str, ...] = HEAVY, **variables: str) -> set[str]:
     environment = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "functions" / function)]),
         "AWS_DEFAULT_REGION": "us-east-1",
+        **variables,
     }
-    script = f"import json, sys, handler; print(json.dumps([m for m in {list(HEAVY)!r} if m in sys.modules]))"
+    script = f"import json, sys, handler; print(json.dumps([m for m in {list(modules)!r} if m in sys.modules]))"
     done = subprocess.run(
         [sys.executable, "-c", script], env=environment, capture_output=True, text=True, timeout=120, check=False
     )
@@ -36,3 +37,16 @@ def test_the_api_functions_load_no_image_library(function: str) -> None:
 
 def test_recording_the_result_does_not_load_opencv() -> None:
     assert "cv2" not in _modules_after_import("finalize")
+
+
+@pytest.mark.parametrize("function", ["status", "generate"])
+def test_the_tracer_instruments_botocore_and_loads_no_other_client_library(function: str) -> None:
+    """On Lambda (``AWS_LAMBDA_FUNCTION_NAME`` set) Powertools' tracer patches every library the X-Ray SDK knows
+    that is installed, importing each: sqlite3, requests, httpx, ... The functions call AWS through botocore only."""
+    loaded = _modules_after_import(
+        function,
+        ("aws_xray_sdk.ext.botocore.patch", "sqlite3", "requests", "httpx", "pymysql"),
+        AWS_LAMBDA_FUNCTION_NAME=function,
+        LAMBDA_TASK_ROOT=str(ROOT / "functions" / function),
+    )
+    assert loaded == {"aws_xray_sdk.ext.botocore.patch"}

@@ -1,12 +1,16 @@
-"""The CLI caps glibc's malloc arenas unless the operator chose a value."""
+"""The CLI caps glibc's malloc arenas and OpenBLAS's thread pool unless the operator chose a value."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 
 import pytest
 
+from photobooth.local import cli
 from photobooth.local.memory import limit_malloc_arenas
+from photobooth.native_threads import ENVIRONMENT
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="glibc only")
@@ -18,3 +22,26 @@ def test_the_limit_is_applied_through_mallopt(monkeypatch: pytest.MonkeyPatch) -
 def test_an_explicit_malloc_arena_max_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MALLOC_ARENA_MAX", "8")
     assert limit_malloc_arenas() is False
+
+
+def test_the_cli_limits_openblas_before_numpy_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+
+
+def test_an_explicit_openblas_thread_count_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "4"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="counts threads in /proc")
+def test_under_the_limit_numpy_starts_no_worker_thread() -> None:
+    """The variables the CLI and the CDK app set (``photobooth.native_threads``) are the ones OpenBLAS reads."""
+    count = "import os, numpy; print(len(os.listdir('/proc/self/task')))"
+    environment = {k: v for k, v in os.environ.items() if k not in ENVIRONMENT} | ENVIRONMENT
+    done = subprocess.run([sys.executable, "-c", count], env=environment, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "1"

@@ -94,8 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from photobooth.local.memory import limit_malloc_arenas
+    from photobooth.native_threads import limit_native_threads
 
     limit_malloc_arenas()  # first, before any thread starts
+    limit_native_threads()  # before numpy is imported
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     for noisy in ("werkzeug", "botocore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
