@@ -45,12 +45,11 @@ def warm_photos(themes: int, photos: int) -> dict:
     from photobooth import wiring
     from photobooth.config import DEFAULT_THEMES, EXTRA_THEMES
     from photobooth.local.batch import process
-    from photobooth.local.engine import MOTO_CONFIG, LocalCloud, warm_up_in_background
+    from photobooth.local.engine import MOTO_CONFIG, LocalCloud, offline_environment, warm_up_in_background
     from photobooth.local.memory import limit_malloc_arenas
-    from photobooth.local.server import _offline_environment
 
     limit_malloc_arenas()  # as the CLI does, unless MALLOC_ARENA_MAX is set
-    os.environ.update(_offline_environment())
+    os.environ.update(offline_environment())
     chosen = [theme.name for theme in DEFAULT_THEMES + EXTRA_THEMES][:themes]
     with tempfile.TemporaryDirectory() as folder, mock_aws(config=MOTO_CONFIG):
         photo = booth_photo(Path(folder))

@@ -50,3 +50,14 @@ def test_the_tracer_instruments_botocore_and_loads_no_other_client_library(funct
         LAMBDA_TASK_ROOT=str(ROOT / "functions" / function),
     )
     assert loaded == {"aws_xray_sdk.ext.botocore.patch"}
+
+
+def test_photobooth_run_loads_no_web_server() -> None:
+    """``photobooth run`` works on files: the booth's HTTP server (werkzeug, the S3 proxy) is ``serve``'s alone."""
+    script = "import json, sys; import photobooth.local.batch; print(json.dumps('werkzeug' in sys.modules))"
+    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) is False

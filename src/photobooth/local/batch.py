@@ -23,10 +23,10 @@ from photobooth.local.engine import (
     executions_ended,
     lambda_context,
     load_handler,
+    offline_environment,
     wait_for_an_execution_end,
     warm_up_in_background,
 )
-from photobooth.local.server import _offline_environment
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png"}
 TERMINAL = {"SUCCEEDED", "PARTIAL", "FAILED"}
@@ -193,7 +193,7 @@ def run_photos(paths: list[Path], out_dir: Path, *, themes: list[str] | None = N
     if missing or not photos:
         print(f"no such photo: {missing[0] if missing else paths}", file=sys.stderr)
         return 2
-    os.environ.update(_offline_environment())
+    os.environ.update(offline_environment())
     os.environ.pop("AWS_ENDPOINT_URL", None)
     outcomes: list[Outcome] = []
     # The handlers' imports (numpy, OpenCV, LiteRT: much of it loading shared libraries, which frees the GIL)

@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import sys
 import threading
 import time
@@ -47,6 +48,24 @@ log = logging.getLogger("photobooth.local")
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
 MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+
+
+def offline_environment() -> dict[str, str]:
+    """What `photobooth serve` and `photobooth run` add to their environment before any handler runs."""
+    return {
+        # A secret made for this process: moto's gate and the S3 proxy accept only requests signed with it, so no
+        # other process on the machine can use moto's port or forge an upload URL. It also keeps boto3 from looking
+        # for real credentials.
+        "AWS_ACCESS_KEY_ID": f"photobooth-local-{secrets.token_hex(4)}",
+        "AWS_SECRET_ACCESS_KEY": secrets.token_urlsafe(32),
+        "AWS_DEFAULT_REGION": REGION,
+        "PHOTOBOOTH_BACKEND": "offline",
+        "POWERTOOLS_SERVICE_NAME": "photobooth",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }
+
 
 # Step Functions task name in the ASL → Lambda function name → handler folder.
 FUNCTIONS: dict[str, str] = {
@@ -550,8 +569,6 @@ class LocalCloud:
         install_patches()
         s3 = boto3.client("s3", region_name=REGION)
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        iam = boto3.client("iam", region_name=REGION)
-        lambda_ = boto3.client("lambda", region_name=REGION)
         sfn = boto3.client("stepfunctions", region_name=REGION)
         events = boto3.client("events", region_name=REGION)
 
@@ -570,18 +587,10 @@ class LocalCloud:
         dynamodb.update_time_to_live(
             TableName=self.table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"}
         )
-        role_arn = iam.create_role(
-            RoleName="photobooth-local",
-            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
-        )["Role"]["Arn"]
-        for name in FUNCTIONS:
-            lambda_.create_function(
-                FunctionName=name,
-                Runtime="python3.12",
-                Role=role_arn,
-                Handler="handler.handler",
-                Code={"ZipFile": b"dispatched in process by photobooth.local.engine"},
-            )
+        # No IAM role and no Lambda functions are created in moto: nothing checks the role, and every Task's
+        # invocation is dispatched in process (``_patched_lambda_invoke``) without a look at moto's functions.
+        # Creating them loaded two more moto backends on every start-up (~110 ms).
+        role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/photobooth-local"
         self.state_machine_arn = sfn.create_state_machine(
             name=self.state_machine_name,
             definition=render_definition(definition_path().read_text(), self.substitutions()),

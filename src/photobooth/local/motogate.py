@@ -4,7 +4,7 @@ one key take turns.
 moto listens on a second loopback port because its Step Functions interpreter calls back into it (Lambda and
 DynamoDB tasks). Any process on the machine could reach that port, and moto checks no signature: it would read,
 overwrite or delete every visitor's photo. The local credentials are a random secret made per process
-(``server._offline_environment``); every boto3 client of this process signs with them, and the gate checks each
+(``engine.offline_environment``); every boto3 client of this process signs with them, and the gate checks each
 signature with :mod:`photobooth.local.sigv4`.
 
 moto's S3 is also not safe for concurrent use of one key: overwriting a key closes the buffer of the old object

@@ -15,7 +15,6 @@ import json
 import logging
 import mimetypes
 import os
-import secrets
 import socket
 import sys
 import threading
@@ -30,7 +29,14 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from photobooth.local import apigw
-from photobooth.local.engine import MOTO_CONFIG, REGION, LocalCloud, lambda_context, load_handler, project_root
+from photobooth.local.engine import (
+    MOTO_CONFIG,
+    LocalCloud,
+    lambda_context,
+    load_handler,
+    offline_environment,
+    project_root,
+)
 from photobooth.local.motogate import GatedMotoServer, sign_interpreter_calls_with_local_credentials
 from photobooth.local.persistence import DataMirror
 from photobooth.local.recovery import Recovery
@@ -53,22 +59,6 @@ def default_data_dir() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("photobooth", appauthor=False))
-
-
-def _offline_environment() -> dict[str, str]:
-    return {
-        # A secret made for this process: moto's gate and the S3 proxy accept only requests signed with it, so no
-        # other process on the machine can use moto's port or forge an upload URL. It also keeps boto3 from looking
-        # for real credentials.
-        "AWS_ACCESS_KEY_ID": f"photobooth-local-{secrets.token_hex(4)}",
-        "AWS_SECRET_ACCESS_KEY": secrets.token_urlsafe(32),
-        "AWS_DEFAULT_REGION": REGION,
-        "PHOTOBOOTH_BACKEND": "offline",
-        "POWERTOOLS_SERVICE_NAME": "photobooth",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-    }
 
 
 def status_line(after: dict | None, before: dict | None) -> str | None:
@@ -118,7 +108,7 @@ class BoothServer:
         # Bind first: a taken port fails at once, before anything else has started.
         self._http = make_server("127.0.0.1", self.port, self._wsgi, threaded=True)
         self.port = self._http.server_port
-        os.environ.update(_offline_environment())
+        os.environ.update(offline_environment())
         self._start_moto()
         mirror = DataMirror(self.data_dir, bucket=self.cloud.bucket, table=self.cloud.table)
         mirror.install()
