@@ -122,6 +122,12 @@ def handler_imports(rounds: int) -> list[str]:
             lines.append(
                 f"    {function:12s} with .pyc {_import_figures(compiled)}; without {_import_figures(source)}"
             )
+        # The floor: what boto3, Powertools, pydantic (and numpy and Pillow for the workflow) cost before any line
+        # of photobooth runs.
+        for kind in ("api", "workflow"):
+            command = ["-m", "bench.workloads", "import-libraries", kind]
+            floor = [_python(command, lambda_like)[0] for _ in range(rounds)]
+            lines.append(f"    {kind + ' libraries':12s} with .pyc {_import_figures(floor)} (no photobooth code)")
     return lines
 
 
