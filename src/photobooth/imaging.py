@@ -369,6 +369,30 @@ def boxes_mask(boxes: Sequence[Box], size: tuple[int, int]) -> np.ndarray:
     return mask
 
 
+def faces_mask(faces: Sequence[Box], size: tuple[int, int]) -> np.ndarray:
+    """255 inside the ellipse inscribed in each face box, 0 elsewhere; ``size`` is (w, h).
+
+    A face is an oval. A detector's box reaches past it at the corners (beside the chin and the temples); kept as a
+    rectangle, those corners pasted blocks of the old background back with the person wherever the segmenter had
+    rightly left them out. The ellipse keeps the eyes, nose, mouth and cheeks whatever the segmenter says, and
+    leaves the corners (hair, neck, background) to it.
+    """
+    width, height = size
+    mask = np.zeros((height, width), dtype=np.uint8)
+    for box in faces:
+        x0, y0, x1, y1 = max(box.x0, 0), max(box.y0, 0), min(box.x1, width), min(box.y1, height)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        # Pixel centres against the ellipse through the midpoints of the box's sides.
+        cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
+        rx, ry = max(box.width, 1) / 2, max(box.height, 1) / 2
+        across = ((np.arange(x0, x1, dtype=np.float32) + 0.5 - cx) / rx) ** 2
+        down = ((np.arange(y0, y1, dtype=np.float32) + 0.5 - cy) / ry) ** 2
+        inside = down[:, None] + across[None, :] <= 1.0
+        mask[y0:y1, x0:x1][inside] = 255
+    return mask
+
+
 def merge_masks(*masks: np.ndarray) -> np.ndarray:
     """The union of masks of one size (pixel-wise maximum, so soft masks stay soft)."""
     if not masks:

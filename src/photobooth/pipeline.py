@@ -254,8 +254,12 @@ def segment(
     people = segmenter.segment(image, detection.faces)
     segmenter_seconds = time.monotonic() - asked
     # Faces and eyewear are kept whatever the segmenter thought of them: they are what the visitor checks first.
-    kept = imaging.boxes_mask([*detection.faces, *detection.keep_boxes], image.size)
-    mask = imaging.merge_masks(people, kept)
+    # A face is the oval inside its box (imaging.faces_mask); eyewear keeps its whole box (its frame is square).
+    mask = imaging.merge_masks(
+        people,
+        imaging.faces_mask(detection.faces, image.size),
+        imaging.boxes_mask(detection.keep_boxes, image.size),
+    )
     mask_key = naming.work_mask_key(request.request_id)
     store.put(mask_key, imaging.encode_mask_png(mask), "image/png")
     if status is not None and settings is not None:

@@ -491,6 +491,28 @@ def test_decode_mask_png_refuses_garbage_with_value_error() -> None:
         imaging.decode_mask_png(b"not a png")
 
 
+def test_a_face_is_the_oval_inside_its_box() -> None:
+    face = Box(x0=20, y0=10, x1=60, y1=70)  # 40 x 60, centre (40, 40)
+
+    mask = imaging.faces_mask([face], (100, 80))
+
+    assert mask.shape == (80, 100) and mask.dtype == np.uint8
+    inside = mask == 255
+    assert inside[40, 40] and inside[10, 40] and inside[69, 40] and inside[40, 20] and inside[40, 59]
+    for y, x in ((10, 20), (10, 59), (69, 20), (69, 59), (15, 24)):  # the box's corners are left out
+        assert not inside[y, x]
+    assert not inside[:10].any() and not inside[70:].any() and not inside[:, :20].any() and not inside[:, 60:].any()
+    assert abs(inside.sum() - np.pi * 20 * 30) < 0.02 * np.pi * 20 * 30
+
+
+def test_a_face_cut_by_the_frame_keeps_the_part_inside() -> None:
+    mask = imaging.faces_mask([Box(x0=-20, y0=0, x1=20, y1=40), Box(x0=5, y0=5, x1=5, y1=9)], (30, 30))
+
+    assert mask[20, 0] == 255 and mask[20, 19] == 255 and mask[20, 20] == 0
+    # Its centre is on the frame's edge: the oval reaches the top and bottom there, not at the box's corner.
+    assert mask[0, 0] == 255 and mask[29, 0] == 255 and mask[0, 19] == 0 and mask[29, 19] == 0
+
+
 def test_boxes_mask_merge_and_invert() -> None:
     boxes = [Box(x0=10, y0=20, x1=30, y1=25), Box(x0=90, y0=40, x1=200, y1=200)]
 

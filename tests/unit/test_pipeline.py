@@ -147,9 +147,13 @@ def test_segment_keeps_faces_and_eyewear_whatever_the_segmenter_says(store):
     mask_key = pipeline.segment(request, store=store, segmenter=EmptySegmenter())["maskKey"]
 
     mask = imaging.decode_mask_png(store.get(mask_key))
-    face = detection["faces"][0]
-    assert (mask[face["y0"] : face["y1"], face["x0"] : face["x1"]] == 255).all()
-    assert (mask[:20, :20] == 255).all()
+    face = Box.model_validate(detection["faces"][0])
+    oval = imaging.faces_mask([face], (mask.shape[1], mask.shape[0])) == 255
+    assert (mask[oval] == 255).all()
+    # The box's corners lie outside the face (hair, neck, wall): the segmenter's call, here "not person".
+    assert mask[face.y0, face.x0] == 0 and mask[face.y1 - 1, face.x1 - 1] == 0
+    assert mask[(face.y0 + face.y1) // 2, (face.x0 + face.x1) // 2] == 255
+    assert (mask[:20, :20] == 255).all()  # eyewear keeps its whole box
     assert mask[300:, 450:].max() == 0
 
 

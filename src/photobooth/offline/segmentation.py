@@ -13,7 +13,8 @@ background, and everything further away (and the image border beside and above t
 background. GrabCut then learns colour models from that guess and settles the probable areas. Everyone in the
 photo is seeded in one run, so one person's colours help find the other's edges.
 
-Both keep only the people whose faces were found (the components touching a face box), and always the face boxes.
+Both keep only the people whose faces were found (the components touching a face box), and always the faces (the
+oval inside each face box: ``imaging.faces_mask``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from photobooth.imaging import faces_mask
 from photobooth.models import Box
 
 log = logging.getLogger(__name__)
@@ -159,14 +161,12 @@ def offline_segmenter(choice: str = "selfie", model: Path = SELFIE_MODEL) -> Gra
 
 
 def _full_size(person: np.ndarray, boxes: Sequence[Box], size: tuple[int, int]) -> np.ndarray:
-    """The cleaned work-size mask at the photo's ``size`` (w, h), with every face box kept."""
+    """The cleaned work-size mask at the photo's ``size`` (w, h), with every face kept (the oval in its box)."""
     if person.shape[::-1] != size:
         # Smooth the staircase of the upscaled mask: blur the small mask a little, resize, threshold.
         soft = cv2.resize(cv2.GaussianBlur(person, (0, 0), 0.8), size, interpolation=cv2.INTER_LINEAR)
         person = np.where(soft >= 128, 255, 0).astype(np.uint8)
-    for box in boxes:
-        person[box.y0 : box.y1, box.x0 : box.x1] = 255
-    return person
+    return np.maximum(person, faces_mask(boxes, size))
 
 
 def _scale_box(box: Box, scale: float, size: tuple[int, int]) -> Box:
@@ -234,8 +234,7 @@ def _clean(person: np.ndarray, boxes: Sequence[Box]) -> np.ndarray:
     person = cv2.morphologyEx(person, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     gap = 2 * round(GAP_CLOSE * float(np.median([box.width for box in boxes]))) + 1
     person = cv2.morphologyEx(person, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap)))
-    for box in boxes:
-        person[box.y0 : box.y1, box.x0 : box.x1] = 255
+    person = np.maximum(person, faces_mask(boxes, person.shape[::-1]))
 
     count, labels = cv2.connectedComponents(person, connectivity=8)
     keep = np.zeros(count, bool)
