@@ -13,7 +13,9 @@ from moto import mock_aws
 
 from photobooth import wiring
 from photobooth.local import apigw
-from photobooth.local.engine import MOTO_CONFIG, LocalCloud, lambda_context, load_handler, set_retry_sleep, settle
+from photobooth.local.engine import MOTO_CONFIG, LocalCloud, lambda_context, load_handler
+from photobooth.local.moto_patches import set_retry_sleep
+from photobooth.local.runs import settle
 
 TERMINAL = {"SUCCEEDED", "PARTIAL", "FAILED"}
 

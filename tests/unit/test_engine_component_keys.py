@@ -12,7 +12,7 @@ import threading
 
 from moto.stepfunctions.parser.asl.component.common.retry.max_attempts_decl import MaxAttemptsDecl
 
-from photobooth.local.engine import install_patches
+from photobooth.local.moto_patches import install_patches
 
 THREADS = 8
 

@@ -13,7 +13,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from photobooth.local.engine import MOTO_CONFIG, LocalCloud, install_patches
+from photobooth.local.engine import MOTO_CONFIG, LocalCloud
+from photobooth.local.moto_patches import install_patches
 
 THREADS = 6
 ROUNDS = 40

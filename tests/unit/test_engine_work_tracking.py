@@ -6,7 +6,7 @@ import threading
 
 from moto.stepfunctions.parser.utils import TMP_THREADS
 
-from photobooth.local import engine
+from photobooth.local import runs
 
 
 def test_finished_threads_are_forgotten_and_running_ones_kept():
@@ -15,14 +15,14 @@ def test_finished_threads_are_forgotten_and_running_ones_kept():
     done.start()
     done.join()
     TMP_THREADS.append(done)  # moto appends every interpreter thread here and never removes one
-    engine._in_background(release.wait, 10)
+    runs.in_background(release.wait, 10)
     try:
-        alive = engine.forget_finished_work()
+        alive = runs.forget_finished_work()
 
         assert done not in TMP_THREADS
-        assert len(alive) == 1 and alive[0] in engine._work_threads
-        assert engine.settle(timeout=0.2) == [alive[0].name], "settle names the work that outlived its wait"
+        assert len(alive) == 1 and alive[0] in runs._work_threads
+        assert runs.settle(timeout=0.2) == [alive[0].name], "settle names the work that outlived its wait"
     finally:
         release.set()
-    assert engine.settle(timeout=5) == []
-    assert engine._work_threads == []
+    assert runs.settle(timeout=5) == []
+    assert runs._work_threads == []

@@ -6,22 +6,22 @@ import gc
 
 import pytest
 
-from photobooth.local import engine
+from photobooth.local import engine, moto_patches
 
 
 def test_a_client_is_built_once_per_service_and_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "_clients", {})
+    monkeypatch.setattr(moto_patches, "_clients", {})
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5001")
-    first = engine._shared_client("stepfunctions", region_name=engine.REGION)
+    first = moto_patches.shared_client("stepfunctions", region_name=engine.REGION)
 
-    assert engine._shared_client("stepfunctions", region_name=engine.REGION) is first
+    assert moto_patches.shared_client("stepfunctions", region_name=engine.REGION) is first
     assert first.meta.endpoint_url == "http://127.0.0.1:5001"
 
     # A booth started on another moto port must not talk to the first one's server.
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5002")
-    other = engine._shared_client("stepfunctions", region_name=engine.REGION)
+    other = moto_patches.shared_client("stepfunctions", region_name=engine.REGION)
     assert other is not first and other.meta.endpoint_url == "http://127.0.0.1:5002"
-    assert engine._shared_client("s3", region_name=engine.REGION) is not other
+    assert moto_patches.shared_client("s3", region_name=engine.REGION) is not other
 
 
 def test_the_warm_up_loads_every_handler(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -49,7 +49,7 @@ def test_what_the_booth_loaded_at_start_is_not_walked_by_every_full_collection(m
 def test_the_definition_is_parsed_once_for_the_state_machine_and_all_its_runs() -> None:
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
-    engine.install_patches()
+    moto_patches.install_patches()
     definition = engine.render_definition(engine.definition_path().read_text(), engine.LocalCloud().substitutions())
     created = AmazonStateLanguageParser.parse(definition)  # what create_state_machine does to validate it
 

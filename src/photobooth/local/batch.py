@@ -20,13 +20,12 @@ from photobooth import naming
 from photobooth.local.engine import (
     MOTO_CONFIG,
     LocalCloud,
-    executions_ended,
     lambda_context,
     load_handler,
     offline_environment,
-    wait_for_an_execution_end,
     warm_up_in_background,
 )
+from photobooth.local.runs import executions_ended, wait_for_an_execution_end
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png"}
 TERMINAL = {"SUCCEEDED", "PARTIAL", "FAILED"}

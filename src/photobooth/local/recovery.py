@@ -33,7 +33,8 @@ from botocore.exceptions import ClientError
 
 from photobooth import api, lifecycle
 from photobooth.aws.dynamodb import DynamoStatusStore
-from photobooth.local.engine import REGION, forget_finished_work, on_execution_ended
+from photobooth.local.engine import REGION
+from photobooth.local.runs import forget_finished_work, on_execution_ended
 from photobooth.models import RequestStatus
 
 log = logging.getLogger("photobooth.local")
