@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from functools import cache
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageOps
@@ -209,14 +210,18 @@ def _generate(data: bytes, settings: Settings) -> tuple[Image.Image, dict]:
     return Image.open(io.BytesIO(body)), detection
 
 
-def _face_box_at(detection: dict, size: tuple[int, int], erode: int) -> tuple[slice, slice]:
-    """The first face, mapped from the working image to ``size`` and shrunk by ``erode`` px on every side."""
+def _face_at(detection: dict, size: tuple[int, int], erode: int) -> np.ndarray:
+    """The first face (the oval the pipeline always keeps), mapped from the working image to ``size``, without the
+    ``erode`` px next to its edge: a boolean mask."""
     scale = size[0] / detection["contentWidth"]
     face = Box.model_validate(detection["faces"][0])
-    x0, y0 = round(face.x0 * scale) + erode, round(face.y0 * scale) + erode
-    x1, y1 = round(face.x1 * scale) - erode, round(face.y1 * scale) - erode
-    assert x1 - x0 > 100 and y1 - y0 > 100, "the eroded face box is too small to prove anything"
-    return slice(y0, y1), slice(x0, x1)
+    mapped = Box(
+        x0=round(face.x0 * scale), y0=round(face.y0 * scale), x1=round(face.x1 * scale), y1=round(face.y1 * scale)
+    )
+    oval = imaging.faces_mask([mapped], size)
+    inner = cv2.distanceTransform(oval, cv2.DIST_L2, cv2.DIST_MASK_PRECISE) > erode
+    assert inner.sum() > 100 * 100, "the eroded face is too small to prove anything"
+    return inner
 
 
 def _erosion_for(output_long: int, detection: dict) -> int:
@@ -226,7 +231,7 @@ def _erosion_for(output_long: int, detection: dict) -> int:
 
 
 def test_face_pixels_are_the_originals_at_full_resolution(monkeypatch):
-    """A 3000x4000 portrait stored sideways with EXIF orientation 6, output_long_side=0: inside the eroded face box
+    """A 3000x4000 portrait stored sideways with EXIF orientation 6, output_long_side=0: inside the eroded face
     the pixels handed to the JPEG encoder equal the upright original's exactly; in the stored JPEG they are within
     JPEG's quality-90 noise and far closer than the 1024 px working image grown to that size."""
     data = _rotated_upload(_portrait_3000x4000())
@@ -243,7 +248,7 @@ def test_face_pixels_are_the_originals_at_full_resolution(monkeypatch):
 
     reference = _upright_reference(data)
     assert stored.size == (3000, 4000)
-    face = _face_box_at(detection, (3000, 4000), _erosion_for(4000, detection))
+    face = _face_at(detection, (3000, 4000), _erosion_for(4000, detection))
     (handed_over,) = encoded
     assert np.array_equal(np.asarray(handed_over)[face], reference[face])
 
@@ -268,7 +273,7 @@ def test_default_output_is_2048_with_the_face_from_the_original_at_that_size(mon
 
     assert stored.size == (1536, 2048)
     original_at_output, _ = imaging.load_original(data, long_side=2048, **DECODE_LIMITS)
-    face = _face_box_at(detection, (1536, 2048), _erosion_for(2048, detection))
+    face = _face_at(detection, (1536, 2048), _erosion_for(2048, detection))
     assert np.array_equal(np.asarray(encoded[0])[face], np.asarray(original_at_output)[face])
 
 

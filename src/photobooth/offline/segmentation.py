@@ -216,9 +216,11 @@ def _seed_mask(size: tuple[int, int], boxes: Sequence[Box]) -> np.ndarray:
         w, h, cx = box.width, box.height, (box.x0 + box.x1) / 2
         _fill(seeds, box.x0 - HAIR_SIDE * w, box.y0 - HAIR_TOP * h, box.x1 + HAIR_SIDE * w, box.y1, cv2.GC_PR_FGD)
         _fill_body(seeds, box, cv2.GC_PR_FGD)
+    # Certainly person: each face (the oval in its box; the box's corners stay probable, like the hair around them)
+    # and a strip below the chin.
+    seeds[faces_mask(boxes, size) == 255] = cv2.GC_FGD
     for box in boxes:
         w, h, cx = box.width, box.height, (box.x0 + box.x1) / 2
-        _fill(seeds, box.x0, box.y0, box.x1, box.y1, cv2.GC_FGD)
         _fill(
             seeds, cx - TORSO_HALF_WIDTH * w, box.y1, cx + TORSO_HALF_WIDTH * w, box.y1 + TORSO_DEPTH * h, cv2.GC_FGD
         )
