@@ -232,7 +232,7 @@ class LocalCloud:
             TableName=self.table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"}
         )
         # No IAM role and no Lambda functions are created in moto: nothing checks the role, and every Task's
-        # invocation is dispatched in process (``_patched_lambda_invoke``) without a look at moto's functions.
+        # invocation is dispatched in process (``moto_patches._InProcessLambda``) without a look at moto's functions.
         # Creating them loaded two more moto backends on every start-up (~110 ms).
         role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/photobooth-local"
         self.state_machine_arn = sfn.create_state_machine(

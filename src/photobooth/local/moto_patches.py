@@ -3,10 +3,11 @@ to the moto version in pyproject.toml (docs/decisions.md says why each exists).
 
 Behaviour (FACTS.md):
 
-1. Lambda: with ``use_docker: False`` moto only echoes invocations. They are dispatched, by function name, to the
-   handler modules under ``functions/`` (:func:`photobooth.local.engine.invoke_function`); an exception becomes an
-   ``Unhandled`` function error whose ``errorType`` is the exception's class name, as Lambda reports it, so the
-   ASL's ``Retry``/``Catch`` match as on AWS.
+1. Lambda: with ``use_docker: False`` moto only echoes invocations. The interpreter's Lambda tasks get a client
+   that dispatches them, by function name, to the handler modules under ``functions/`` (:class:`_InProcessLambda`,
+   :func:`photobooth.local.engine.invoke_function`); an exception becomes an ``Unhandled`` function error whose
+   ``errorType`` is the exception's class name, as Lambda reports it, so the ASL's ``Retry``/``Catch`` match as on
+   AWS.
 2. EventBridge: moto drops Step Functions targets. An execution is started with the event as input, as
    EventBridge does.
 3. Retry back-off: the interpreter really sleeps; tests scale the sleep down to nothing (:func:`set_retry_sleep`).
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import io
 import json
 import logging
 import os
@@ -51,17 +53,31 @@ class _PatchState:
 _patches = _PatchState()
 
 
-def _patched_lambda_invoke(
-    self: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any
-):
-    payload = json.loads(body or "{}") if isinstance(body, (str, bytes)) else body
-    if isinstance(headers, dict) and headers.get("X-Amz-Invocation-Type") == "Event":
-        in_background(invoke_function, function_name, payload)
-        return b""
-    ok, result = invoke_function(function_name, payload)
-    if not ok:
-        response_headers["x-amz-function-error"] = "Unhandled"
-    return json.dumps(result).encode()
+class _InProcessLambda:
+    """What the interpreter's Lambda tasks get for a Lambda client: the same ``invoke`` call, answered by the handler
+    in this process (:func:`~photobooth.local.engine.invoke_function`). With ``use_docker: False`` moto's own Lambda
+    only echoes a payload; going through it also cost a botocore round trip per step and, on ``photobooth serve``,
+    an HTTP request to moto's server held open for the whole step. A failure is answered as Lambda answers it
+    (``FunctionError: Unhandled``, the payload ``{errorType, errorMessage, stackTrace}``), so the ASL's
+    ``Retry``/``Catch`` match on ``errorType`` as on AWS."""
+
+    def invoke(self, *, FunctionName: str, Payload: bytes | str | None = None, **parameters: Any) -> dict:
+        payload = json.loads(Payload or "{}")
+        if parameters.get("InvocationType") == "Event":  # asynchronous: on a thread of its own, as on AWS
+            in_background(invoke_function, FunctionName, payload)
+            return {"StatusCode": 202, "Payload": io.BytesIO(b"")}
+        ok, result = invoke_function(FunctionName, payload)
+        answer: dict[str, Any] = {
+            "StatusCode": 200,
+            "ExecutedVersion": "$LATEST",
+            "Payload": io.BytesIO(json.dumps(result).encode()),
+        }
+        if not ok:
+            answer["FunctionError"] = "Unhandled"
+        return answer
+
+
+_IN_PROCESS_LAMBDA = _InProcessLambda()
 
 
 def _deliver_to_state_machine(state_machine_arn: str, event: dict) -> None:
@@ -96,8 +112,9 @@ def shared_client(service: str, **options: Any) -> Any:
 
 
 def _share_task_clients() -> None:
-    """moto's interpreter builds a new boto3 client for every Lambda and DynamoDB task; reuse one per service.
-    The key includes whether calls are intercepted in process and the server port, which decide the endpoint."""
+    """moto's interpreter builds a new boto3 client for every Lambda and DynamoDB task; reuse one per service
+    (for Lambda, the in-process one). The key includes whether calls are intercepted in process and the server port,
+    which decide the endpoint."""
     from moto.core.models import botocore_stubber
     from moto.settings import moto_server_port
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
@@ -110,6 +127,8 @@ def _share_task_clients() -> None:
     build = boto_client.boto_client_for
 
     def shared_boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        if service == "lambda":
+            return _IN_PROCESS_LAMBDA
         key = ("task", region, service, str(botocore_stubber.enabled), moto_server_port())
         with _clients_lock:
             client = _clients.get(key)
@@ -239,13 +258,10 @@ def install_patches() -> None:
         return
     _defer_moto_batch()
     _whole_dynamodb_calls()
-    from moto.awslambda_simple.models import LambdaSimpleBackend
     from moto.events.models import Rule
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
     from moto.utilities.arns import parse_arn
-
-    LambdaSimpleBackend.invoke = _patched_lambda_invoke  # type: ignore[method-assign]
 
     original_send = Rule.send_to_targets
 
