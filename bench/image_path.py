@@ -172,7 +172,9 @@ def bench_working_image(quick: bool) -> list[str]:
     return lines
 
 
-def _segmenters(quick: bool, title: str, ours: Segmenter, before: Segmenter) -> tuple[list[str], float]:
+def _segmenters(
+    quick: bool, title: str, ours: Segmenter, before: Segmenter, why_slower: str = ""
+) -> tuple[list[str], float]:
     """Both segmenters on the astronaut, interleaved; the ratio lines and the IoU of their masks."""
     from photobooth.offline.faces import BundledFaceDetector
 
@@ -185,7 +187,7 @@ def _segmenters(quick: bool, title: str, ours: Segmenter, before: Segmenter) -> 
     mask_ours, mask_before = ours.segment(photo, boxes) >= 128, before.segment(photo, boxes) >= 128
     iou = float((mask_ours & mask_before).sum() / (mask_ours | mask_before).sum())
     title = title.format(size=f"{photo.width}x{photo.height}")
-    return ratio_line(title, spreads["ours"], spreads["before"]), iou
+    return ratio_line(title, spreads["ours"], spreads["before"], why_slower), iou
 
 
 def bench_grabcut(quick: bool) -> list[str]:
@@ -193,11 +195,13 @@ def bench_grabcut(quick: bool) -> list[str]:
 
     lines, iou = _segmenters(
         quick,
-        "GrabCut on a {size} portrait: 3 rounds vs 4 (the code before)",
+        "GrabCut on a {size} portrait: 4 rounds vs 3 (the setting before the face's oval became its seed)",
         GrabCutSegmenter(),
-        GrabCutSegmenter(iterations=4),
+        GrabCutSegmenter(iterations=3),
+        "with only the face's oval certain person, the fourth round removes a patch of wall beside her neck that "
+        "the third leaves",
     )
-    return [*lines, f"    mask IoU against the 4-round mask: {iou:.4f}"]
+    return [*lines, f"    mask IoU against the 3-round mask: {iou:.4f}"]
 
 
 def bench_selfie(quick: bool) -> list[str]:

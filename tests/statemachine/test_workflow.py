@@ -106,7 +106,9 @@ def test_HappyPath_keeps_the_face_pixels(cloud):
     result = np.asarray(Image.open(io.BytesIO(body)).convert("RGB"), dtype=np.int16)
     original = np.asarray(portraits.astronaut(), dtype=np.int16)
     assert result.shape == original.shape  # 512x512 is already a multiple of 64: no padding left behind
-    face = (slice(90, 160), slice(180, 240))  # the astronaut's face, well inside the person mask
+    # The astronaut's face, well inside the oval the pipeline always keeps (her face box is about x 178-267,
+    # y 63-175); the box's corners are the segmenter's call.
+    face = (slice(95, 145), slice(195, 250))
     assert np.abs(result[face] - original[face]).mean() < 4.0  # only JPEG noise
     corner = (slice(0, 40), slice(470, 512))  # background far from the person is repainted
     assert np.abs(result[corner] - original[corner]).mean() > 20.0

@@ -5,8 +5,8 @@ were made faster.
 code before the speed-ups (commit ac9933a). Re-running it now would record the new code, so only do that when a
 change is meant to alter the pictures, and say so in the commit. ``--masks`` records GrabCut's masks (and the face
 boxes) alone and keeps the scenes: it was run when GrabCut's certain-person seed became the face's oval instead of
-its box (docs/decisions.md, "A face is the oval inside its detector box"), which changed 0.05-1.1 % of each mask's
-pixels, beside the faces.
+its box and GrabCut went back to four rounds (docs/decisions.md, "A face is the oval inside its detector box"),
+which changed 0.2-1.9 % of each mask's pixels, beside the faces and necks.
 """
 
 from __future__ import annotations
