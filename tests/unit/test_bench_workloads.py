@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from photobooth.native_threads import ENVIRONMENT
+from tests.support.fresh import ROOT, fresh_python
 
 
 def _workload(*arguments: str) -> dict:
-    environment = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "OPENBLAS_NUM_THREADS": "1",
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.workloads", *arguments],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result = fresh_python("-m", "bench.workloads", *arguments, path=(ROOT / "src", ROOT), **ENVIRONMENT)
+    assert isinstance(result, dict)
+    return result
 
 
 @pytest.mark.parametrize(

@@ -3,31 +3,18 @@ the heavy libraries it does not need must stay out (their import times are in ``
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.fresh import ROOT, fresh_python
+
 HEAVY = ("cv2", "numpy", "PIL")
 
 
 def _modules_after_import(function: str, modules: tuple[str, ...] = HEAVY, **variables: str) -> set[str]:
-    environment = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "functions" / function)]),
-        "AWS_DEFAULT_REGION": "us-east-1",
-        **variables,
-    }
     script = f"import json, sys, handler; print(json.dumps([m for m in {list(modules)!r} if m in sys.modules]))"
-    done = subprocess.run(
-        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    return set(json.loads(done.stdout))
+    loaded = fresh_python("-c", script, path=(ROOT / "src", ROOT / "functions" / function), **variables)
+    assert isinstance(loaded, list)
+    return set(loaded)
 
 
 @pytest.mark.parametrize("function", ["presign", "status"])
@@ -55,9 +42,4 @@ def test_the_tracer_instruments_botocore_and_loads_no_other_client_library(funct
 def test_photobooth_run_loads_no_web_server() -> None:
     """``photobooth run`` works on files: the booth's HTTP server (werkzeug, the S3 proxy) is ``serve``'s alone."""
     script = "import json, sys; import photobooth.local.batch; print(json.dumps('werkzeug' in sys.modules))"
-    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT / "src")}
-    done = subprocess.run(
-        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) is False
+    assert fresh_python("-c", script) is False

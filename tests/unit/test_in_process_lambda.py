@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from photobooth.local import engine, moto_patches, runs
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.fresh import fresh_python
 
 
 def _invoke(function: str, payload: object, **parameters: str) -> tuple[dict, object]:
@@ -80,9 +75,4 @@ def test_setting_up_the_embedded_aws_loads_no_lambda_service() -> None:
         "    engine.LocalCloud().provision()\n"
         "print(json.dumps([m for m in sys.modules if m.startswith('moto.awslambda')]))\n"
     )
-    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT / "src")}
-    done = subprocess.run(
-        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    assert fresh_python("-c", script) == []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from photobooth.local import cli
 from photobooth.local.memory import limit_malloc_arenas
 from photobooth.native_threads import ENVIRONMENT
+from tests.support.fresh import fresh_python
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="glibc only")
@@ -42,6 +42,4 @@ def test_an_explicit_openblas_thread_count_wins(monkeypatch: pytest.MonkeyPatch)
 def test_under_the_limit_numpy_starts_no_worker_thread() -> None:
     """The variables the CLI and the CDK app set (``photobooth.native_threads``) are the ones OpenBLAS reads."""
     count = "import os, numpy; print(len(os.listdir('/proc/self/task')))"
-    environment = {k: v for k, v in os.environ.items() if k not in ENVIRONMENT} | ENVIRONMENT
-    done = subprocess.run([sys.executable, "-c", count], env=environment, capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "1"
+    assert fresh_python("-c", count, **ENVIRONMENT) == 1
