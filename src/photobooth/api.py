@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from photobooth import cost, lifecycle, naming, wall
 from photobooth.config import Settings
 from photobooth.models import ImageStatus, RequestStatus
-from photobooth.ports import ObjectStore, RequestExists, StatusStore, WorkflowStarter
+from photobooth.ports import ObjectStore, RequestExists, RequestGone, StatusStore, WorkflowStarter
 
 ACCEPTED_CONTENT_TYPES = ("image/jpeg", "image/png")
 
@@ -186,6 +186,13 @@ class StartRequest(BaseModel):
     key: str
     wait: float | None = Field(default=None, ge=0)
 
+    @field_validator("request_id", "id")
+    @classmethod
+    def _not_empty(cls, value: str | None) -> str | None:
+        if value == "":  # the seed's pads send their own id; an empty one would silently make no alias
+            raise ValueError("must not be empty: leave it out, or send the pad's own id")
+        return value
+
     @property
     def pad_id(self) -> str | None:
         return self.request_id or self.id
@@ -235,16 +242,17 @@ def start_for_uploaded(
     try:
         size = store.head_size(start.key)
     except Exception as error:
+        if status.was_erased(owner):  # erasure took the photo too; CONTRACT.md answers an erased request 404
+            raise NotFound(_ERASED.format(request_id=owner)) from error
         raise BadRequest("no uploaded photo at that key") from error
 
     with contextlib.suppress(RequestExists):  # already known (or erased): its record decides below
         status.create_pending(_pending_record(owner, filename, start.key, list(settings.default_themes), settings))
     record = status.get(owner)
     if record is None:
-        raise NotFound(f"no request {owner}")  # erased: its tombstone refuses the request's return
+        raise NotFound(_ERASED.format(request_id=owner))  # its tombstone refuses the request's return
     if start.pad_id is not None and start.pad_id != owner:
-        expires = int((_now() + timedelta(days=settings.retention_days)).timestamp())
-        status.create_alias(start.pad_id, owner, until=expires)
+        _create_alias(start.pad_id, owner, settings=settings, status=status)
     if record.get("status") == RequestStatus.PENDING_UPLOAD.value:
         # The workflow's own claim makes a second start harmless; starting only while pending saves the call.
         starter.start(owner, s3_event(settings.bucket_name, start.key, size, _now()))
@@ -269,6 +277,28 @@ def start_for_uploaded(
             result["error"] = answer["error"]
         return 200, result
     return 202, {"requestId": owner, "statusUrl": f"/photo/{owner}"}
+
+
+_ERASED = "request {request_id} was erased on request; erasure is final"
+
+
+def _create_alias(pad_id: str, owner: str, *, settings: Settings, status: StatusStore) -> None:
+    """The pad's own id stands for the request that owns the upload, for as long as the request is kept. An id
+    already standing for something else is refused rather than re-pointed: erasing through it would erase another
+    visitor's request (issue 18)."""
+    expires = int((_now() + timedelta(days=settings.retention_days)).timestamp())
+    try:
+        status.create_alias(pad_id, owner, until=expires)
+    except RequestGone as error:
+        raise Conflict(
+            f"requestId {pad_id} was erased and cannot be used again for {settings.retention_days} days: "
+            "send a new requestId for a new photo"
+        ) from error
+    except RequestExists as error:
+        raise Conflict(
+            f"requestId {pad_id} already stands for another request: send a requestId of this pad's own, "
+            "new for each photo"
+        ) from error
 
 
 def _wait_until_terminal(

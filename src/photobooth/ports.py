@@ -77,6 +77,11 @@ class StatusStore(Protocol):
         """The record, or ``None`` when there is none or only an erased request's tombstone."""
         ...
 
+    def was_erased(self, request_id: str) -> bool:
+        """Whether the request was erased (its tombstone is still there): ``get`` answers ``None`` for it as for an
+        id never seen, but a client is told the difference."""
+        ...
+
     def record_image(self, request_id: str, result: ImageResult) -> None:
         """Store one theme's result at once, so a polling booth pad sees it before the others finish.
         Raise :class:`RequestGone` if the record was erased meanwhile."""
@@ -90,9 +95,10 @@ class StatusStore(Protocol):
         """Set ``fields`` only if the request is still PENDING_UPLOAD or PROCESSING; ``True`` when it did."""
         ...
 
-    def create_alias(self, alias_id: str, request_id: str, *, until: int) -> bool:
-        """Let ``alias_id`` (a seed-era pad's own id) stand for ``request_id``. An existing alias is re-pointed; a
-        real request's id is never overwritten (then ``False``)."""
+    def create_alias(self, alias_id: str, request_id: str, *, until: int) -> None:
+        """Let ``alias_id`` (a seed-era pad's own id) stand for ``request_id``; again for the same request is
+        harmless. Never re-points an alias and never overwrites a request: raise :class:`RequestExists` when the id
+        stands for anything else, :class:`RequestGone` when it was erased (its tombstone keeps it)."""
         ...
 
     def erase(self, request_id: str, *, until: int) -> None:

@@ -107,7 +107,8 @@ def test_an_alias_never_takes_over_a_real_request(ports):
     store, status = ports
     status.create_pending({"requestId": "someone-else", "status": "PROCESSING", "images": {}})
 
-    _start(ports, {"requestId": "someone-else", "wait": 0}, FakeClock(), HeldWorkflow())
+    with pytest.raises(api.Conflict, match="already stands for another request"):
+        _start(ports, {"requestId": "someone-else", "wait": 0}, FakeClock(), HeldWorkflow())
 
     assert "aliasOf" not in status.items["someone-else"]
     assert (
