@@ -11,16 +11,30 @@ from photobooth.observability import logger, metrics, tracer
 app = create_resolver(logger)
 
 
+def _caller() -> api.Caller:
+    return api.Caller(presented_key=app.current_event.headers.get(api.BOOTH_KEY_HEADER), booth_key=wiring.booth_key)
+
+
 @app.get("/photo/<request_id>")
 def get_status(request_id: str) -> dict:
     return api.get_status(
-        request_id, settings=wiring.settings(), store=wiring.object_store(), status=wiring.status_store()
+        request_id,
+        settings=wiring.settings(),
+        store=wiring.object_store(),
+        status=wiring.status_store(),
+        caller=_caller(),
     )
 
 
 @app.delete("/photo/<request_id>")
 def erase(request_id: str):
-    api.erase(request_id, settings=wiring.settings(), store=wiring.object_store(), status=wiring.status_store())
+    api.erase(
+        request_id,
+        settings=wiring.settings(),
+        store=wiring.object_store(),
+        status=wiring.status_store(),
+        caller=_caller(),
+    )
     logger.info("request erased on request", extra={"requestId": request_id})
     metrics.add_metric(name="ErasureRequests", unit=MetricUnit.Count, value=1)
     return json_response(204)

@@ -11,6 +11,7 @@ from aws_cdk import Aws, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import IConstruct
 
 from photobooth_infra import constants
@@ -219,3 +220,15 @@ def _acknowledge_prefix_wildcards(
             f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>{suffix}]",
             f"Objects are keyed {suffix[1:-1]}{{{keyed_by}}}/...: the prefix is the narrowest fixed scope.",
         )
+
+
+def grant_booth_key_check(status_function: lambda_.Function, booth_key: secretsmanager.ISecret) -> None:
+    """The visitors' routes have no authorizer (a phone holds only its random request id), so the status function
+    checks the booth key itself where an answer needs it: reading or erasing through a pad's own, guessable id, and
+    the execution's ARN (src/photobooth/api.py ``Caller``)."""
+    status_function.add_environment("PHOTOBOOTH_BOOTH_KEY_SECRET_ARN", booth_key.secret_arn)
+    status_function.add_to_role_policy(
+        iam.PolicyStatement(
+            sid="CheckBoothKey", actions=["secretsmanager:GetSecretValue"], resources=[booth_key.secret_arn]
+        )
+    )

@@ -9,6 +9,7 @@ import contextlib
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from photobooth import cost, lifecycle, naming, wall
 from photobooth.config import Settings
 from photobooth.models import ImageStatus, RequestStatus
-from photobooth.ports import ObjectStore, RequestExists, RequestGone, StatusStore, WorkflowStarter
+from photobooth.ports import BoothKey, ObjectStore, RequestExists, RequestGone, StatusStore, WorkflowStarter
 
 ACCEPTED_CONTENT_TYPES = ("image/jpeg", "image/png")
 
@@ -32,6 +33,41 @@ class NotFound(Exception):
 
 class Conflict(Exception):
     """409."""
+
+
+class Unauthorized(Exception):
+    """401: this needs the booth key, and none was sent (API Gateway's answer on the pads' routes too)."""
+
+
+class Forbidden(Exception):
+    """403: the booth key sent is not the booth key."""
+
+
+BOOTH_KEY_HEADER = "x-booth-key"  # infra/photobooth_infra/constants.py
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who calls a visitor route (``GET``/``DELETE /photo/{id}``). A visitor's phone holds a random 128-bit id and
+    needs nothing else; a pad's own id (an alias) is short and guessable, so reading or erasing through it needs
+    the booth key that made it, and so does the execution's ARN, which names the account. The key is checked only
+    when an answer depends on it: a phone's polls cost no secret read."""
+
+    presented_key: str | None = None
+    booth_key: Callable[[], BoothKey] | None = None
+
+    def has_booth_key(self) -> bool:
+        return self.booth_key is not None and self.booth_key().accepts(self.presented_key)
+
+    def require_booth_key(self, why: str) -> None:
+        if self.has_booth_key():
+            return
+        if self.presented_key:
+            raise Forbidden(f"the booth key sent is not this booth's: {why}")
+        raise Unauthorized(f"{why} needs the booth key (the {BOOTH_KEY_HEADER} header)")
+
+
+VISITOR = Caller()
 
 
 def _now() -> datetime:
@@ -327,16 +363,19 @@ def _validated_id(request_id: str) -> str:
         raise BadRequest(str(error)) from error
 
 
-def _resolve(request_id: str, status: StatusStore) -> tuple[str, dict | None]:
-    """A pad's alias stands for the request that owns the upload (``POST /photo``)."""
+def _resolve(request_id: str, status: StatusStore, caller: Caller) -> tuple[str, dict | None]:
+    """A pad's alias stands for the request that owns the upload (``POST /photo``), for a caller with the key."""
     record = status.get(_validated_id(request_id))
     if record is not None and record.get("aliasOf"):
+        caller.require_booth_key(f"{request_id} is a booth pad's own id: reading or erasing through it")
         return record["aliasOf"], status.get(record["aliasOf"])
     return request_id, record
 
 
-def get_status(request_id: str, *, settings: Settings, store: ObjectStore, status: StatusStore) -> dict:
-    request_id, record = _resolve(request_id, status)
+def get_status(
+    request_id: str, *, settings: Settings, store: ObjectStore, status: StatusStore, caller: Caller = VISITOR
+) -> dict:
+    request_id, record = _resolve(request_id, status, caller)
     if record is None:
         raise NotFound(f"no request {request_id}")
     expires = settings.download_url_expires
@@ -376,7 +415,7 @@ def get_status(request_id: str, *, settings: Settings, store: ObjectStore, statu
             response["time_taken"] = elapsed
     if record["status"] == RequestStatus.FAILED.value and record.get("errorCode"):
         response["error"] = {"code": record["errorCode"], "message": record.get("errorMessage", "")}
-    if record.get("executionArn"):
+    if record.get("executionArn") and caller.has_booth_key():  # it names the account, region and state machine
         response["executionArn"] = record["executionArn"]
     response["showOnWall"] = bool(record.get("showOnWall", False))
     if record["status"] in TERMINAL:
@@ -385,9 +424,11 @@ def get_status(request_id: str, *, settings: Settings, store: ObjectStore, statu
     return response
 
 
-def erase(request_id: str, *, settings: Settings, store: ObjectStore, status: StatusStore) -> None:
+def erase(
+    request_id: str, *, settings: Settings, store: ObjectStore, status: StatusStore, caller: Caller = VISITOR
+) -> None:
     asked = _validated_id(request_id)
-    request_id, record = _resolve(asked, status)
+    request_id, record = _resolve(asked, status, caller)
     has_objects = any(store.list_keys(prefix) for prefix in naming.request_prefixes(request_id))
     if record is None and not has_objects:
         raise NotFound(f"no request {asked}")

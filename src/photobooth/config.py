@@ -132,6 +132,11 @@ class Settings(BaseSettings):
 
     # workflow and delivery
     state_machine_arn: str | None = Field(None, description="POST /photo starts this state machine")
+    booth_key_secret_arn: str | None = Field(
+        None,
+        description="the booth key's secret: reading or erasing through a pad's own id, and a request's "
+        "executionArn, need that key (status function, on AWS)",
+    )
     generate_max_concurrency: int = Field(3, ge=1, le=40)
     s3_public_endpoint: str | None = Field(
         None, description="address browsers use for presigned URLs when it differs from the functions' (local server)"

@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from botocore.exceptions import ClientError
 
-from photobooth.api import BadRequest, Conflict, NotFound
+from photobooth.api import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 
 
 def json_response(status_code: int, body: object | None = None) -> Response:
@@ -81,6 +81,14 @@ def create_resolver(logger: Logger) -> APIGatewayHttpResolver:
     @app.exception_handler(Conflict)
     def _conflict(error: Conflict) -> Response:
         return json_response(409, {"message": str(error)})
+
+    @app.exception_handler(Unauthorized)
+    def _unauthorized(error: Unauthorized) -> Response:
+        return json_response(401, {"message": str(error)})
+
+    @app.exception_handler(Forbidden)
+    def _forbidden(error: Forbidden) -> Response:
+        return json_response(403, {"message": str(error)})
 
     @app.exception_handler(ClientError)
     def _storage_error(error: ClientError) -> Response:

@@ -111,6 +111,14 @@ class StatusStore(Protocol):
         ...
 
 
+class BoothKey(Protocol):
+    def accepts(self, presented: str | None) -> bool:
+        """Whether ``presented`` (the ``x-booth-key`` header, or ``None``) is the booth key that lets a pad start
+        work. On AWS the API's authorizer checks it on the pads' routes; the visitors' routes ask this port for
+        what only a pad may see (a pad's own id, the execution)."""
+        ...
+
+
 class WorkflowStarter(Protocol):
     def start(self, request_id: str, event: dict) -> None:
         """Start the workflow for one request with an S3 "Object Created" event; starting twice is harmless."""

@@ -50,6 +50,8 @@ def expected_permissions(synth: Synth, *, sam: bool) -> dict[str, dict[str, set[
             # GET /wall/photos (tests/infra/test_wall_and_seed_compat.py)
             "dynamodb:Query": {f"{table}/index/wall"},
             "dynamodb:BatchGetItem": {table},
+            # A pad's own id and the execution's ARN need the booth key (src/photobooth/api.py Caller).
+            "secretsmanager:GetSecretValue": {f"<{synth.one('AWS::SecretsManager::Secret')[0]}>"},
         },
         "DetectFace": {
             "s3:GetObject": {photo},

@@ -96,6 +96,12 @@ def test_functions_run_on_arm64_with_current_python_and_the_layer(full: Synth) -
     }
     others = [v for k, v in functions.items() if not k.startswith("FunctionsPresign")]
     assert all("PHOTOBOOTH_STATE_MACHINE_ARN" not in f["Properties"]["Environment"]["Variables"] for f in others)
+    # The status function checks the booth key where the visitors' routes need it (a pad's own id, the execution).
+    status = next(v for k, v in functions.items() if k.startswith("FunctionsStatus"))
+    secret_id = full.one("AWS::SecretsManager::Secret")[0]
+    assert status["Properties"]["Environment"]["Variables"]["PHOTOBOOTH_BOOTH_KEY_SECRET_ARN"] == {"Ref": secret_id}
+    keyed = [k for k, v in functions.items() if "PHOTOBOOTH_BOOTH_KEY_SECRET_ARN" in v["Properties"]["Environment"]["Variables"]]
+    assert len(keyed) == 1
 
 
 def test_deployed_definition_is_the_committed_asl(full: Synth) -> None:
