@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photobooth import api, wiring
 from photobooth.http import create_resolver, json_response, request_body
-from photobooth.observability import logger, metrics, tracer
+from photobooth.observability import inject_lambda_context, logger, metrics, tracer
 
 app = create_resolver(logger)
 
@@ -40,7 +40,7 @@ def start_for_uploaded():
     return json_response(status_code, answer)
 
 
-@logger.inject_lambda_context(clear_state=True)
+@inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:

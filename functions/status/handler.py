@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photobooth import api, wall, wiring
 from photobooth.http import create_resolver, json_response
-from photobooth.observability import logger, metrics, tracer
+from photobooth.observability import inject_lambda_context, logger, metrics, tracer
 
 app = create_resolver(logger)
 
@@ -50,7 +50,7 @@ def wall_photos() -> dict:
     return wall.list_wall(settings=wiring.settings(), store=wiring.object_store(), status=wiring.status_store())
 
 
-@logger.inject_lambda_context(clear_state=True)
+@inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:

@@ -100,7 +100,11 @@ def test_functions_run_on_arm64_with_current_python_and_the_layer(full: Synth) -
     status = next(v for k, v in functions.items() if k.startswith("FunctionsStatus"))
     secret_id = full.one("AWS::SecretsManager::Secret")[0]
     assert status["Properties"]["Environment"]["Variables"]["PHOTOBOOTH_BOOTH_KEY_SECRET_ARN"] == {"Ref": secret_id}
-    keyed = [k for k, v in functions.items() if "PHOTOBOOTH_BOOTH_KEY_SECRET_ARN" in v["Properties"]["Environment"]["Variables"]]
+    keyed = [
+        k
+        for k, v in functions.items()
+        if "PHOTOBOOTH_BOOTH_KEY_SECRET_ARN" in v["Properties"]["Environment"]["Variables"]
+    ]
     assert len(keyed) == 1
 
 

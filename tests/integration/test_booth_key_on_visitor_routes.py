@@ -38,7 +38,9 @@ def keyed_cloud(quiet_cloud, monkeypatch: pytest.MonkeyPatch):
 
 def _call(method: str, path: str, key: str | None = None) -> tuple[int, dict | None]:
     headers = {"x-booth-key": key} if key is not None else {}
-    response = load_handler("status")(apigw.http_event(method, path, headers=headers), lambda_context("photobooth-status"))
+    response = load_handler("status")(
+        apigw.http_event(method, path, headers=headers), lambda_context("photobooth-status")
+    )
     return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
 
 

@@ -3,9 +3,7 @@ second pad and a hostile visitor use it (issue 18, defects 1 and 2, and the smal
 
 from __future__ import annotations
 
-import json
 import secrets
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -124,19 +122,3 @@ def test_the_console_names_an_alias_and_its_request(booth: ServedBooth) -> None:
     assert lines, booth.output()
     assert not any("None" in line for line in lines), lines
     assert any(uploaded["requestId"] in line for line in lines), lines
-
-
-def test_log_lines_of_post_photo_name_the_function_that_wrote_them(booth: ServedBooth) -> None:
-    """Pads poll GET /photo (the status function) while POST /photo waits (the presign function) in the same
-    process: each line must carry its own function's name."""
-    uploaded = _uploaded(booth)
-    with ThreadPoolExecutor(1) as pool:
-        waiting = pool.submit(_start, booth, None, uploaded, wait=20)
-        while not waiting.done():
-            assert booth.json("GET", f"/photo/{uploaded['requestId']}")[0] == 200
-    status, answer = waiting.result()
-    assert status in (200, 202), answer
-
-    started = [json.loads(line) for line in booth.output().splitlines() if '"start requested"' in line]
-    assert started, booth.output()
-    assert {line.get("function_name") for line in started} == {"photobooth-presign"}, started

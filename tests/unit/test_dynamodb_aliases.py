@@ -16,7 +16,11 @@ UNTIL = 4102444800
 
 @pytest.fixture
 def store(monkeypatch: pytest.MonkeyPatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t", "AWS_DEFAULT_REGION": "eu-west-1"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "t",
+        "AWS_SECRET_ACCESS_KEY": "t",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+    }.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
         resource = boto3.resource("dynamodb")
@@ -36,7 +40,11 @@ def test_an_alias_stands_for_its_request_and_may_be_made_again_for_it(store: Dyn
     store.create_alias("seedpad-0001", "first-request-1", until=UNTIL)
     store.create_alias("seedpad-0001", "first-request-1", until=UNTIL)  # the pad retried after a lost answer
 
-    assert store.get("seedpad-0001") == {"requestId": "seedpad-0001", "aliasOf": "first-request-1", "expiresAt": UNTIL}
+    assert store.get("seedpad-0001") == {
+        "requestId": "seedpad-0001",
+        "aliasOf": "first-request-1",
+        "expiresAt": UNTIL,
+    }
 
 
 def test_an_alias_is_never_re_pointed_to_another_request(store: DynamoStatusStore) -> None:
