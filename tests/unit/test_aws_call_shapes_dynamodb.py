@@ -213,3 +213,23 @@ def test_a_refused_alias_says_whether_the_id_was_erased_or_is_taken(stubbed, ref
 
     with pytest.raises(raised):
         store.create_alias("b123456abc", REQUEST, until=1700000000)
+
+
+@pytest.mark.parametrize(
+    ("item", "erased"), [({"status": {"S": "ERASED"}}, True), ({"status": {"S": "FAILED"}}, False), (None, False)]
+)
+def test_was_erased_reads_only_the_status_consistently(stubbed, item, erased):
+    store, stub = stubbed
+    stub.add_response(
+        "get_item",
+        {"Item": item} if item else {},
+        expected_params={
+            "TableName": TABLE,
+            "Key": {"requestId": REQUEST},
+            "ConsistentRead": True,
+            "ProjectionExpression": "#status",
+            "ExpressionAttributeNames": {"#status": "status"},
+        },
+    )
+
+    assert store.was_erased(REQUEST) is erased
