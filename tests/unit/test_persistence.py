@@ -29,24 +29,27 @@ def test_a_request_id_that_is_no_plain_name_never_becomes_a_path(mirror, request
 
 def test_a_valid_request_id_stays_inside_records(mirror):
     path = mirror._record_path("Abc_def-1234")
-    assert path.parent == mirror.records_dir and path.name == "+abc_def-1234.json"
+    assert path.parent == mirror.records_dir and path.name == "Abc_def-1234.1.json"
 
 
 @pytest.mark.parametrize("request_id", ["AbC-0001", "abc-0001", "ABC-0001", "aBc-0001", "Zz_-9AaB" * 8])
 def test_record_file_names_are_case_safe_and_name_their_request(request_id):
     name = persistence.record_file_name(request_id)
 
-    assert name == name.lower()  # nothing a case-insensitive disk could merge
+    assert name.startswith(request_id)  # an operator finds a request's file by its id
     assert persistence.request_id_of_file(Path(name)) == request_id
 
 
 def test_ids_that_differ_only_in_case_get_names_that_differ_on_any_disk():
     ids = ["AbC-0001", "abc-0001", "ABC-0001", "aBc-0001"]
     assert len({persistence.record_file_name(i).casefold() for i in ids}) == len(ids)
+    assert persistence.record_file_name("AbC-0001") == "AbC-0001.5.json"  # capitals at 0 and 2
     assert persistence.record_file_name("lower-case-id") == "lower-case-id.json"  # no capitals: the name it had
 
 
-@pytest.mark.parametrize("name", ["AbC-0001.json", "+A+bc-0001.json", "abc-0001+.json", "+abc-0001.txt", "+.json"])
+@pytest.mark.parametrize(
+    "name", ["AbC-0001.json", "AbC-0001.4.json", "AbC-0001.05.json", "abc-0001.0.json", "AbC-0001.5.txt", ".5.json"]
+)
 def test_a_name_record_file_name_does_not_make_is_no_record(name):
     with pytest.raises(naming.InvalidName):
         persistence.request_id_of_file(Path(name))

@@ -21,7 +21,6 @@ import errno
 import json
 import logging
 import os
-import re
 import tempfile
 import threading
 import time
@@ -113,30 +112,30 @@ class UnreadableRecord(ValueError):
 
 
 # A record's file is named after its requestId, and ids are case-sensitive ("AbC…" and "abc…" are two requests),
-# but the default disks of macOS and Windows are not: the two would be one file. So each capital letter is written
-# as "+" and the small letter ("AbC-0001" → "+ab+c-0001.json"): "+" is in no requestId, names stay readable, and an
-# id without capitals keeps the name it always had.
-_CAPITAL = re.compile(r"[A-Z]")
-_ESCAPED_CAPITAL = re.compile(r"\+([a-z])")
+# but the default disks of macOS and Windows are not: the two would be one file. So a name with capitals also says
+# where they are, as a hexadecimal bit mask ("AbC-0001" → "AbC-0001.5.json": capitals at 0 and 2): names that differ
+# only in case then differ in their mask too. The id stays in the name as it is (an operator finds a request's file
+# by its id), "." is in no requestId, and an id without capitals keeps the name it always had.
 
 
 def record_file_name(request_id: str) -> str:
     """The case-safe file name of a record. Only a valid requestId becomes one: ``../x`` never leaves ``records/``."""
     valid = naming.validate_request_id(request_id)
-    return _CAPITAL.sub(lambda capital: "+" + capital.group().lower(), valid) + ".json"
+    capitals = sum(1 << index for index, character in enumerate(valid) if "A" <= character <= "Z")
+    return f"{valid}.{capitals:x}.json" if capitals else f"{valid}.json"
 
 
 def request_id_of_file(path: Path) -> str:
     """The requestId a record file is named after; :class:`naming.InvalidName` for any name ``record_file_name``
     does not make."""
-    request_id = _ESCAPED_CAPITAL.sub(lambda escaped: escaped.group(1).upper(), path.stem)
-    if path.suffix != ".json" or record_file_name(request_id) != path.name:
+    request_id = path.name.removesuffix(".json").split(".")[0]
+    if record_file_name(request_id) != path.name:
         raise naming.InvalidName(f"{path.name} is not the file name of a status record")
     return request_id
 
 
 def _is_name_before_case_safety(path: Path) -> bool:
-    """A file named after its requestId as is (before issue 18): valid as an id, with capitals, without "+"."""
+    """A file named after its requestId as is (before issue 18): a valid id with capitals, without a mask."""
     try:
         naming.validate_request_id(path.stem)
     except naming.InvalidName:
