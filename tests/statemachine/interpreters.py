@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -82,19 +83,22 @@ def _client(endpoint_url: str | None) -> Any:
     )
 
 
-def run_cases(sfn: Any, cases: list[str]) -> dict[str, Outcome]:
-    """Create the state machine, start one execution per case (``<arn>#<case>``) and wait for them all."""
+def start_cases(sfn: Any, cases: list[str]) -> dict[str, str]:
+    """Create the state machine and start one execution per case (``<arn>#<case>``): case -> execution ARN."""
     arn = sfn.create_state_machine(
         name=STATE_MACHINE_NAME,
         definition=rendered_definition(),
         roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/DummyRole",
     )["stateMachineArn"]
-    started = {
+    return {
         case: sfn.start_execution(
             stateMachineArn=f"{arn}#{case}", name=f"{case}-{time.time_ns()}", input=json.dumps(EVENT)
         )["executionArn"]
         for case in cases
     }
+
+
+def wait_for_cases(sfn: Any, started: dict[str, str]) -> dict[str, Outcome]:
     deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
     outcomes: dict[str, Outcome] = {}
     for case, execution in started.items():
@@ -113,7 +117,14 @@ def run_cases(sfn: Any, cases: list[str]) -> dict[str, Outcome]:
     return outcomes
 
 
+def run_cases(sfn: Any, cases: list[str]) -> dict[str, Outcome]:
+    return wait_for_cases(sfn, start_cases(sfn, cases))
+
+
 # --- moto's interpreter -------------------------------------------------------------------------------------------
+
+
+_invocation_lock = threading.Lock()
 
 
 def _moto_mock_test_case(case: str) -> Any:
@@ -167,13 +178,39 @@ def moto_interpreter() -> Iterator[Any]:
             mock_test_case=getattr(starting, "mock_test_case", None),
         )
 
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+
     from tests.statemachine.localstack_env import aws_rules
+
+    def next_mocked_response(self: Any) -> Any:
+        # moto picks a state's mocked answer by the try's RetryCount, so every Map iteration gets answer "0";
+        # Step Functions Local (and LocalStack) number each invocation of the state in the execution, Map
+        # iterations included (https://docs.aws.amazon.com/step-functions/latest/dg/sfn-local-mock-cfg-file.html).
+        test_case = self.mock_test_case
+        responses = test_case.state_mocked_responses[self.next_state_name].mocked_responses
+        with _invocation_lock:
+            counts = test_case.__dict__.setdefault("_invocations", {})
+            number = counts[self.next_state_name] = counts.get(self.next_state_name, -1) + 1
+        if number >= len(responses):
+            raise RuntimeError(f"no mocked answer {number} for {self.next_state_name!r}")
+        return responses[number]
+
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    class NoWait:
+        """moto's retry back-offs are not waited out (LocalStack's, running meanwhile, are)."""
+
+        @staticmethod
+        def sleep(seconds: float) -> None:
+            pass
 
     config = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
     with (
         mock_aws(config=config),  # type: ignore[arg-type]
         _patched(StepFunctionsParserBackend, "start_execution", start_execution),
         _patched(moto_execution.Execution, "_get_start_execution_worker", start_worker),
+        _patched(Environment, "get_current_mocked_response", next_mocked_response),
+        _patched(retrier_decl, "time", NoWait),
     ):
         undo_aws_rules = aws_rules.apply("moto.stepfunctions.parser")
         try:
@@ -246,7 +283,7 @@ def localstack_interpreter(start_timeout: float = 90.0) -> Iterator[LocalStack]:
     }
     log = home / "localstack.log"
     with log.open("wb") as sink:
-        process = subprocess.Popen(  # noqa: S603 - our own venv's interpreter, fixed arguments
+        process = subprocess.Popen(
             [str(LOCALSTACK_PYTHON), str(LOCALSTACK_LAUNCHER)],
             cwd=home,
             env=environment,
@@ -259,13 +296,21 @@ def localstack_interpreter(start_timeout: float = 90.0) -> Iterator[LocalStack]:
         _wait_until_ready(running, start_timeout)
         yield running
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        _stop(process)
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM to LocalStack's process group (its own session), SIGKILL if it lingers: nothing it holds needs a
+    clean shutdown, its files go with the temporary folder."""
+    for sig, grace in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def _wait_until_ready(running: LocalStack, timeout: float) -> None:
@@ -277,9 +322,9 @@ def _wait_until_ready(running: LocalStack, timeout: float) -> None:
             raise InterpreterUnavailable(
                 f"LocalStack exited with {running.process.returncode} while starting:\n{running.log_text()[-4000:]}"
             )
-        with contextlib.suppress(OSError, ValueError):
-            with urllib.request.urlopen(f"{running.endpoint}/_localstack/health", timeout=2) as answer:  # noqa: S310
-                if json.loads(answer.read())["services"].get("stepfunctions") in {"available", "running"}:
-                    return
+        health = f"{running.endpoint}/_localstack/health"
+        with contextlib.suppress(OSError, ValueError), urllib.request.urlopen(health, timeout=2) as answer:
+            if json.loads(answer.read())["services"].get("stepfunctions") in {"available", "running"}:
+                return
         time.sleep(0.3)
     raise InterpreterUnavailable(f"LocalStack did not answer within {timeout:.0f} s:\n{running.log_text()[-4000:]}")

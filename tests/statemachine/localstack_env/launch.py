@@ -11,7 +11,9 @@ PINNED_LOCALSTACK = "2026.3.0"
 if __name__ == "__main__":
     found = version("localstack-core")
     if found != PINNED_LOCALSTACK:
-        sys.exit(f"aws_rules.py is written for localstack-core {PINNED_LOCALSTACK}, found {found}: check it still fits")
+        sys.exit(
+            f"aws_rules.py is written for localstack-core {PINNED_LOCALSTACK}, found {found}: check it still fits"
+        )
     aws_rules.apply("localstack.services.stepfunctions")
     from localstack.runtime.main import main
 
