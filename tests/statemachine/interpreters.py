@@ -282,21 +282,23 @@ def localstack_interpreter(start_timeout: float = 90.0) -> Iterator[LocalStack]:
         "LOCALSTACK_HOST": f"127.0.0.1:{port}",
     }
     log = home / "localstack.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [str(LOCALSTACK_PYTHON), str(LOCALSTACK_LAUNCHER)],
-            cwd=home,
-            env=environment,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    running = LocalStack(endpoint=f"http://127.0.0.1:{port}", log=log, process=process)
     try:
-        _wait_until_ready(running, start_timeout)
-        yield running
+        with log.open("wb") as sink:
+            process = subprocess.Popen(
+                [str(LOCALSTACK_PYTHON), str(LOCALSTACK_LAUNCHER)],
+                cwd=home,
+                env=environment,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: stopping it stops whatever it started
+            )
+        running = LocalStack(endpoint=f"http://127.0.0.1:{port}", log=log, process=process)
+        try:
+            _wait_until_ready(running, start_timeout)
+            yield running
+        finally:
+            _stop(process)
     finally:
-        _stop(process)
         shutil.rmtree(home, ignore_errors=True)
 
 
