@@ -18,6 +18,7 @@ install-dev: $(VENV)/bin/activate      ## everything the tests need (also npm to
 	$(PIP) install --quiet -e ".[dev]"
 	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; fi
 	scripts/install-system-deps
+	scripts/install-localstack
 
 serve: install
 	$(VENV)/bin/photobooth serve
