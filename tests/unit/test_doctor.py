@@ -12,6 +12,7 @@ import io
 import json
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -61,11 +62,19 @@ class StubbedClients:
     def __init__(self) -> None:
         self._clients: dict[tuple[str, str], Any] = {}
         self.stubs: dict[tuple[str, str], Stubber] = {}
+        self.actions: set[str] = set()  # the IAM action of every call made ("lambda:GetFunctionConfiguration")
 
     def stub(self, service: str, region: str = STACK_REGION) -> Stubber:
         key = (service, region)
         if key not in self.stubs:
-            self._clients[key] = boto3.client(service, region_name=region)
+            client = self._clients[key] = boto3.client(service, region_name=region)
+            # IAM's prefix is the signing name, except CloudWatch's ("monitoring").
+            prefix = {"monitoring": "cloudwatch"}.get(
+                client.meta.service_model.signing_name, client.meta.service_model.signing_name
+            )
+            client.meta.events.register(
+                "before-parameter-build.*.*", lambda model, **_: self.actions.add(f"{prefix}:{model.name}")
+            )
             self.stubs[key] = Stubber(self._clients[key])
             self.stubs[key].activate()
         return self.stubs[key]
@@ -546,6 +555,18 @@ def test_a_healthy_deployment_passes_every_check_and_exits_0(capsys: pytest.Capt
     assert "✔ role of upload_rule: allows every call its code makes (1 checked)" in checks
     assert lines[-1] == "All 22 checks hold."
     assert BOOTH_KEY not in "\n".join(lines)
+
+
+def test_the_readme_lists_every_permission_the_doctor_uses() -> None:
+    clients = StubbedClients()
+    scenario = Scenario(segmentation_backend="sam", upscaler="bedrock")
+    queue(scenario, clients)
+    run_doctor(stack_name=STACK, clients=clients, now=NOW, out=io.StringIO())
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    listed = readme.split("Permissions the doctor's credentials need", 1)[1].split("\n\n", 1)[0].lower()
+
+    assert "iam:simulateprincipalpolicy" in {a.lower() for a in clients.actions}
+    assert [a for a in sorted(clients.actions) if a.lower() not in listed] == []
 
 
 def test_a_running_sam_endpoint_passes(capsys: pytest.CaptureFixture[str]) -> None:
