@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -381,6 +382,7 @@ def allowed(statements: Sequence[Mapping[str, Any]], action: str, resource: str,
 
 @dataclass
 class Report:
+    checked: int
     denied: list[Required]
     unused: list[str]
 
@@ -395,6 +397,8 @@ class Report:
 
 
 def _destinations(model_id: str) -> Sequence[str]:
+    # The profile routing table lives with the CDK code; jsii's Node version banner is silenced as in the Makefile.
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     from photobooth_infra.bedrock_access import BedrockModel, profile_regions
 
     try:
@@ -445,7 +449,8 @@ def unused_grants(template: Template, roles: Mapping[str, Sequence[Permission]] 
 
 
 def check(template: Template) -> Report:
-    return Report(denied=denied_calls(template), unused=unused_grants(template))
+    checked = len(list(required(recorded(), deployment(template), destinations=_destinations)))
+    return Report(checked=checked, denied=denied_calls(template), unused=unused_grants(template))
 
 
 def main(argv: Iterable[str] | None = None) -> int:
@@ -468,8 +473,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     for line in report.lines():
         print(line)
     if report.ok:
-        count = sum(len(p) for p in recorded().values())
-        print(f"✔ every role allows the {count} recorded permissions and grants nothing unused")
+        print(f"✔ every role allows the {report.checked} requests its code makes and grants nothing unused")
         return 0
     print(
         "fix: add the missing actions to the role's statements in infra/ (photobooth_infra/access.py), remove "
