@@ -30,15 +30,16 @@ def _terms(call: Call) -> list[tuple[str, str, dict]]:
 
 
 def test_the_documented_special_cases_of_s3() -> None:
-    # HeadObject needs s3:GetObject (Amazon S3 API reference, HeadObject).
+    # HeadObject needs s3:GetObject (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
     assert _terms(Call("f", "s3", "HeadObject", {"Bucket": "b", "Key": "photo/r1/me.jpg"})) == [
         ("s3:GetObject", f"{BUCKET}/photo/*", {})
     ]
-    # ListObjectsV2 is s3:ListBucket on the bucket, its Prefix the s3:prefix condition key.
+    # ListObjectsV2 is s3:ListBucket on the bucket, its Prefix the s3:prefix condition key
+    # (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html).
     assert _terms(Call("f", "s3", "ListObjectsV2", {"Bucket": "b", "Prefix": "work/r1/"})) == [
         ("s3:ListBucket", BUCKET, {"s3:prefix": "work/*"})
     ]
-    # DeleteObjects needs s3:DeleteObject on each key.
+    # DeleteObjects needs s3:DeleteObject on each key (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html).
     keys = {"Objects": [{"Key": "photo/r1/a.jpg"}, {"Key": "wall/w1/1.jpeg"}]}
     assert _terms(Call("f", "s3", "DeleteObjects", {"Bucket": "b", "Delete": keys})) == [
         ("s3:DeleteObject", f"{BUCKET}/photo/*", {}),
@@ -47,6 +48,7 @@ def test_the_documented_special_cases_of_s3() -> None:
 
 
 def test_a_presigned_url_needs_the_signers_permission_for_the_operation() -> None:
+    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/ShareObjectPreSignedURL.html
     call = Call("presign", "s3", "GetObject", {"Bucket": "b", "Key": "generated/r1/1.jpeg"}, presigned=True)
     (permission,) = translate(call, NAMES)
     assert (permission.action, permission.resource) == ("s3:GetObject", f"{BUCKET}/generated/*")
@@ -54,6 +56,7 @@ def test_a_presigned_url_needs_the_signers_permission_for_the_operation() -> Non
 
 
 def test_rekognition_reading_from_s3_also_needs_the_object() -> None:
+    # https://docs.aws.amazon.com/rekognition/latest/dg/images-s3.html
     image = {"S3Object": {"Bucket": "b", "Name": "work/r1/input.tiff"}}
     assert _terms(Call("f", "rekognition", "DetectFaces", {"Image": image})) == [
         ("rekognition:DetectFaces", "*", {}),
@@ -76,6 +79,7 @@ def test_an_operation_without_an_iam_action_is_refused_not_guessed() -> None:
 
 
 def test_an_inference_profile_needs_its_arn_and_the_model_in_every_destination() -> None:
+    # https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-prereq.html
     arns = bedrock_resources(
         "us.stability.x-v1:0", region="us-west-2", partition="aws", account="1", destinations=lambda _: ("a", "b")
     )
@@ -128,6 +132,7 @@ OBJECT = "arn:aws:s3:::b/generated/r1/1.jpeg"
         ([], False),
     ],
 )
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
 def test_statements_are_evaluated_as_iam_does(statements: list[dict], expected: bool) -> None:
     assert allowed(statements, "s3:GetObject", OBJECT, {}) is expected
 
@@ -149,6 +154,7 @@ def test_statements_are_evaluated_as_iam_does(statements: list[dict], expected: 
         ),
     ],
 )
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
 def test_the_condition_operators_the_stack_uses(condition: dict, context: dict, expected: bool) -> None:
     assert condition_holds(condition, context) is expected
 
