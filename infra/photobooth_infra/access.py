@@ -94,6 +94,12 @@ def _list(storage: Storage, *prefixes: str, sid: str) -> iam.PolicyStatement:
     )
 
 
+def _usage_statement(table_arn: str) -> iam.PolicyStatement:
+    """detect_face and segment note what they used on the status record for the cost estimate (StatusStore.update,
+    an UpdateItem); without it every photo ends FAILED on AWS."""
+    return iam.PolicyStatement(sid="StatusUsage", actions=["dynamodb:UpdateItem"], resources=[table_arn])
+
+
 def grant_function_permissions(
     config: DeploymentConfig,
     *,
@@ -105,13 +111,16 @@ def grant_function_permissions(
     table_arn = storage.table.table_arn
     statements: dict[str, list[iam.PolicyStatement]] = {
         constants.PRESIGN.name: [
-            # Presigned PUT of the upload; GetObject also covers HeadObject for POST /photo's existence check.
-            _objects(storage, ["s3:PutObject", "s3:GetObject"], PHOTO, sid="PresignUploadAndCheckOriginal"),
-            _list(storage, PHOTO, sid="ListOriginals"),
+            # Presigned PUT of the upload; GetObject covers HeadObject for POST /photo's existence check (a
+            # missing key and a denied one both answer 400 there, so no ListBucket).
+            _objects(storage, ["s3:PutObject"], PHOTO, sid="PresignUpload"),
+            # POST /photo answers presigned GET links of the original and the results (the seed pads' `url`); a
+            # presigned URL acts with its signer's permissions when the pad fetches it.
+            _objects(storage, ["s3:GetObject"], PHOTO, GENERATED, sid="CheckOriginalAndPresignResults"),
             iam.PolicyStatement(
                 sid="StatusRecord",
                 resources=[table_arn],
-                actions=["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
+                actions=["dynamodb:PutItem", "dynamodb:GetItem"],
             ),
             iam.PolicyStatement(
                 sid="StartWorkflow", actions=["states:StartExecution"], resources=[state_machine_arn]
@@ -123,8 +132,9 @@ def grant_function_permissions(
             # Erasure also deletes the request's wall copies, under the wallId its record names.
             _list(storage, PHOTO, WORK, GENERATED, WALL, sid="ListRequestObjects"),
             _objects(storage, ["s3:DeleteObject"], PHOTO, WORK, GENERATED, WALL, sid="EraseRequestObjects"),
+            # DELETE /photo reads the record, then replaces it with a tombstone (a PutItem: StatusStore.erase).
             iam.PolicyStatement(
-                sid="StatusRecord", resources=[table_arn], actions=["dynamodb:GetItem", "dynamodb:DeleteItem"]
+                sid="StatusRecord", resources=[table_arn], actions=["dynamodb:GetItem", "dynamodb:PutItem"]
             ),
             # GET /wall/photos: the sparse index names the opted-in requests, a consistent BatchGetItem reads
             # their records (StatusStore.list_wall in src/photobooth/aws/dynamodb.py). No Scan, no other index.
@@ -136,6 +146,7 @@ def grant_function_permissions(
             # Without it a photo erased before detection answers 403, and PhotoMissing never happens on AWS.
             _list(storage, PHOTO, sid="TellMissingOriginals"),
             _objects(storage, ["s3:PutObject"], WORK, sid="WriteWorkingImage"),
+            _usage_statement(table_arn),
             iam.PolicyStatement(
                 sid="DetectFacesAndEyewear",
                 resources=["*"],
@@ -144,11 +155,15 @@ def grant_function_permissions(
         ],
         constants.SEGMENT.name: [
             _objects(storage, ["s3:GetObject", "s3:PutObject"], WORK, sid="ReadImageWriteMask"),
+            _usage_statement(table_arn),
         ],
         constants.GENERATE.name: [
             # The people of a print-size result are pasted from the original upload (docs/architecture.md).
             _objects(storage, ["s3:GetObject"], WORK, PHOTO, sid="ReadImageMaskAndOriginal"),
             _objects(storage, ["s3:PutObject"], GENERATED, sid="WriteResult"),
+            # A result finished after its visitor erased the request is deleted at once (DeleteObjects reports a
+            # denial per key without raising, so a missing grant would keep the picture for the retention period).
+            _objects(storage, ["s3:DeleteObject"], GENERATED, sid="RemoveResultOfErasedRequest"),
             invoke_models_statement(config),
             *marketplace_statements(config),
             iam.PolicyStatement(sid="ProgressiveStatus", actions=["dynamodb:UpdateItem"], resources=[table_arn]),
@@ -157,7 +172,8 @@ def grant_function_permissions(
             iam.PolicyStatement(
                 sid="TerminalStatus",
                 resources=[table_arn],
-                actions=["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:DeleteItem"],
+                # PutItem: a late upload's clean-up writes the tombstone again (lifecycle.erase_request).
+                actions=["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:PutItem"],
             ),
             # The event wall's screen-size copies of an opted-in request's results (pipeline._copy_to_wall).
             _objects(storage, ["s3:GetObject"], GENERATED, sid="ReadResultsForTheWall"),

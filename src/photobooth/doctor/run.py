@@ -16,6 +16,7 @@ from photobooth.doctor import checks
 from photobooth.doctor.deployment import Deployment, DeploymentUnreadable, read_deployment
 from photobooth.doctor.photo import DEFAULT_PHOTO_RUN, HttpClient, PhotoRunSettings, UrllibHttp, run_photo
 from photobooth.doctor.results import CheckResult, client_error_message
+from photobooth.doctor.roles import check_roles
 
 # An image takes Bedrock tens of seconds; one attempt, because the doctor reports rather than recovers.
 _BEDROCK_RUNTIME_CONFIG = Config(read_timeout=120, retries={"mode": "standard", "max_attempts": 1})
@@ -110,6 +111,7 @@ def _results(
     yield CheckResult.passed(f"stack {stack_name}", f"{clients.region}, booth page {deployment.booth_url}")
 
     yield from _model_checks(deployment, clients, now)
+    yield from check_roles(deployment, clients)
     yield checks.check_sam_endpoint(clients.client("sagemaker"), deployment.generate)
     yield checks.check_booth_key(clients.client("secretsmanager"), deployment.booth_key_secret)
     yield checks.check_bucket_cors(clients.client("s3"), deployment.bucket_name, deployment.booth_url)
