@@ -45,6 +45,7 @@ from photobooth.ports import (
     FaceDetector,
     ImageGenerator,
     Moderator,
+    ObjectsNotDeleted,
     ObjectStore,
     RequestGone,
     Segmenter,
@@ -587,6 +588,8 @@ def _delete_working_image(request_id: str, store: ObjectStore) -> None:
         store.delete_keys([naming.work_input_key(request_id)])
     except ClientError as error:
         log.warning("could not delete the working image: %s", error.response.get("Error", {}).get("Code"))
+    except ObjectsNotDeleted as error:
+        log.warning("could not delete the working image: %s", sorted(set(error.failures.values())))
 
 
 def _noted_by_the_workflow(item: dict) -> bool:

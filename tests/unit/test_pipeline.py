@@ -17,6 +17,7 @@ from photobooth.models import Box, Face
 from photobooth.offline.faces import BundledFaceDetector
 from photobooth.offline.scenes import ProceduralSceneGenerator
 from photobooth.offline.segmentation import GrabCutSegmenter
+from photobooth.ports import ObjectsNotDeleted
 from tests.support import portraits
 from tests.support.fakes import MemoryObjectStore, MemoryStatusStore
 from tests.support.steps import generate_request
@@ -271,6 +272,15 @@ def test_a_working_image_that_will_not_delete_does_not_fail_the_request(status, 
     assert _finalize(status, StuckStore(), images=[_ok(1)])["status"] == "SUCCEEDED"
     assert status.items["req-000001"]["status"] == "SUCCEEDED"
     assert "could not delete the working image: SlowDown" in caplog.text
+
+
+def test_a_working_image_refused_in_delete_objects_answer_does_not_fail_the_request(status, caplog):
+    class RefusingStore(MemoryObjectStore):
+        def delete_keys(self, keys):  # type: ignore[no-untyped-def]
+            raise ObjectsNotDeleted(dict.fromkeys(keys, "AccessDenied"))
+
+    assert _finalize(status, RefusingStore(), images=[_ok(1)])["status"] == "SUCCEEDED"
+    assert "could not delete the working image: ['AccessDenied']" in caplog.text
 
 
 def test_finalize_partial_records_the_failed_image_from_a_spent_retry(status):
