@@ -54,13 +54,14 @@ EXTRA_THEMES: tuple[Theme, ...] = (
     ),
 )
 
-# Bedrock model ids tried in order (docs/decisions.md, 2026-11-30). Stability AI's inpaint service is Active and is
-# served through the US cross-region inference profile (in-region availability is limited); Titan Image Generator
-# v2 and Nova Canvas are Legacy (end of life 2026-06-30 and 2026-09-30) and only follow as fallbacks.
+# Bedrock model ids tried in order (docs/decisions.md, 2026-11-30 and 2026-12-07). Both Active: Stability AI's
+# inpaint service through the US cross-region inference profile, then Stability's Stable Image Core, a text-to-image
+# model with its own quota whose background the people are pasted onto just the same (on demand in us-west-2, the
+# stack's default Bedrock region). Titan Image Generator v2 and Nova Canvas are past end of life (2026-06-30 and
+# 2026-09-30): no longer defaults, but an operator whose account still serves them may list them.
 DEFAULT_MODEL_IDS: tuple[str, ...] = (
     "us.stability.stable-image-inpaint-v1:0",
-    "amazon.titan-image-generator-v2:0",
-    "amazon.nova-canvas-v1:0",
+    "stability.stable-image-core-v1:1",
 )
 
 
