@@ -137,7 +137,8 @@ class Scenario:
     secret_value: str = BOOTH_KEY
     cors_rules: list[dict] | None = field(
         default_factory=lambda: [
-            {"AllowedMethods": ["PUT"], "AllowedOrigins": [BOOTH_URL], "AllowedHeaders": ["Content-Type"]}
+            {"AllowedMethods": ["PUT"], "AllowedOrigins": [BOOTH_URL], "AllowedHeaders": ["Content-Type"]},
+            {"AllowedMethods": ["GET"], "AllowedOrigins": [BOOTH_URL]},
         ]
     )
     alarm_states: dict[str, str] = field(default_factory=lambda: dict.fromkeys(ALARMS, "OK"))
@@ -578,6 +579,11 @@ def test_an_empty_booth_key_fails_without_printing_a_value(capsys: pytest.Captur
         (
             [{"AllowedMethods": ["PUT"], "AllowedOrigins": [BOOTH_URL]}],
             "PUT is allowed but not the Content-Type header",
+        ),
+        pytest.param(
+            [{"AllowedMethods": ["PUT"], "AllowedOrigins": [BOOTH_URL], "AllowedHeaders": ["Content-Type"]}],
+            f"no rule allows GET from {BOOTH_URL}: the phone page's Share button can only open the link",
+            id="no GET for the Share button",
         ),
     ],
 )

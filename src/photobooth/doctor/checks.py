@@ -483,24 +483,29 @@ def check_booth_key(secretsmanager: Any, secret_id: str) -> CheckResult:
 
 
 def check_bucket_cors(s3: Any, bucket: str, origin: str) -> CheckResult:
-    """The booth page (served from ``origin``) may PUT uploads to the presigned URLs with a Content-Type."""
+    """The booth page (served from ``origin``) may PUT uploads to the presigned URLs with a Content-Type, and the
+    phone page may GET a picture for its Share button."""
     name = f"bucket {bucket}: CORS for uploads from {origin}"
     fix = (
-        "deploy the stack again: it allows PUT with Content-Type from its BoothUrl and the allowed_origins of "
-        f"{_INFRA_CONFIG}; a rule edited by hand in the console is replaced"
+        "deploy the stack again: it allows PUT with Content-Type and GET from its BoothUrl and the allowed_origins "
+        f"of {_INFRA_CONFIG}; a rule edited by hand in the console is replaced"
     )
     try:
         rules = s3.get_bucket_cors(Bucket=bucket).get("CORSRules", [])
     except ClientError as error:
         return CheckResult.failed(name, client_error_message(error), fix)
-    for rule in rules:
-        origins = rule.get("AllowedOrigins", [])
-        headers = [h.lower() for h in rule.get("AllowedHeaders", [])]
-        if "PUT" in rule.get("AllowedMethods", []) and (origin in origins or "*" in origins):
-            if "*" in headers or "content-type" in headers:
-                return CheckResult.passed(name, "PUT with Content-Type allowed")
-            return CheckResult.failed(name, "PUT is allowed but not the Content-Type header", fix)
-    return CheckResult.failed(name, f"no rule allows PUT from {origin}", fix)
+    mine = [rule for rule in rules if {origin, "*"} & set(rule.get("AllowedOrigins", []))]
+    puts = [rule for rule in mine if "PUT" in rule.get("AllowedMethods", [])]
+    if not puts:
+        return CheckResult.failed(name, f"no rule allows PUT from {origin}", fix)
+    headers = {h.lower() for rule in puts for h in rule.get("AllowedHeaders", [])}
+    if not headers & {"*", "content-type"}:
+        return CheckResult.failed(name, "PUT is allowed but not the Content-Type header", fix)
+    if not [rule for rule in mine if "GET" in rule.get("AllowedMethods", [])]:
+        return CheckResult.failed(
+            name, f"no rule allows GET from {origin}: the phone page's Share button can only open the link", fix
+        )
+    return CheckResult.passed(name, "PUT with Content-Type and GET allowed")
 
 
 def check_alarms(cloudwatch: Any, alarm_names: Iterable[str], *, dashboard: str | None) -> CheckResult:
