@@ -91,6 +91,11 @@ DEFAULT_MODERATION_CATEGORIES: tuple[str, ...] = (
     "Rude Gestures",
     "Hate Symbols",
 )
+# Third-level labels let through although their category is refused: a shirtless visitor on the beach theme.
+# Rekognition's page recommends moderating with L1/L2 categories and exempting specific concepts with L3 labels;
+# "Bare Back" and "Exposed Male Nipple" are L3 under "Non-Explicit Nudity" (the swimwear labels are L2 of
+# "Swimwear or Underwear", a category the booth does not refuse). docs/decisions.md, 2026-12-07.
+DEFAULT_MODERATION_LET_THROUGH: tuple[str, ...] = ("Bare Back", "Exposed Male Nipple")
 
 
 class Settings(BaseSettings):
@@ -159,6 +164,9 @@ class Settings(BaseSettings):
     )
     moderation_min_confidence: float = Field(80.0, ge=0.0, le=100.0, description="Rekognition's 0-100 scale")
     moderation_categories: tuple[str, ...] = DEFAULT_MODERATION_CATEGORIES
+    moderation_let_through_labels: tuple[str, ...] = Field(
+        DEFAULT_MODERATION_LET_THROUGH, description="third-level labels not refused even under a refused category"
+    )
     moderate_generated_images: bool = Field(True, description="check each generated image as well as the photo")
 
     # cost (photobooth.cost): the price table and the event the metrics are counted under
@@ -175,6 +183,18 @@ class Settings(BaseSettings):
             # A misspelt category would silently check nothing.
             raise ValueError(f"unknown moderation categories {unknown}; known: {list(MODERATION_TAXONOMY)}")
         return categories
+
+    @field_validator("moderation_let_through_labels")
+    @classmethod
+    def _third_level_labels(cls, labels: tuple[str, ...]) -> tuple[str, ...]:
+        categories = sorted(set(labels) & set(MODERATION_TAXONOMY))
+        if categories:
+            # Letting a whole category through belongs in moderation_categories, where it is visible as such.
+            raise ValueError(
+                f"{categories} are categories, not third-level labels: leave them out of "
+                "moderation_categories instead"
+            )
+        return labels
 
     @field_validator("themes")
     @classmethod

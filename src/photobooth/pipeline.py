@@ -186,6 +186,7 @@ def detect(
             categories=settings.moderation_categories,
             min_confidence=settings.moderation_min_confidence,
             rejection=PhotoRejected,
+            let_through=settings.moderation_let_through_labels,
         )
     except PhotoRejected:
         _note_detect_usage(status, request.request_id, started, rekognition_images=checks, passed=False)
@@ -336,6 +337,7 @@ def generate(
                 categories=settings.moderation_categories,
                 min_confidence=settings.moderation_min_confidence,
                 rejection=GeneratedImageRejected,
+                let_through=settings.moderation_let_through_labels,
             )
         except (ModerationRejected, ModerationUnavailable) as error:
             # The model painted (and is paid) even when its image is refused.

@@ -218,3 +218,15 @@ def test_layer_requirements_leave_boto3_to_the_runtime() -> None:
     assert any(r.startswith("aws-lambda-powertools[parser]") for r in requirements)
     # imaging (paste-back) needs OpenCV whatever the segmenter
     assert any(r.startswith("opencv-python-headless") for r in requirements)
+
+
+def test_the_functions_get_the_moderation_labels_let_through(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deployed functions apply the domain's exemptions (tests/unit/test_moderation_let_through.py)."""
+    for config, expected in [
+        (DeploymentConfig(), ("Bare Back", "Exposed Male Nipple")),
+        (DeploymentConfig(moderation_let_through_labels=()), ()),
+    ]:
+        environment = function_environment(config, bucket_name="b", table_name="t", sam_endpoint_name=None)
+        variable = "PHOTOBOOTH_MODERATION_LET_THROUGH_LABELS"
+        monkeypatch.setenv(variable, environment[variable])
+        assert Settings().moderation_let_through_labels == expected
