@@ -156,7 +156,7 @@ class DeploymentConfig(_Model):
         False, description="POST /upload answers the seed's {statusCode, body: '<JSON string>'} envelope"
     )
     photo_wait_seconds: float = Field(
-        25.0,
+        20.0,
         ge=0,
         le=_MAX_PHOTO_WAIT_SECONDS,
         description="how long POST /photo waits for the pictures (billed Lambda time); 0 answers 202 at once",

@@ -143,8 +143,10 @@ class Settings(BaseSettings):
         None, description="address browsers use for presigned URLs when it differs from the functions' (local server)"
     )
     upload_url_expires: int = 300
-    # POST /photo waits this long for the result, below API Gateway's 30 s integration limit (CONTRACT.md).
-    photo_wait_seconds: float = Field(25.0, ge=0, le=28)
+    # POST /photo waits at most this long for the result (CONTRACT.md); the wait also ends early enough to answer
+    # before API Gateway's and CloudFront's 30 s, whatever a cold start took (api.photo_wait_budget). 20 s, not the
+    # seed's 25: a cold authorizer and presign function come first (docs/decisions.md, 2026-12-07).
+    photo_wait_seconds: float = Field(20.0, ge=0, le=28)
     seed_compat_envelope: bool = Field(
         False, description="POST /upload answers the seed's {statusCode, body: '<JSON string>'} envelope"
     )
