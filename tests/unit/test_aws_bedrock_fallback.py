@@ -16,7 +16,7 @@ from pathlib import Path
 import jsonschema
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from photobooth.aws.bedrock import BedrockImageGenerator, build_request
 from photobooth.config import DEFAULT_MODEL_IDS, Settings
@@ -202,3 +202,55 @@ class TestInferenceError:
 
         with pytest.raises(GenerationFailed):
             BedrockImageGenerator([INPAINT, CORE], fake).generate(image, mask, THEME, 7)
+
+
+def _shrunk(region: np.ndarray) -> np.ndarray:
+    """``region`` without a 7 px band along its edge (where the paste-back feathers)."""
+    return np.asarray(Image.fromarray(region.astype(np.uint8) * 255).filter(ImageFilter.MinFilter(15))) == 255
+
+
+class TestComposition:
+    """The generate step with Stable Image Core: the painted picture is the background, the people come from the
+    original photo (imaging.compose_print), exactly as with the inpainting model."""
+
+    def test_the_people_are_pasted_back_onto_the_core_background(self):
+        from photobooth import imaging, pipeline
+        from photobooth.offline.segmentation import GrabCutSegmenter
+        from tests.support import portraits
+        from tests.support.fakes import MemoryObjectStore, MemoryStatusStore
+        from tests.support.steps import detect_and_segment, generate_request
+
+        settings = Settings(backend="offline", output_long_side=0, moderate_generated_images=False)
+        store, status = MemoryObjectStore(), MemoryStatusStore()
+        status.create_pending({"requestId": "req-core-0001", "status": "PROCESSING", "images": {}})
+        key = "photo/req-core-0001/me.jpg"
+        store.put(key, portraits.jpeg_bytes(), "image/jpeg")
+        detection, mask_key = detect_and_segment(
+            store, status, request_id="req-core-0001", key=key, segmenter=GrabCutSegmenter(), settings=settings
+        )
+        magenta = (230, 0, 200)
+
+        class PaintsMagenta(ScriptedBedrock):
+            def invoke_model(self, *, modelId, body, **kwargs):
+                request = json.loads(body)
+                painted = Image.new("RGB", core_answer_for(request).size, magenta)
+                self.answers[modelId] = [stability_answer(painted)]
+                return super().invoke_model(modelId=modelId, body=body, **kwargs)
+
+        fake = PaintsMagenta({CORE: [None]})
+        request = generate_request(detection, mask_key, request_id="req-core-0001", key=key, theme="beach", index=1)
+
+        result = pipeline.generate(
+            request, store=store, status=status, generator=BedrockImageGenerator([CORE], fake), settings=settings
+        )
+
+        assert result["status"] == "SUCCEEDED"
+        assert "image" not in fake.calls[0][1], "text to image: the photo is not sent"
+        output = np.asarray(Image.open(io.BytesIO(store.get(result["key"]))).convert("RGB")).astype(int)
+        original = np.asarray(portraits.astronaut().convert("RGB")).astype(int)
+        mask = imaging.decode_mask_png(store.get(mask_key))[: output.shape[0], : output.shape[1]]
+        assert output.shape == original.shape
+        # Inside the people (away from the feathered outline), the original's pixels; elsewhere, the painting.
+        inner, outer = (_shrunk(mask == value) for value in (255, 0))
+        assert np.abs(output[inner] - original[inner]).mean() < 6
+        assert np.abs(output[outer] - np.array(magenta)).mean() < 6
