@@ -82,6 +82,7 @@ class Functions(Construct):
             log_group=log_group,
             role=role,
         )
+        acknowledge(function, "AwsSolutions-L1", constants.RUNTIME_NOT_LATEST)
         acknowledge(
             role.node.find_child("DefaultPolicy"),
             "AwsSolutions-IAM5[Resource::*]",
