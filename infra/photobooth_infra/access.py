@@ -15,7 +15,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import IConstruct
 
 from photobooth_infra import constants
-from photobooth_infra.bedrock_access import bedrock_model_arns, marketplace_models
+from photobooth_infra.bedrock_access import bedrock_model_arns, marketplace_statements
 from photobooth_infra.config import DeploymentConfig
 from photobooth_infra.nag import acknowledge
 from photobooth_infra.storage import Storage
@@ -39,32 +39,6 @@ def invoke_models_statement(config: DeploymentConfig) -> iam.PolicyStatement:
             profile_overrides=config.inference_profile_regions,
         ),
     )
-
-
-def marketplace_statements(config: DeploymentConfig) -> list[iam.PolicyStatement]:
-    """Bedrock subscribes the account to a third-party model (Stability) on its first invocation, with the
-    caller's permissions; without them that call answers AccessDeniedException (Amazon Bedrock user guide,
-    "Grant IAM permissions to request access to Amazon Bedrock foundation models with a product ID",
-    https://docs.aws.amazon.com/bedrock/latest/userguide/model-access.html). The actions have no resource-level
-    permissions; the aws-marketplace:ProductId condition is the only narrowing, and AWS does not publish the
-    product id of every model (Stability's image services are missing from its table), so it applies when the
-    operator names the ids."""
-    if not marketplace_models(config.invoked_model_ids):
-        return []
-    conditions = None
-    if config.marketplace_product_ids:
-        conditions = {"ForAnyValue:StringEquals": {"aws-marketplace:ProductId": list(config.marketplace_product_ids)}}
-    return [
-        iam.PolicyStatement(
-            sid="SubscribeToModelsOnFirstUse",
-            actions=["aws-marketplace:Subscribe", "aws-marketplace:Unsubscribe"],
-            resources=["*"],
-            conditions=conditions,
-        ),
-        iam.PolicyStatement(
-            sid="ViewModelSubscriptions", actions=["aws-marketplace:ViewSubscriptions"], resources=["*"]
-        ),
-    ]
 
 
 def sagemaker_endpoint_arn(endpoint_name: str) -> str:
@@ -165,7 +139,7 @@ def grant_function_permissions(
             # denial per key without raising, so a missing grant would keep the picture for the retention period).
             _objects(storage, ["s3:DeleteObject"], GENERATED, sid="RemoveResultOfErasedRequest"),
             invoke_models_statement(config),
-            *marketplace_statements(config),
+            *marketplace_statements(config.invoked_model_ids, config.marketplace_product_ids),
             iam.PolicyStatement(sid="ProgressiveStatus", actions=["dynamodb:UpdateItem"], resources=[table_arn]),
         ],
         constants.FINALIZE.name: [

@@ -257,6 +257,28 @@ def _parse_start(body: dict, settings: Settings) -> tuple[StartRequest, str, str
     return start, owner, filename
 
 
+# POST /photo must answer before the first 30 s limit in front of the function: API Gateway's HTTP API ends an
+# integration 30 s after it received the request, and CloudFront's origin response timeout is 30 s by default.
+UPSTREAM_TIMEOUT_SECONDS = 30.0
+# What the answer needs after the wait: one more status read, the presigned URLs, the way back through both.
+ANSWER_MARGIN_SECONDS = 3.0
+
+
+def photo_wait_budget(
+    wanted: float, *, received_epoch_ms: int | None, now_epoch_ms: int, remaining_ms: int | None
+) -> float:
+    """The seconds POST /photo may wait: ``wanted``, less whatever a cold authorizer and a cold start spent since
+    the request arrived (``received_epoch_ms``: the HTTP API event's ``requestContext.timeEpoch``), and never past
+    the function's own end (``remaining_ms``: the Lambda context's remaining time)."""
+    budget = wanted
+    if received_epoch_ms is not None:
+        spent = max(0.0, (now_epoch_ms - received_epoch_ms) / 1000)
+        budget = min(budget, UPSTREAM_TIMEOUT_SECONDS - spent - ANSWER_MARGIN_SECONDS)
+    if remaining_ms is not None:
+        budget = min(budget, remaining_ms / 1000 - ANSWER_MARGIN_SECONDS)
+    return max(0.0, budget)
+
+
 def start_for_uploaded(
     body: dict,
     *,
@@ -267,10 +289,12 @@ def start_for_uploaded(
     respond_async: bool = False,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    budget: Callable[[float], float] | None = None,
 ) -> tuple[int, dict]:
     """Start the workflow for an uploaded key and wait for its end, as the seed's API did.
 
-    Returns ``(200, result)`` when the request finished within the wait, else ``(202, where to poll)``. The
+    Returns ``(200, result)`` when the request finished within the wait, else ``(202, where to poll)``; ``budget``
+    shortens the wait to what the caller's time limits leave (:func:`photo_wait_budget`). The
     upload's own S3 event and this call meet at the workflow's claim, so one upload is processed once whatever
     arrives first. The request that owns the key counts; the pad's own id becomes an alias of it.
     """
@@ -298,6 +322,8 @@ def start_for_uploaded(
         if respond_async
         else min(start.wait if start.wait is not None else settings.photo_wait_seconds, settings.photo_wait_seconds)
     )
+    if budget is not None:
+        wait = budget(wait)  # what is left of the 30 s in front of the function (photo_wait_budget)
     if _wait_until_terminal(owner, status, wait, clock=clock, sleep=sleep):
         answer = get_status(owner, settings=settings, store=store, status=status)
         result = {

@@ -27,6 +27,17 @@ class RequestGone(Exception):
     """The status record was erased (or never existed) while a step wanted to update it."""
 
 
+class ObjectsNotDeleted(Exception):
+    """S3 refused to delete some keys. ``DeleteObjects`` answers 200 and lists each refused key under ``Errors``
+    instead of raising, so the store raises this itself: an erasure must never report success over a picture that
+    is still there. ``failures`` maps each key to S3's error code (``AccessDenied``, ``InternalError``, ...)."""
+
+    def __init__(self, failures: dict[str, str]) -> None:
+        self.failures = dict(failures)
+        listed = ", ".join(f"{key} ({code})" for key, code in self.failures.items())
+        super().__init__(f"S3 did not delete {len(self.failures)} object(s): {listed}")
+
+
 class FaceDetector(Protocol):
     def detect_faces(self, image: Image.Image) -> list[Face]:
         """Every face in ``image`` (RGB) as pixel boxes clipped to the image, with confidence on a 0-100 scale."""
@@ -59,7 +70,9 @@ class ObjectStore(Protocol):
 
     def list_keys(self, prefix: str) -> list[str]: ...
 
-    def delete_keys(self, keys: Sequence[str]) -> None: ...
+    def delete_keys(self, keys: Sequence[str]) -> None:
+        """Delete every key; raise :class:`ObjectsNotDeleted` naming those that are still there."""
+        ...
 
     def presign_put(self, key: str, content_type: str, expires: int, *, content_length: int | None = None) -> str:
         """A URL for one PUT of ``key``; with ``content_length`` the size is part of the signature."""

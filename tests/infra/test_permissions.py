@@ -10,7 +10,8 @@ from tests.infra.conftest import PRODUCT_ID, Synth, as_list, function_role_id, p
 pytestmark = pytest.mark.slow
 
 FUNCTIONS = ("Presign", "Status", "DetectFace", "Segment", "Generate", "Finalize", "ExecutionEnded")
-MARKETPLACE = ("aws-marketplace:Subscribe", "aws-marketplace:Unsubscribe", "aws-marketplace:ViewSubscriptions")
+# FULL_CONFIG names a product id: Subscribe limited to it stays (the doctor subscribes otherwise), never Unsubscribe.
+MARKETPLACE = ("aws-marketplace:Subscribe", "aws-marketplace:ViewSubscriptions")
 
 
 def ids(synth: Synth) -> dict[str, str]:
@@ -65,7 +66,7 @@ def test_default_models_are_allowed_through_the_profile_in_every_destination_reg
     assert granted == (
         {PROFILE.format("<AWS::Region>", f"us.{INPAINT}")}
         | {FM.format(r, INPAINT) for r in US_PROFILE_DESTINATIONS}
-        | {FM.format("<AWS::Region>", m) for m in ("amazon.titan-image-generator-v2:0", "amazon.nova-canvas-v1:0")}
+        | {FM.format("<AWS::Region>", "stability.stable-image-core-v1:1")}
     )
 
 
@@ -75,25 +76,20 @@ def _marketplace_statements(synth: Synth) -> dict[str, dict]:
 
 
 def test_generate_may_subscribe_to_the_configured_marketplace_products_only(full: Synth) -> None:
-    """Bedrock subscribes the account to a Marketplace model (Stability) on its first invocation, with the caller's
-    permissions (Amazon Bedrock user guide, "Access Amazon Bedrock foundation models",
-    https://docs.aws.amazon.com/bedrock/latest/userguide/model-access.html): without them the first call answers
-    AccessDeniedException. The operator's product ids narrow Subscribe/Unsubscribe."""
+    """The doctor makes the first subscription (tests/infra/test_model_grants.py); with the operator's product ids
+    the role may still subscribe to those products, never unsubscribe."""
     statements = _marketplace_statements(full)
-    assert statements["SubscribeToModelsOnFirstUse"]["Action"] == [
-        "aws-marketplace:Subscribe",
-        "aws-marketplace:Unsubscribe",
-    ]
-    assert statements["SubscribeToModelsOnFirstUse"]["Condition"] == {
+    assert statements["SubscribeToNamedModels"]["Action"] == "aws-marketplace:Subscribe"
+    assert statements["SubscribeToNamedModels"]["Condition"] == {
         "ForAnyValue:StringEquals": {"aws-marketplace:ProductId": [PRODUCT_ID]}
     }
     assert statements["ViewModelSubscriptions"]["Action"] == "aws-marketplace:ViewSubscriptions"
     assert "Condition" not in statements["ViewModelSubscriptions"]
 
 
-def test_without_product_ids_the_subscription_is_not_limited_to_a_product(default: Synth) -> None:
+def test_without_product_ids_the_role_may_only_view_subscriptions(default: Synth) -> None:
     statements = _marketplace_statements(default)
-    assert set(statements) == {"SubscribeToModelsOnFirstUse", "ViewModelSubscriptions"}
+    assert set(statements) == {"ViewModelSubscriptions"}
     assert all("Condition" not in statement for statement in statements.values())
     others = [n for n in FUNCTIONS if n != "Generate"]
     for name in others:

@@ -117,6 +117,7 @@ class Model:
     invoke_error: tuple[str, str] | None = None  # (code, message)
     listed_in: tuple[str, ...] = (BEDROCK_REGION,)  # regions whose GetFoundationModel knows the model
     denied_regions: tuple[str, ...] = ()
+    subscribe_error: tuple[str, str] | None = None  # (code, message) of the doctor's CreateFoundationModelAgreement
 
     @property
     def foundation_model(self) -> str:
@@ -152,7 +153,8 @@ class Scenario:
     secret_value: str = BOOTH_KEY
     cors_rules: list[dict] | None = field(
         default_factory=lambda: [
-            {"AllowedMethods": ["PUT"], "AllowedOrigins": [BOOTH_URL], "AllowedHeaders": ["Content-Type"]}
+            {"AllowedMethods": ["PUT"], "AllowedOrigins": [BOOTH_URL], "AllowedHeaders": ["Content-Type"]},
+            {"AllowedMethods": ["GET"], "AllowedOrigins": [BOOTH_URL]},
         ]
     )
     alarm_states: dict[str, str] = field(default_factory=lambda: dict.fromkeys(ALARMS, "OK"))
@@ -160,6 +162,18 @@ class Scenario:
     upscaler: str = "lanczos"
     # (role, action, resource) that IAM's simulator answers implicitDeny for
     denied_calls: frozenset[tuple[str, str, str]] = frozenset()
+    upscale_model: Model | None = None  # set: PHOTOBOOTH_UPSCALER is "bedrock" with this model
+
+
+OFFER = {
+    "offerId": "offer-1",
+    "offerToken": "token-1",
+    "termDetails": {
+        "usageBasedPricingTerm": {"rateCard": [{"dimension": "image", "price": "0.04", "unit": "image"}]},
+        "legalTerm": {"url": "https://example.com/eula"},
+        "supportTerm": {"refundPolicyDescription": "none"},
+    },
+}
 
 
 def queue(scenario: Scenario, clients: StubbedClients) -> None:
@@ -225,6 +239,9 @@ def queue(scenario: Scenario, clients: StubbedClients) -> None:
     environment = function_environment(scenario)
     if scenario.segmentation_backend == "sam":
         environment["PHOTOBOOTH_SAM_ENDPOINT_NAME"] = "photobooth-sam"
+    if scenario.upscale_model is not None:
+        environment["PHOTOBOOTH_UPSCALER"] = "bedrock"
+        environment["PHOTOBOOTH_UPSCALE_MODEL_ID"] = scenario.upscale_model.model_id
     clients.stub("lambda").add_response(
         "get_function_configuration",
         {
@@ -240,7 +257,7 @@ def queue(scenario: Scenario, clients: StubbedClients) -> None:
     bedrock = clients.stub("bedrock", BEDROCK_REGION)
     iam = clients.stub("iam", STACK_REGION)
     runtime = clients.stub("bedrock-runtime", BEDROCK_REGION)
-    for model in scenario.models:
+    for model in [*scenario.models, *([scenario.upscale_model] if scenario.upscale_model else [])]:
         asked = [BEDROCK_REGION]
         if model.is_profile:
             profile_arn = f"arn:aws:bedrock:{BEDROCK_REGION}:{ACCOUNT}:inference-profile/{model.model_id}"
@@ -289,6 +306,30 @@ def queue(scenario: Scenario, clients: StubbedClients) -> None:
                     service_message="Model not found",
                     http_status_code=404,
                     expected_params=params,
+                )
+        agreement_status = model.availability.get("agreementAvailability", {}).get("status")
+        answering = next((r for r in asked if r in model.listed_in), None)
+        subscribes = agreement_status not in {"AVAILABLE", "PENDING", "ERROR"} and answering is not None
+        if subscribes and not model.foundation_model.startswith("amazon."):
+            listing = clients.stub("bedrock", answering)
+            listing.add_response(
+                "list_foundation_model_agreement_offers",
+                {"modelId": model.foundation_model, "offers": [OFFER]},
+                {"modelId": model.foundation_model, "offerType": "PUBLIC"},
+            )
+            agreement = {"offerToken": "token-1", "modelId": model.foundation_model}
+            if model.subscribe_error:
+                code, message = model.subscribe_error
+                listing.add_client_error(
+                    "create_foundation_model_agreement",
+                    service_error_code=code,
+                    service_message=message,
+                    http_status_code=403,
+                    expected_params=agreement,
+                )
+            else:
+                listing.add_response(
+                    "create_foundation_model_agreement", {"modelId": model.foundation_model}, agreement
                 )
         iam.add_response(
             "simulate_principal_policy",
@@ -629,7 +670,7 @@ def test_access_denied_on_invocation_fails_with_the_marketplace_permissions(
 @pytest.mark.parametrize(
     ("agreement", "expected_detail", "expected_fix"),
     [
-        ({"status": "NOT_AVAILABLE"}, "no Marketplace subscription yet", "invoke the model once"),
+        ({"status": "NOT_AVAILABLE"}, "the doctor has just subscribed the account", "wait up to 15 minutes"),
         ({"status": "PENDING"}, "still being set up", "wait up to 15 minutes"),
         ({"status": "ERROR", "errorMessage": "INVALID_PAYMENT_INSTRUMENT"}, "INVALID_PAYMENT_INSTRUMENT", "payment"),
     ],
@@ -754,6 +795,11 @@ def test_an_empty_booth_key_fails_without_printing_a_value(capsys: pytest.Captur
         (
             [{"AllowedMethods": ["PUT"], "AllowedOrigins": [BOOTH_URL]}],
             "PUT is allowed but not the Content-Type header",
+        ),
+        pytest.param(
+            [{"AllowedMethods": ["PUT"], "AllowedOrigins": [BOOTH_URL], "AllowedHeaders": ["Content-Type"]}],
+            f"no rule allows GET from {BOOTH_URL}: the phone page's Share button can only open the link",
+            id="no GET for the Share button",
         ),
     ],
 )
@@ -906,3 +952,78 @@ def test_a_model_bedrock_does_not_know_fails(capsys: pytest.CaptureFixture[str])
     assert "list-foundation-models --by-output-modality IMAGE" in lifecycle
     assert access.startswith(f"✘ model {TITAN}: access and Marketplace subscription: Model not found")
     assert "The provided model identifier is invalid." in invocation
+
+
+# --- models: the doctor subscribes, checks the fallback and the upscaler ----------------------------------------
+
+CORE = "stability.stable-image-core-v1:1"
+UPSCALE = "us.stability.stable-fast-upscale-v1:0"
+NOT_SUBSCRIBED = {
+    "agreementAvailability": {"status": "NOT_AVAILABLE"},
+    "authorizationStatus": "AUTHORIZED",
+    "entitlementAvailability": "AVAILABLE",
+    "regionAvailability": "AVAILABLE",
+}
+
+
+def test_the_doctor_makes_the_first_marketplace_subscription_with_the_operators_credentials(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The generate role keeps no aws-marketplace:Subscribe on every product (docs/decisions.md, 2026-12-07), so the
+    doctor accepts the model's public offer itself (the Stubber pins the offer token it accepts)."""
+    scenario = Scenario(models=[Model(PROFILE, availability=NOT_SUBSCRIBED)])
+
+    code, lines = doctor(scenario, capsys)
+
+    assert code == 1, "the subscription takes up to 15 minutes: run the doctor again"
+    (failure,) = failed_lines(lines)
+    assert "the doctor has just subscribed the account with your credentials" in failure
+    assert "wait up to 15 minutes" in failure.split("fix:")[1]
+
+
+def test_a_subscription_the_operator_may_not_make_names_the_permissions_needed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    model = Model(PROFILE, availability=NOT_SUBSCRIBED, subscribe_error=("AccessDeniedException", "not allowed"))
+
+    code, lines = doctor(Scenario(models=[model]), capsys)
+
+    assert code == 1
+    (failure,) = failed_lines(lines)
+    assert "the doctor could not subscribe: not allowed" in failure
+    assert "bedrock:CreateFoundationModelAgreement" in failure.split("fix:")[1]
+
+
+def test_the_default_fallback_is_checked_like_the_first_model(capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = Scenario(models=[Model(PROFILE), Model(CORE)])
+    clients = StubbedClients()
+    queue(scenario, clients)
+
+    code = run_doctor(stack_name=STACK, clients=clients, now=NOW)
+
+    clients.assert_all_called()
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0, "\n".join(lines)
+    assert [line.split(": ")[1] for line in lines if line.startswith(f"✔ model {CORE}")] == [
+        "lifecycle",
+        "access and Marketplace subscription",
+        "the generate function may invoke it",
+        "one 512x512 image",
+    ]
+
+
+def test_the_bedrock_upscaler_is_checked_with_its_own_request(capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines = doctor(Scenario(upscale_model=Model(UPSCALE)), capsys)
+
+    assert code == 0, "\n".join(lines)
+    assert any(line.startswith(f"✔ model {UPSCALE}: lifecycle: Active") for line in lines)
+    assert any(line.startswith(f"✔ inference profile {UPSCALE}: routes to") for line in lines)
+    assert any(line.startswith(f"✔ upscale model {UPSCALE}: one upscale: answered with an image") for line in lines)
+    assert lines[-1] == "All 17 checks hold."
+
+
+def test_a_lanczos_upscaler_calls_no_upscale_model(capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines = doctor(Scenario(), capsys)
+
+    assert code == 0
+    assert not [line for line in lines if "upscale" in line]

@@ -29,6 +29,8 @@ REQUIRED_OUTPUTS = ("BoothUrl", "BoothKeySecret", "BucketName", "StatusTableName
 _HEALTHY_STACK_STATUSES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 _DEFAULT_SEGMENTATION_BACKEND = Settings.model_fields["segmentation_backend"].default
 _DEFAULT_SAM_ENDPOINT_NAME = Settings.model_fields["sam_endpoint_name"].default
+_DEFAULT_UPSCALER = Settings.model_fields["upscaler"].default
+_DEFAULT_UPSCALE_MODEL_ID = Settings.model_fields["upscale_model_id"].default
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,13 @@ class GenerateFunction:
     bedrock_region: str
     segmentation_backend: str
     sam_endpoint_name: str
+    upscaler: str = _DEFAULT_UPSCALER
+    upscale_model_id: str = _DEFAULT_UPSCALE_MODEL_ID
+
+    @property
+    def upscale_model(self) -> str | None:
+        """The Bedrock model that grows each background, when ``upscaler`` is ``bedrock``."""
+        return self.upscale_model_id if self.upscaler == "bedrock" else None
 
     @property
     def partition(self) -> str:
@@ -196,4 +205,6 @@ def _generate_function(lambda_client: Any, name: str, region: str) -> GenerateFu
         # The functions fall back to the domain's defaults (photobooth.config.Settings) where a variable is unset.
         segmentation_backend=environment.get("PHOTOBOOTH_SEGMENTATION_BACKEND") or _DEFAULT_SEGMENTATION_BACKEND,
         sam_endpoint_name=environment.get("PHOTOBOOTH_SAM_ENDPOINT_NAME") or _DEFAULT_SAM_ENDPOINT_NAME,
+        upscaler=environment.get("PHOTOBOOTH_UPSCALER") or _DEFAULT_UPSCALER,
+        upscale_model_id=environment.get("PHOTOBOOTH_UPSCALE_MODEL_ID") or _DEFAULT_UPSCALE_MODEL_ID,
     )

@@ -134,7 +134,11 @@ def _model_checks(deployment: Deployment, clients: Clients, now: datetime) -> It
     bedrock = clients.client("bedrock", function.bedrock_region)
     runtime = clients.client("bedrock-runtime", function.bedrock_region)
     iam = clients.client("iam")
-    for position, model_id in enumerate(function.model_ids):
+    # Every image model in the list, then the upscaler when it is a Bedrock model: each is one call a visitor's
+    # picture may depend on.
+    checked = [*function.model_ids, *([function.upscale_model] if function.upscale_model else [])]
+    for position, model_id in enumerate(checked):
+        upscaler = position >= len(function.model_ids)
         regions = [function.bedrock_region]
         if checks.split_profile_id(model_id)[0] is None:
             access = checks.check_function_may_invoke(iam, model_id, function)
@@ -149,7 +153,10 @@ def _model_checks(deployment: Deployment, clients: Clients, now: datetime) -> It
         yield checks.check_model_lifecycle(bedrock_clients, model_id, first=position == 0, now=now)
         yield checks.check_model_access(bedrock_clients, model_id)
         yield access
-        yield checks.check_model_invocation(runtime, model_id)
+        if upscaler:
+            yield checks.check_upscale_invocation(runtime, model_id)
+        else:
+            yield checks.check_model_invocation(runtime, model_id)
 
 
 def _photo_checks(
