@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from photobooth.cost import Prices
@@ -165,6 +165,11 @@ class Settings(BaseSettings):
         default_factory=Prices, description="PHOTOBOOTH_PRICES: JSON, unnamed fields keep defaults"
     )
     event_name: str = Field("default", min_length=1, max_length=128, description="CostPerRequest's event dimension")
+
+    # The operator's kiosk mode (photobooth.kiosk): the PIN is checked here, never in the page. A deployment sets the
+    # hash; `photobooth serve` takes the PIN itself from the operator's shell.
+    kiosk_pin_hash: str | None = Field(None, pattern=r"^scrypt\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$")
+    kiosk_pin: SecretStr | None = Field(None, description="photobooth serve: PHOTOBOOTH_KIOSK_PIN")
 
     @field_validator("moderation_categories")
     @classmethod

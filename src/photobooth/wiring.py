@@ -25,6 +25,7 @@ from photobooth.ports import (
 
 if TYPE_CHECKING:  # the API functions import this module and must not load numpy or Pillow
     from photobooth.cutouts import SharedCutOuts
+    from photobooth.kiosk import PinAttempts
 
 
 def settings() -> Settings:
@@ -51,6 +52,17 @@ def status_store() -> StatusStore:
     from photobooth.aws.dynamodb import DynamoStatusStore
 
     return DynamoStatusStore(settings().table_name)
+
+
+@cache
+def pin_attempts() -> PinAttempts:
+    from photobooth.kiosk import InMemoryPinAttempts
+
+    if settings().backend == "offline":  # photobooth serve: one process answers every pad
+        return InMemoryPinAttempts()
+    from photobooth.aws.dynamodb import DynamoPinAttempts
+
+    return DynamoPinAttempts(settings().table_name)
 
 
 @cache
@@ -161,6 +173,7 @@ _FACTORIES = (
     upscaler,
     object_store,
     status_store,
+    pin_attempts,
     workflow_starter,
     face_detector,
     segmenter,
