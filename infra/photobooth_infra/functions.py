@@ -52,7 +52,10 @@ class Functions(Construct):
         environment = function_environment(
             config, bucket_name=bucket_name, table_name=table_name, sam_endpoint_name=sam_endpoint_name
         )
-        only_for = {constants.PRESIGN.name: presign_environment(config)}
+        only_for = {
+            constants.PRESIGN.name: presign_environment(config),
+            constants.STATUS.name: status_environment(config),
+        }
         self.by_name: dict[str, lambda_.Function] = {
             spec.name: self._function(spec, config, environment | only_for.get(spec.name, {}))
             for spec in constants.ALL_FUNCTIONS
@@ -138,6 +141,12 @@ def presign_environment(config: DeploymentConfig) -> dict[str, str]:
         "PHOTOBOOTH_SEED_COMPAT_ENVELOPE": str(config.seed_compat_envelope).lower(),
         "PHOTOBOOTH_PHOTO_WAIT_SECONDS": f"{config.photo_wait_seconds:g}",
     }
+
+
+def status_environment(config: DeploymentConfig) -> dict[str, str]:
+    """POST /kiosk/unlock checks the operator's PIN against its hash; without ``kiosk_pin`` there is no kiosk mode."""
+    pin_hash = config.kiosk_pin_hash
+    return {"PHOTOBOOTH_KIOSK_PIN_HASH": pin_hash} if pin_hash else {}
 
 
 def log_group_and_role(

@@ -27,6 +27,8 @@ MAX_PIN_LENGTH = 32
 MIN_SECONDS_BETWEEN_ATTEMPTS = 1.0
 # The longest wait after many wrong PINs; the counter restarts after a right one.
 MAX_WAIT_SECONDS = 15 * 60.0
+# On AWS the count is an item of the status table; '#' is outside the requestId pattern, so no request has this key.
+ATTEMPTS_KEY = "#kiosk-pin-attempts"
 
 
 class KioskOff(Exception):

@@ -47,6 +47,8 @@ def expected_permissions(synth: Synth, *, sam: bool) -> dict[str, dict[str, set[
             "s3:DeleteObject": {photo, work, generated, wall},
             "dynamodb:GetItem": {table},
             "dynamodb:DeleteItem": {table},
+            # POST /kiosk/unlock, on its one item only (tests/infra/test_kiosk_and_booth_page.py)
+            "dynamodb:UpdateItem": {table},
             # GET /wall/photos (tests/infra/test_wall_and_seed_compat.py)
             "dynamodb:Query": {f"{table}/index/wall"},
             "dynamodb:BatchGetItem": {table},

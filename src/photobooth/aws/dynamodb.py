@@ -180,7 +180,7 @@ class DynamoPinAttempts:
     count. Its key cannot be a request's (``#`` is outside the requestId pattern), and its TTL clears it a day after
     the last attempt."""
 
-    KEY = "#kiosk-pin-attempts"
+    KEY = kiosk.ATTEMPTS_KEY
     _KEEP_SECONDS = 24 * 3600
 
     def __init__(self, table_name: str, resource: Any | None = None) -> None:
