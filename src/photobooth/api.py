@@ -326,6 +326,7 @@ def get_status(request_id: str, *, settings: Settings, store: ObjectStore, statu
 
     response: dict[str, Any] = {
         "requestId": request_id,
+        "code": naming.short_code(request_id),  # shown on the booth's screens for staff
         "status": record["status"],
         "themes": themes,
         "url_generated": [image["url"] for image in images if image["status"] == "SUCCEEDED" and "url" in image],

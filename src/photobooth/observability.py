@@ -9,6 +9,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
+from photobooth import naming
+
 SERVICE = "photobooth"
 NAMESPACE = "Photobooth"
 
@@ -36,6 +38,8 @@ def label_log_lines(**keys: object) -> None:
     label each other's lines. Thread-safe keys belong to the calling thread (on Lambda, one thread: no difference);
     they are cleared first because a thread handles one invocation after another."""
     logger.thread_safe_clear_keys()
+    if isinstance(keys.get("requestId"), str):  # what the visitor's screen shows staff (naming.short_code)
+        keys.setdefault("requestCode", naming.short_code(str(keys["requestId"])))
     logger.thread_safe_append_keys(**keys)
 
 

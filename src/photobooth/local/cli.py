@@ -10,6 +10,7 @@ import signal
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -59,6 +60,36 @@ def _doctor(args: argparse.Namespace) -> int:
     )
 
 
+def _erase(args: argparse.Namespace) -> int:
+    from photobooth.erasure import AwsBooth, EraseError, LocalBooth, run_erase
+
+    if not args.requests and not args.all:
+        print("photobooth erase: name a request (its code, such as K7QF2M, or its id) or pass --all", file=sys.stderr)
+        return 2
+    if args.requests and args.all:
+        print("photobooth erase: name requests or pass --all, not both", file=sys.stderr)
+        return 2
+    ask = input if sys.stdin.isatty() else None
+    try:
+        if args.stack:
+            import boto3
+
+            session = boto3.Session(region_name=args.region)
+            if not session.region_name:
+                print("photobooth erase: no AWS region: pass --region or set AWS_REGION", file=sys.stderr)
+                return 2
+            booth: Any = AwsBooth.from_stack(session, args.stack, retention_days=args.retention_days)
+        else:
+            from photobooth.local.server import default_data_dir
+
+            data = Path(args.data) if args.data else default_data_dir()
+            booth = LocalBooth(f"http://127.0.0.1:{args.port}", data)
+        return run_erase(booth, args.requests, everything=args.all, assume_yes=args.yes, ask=ask)
+    except EraseError as error:
+        print(f"photobooth erase: {error}", file=sys.stderr)
+        return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="photobooth", description="The photobooth workflow on this machine.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -89,6 +120,28 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--region", help="the stack's region (default: your AWS profile's)")
     doctor.add_argument("--photo", help="also run this JPEG/PNG portrait through the deployed API, as a pad does")
     doctor.set_defaults(func=_doctor, style=None)
+
+    erase = commands.add_parser(
+        "erase",
+        help="erase one visitor's request (the code on their screen, or its id), or --all after the event",
+        description="Erase requests as a visitor's own erasure does: the photo, every result and the status "
+        "record, for good. Asks for confirmation (--yes skips it). Locally the booth must be running; with --stack "
+        "it acts on the deployed stack with your AWS credentials.",
+    )
+    erase.add_argument("requests", nargs="*", help="short codes (K7QF2M) or request ids")
+    erase.add_argument("--all", action="store_true", help="every request the booth holds")
+    erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    erase.add_argument("--port", type=int, default=8000, help="the local booth's port (default 8000)")
+    erase.add_argument("--data", help="the local booth's --data folder (default: serve's default)")
+    erase.add_argument("--stack", help="erase on this deployed CloudFormation stack instead of the local booth")
+    erase.add_argument("--region", help="the stack's region (default: your AWS profile's)")
+    erase.add_argument(
+        "--retention-days",
+        type=int,
+        default=7,
+        help="on AWS: how long the erased requests' tombstones stay (the stack's retention_days; default 7)",
+    )
+    erase.set_defaults(func=_erase, style=None)
     return parser
 
 

@@ -28,6 +28,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from photobooth import naming
 from photobooth.local import apigw
 from photobooth.local.engine import (
     MOTO_CONFIG,
@@ -64,8 +65,8 @@ def default_data_dir() -> Path:
 def status_line(after: dict | None, before: dict | None) -> str | None:
     """One readable line per change of a request's state (and per finished image)."""
     if after is None:
-        return f"{(before or {}).get('requestId', '?')} ERASED"
-    request_id = after.get("requestId", "?")
+        return f"{_labelled((before or {}).get('requestId', '?'))} ERASED"
+    request_id = _labelled(after.get("requestId", "?"))
     status = after.get("status")
     images = after.get("images") or {}
     themes = [t for t in str(after.get("themeList", "")).split(",") if t]
@@ -81,6 +82,11 @@ def status_line(after: dict | None, before: dict | None) -> str | None:
         image = images[changed[0]]
         return f"{request_id} image {changed[0]}/{len(themes)} {image.get('theme')} {image.get('status')}"
     return None
+
+
+def _labelled(request_id: str) -> str:
+    """The request's short code (what the visitor's screen shows) before its id, so staff can find either."""
+    return f"[{naming.short_code(request_id)}] {request_id}" if request_id != "?" else request_id
 
 
 @dataclass
