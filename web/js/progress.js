@@ -5,6 +5,7 @@ import { api, BoothError, imagesOf, KNOWN_CODES, putBytes, sleep, TERMINAL } fro
 import { showRequestCode } from "./code.js";
 import I18N from "./i18n.js";
 import * as results from "./results.js";
+import { updateQrNotice } from "./qrnotice.js";
 import { nextRun, session } from "./session.js";
 import { settings } from "./settings.js";
 
@@ -252,6 +253,7 @@ function finish(status) {
     return;
   }
   results.failPending();
+  updateQrNotice();
   setBar(1);
   ui.expected.hidden = true;
   waitStarted = 0;
@@ -264,6 +266,7 @@ function finish(status) {
 
 export function resetProgress() {
   showRequestCode(null);
+  updateQrNotice();
   waitStarted = 0;
   expectedSeconds = 0;
   ui.expected.hidden = true;

@@ -16,9 +16,28 @@ from typing import Any
 def _serve(args: argparse.Namespace) -> int:
     from photobooth.local.server import BoothServer, default_data_dir
 
-    server = BoothServer(port=args.port, data_dir=Path(args.data) if args.data else default_data_dir())
+    lan_address = None
+    if args.lan is not None:
+        from photobooth.local.lan import lan_address as detect_lan_address
+
+        try:
+            lan_address = args.lan or detect_lan_address()
+        except OSError as error:
+            print(f"photobooth serve --lan: {error}", file=sys.stderr)
+            return 2
+    server = BoothServer(
+        port=args.port, data_dir=Path(args.data) if args.data else default_data_dir(), lan_address=lan_address
+    )
     server.start()  # a taken port ends the process with werkzeug's own message and exit code 1
     print(f"photobooth is ready: open {server.url}  (data in {server.data_dir}; Ctrl+C stops)", flush=True)
+    if lan_address:
+        print(
+            f"phones on the local network open their pictures at {server.public_url} (the QR codes say so);\n"
+            f"another booth pad on the network needs the booth key: {server.booth_key}",
+            flush=True,
+        )
+    else:
+        print("the QR codes open on this machine only: start with --lan for visitors' phones", flush=True)
 
     def _stop(*_: object) -> None:
         raise KeyboardInterrupt
@@ -97,6 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the booth page and the API at http://127.0.0.1:PORT")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--data", help="folder for photos, results and status records (kept across restarts)")
+    serve.add_argument(
+        "--lan",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="also listen on this machine's local-network address (or ADDRESS), so that visitors' phones open the "
+        "QR codes; there only the phone page, results and erasure are open, the rest needs the booth key",
+    )
     serve.add_argument("--style", type=int, help="paint the backgrounds in style 0-25 (needs the [style] extra)")
     serve.add_argument(
         "--seed-compat",
