@@ -104,7 +104,9 @@ def function_environment(
         "PHOTOBOOTH_BACKEND": "aws",
         "PHOTOBOOTH_BUCKET_NAME": bucket_name,
         "PHOTOBOOTH_TABLE_NAME": table_name,
-        "PHOTOBOOTH_THEMES": json.dumps([t.model_dump() for t in config.themes], separators=(",", ":")),
+        "PHOTOBOOTH_THEMES": json.dumps(
+            [t.model_dump(exclude_defaults=True) for t in config.themes], separators=(",", ":")
+        ),
         "PHOTOBOOTH_DEFAULT_THEMES": json.dumps(list(config.default_themes), separators=(",", ":")),
         "PHOTOBOOTH_BEDROCK_MODEL_IDS": json.dumps(list(config.bedrock_model_ids), separators=(",", ":")),
         "PHOTOBOOTH_BEDROCK_REGION": config.bedrock_regions[0] if config.bedrock_regions else Aws.REGION,

@@ -369,4 +369,7 @@ def erase(request_id: str, *, settings: Settings, store: ObjectStore, status: St
 
 def list_themes(settings: Settings) -> list[dict]:
     defaults = set(settings.default_themes)
-    return [{"name": t.name, "label": t.label or t.name, "default": t.name in defaults} for t in settings.themes]
+    return [
+        {"name": t.name, "label": t.label or t.name, "labels": dict(t.labels), "default": t.name in defaults}
+        for t in settings.themes
+    ]

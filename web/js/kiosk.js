@@ -6,7 +6,7 @@
 import { unlockKiosk } from "./api.js";
 import I18N from "./i18n.js";
 import { clearKioskOverrides, kioskOverrides, safeLogoUrl, saveKioskOverrides, settings } from "./settings.js";
-import { catalogue } from "./themes.js";
+import { catalogue, themeLabel } from "./themes.js";
 
 const TAPS_TO_OPEN = 5;
 const TAP_WINDOW_MS = 3000;
@@ -114,7 +114,7 @@ function fillForm() {
     input.dataset.testid = "kiosk-theme";
     input.checked = offered ? offered.includes(theme.name) : true;
     const name = document.createElement("span");
-    name.textContent = I18N.STRINGS.en[`theme.${theme.name}`] ? I18N.t(`theme.${theme.name}`) : theme.label || theme.name;
+    name.textContent = themeLabel(theme.name);
     label.append(input, name);
     box.append(label);
   });

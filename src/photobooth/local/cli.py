@@ -13,8 +13,42 @@ from pathlib import Path
 from typing import Any
 
 
+def _settings_are_valid(command: str) -> bool:
+    """A wrong PHOTOBOOTH_* setting (a theme list that is not JSON, a default theme that does not exist) is told in
+    plain lines before anything starts, not as a traceback from deep inside."""
+    from photobooth.config import settings_problem
+
+    problem = settings_problem()
+    if problem:
+        indented = problem.replace("\n", "\n  ")
+        print(f"photobooth {command}: the settings are not valid:\n  {indented}", file=sys.stderr)
+    return problem is None
+
+
+def _tell_offline_scenes() -> None:
+    """Offline, a theme is painted as one of a few procedural scenes: say which stands in for a theme of the
+    operator's own, so a custom theme is not silently painted as something else."""
+    from photobooth.config import DEFAULT_THEMES, EXTRA_THEMES, get_settings
+    from photobooth.models import OFFLINE_SCENES
+    from photobooth.offline.scenes import scene_for
+
+    built_in = {t.name for t in DEFAULT_THEMES + EXTRA_THEMES}
+    for theme in get_settings().themes:
+        if theme.name in built_in:
+            continue
+        how = "as it names" if theme.offline_scene else "chosen from its name and prompt; set offline_scene to choose"
+        print(
+            f"offline, theme {theme.name!r} is painted as the {scene_for(theme)!r} scene ({how}: "
+            f"{', '.join(OFFLINE_SCENES)})",
+            flush=True,
+        )
+
+
 def _serve(args: argparse.Namespace) -> int:
     from photobooth.local.server import BoothServer, default_data_dir
+
+    if not _settings_are_valid("serve"):
+        return 2
 
     lan_address = None
     if args.lan is not None:
@@ -38,6 +72,7 @@ def _serve(args: argparse.Namespace) -> int:
         )
     else:
         print("the QR codes open on this machine only: start with --lan for visitors' phones", flush=True)
+    _tell_offline_scenes()
 
     def _stop(*_: object) -> None:
         raise KeyboardInterrupt
@@ -61,6 +96,10 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from photobooth.local.batch import run_photos
+
+    if not _settings_are_valid("run"):
+        return 2
+    _tell_offline_scenes()
 
     code = run_photos([Path(p) for p in args.photos], Path(args.out), themes=args.themes)
     sys.stdout.flush()
