@@ -43,8 +43,8 @@ layer:                                 ## the Lambda layer, built without Docker
 infra/.layer: pyproject.toml
 	$(PY) infra/build_layer.py
 
-synth: infra/.layer                    ## CloudFormation templates into cdk.out/, offline
-	$(PY) infra/app.py
+synth: infra/.layer                    ## CloudFormation templates into cdk.out/, offline (CONFIG=infra/my-event.json)
+	$(PY) infra/app.py $(if $(CONFIG),-c config=$(CONFIG))
 
 bench: install-dev
 	$(PY) -m bench
