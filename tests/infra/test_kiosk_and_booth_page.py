@@ -84,6 +84,9 @@ def test_unlocking_needs_the_booth_key_and_reaches_the_api_through_cloudfront(fu
 
 @pytest.mark.slow
 def test_the_status_function_may_update_only_the_attempts_item(full: Synth) -> None:
+    # dynamodb:LeadingKeys limits item access to the listed partition key values; ForAllValues:StringEquals makes
+    # every key of a request match ("Using IAM policy conditions for fine-grained access control",
+    # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html).
     statements = role_statements(full, function_role_id(full, "FunctionsStatus"))
     updates = [s for s in statements if "dynamodb:UpdateItem" in s["Action"]]
     assert updates and all(

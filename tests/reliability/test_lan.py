@@ -78,6 +78,8 @@ def test_a_phone_opens_its_pictures_and_erases_them_but_starts_nothing_without_t
     lan_booth: ServedBooth,
 ) -> None:
     start = {"type": "photo", "filename": "lan.jpg", "contentType": "image/jpeg"}
+    # As API Gateway answers with a Lambda authorizer: 401 when the identity source (x-booth-key) is missing, 403
+    # when the authorizer refuses it (https://repost.aws/knowledge-center/api-gateway-401-error-lambda-authorizer).
     assert over_lan(lan_booth, "POST", "/upload", start)[0] == 401
     assert over_lan(lan_booth, "POST", "/upload", start, {"x-booth-key": "wrong"})[0] == 403
     assert over_lan(lan_booth, "GET", "/wall/photos")[0] == 401
