@@ -54,7 +54,8 @@ def unlock_kiosk():
         return json_response(404, {"message": "kiosk mode is off: no operator PIN is configured"})
     except kiosk.TooManyAttempts as wait:
         seconds = math.ceil(wait.retry_after)
-        logger.warning("kiosk PIN attempt refused: too soon", extra={"retryAfter": seconds})
+        # Not a warning: a burst of guesses would flood the console; the wrong PINs that were checked are warned.
+        logger.info("kiosk PIN attempt refused: too soon", extra={"retryAfter": seconds})
         return _retry_later(429, "too many attempts: wait before trying again", seconds)
     except kiosk.WrongPin as wrong:
         seconds = math.ceil(wrong.retry_after)
