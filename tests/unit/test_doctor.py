@@ -1027,3 +1027,40 @@ def test_a_lanczos_upscaler_calls_no_upscale_model(capsys: pytest.CaptureFixture
 
     assert code == 0
     assert not [line for line in lines if "upscale" in line]
+
+
+def test_an_upscale_model_past_its_end_of_life_names_the_upscaler_settings_not_the_image_models(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The upscale model goes through the image models' checks, but it is not in bedrock_model_ids and never a
+    fallback: its fixes name upscale_model_id and upscaler (infra/photobooth_infra/config.py)."""
+    retired = Model(
+        UPSCALE,
+        lifecycle={"status": "LEGACY", "endOfLifeTime": datetime(2026, 6, 30, tzinfo=UTC)},
+        invoke_error=("ResourceNotFoundException", "This model version has reached the end of its life."),
+    )
+
+    code, lines = doctor(Scenario(upscale_model=retired), capsys)
+
+    assert code == 1
+    lifecycle, invocation = failed_lines(lines)
+    assert lifecycle.startswith(f"✘ model {UPSCALE}: lifecycle: Legacy, end of life since 2026-06-30")
+    assert invocation.startswith(f"✘ upscale model {UPSCALE}: one upscale: ResourceNotFoundException")
+    for failure in (lifecycle, invocation):
+        fix = failure.split("fix:")[1]
+        assert "bedrock_model_ids" not in fix
+        assert "upscale_model_id" in fix
+        assert 'upscaler to "lanczos"' in fix
+
+
+def test_a_legacy_upscale_model_before_its_end_of_life_passes_with_its_date_not_as_a_fallback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    legacy = Model(UPSCALE, lifecycle={"status": "LEGACY", "endOfLifeTime": datetime(2027, 6, 30, tzinfo=UTC)})
+
+    code, lines = doctor(Scenario(upscale_model=legacy), capsys)
+
+    assert code == 0, "\n".join(lines)
+    (lifecycle,) = [line for line in lines if line.startswith(f"✔ model {UPSCALE}: lifecycle")]
+    assert "fallback" not in lifecycle
+    assert "end of life 2027-06-30: set upscale_model_id to an Active model before then" in lifecycle
