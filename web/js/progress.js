@@ -216,7 +216,8 @@ async function poll(statusUrl, run) {
     } catch (err) {
       if (!(err instanceof BoothError) || !err.transient) throw err;
       if (err.code === "NETWORK") {
-        // No network: keep the request and keep trying for a while; the offline banner says what is going on.
+        // No answer: keep the request and keep trying for a while; the offline banner (no Wi-Fi) or the reconnecting
+        // notice (no server) says what is going on.
         offlineSince = offlineSince || Date.now();
         setReconnecting(true);
         if (Date.now() - offlineSince > settings().networkGraceSeconds * 1000) throw err;

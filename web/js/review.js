@@ -21,6 +21,7 @@ export function init(screens, { onUpload, onRetake }) {
     consent: el("consent-checkbox"),
     consentBox: el("consent-box"),
     consentDetails: el("consent-details"),
+    wallConsentDetails: el("wall-consent-details"),
     wallConsent: el("wall-consent-checkbox"),
     wallConsentBox: el("wall-consent-box"),
     hint: el("review-hint"),
@@ -31,7 +32,7 @@ export function init(screens, { onUpload, onRetake }) {
   // One period when everything is kept equally long; otherwise each, as the bucket's lifecycle rules apply them.
   if (days.pictures === days.photo) I18N.setText(ui.consentDetails, "review.consentDetails", { days: days.photo });
   else I18N.setText(ui.consentDetails, "review.consentDetailsSplit", { photoDays: days.photo, pictureDays: days.pictures });
-  I18N.setText(el("wall-consent-details"), "review.wallConsentDetails", { pictureDays: days.pictures });
+  I18N.setText(ui.wallConsentDetails, "review.wallConsentDetails", { pictureDays: days.pictures });
   ui.consent.addEventListener("change", updateUploadButton);
   ui.wallConsent.addEventListener("change", () =>
     ui.wallConsentBox.classList.toggle("is-checked", ui.wallConsent.checked)
