@@ -22,6 +22,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, Route
 
+from tests.e2e.camera import letterbox
 from tests.e2e.conftest import Booth, BoothServer, http_get
 from tests.e2e.service import StatusGate
 from tests.e2e.steps import start, take_photo, wait_for, wait_for_outcome
@@ -55,9 +56,10 @@ MAIN_ACTIONS = {
     "deleted": ["#start-over-button"],
     "error": ["#retry-button", "#start-over-button"],
 }
-# On a tablet, choosing and consenting need no scrolling either; a 390-px phone may scroll its list of choices
-# (the buttons above stay on screen there too).
+# On a tablet, choosing, consenting and scanning need no scrolling either; a 390-px phone may scroll its list of
+# choices and its pictures (the buttons above stay on screen there too).
 TABLET_CHOICES = ["[data-testid=theme-chip]", "#consent-checkbox", "#wall-consent-checkbox"]
+TABLET_RESULTS = ["[data-testid=result-qr]"]  # and on the results, every picture's QR code
 TOP_BAR = ["#lang-toggle", "#fullscreen-button"]
 RESULT_TIMEOUT_S = 300
 
@@ -78,7 +80,7 @@ def five_theme_request(booth_server: BoothServer) -> str:
     """A request with every theme, made through the real API and painted by the real server; its id."""
     themes = [theme["name"] for theme in json.loads(http_get(booth_server.url("/themes"))[1])]
     assert len(themes) == 5, f"the walk expects the five built-in themes, GET /themes offers {themes}"
-    photo = portraits.jpeg_bytes(portraits.astronaut())
+    photo = portraits.jpeg_bytes(letterbox(portraits.astronaut()))  # 4:3, as the booth's camera takes it
     ticket = _post_json(
         booth_server.url("/upload"),
         {
@@ -251,6 +253,8 @@ def test_every_screen_fits_the_viewport_with_its_main_actions_in_reach(
         wanted = MAIN_ACTIONS[screen] + TOP_BAR
         if screen == "review" and not viewport.startswith("phone"):
             wanted += TABLET_CHOICES
+        if screen == "results" and not viewport.startswith("phone"):
+            wanted += TABLET_RESULTS
         problems.extend(f"{screen}: {where}" for where in outside_viewport(page, wanted))
         notice = page.locator("[data-testid=idle-notice]")
         if notice.is_visible():
