@@ -4,7 +4,9 @@
 window.PHOTOBOOTH_CONFIG = {
   // Base URL of the photobooth API. Empty means the same origin as this page (`photobooth serve`).
   apiBase: "",
-  // Shown in the consent text; keep it equal to the service's retention setting.
+  // Shown in the consent text and on the phone page; keep it equal to the service's retention setting
+  // (PHOTOBOOTH_RETENTION_DAYS). `photobooth serve` erases a request whole, so the pictures go with the photo; a
+  // deployment also writes generatedRetentionDays, the pictures' own period (infra `generated_retention_days`).
   retentionDays: 7,
   // Give up waiting for results after this long and show a timeout message.
   pollTimeoutSeconds: 180,

@@ -43,9 +43,12 @@ def booth_page_config(config: DeploymentConfig, *, api_base: str) -> str:
     """web/config.js as deployed: the page's own defaults cover every key not set here."""
     settings = {
         "apiBase": api_base,
-        "retentionDays": config.retention_days,
         "boothKeyRequired": True,  # POST routes need the x-booth-key header (api.py)
         **config.booth_page.as_config_js(),
+        # What the consent and the phone page tell visitors, from the values that set the data bucket's lifecycle
+        # rules (storage.py) and the status records' TTL; after booth_page, so that nothing there can contradict them.
+        "retentionDays": config.retention_days,
+        "generatedRetentionDays": config.generated_retention_days,
     }
     return (
         "// Written by the deployment (infra/photobooth_infra/delivery.py); edit the `booth_page` setting instead.\n"

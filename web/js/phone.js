@@ -4,7 +4,7 @@
 import { absoluteUrl, api, BoothError, imagesOf, TERMINAL, sleep } from "./api.js";
 import I18N from "./i18n.js";
 import { session } from "./session.js";
-import { settings } from "./settings.js";
+import { retention, settings } from "./settings.js";
 import { setThemeText, themeLabel } from "./themes.js";
 
 const POLL_FIRST_DELAY_MS = 500;
@@ -73,7 +73,11 @@ function renderUntil() {
     return;
   }
   const date = new Intl.DateTimeFormat(I18N.language, { dateStyle: "long" }).format(availableUntil);
-  I18N.setText(line, "share.availableUntil", { date });
+  // The page opens the pictures as long as the request's record lives (the photo's period); where the bucket keeps
+  // the pictures longer, say so too.
+  const days = retention();
+  if (days.pictures > days.photo) I18N.setText(line, "share.availableUntilSplit", { date, pictureDays: days.pictures });
+  else I18N.setText(line, "share.availableUntil", { date });
   line.dataset.date = availableUntil.toISOString();
   line.hidden = false;
 }

@@ -36,7 +36,9 @@ export function init(screens, handlers) {
     expected: el("expected-time"),
     bar: el("progress-bar"),
     section: el("screen-results"),
+    reconnect: el("reconnect-banner"),
   });
+  machine.onLeave("progress", () => setReconnecting(false));
   machine.onEnter("progress", () => {
     setBusy(true);
     I18N.setText(ui.title, "progress.title");
@@ -53,6 +55,15 @@ function setBusy(busy) {
   ui.section.setAttribute("aria-busy", busy ? "true" : "false");
   document.body.classList.toggle("is-busy", busy);
 }
+
+// The booth's server stopped answering while the browser is online: say so at once, to staff (the visitor can do
+// nothing about it), and hold the bars still until it answers again. A lost Wi-Fi has the offline banner instead.
+function setReconnecting(reconnecting) {
+  document.body.dataset.reconnecting = reconnecting ? "true" : "false";
+  ui.reconnect.hidden = !reconnecting || navigator.onLine === false;
+}
+
+const reconnecting = () => document.body.dataset.reconnecting === "true";
 
 function setBar(fraction) {
   ui.bar.style.width = `${Math.round(Math.max(0, Math.min(1, fraction)) * 100)}%`;
@@ -94,7 +105,7 @@ function showExpected(pictures) {
 // Picture i of n is expected at i/n of the expected time (the estimate spreads evenly); its bar creeps towards
 // 95 % until the picture really arrives, so it never claims to be done early.
 function tickProgress() {
-  if (!waitStarted || !expectedSeconds) return;
+  if (!waitStarted || !expectedSeconds || reconnecting()) return;
   const total = Math.max(session.requestThemes.length, 1);
   const elapsed = (Date.now() - waitStarted) / 1000;
   const slot = expectedSeconds / total;
@@ -203,11 +214,14 @@ async function poll(statusUrl, run) {
       status = await api("GET", statusUrl);
       serverFailures = 0;
       offlineSince = 0;
+      setReconnecting(false);
     } catch (err) {
       if (!(err instanceof BoothError) || !err.transient) throw err;
       if (err.code === "NETWORK") {
-        // No network: keep the request and keep trying for a while; the offline banner says what is going on.
+        // No answer: keep the request and keep trying for a while; the offline banner (no Wi-Fi) or the reconnecting
+        // notice (no server) says what is going on.
         offlineSince = offlineSince || Date.now();
+        setReconnecting(true);
         if (Date.now() - offlineSince > settings().networkGraceSeconds * 1000) throw err;
       } else if (++serverFailures > SERVER_FAILURES_ALLOWED) {
         throw err;

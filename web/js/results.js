@@ -293,6 +293,9 @@ function deleted(requestId) {
   closeViewer();
   document.dispatchEvent(new CustomEvent("photobooth:deleted"));
   I18N.setText(ui.deleteConfirmation, "actions.deleted");
+  // Nothing is ready any more: no "Your pictures are ready" over an empty grid.
+  I18N.setText(el("status-text"), null);
+  I18N.setText(el("results-title"), "results.deletedTitle");
   ui.deleteConfirmation.hidden = false;
   document.body.dataset.deleted = requestId;
   el("start-over-button").focus({ preventScroll: true });

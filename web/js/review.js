@@ -3,7 +3,7 @@
 import { api, BoothError, sleep } from "./api.js";
 import I18N from "./i18n.js";
 import { session } from "./session.js";
-import { settings } from "./settings.js";
+import { retention } from "./settings.js";
 import { catalogue, offeredThemes, setThemeText } from "./themes.js";
 
 const THEMES_RETRY_MS = 5000;
@@ -21,13 +21,18 @@ export function init(screens, { onUpload, onRetake }) {
     consent: el("consent-checkbox"),
     consentBox: el("consent-box"),
     consentDetails: el("consent-details"),
+    wallConsentDetails: el("wall-consent-details"),
     wallConsent: el("wall-consent-checkbox"),
     wallConsentBox: el("wall-consent-box"),
     hint: el("review-hint"),
     uploadButton: el("upload-button"),
     retakeButton: el("retake-button"),
   });
-  I18N.setText(ui.consentDetails, "review.consentDetails", { days: settings().retentionDays });
+  const days = retention();
+  // One period when everything is kept equally long; otherwise each, as the bucket's lifecycle rules apply them.
+  if (days.pictures === days.photo) I18N.setText(ui.consentDetails, "review.consentDetails", { days: days.photo });
+  else I18N.setText(ui.consentDetails, "review.consentDetailsSplit", { photoDays: days.photo, pictureDays: days.pictures });
+  I18N.setText(ui.wallConsentDetails, "review.wallConsentDetails", { pictureDays: days.pictures });
   ui.consent.addEventListener("change", updateUploadButton);
   ui.wallConsent.addEventListener("change", () =>
     ui.wallConsentBox.classList.toggle("is-checked", ui.wallConsent.checked)

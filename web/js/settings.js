@@ -4,7 +4,11 @@
 
 const DEFAULTS = {
   apiBase: "",
+  // How long the photo (and its status record) is kept, and how long the pictures made from it and their wall copies
+  // are: the deployment writes both from the values that set the bucket's lifecycle rules (infra delivery.py).
+  // null = as long as the photo (`photobooth serve` erases a request whole).
   retentionDays: 7,
+  generatedRetentionDays: null,
   pollTimeoutSeconds: 180,
   // How long polling may fail for lack of a network before the page says so (the request is kept either way).
   networkGraceSeconds: 30,
@@ -66,6 +70,14 @@ export function safeLogoUrl(value) {
   } catch (err) {
     return "";
   }
+}
+
+// The retention periods the visitor is told about, in days: {photo, pictures}.
+export function retention() {
+  const configured = settings();
+  const photo = Number(configured.retentionDays) || DEFAULTS.retentionDays;
+  const pictures = Math.max(photo, Number(configured.generatedRetentionDays) || photo);
+  return { photo, pictures };
 }
 
 export function settings() {
