@@ -24,10 +24,14 @@ from tests.infra.conftest import Synth, _synth
 
 pytestmark = pytest.mark.slow
 
-# Off the defaults and unequal, and an operator's booth_page trying to say something else.
-RETENTION_CONFIG = DeploymentConfig(
-    retention_days=3, generated_retention_days=14, booth_page={"retentionDays": 99, "generatedRetentionDays": 99}
-)
+# Off the defaults and unequal.
+RETENTION_CONFIG = DeploymentConfig(retention_days=3, generated_retention_days=14)
+
+
+@pytest.mark.parametrize("key", ["retentionDays", "generatedRetentionDays"])
+def test_booth_page_cannot_state_another_retention_period(key: str) -> None:
+    with pytest.raises(ValueError, match=key):
+        DeploymentConfig(booth_page={key: 99})
 
 
 @pytest.fixture(scope="module")
