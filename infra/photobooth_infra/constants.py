@@ -34,8 +34,11 @@ TABLE_PARTITION_KEY = "requestId"
 TABLE_TTL_ATTRIBUTE = "expiresAt"
 
 # Lambda platform. The layer is built for exactly this interpreter and architecture (infra/build_layer.py).
-PYTHON_RUNTIME = lambda_.Runtime.PYTHON_3_14
-PYTHON_VERSION = "3.14"
+# 3.13, not the newest runtime: the layer's bytecode must be compiled by a Python of the runtime's minor version,
+# and the machines that run `make layer` have pyenv's 3.12 and 3.13 but no 3.14 (docs/decisions.md, issue 21).
+# SnapStart needs Python 3.12 or later (https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html).
+PYTHON_RUNTIME = lambda_.Runtime.PYTHON_3_13
+PYTHON_VERSION = "3.13"
 ARCHITECTURE = lambda_.Architecture.ARM_64
 # Lambda runs Amazon Linux 2023 (glibc 2.34); Pillow 13 only ships manylinux_2_28 wheels, most others 2014.
 LAYER_PLATFORMS = ("manylinux_2_28_aarch64", "manylinux2014_aarch64")

@@ -69,7 +69,7 @@ def test_functions_run_on_arm64_with_current_python_and_the_layer(full: Synth) -
     for function in functions.values():
         props = function["Properties"]
         assert props["Architectures"] == ["arm64"]
-        assert props["Runtime"] == "python3.14"
+        assert props["Runtime"] == "python3.13"
         assert props["Handler"] == "handler.handler"
         assert props["Layers"] == [{"Ref": layer_id}]
         assert props["TracingConfig"] == {"Mode": "Active"}
