@@ -18,7 +18,7 @@ from constructs import Construct
 
 from photobooth_infra import constants
 from photobooth_infra.config import DeploymentConfig
-from photobooth_infra.functions import log_group_and_role
+from photobooth_infra.functions import acknowledge_runtime, live_alias, log_group_and_role
 from photobooth_infra.nag import acknowledge
 
 _ACCESS_LOG_FORMAT = {
@@ -145,7 +145,8 @@ class Api(Construct):
         """``{apiId}.execute-api.{region}.amazonaws.com``: the CloudFront origin."""
         return f"{self.http_api.api_id}.execute-api.{self.http_api.stack.region}.{self.http_api.stack.url_suffix}"
 
-    def _authorizer_function(self, config: DeploymentConfig) -> lambda_.Function:
+    def _authorizer_function(self, config: DeploymentConfig) -> lambda_.Alias:
+        """Before every booth call that is not cached: SnapStart and its alias, like the API's functions."""
         scope = Construct(self, "Authorizer")
         log_group, role = log_group_and_role(scope, config, "photobooth booth-key authorizer")
         role.add_to_policy(
@@ -153,7 +154,7 @@ class Api(Construct):
                 sid="ReadBoothKey", actions=["secretsmanager:GetSecretValue"], resources=[self.booth_key.secret_arn]
             )
         )
-        return lambda_.Function(
+        function = lambda_.Function(
             scope,
             "Function",
             description="photobooth: compare the x-booth-key header with the booth key secret",
@@ -166,4 +167,7 @@ class Api(Construct):
             environment={"BOOTH_KEY_SECRET_ARN": self.booth_key.secret_arn},
             log_group=log_group,
             role=role,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS,
         )
+        acknowledge_runtime(function)
+        return live_alias(function)

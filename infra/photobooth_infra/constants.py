@@ -44,6 +44,9 @@ ARCHITECTURE = lambda_.Architecture.ARM_64
 LAYER_PLATFORMS = ("manylinux_2_28_aarch64", "manylinux2014_aarch64")
 LAYER_CONTENT_SUBDIR = "python"
 HANDLER = "handler.handler"
+# Every caller (API routes, authorizer, workflow, execution-ended rule) invokes this alias of the published version:
+# SnapStart restores published versions only, never $LATEST (functions.live_alias).
+LIVE_ALIAS = "live"
 
 POWERTOOLS_SERVICE_NAME = "photobooth"
 METRICS_NAMESPACE = "Photobooth"

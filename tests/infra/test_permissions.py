@@ -21,6 +21,11 @@ def ids(synth: Synth) -> dict[str, str]:
     }
 
 
+def live_alias_id(synth: Synth, name: str) -> str:
+    """The workflow invokes each function's SnapStart alias (tests/infra/test_snapstart.py)."""
+    return synth.one("AWS::Lambda::Alias", f"Functions{name}FunctionLive")[0]
+
+
 def expected_permissions(synth: Synth, *, sam: bool) -> dict[str, dict[str, set[str]]]:
     i = ids(synth)
     bucket, table = f"<{i['bucket']}.Arn>", f"<{i['table']}.Arn>"
@@ -185,7 +190,9 @@ def test_workflow_role_invokes_the_four_workflow_functions_and_reads_and_updates
     role_id = full.one("AWS::StepFunctions::StateMachine")[1]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
     granted = permissions(full, role_id)
     assert granted == {
-        "lambda:InvokeFunction": {f"<{i[n]}.Arn>" for n in ("DetectFace", "Segment", "Generate", "Finalize")},
+        "lambda:InvokeFunction": {
+            f"<{live_alias_id(full, n)}>" for n in ("DetectFace", "Segment", "Generate", "Finalize")
+        },
         "dynamodb:UpdateItem": {f"<{i['table']}.Arn>"},
         "dynamodb:GetItem": {f"<{i['table']}.Arn>"},
     }

@@ -1,0 +1,108 @@
+"""SnapStart on every function a visitor waits on, and every caller invoking the snapshotted version's alias.
+
+AWS's rules these tests hold the template to (https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html):
+SnapStart supports the Python 3.12 and later managed runtimes; it works only on published versions and aliases that
+point at one, never on $LATEST; it does not support provisioned concurrency, Amazon EFS or ephemeral storage over
+512 MB. A caller that invokes the function without the alias runs $LATEST, initialised from scratch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.infra.conftest import Synth, permissions, render
+
+pytestmark = pytest.mark.slow
+
+# The functions of docs/architecture.md and the booth-key authorizer every booth call passes first.
+VISITOR_FACING = ("Presign", "Status", "DetectFace", "Segment", "Generate", "Finalize", "ExecutionEnded")
+WORKFLOW = ("DetectFace", "Segment", "Generate", "Finalize")
+EPHEMERAL_STORAGE_LIMIT_MB = 512
+
+
+def function_id(synth: Synth, name: str) -> str:
+    prefix = "ApiAuthorizerFunction" if name == "Authorizer" else f"Functions{name}Function"
+    return synth.one("AWS::Lambda::Function", prefix)[0]
+
+
+def alias_of(synth: Synth, name: str) -> tuple[str, dict[str, Any]]:
+    function = function_id(synth, name)
+    found = [
+        (k, v)
+        for k, v in synth.resources("AWS::Lambda::Alias").items()
+        if v["Properties"]["FunctionName"] == {"Ref": function}
+    ]
+    assert len(found) == 1, (name, found)
+    return found[0]
+
+
+@pytest.fixture(params=["full", "default"])
+def synth(request: pytest.FixtureRequest) -> Synth:
+    return request.getfixturevalue(request.param)
+
+
+@pytest.mark.parametrize("name", [*VISITOR_FACING, "Authorizer"])
+def test_snapstart_is_on_and_nothing_it_excludes_is_used(synth: Synth, name: str) -> None:
+    props = synth.template["Resources"][function_id(synth, name)]["Properties"]
+    assert props.get("SnapStart") == {"ApplyOn": "PublishedVersions"}
+    runtime = props["Runtime"]
+    assert runtime.startswith("python3.")
+    assert int(runtime.removeprefix("python3.")) >= 12, runtime
+    assert "FileSystemConfigs" not in props
+    assert props.get("EphemeralStorage", {}).get("Size", EPHEMERAL_STORAGE_LIMIT_MB) <= EPHEMERAL_STORAGE_LIMIT_MB
+
+
+def test_no_version_or_alias_has_provisioned_concurrency(synth: Synth) -> None:
+    for type_ in ("AWS::Lambda::Alias", "AWS::Lambda::Version"):
+        for logical_id, resource in synth.resources(type_).items():
+            assert "ProvisionedConcurrencyConfig" not in resource["Properties"], logical_id
+
+
+@pytest.mark.parametrize("name", [*VISITOR_FACING, "Authorizer"])
+def test_the_live_alias_points_at_a_published_version_of_the_function(synth: Synth, name: str) -> None:
+    _, alias = alias_of(synth, name)
+    version_id, attribute = alias["Properties"]["FunctionVersion"]["Fn::GetAtt"]
+    version = synth.template["Resources"][version_id]
+    assert attribute == "Version"
+    assert version["Type"] == "AWS::Lambda::Version"
+    assert version["Properties"]["FunctionName"] == {"Ref": function_id(synth, name)}
+    assert alias["Properties"]["Name"] == "live"
+
+
+def test_api_routes_and_the_authorizer_invoke_the_aliases(synth: Synth) -> None:
+    aliases = {f"<{alias_of(synth, n)[0]}>" for n in ("Presign", "Status")}
+    uris = {
+        render(i["Properties"]["IntegrationUri"]) for i in synth.resources("AWS::ApiGatewayV2::Integration").values()
+    }
+    assert uris == aliases
+    _, authorizer = synth.one("AWS::ApiGatewayV2::Authorizer")
+    assert f"/functions/<{alias_of(synth, 'Authorizer')[0]}>/invocations" in render(
+        authorizer["Properties"]["AuthorizerUri"]
+    )
+
+
+def test_the_workflow_invokes_the_aliases_and_may_invoke_only_them(synth: Synth) -> None:
+    _, state_machine = synth.one("AWS::StepFunctions::StateMachine")
+    substitutions = state_machine["Properties"]["DefinitionSubstitutions"]
+    for name in WORKFLOW:
+        assert substitutions[f"{name}FunctionArn"] == {"Ref": alias_of(synth, name)[0]}, name
+    role_id = state_machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    assert permissions(synth, role_id)["lambda:InvokeFunction"] == {f"<{alias_of(synth, n)[0]}>" for n in WORKFLOW}
+
+
+def test_the_execution_ended_rule_invokes_the_alias(synth: Synth) -> None:
+    _, rule = synth.one("AWS::Events::Rule", "WorkflowExecutionEnded")
+    assert [t["Arn"] for t in rule["Properties"]["Targets"]] == [{"Ref": alias_of(synth, "ExecutionEnded")[0]}]
+
+
+def test_every_invoke_permission_names_an_alias(synth: Synth) -> None:
+    """API Gateway and EventBridge may invoke the aliases they call; none of them the unpublished function."""
+    aliases = {f"<{alias_of(synth, n)[0]}>" for n in (*VISITOR_FACING, "Authorizer")}
+    ours = {f"<{function_id(synth, n)}.Arn>" for n in (*VISITOR_FACING, "Authorizer")}
+    for logical_id, permission in synth.resources("AWS::Lambda::Permission").items():
+        target = render(permission["Properties"]["FunctionName"])
+        assert target not in ours, logical_id
+        if permission["Properties"]["Principal"] in ("apigateway.amazonaws.com", "events.amazonaws.com"):
+            assert target in aliases, (logical_id, target)
