@@ -18,7 +18,13 @@ from constructs import Construct
 
 from photobooth_infra import constants
 from photobooth_infra.config import DeploymentConfig
-from photobooth_infra.functions import acknowledge_runtime, live_alias, log_group_and_role
+from photobooth_infra.functions import (
+    RETIRED_VERSIONS_DELETED,
+    acknowledge_runtime,
+    live_alias,
+    log_group_and_role,
+    snap_start,
+)
 from photobooth_infra.nag import acknowledge
 
 _ACCESS_LOG_FORMAT = {
@@ -167,7 +173,8 @@ class Api(Construct):
             environment={"BOOTH_KEY_SECRET_ARN": self.booth_key.secret_arn},
             log_group=log_group,
             role=role,
-            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS,
+            snap_start=snap_start(config),
+            current_version_options=RETIRED_VERSIONS_DELETED,
         )
         acknowledge_runtime(function)
         return live_alias(function)

@@ -86,7 +86,8 @@ class Functions(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             log_group=log_group,
             role=role,
-            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS,
+            snap_start=snap_start(config),
+            current_version_options=RETIRED_VERSIONS_DELETED,
         )
         acknowledge_runtime(function)
         acknowledge(
@@ -98,6 +99,15 @@ class Functions(Construct):
             "is set) support no resource-level permissions.",
         )
         return function
+
+
+# A replaced version is deleted with the deployment that replaces it: its cached snapshot is billed while it exists.
+RETIRED_VERSIONS_DELETED = lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY)
+
+
+def snap_start(config: DeploymentConfig) -> lambda_.SnapStartConf | None:
+    """SnapStart on published versions (the aliases callers invoke), unless the operator turned it off."""
+    return lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if config.snap_start else None
 
 
 def acknowledge_runtime(function: lambda_.Function) -> None:

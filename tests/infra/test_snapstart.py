@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from photobooth_infra.config import DeploymentConfig
 
-from tests.infra.conftest import Synth, permissions, render
+from tests.infra.conftest import Synth, _synth, permissions, render
 
 pytestmark = pytest.mark.slow
 
@@ -69,6 +70,23 @@ def test_the_live_alias_points_at_a_published_version_of_the_function(synth: Syn
     assert version["Type"] == "AWS::Lambda::Version"
     assert version["Properties"]["FunctionName"] == {"Ref": function_id(synth, name)}
     assert alias["Properties"]["Name"] == "live"
+    # A replaced version goes with the deployment that replaced it: its cached snapshot is billed while it exists.
+    assert version["DeletionPolicy"] == "Delete"
+
+
+@pytest.fixture(scope="module")
+def without_snapstart(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    return _synth(tmp_path_factory.mktemp("no-snapstart"), DeploymentConfig(snap_start=False))
+
+
+def test_an_operator_may_turn_snapstart_off_and_callers_still_invoke_the_alias(without_snapstart: Synth) -> None:
+    for name in (*VISITOR_FACING, "Authorizer"):
+        props = without_snapstart.template["Resources"][function_id(without_snapstart, name)]["Properties"]
+        assert "SnapStart" not in props, name
+    _, rule = without_snapstart.one("AWS::Events::Rule", "WorkflowExecutionEnded")
+    assert [t["Arn"] for t in rule["Properties"]["Targets"]] == [
+        {"Ref": alias_of(without_snapstart, "ExecutionEnded")[0]}
+    ]
 
 
 def test_api_routes_and_the_authorizer_invoke_the_aliases(synth: Synth) -> None:
