@@ -168,7 +168,7 @@ class Api(Construct):
             architecture=constants.ARCHITECTURE,
             handler=constants.HANDLER,
             code=lambda_.Code.from_asset(str(constants.AUTHORIZER_DIR), exclude=["__pycache__", "*.pyc"]),
-            memory_size=128,
+            memory_size=constants.AUTHORIZER_MEMORY_MB,
             timeout=Duration.seconds(5),
             environment={"BOOTH_KEY_SECRET_ARN": self.booth_key.secret_arn},
             log_group=log_group,

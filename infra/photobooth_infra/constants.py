@@ -47,6 +47,12 @@ HANDLER = "handler.handler"
 # Every caller (API routes, authorizer, workflow, execution-ended rule) invokes this alias of the published version:
 # SnapStart restores published versions only, never $LATEST (functions.live_alias).
 LIVE_ALIAS = "live"
+# The booth-key authorizer compares one header with a cached secret.
+AUTHORIZER_MEMORY_MB = 128
+# Lambda SnapStart for Python, us-east-1 (https://aws.amazon.com/lambda/pricing/): the cached snapshot of every active
+# published version, per GB of function memory and second (at least 3 hours), and each restore, per GB restored.
+SNAPSTART_CACHE_USD_PER_GB_SECOND = 0.0000015046
+SNAPSTART_RESTORE_USD_PER_GB = 0.0001397998
 
 POWERTOOLS_SERVICE_NAME = "photobooth"
 METRICS_NAMESPACE = "Photobooth"
