@@ -8,9 +8,12 @@ point at one, never on $LATEST; it does not support provisioned concurrency, Ama
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+from photobooth_infra.app_factory import NAG_CONTEXT, build_app
 from photobooth_infra.config import DeploymentConfig
 
 from tests.infra.conftest import Synth, _synth, permissions, render
@@ -21,6 +24,7 @@ pytestmark = pytest.mark.slow
 VISITOR_FACING = ("Presign", "Status", "DetectFace", "Segment", "Generate", "Finalize", "ExecutionEnded")
 WORKFLOW = ("DetectFace", "Segment", "Generate", "Finalize")
 EPHEMERAL_STORAGE_LIMIT_MB = 512
+NO_NAG = {NAG_CONTEXT: "false"}  # the versions' ids are the point here; test_checks.py runs cdk-nag
 
 
 def function_id(synth: Synth, name: str) -> str:
@@ -124,3 +128,29 @@ def test_every_invoke_permission_names_an_alias(synth: Synth) -> None:
         assert target not in ours, logical_id
         if permission["Properties"]["Principal"] in ("apigateway.amazonaws.com", "events.amazonaws.com"):
             assert target in aliases, (logical_id, target)
+
+
+def _version_ids_with_layer(tmp: Path, layer_text: str) -> dict[str, str]:
+    """Synthesise the default stack with a layer holding ``layer_text``; the Version resource id of each function."""
+    layer = tmp / "layer"
+    (layer / "python").mkdir(parents=True)
+    (layer / "python" / "photobooth_marker.py").write_text(layer_text)
+    app, stack = build_app(config=DeploymentConfig(), outdir=str(tmp / "cdk.out"), layer_dir=layer, context=NO_NAG)
+    app.synth()
+    template = json.loads((tmp / "cdk.out" / f"{stack.artifact_id}.template.json").read_text())
+    return {
+        resource["Properties"]["FunctionName"]["Ref"]: logical_id
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Lambda::Version"
+    }
+
+
+def test_a_new_layer_publishes_new_versions_that_the_aliases_move_to(tmp_path: Path) -> None:
+    """The domain code is in the layer: a fix there must reach the alias callers invoke, through a new version
+    (and a new snapshot). CDK hashes the layer into ``current_version`` only with recognizeLayerVersion."""
+    before = _version_ids_with_layer(tmp_path / "before", "VALUE = 1\n")
+    after = _version_ids_with_layer(tmp_path / "after", "VALUE = 2\n")
+    layered = [f for f in before if f.startswith("Functions")]
+    assert len(layered) == len(VISITOR_FACING)
+    for function in layered:
+        assert before[function] != after[function], function
