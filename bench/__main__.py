@@ -4,7 +4,7 @@ import argparse
 import sys
 import time
 
-from bench import end_to_end, image_path, print_memory
+from bench import cold_start, end_to_end, image_path, print_memory
 
 
 def main() -> int:
@@ -21,6 +21,7 @@ def main() -> int:
     print("== end to end (fresh processes)", flush=True)
     for line in end_to_end.run(args.quick):
         print(line, flush=True)
+    print("\n".join(cold_start.run(args.quick)), flush=True)  # issue 21: the cold start a visitor meets on AWS
     print(f"({time.perf_counter() - started:.0f} s{', --quick' if args.quick else ''})", flush=True)
     return 0
 

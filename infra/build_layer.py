@@ -96,43 +96,46 @@ def _compile_bytecode(site: Path, python: str | None) -> None:
     compile it. ``unchecked-hash`` pyc files (PEP 552) are used without comparing the source's timestamp, which
     the asset zip does not keep. Without such an interpreter the layer ships source only, and says so.
     """
-    candidates = [python] if python else _runtime_pythons()
-    interpreter, version = None, ""
-    for candidate in candidates:
-        interpreter, version = candidate, _version_of(candidate)
+    candidates = [python] if python else runtime_interpreters()
+    checked: list[str] = []
+    for interpreter in candidates:
+        version = _version_of(interpreter)
         if version == constants.PYTHON_VERSION:
-            break
-    if interpreter is None or version != constants.PYTHON_VERSION:
-        found = f"{interpreter} is Python {version or '?'}" if interpreter else "none found"
-        print(
-            f"layer ships without bytecode: compiling needs Python {constants.PYTHON_VERSION} ({found}; "
-            "pass --python); Lambda then compiles the layer at every cold start"
-        )
-        return
-    compile_all = [interpreter, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash"]
-    subprocess.run([*compile_all, str(site)], check=True)
+            compile_all = [interpreter, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash"]
+            subprocess.run([*compile_all, str(site)], check=True)
+            print(f"layer bytecode compiled by {interpreter} (Python {version}, the runtime's)")
+            return
+        checked.append(f"{interpreter} is Python {version or '?'}")
+    print(
+        f"layer ships without bytecode: compiling needs Python {constants.PYTHON_VERSION} "
+        f"({'; '.join(checked) or 'none found'}; pass --python); Lambda then compiles the layer at every cold start"
+    )
 
 
-def _runtime_pythons() -> list[str]:
-    """Interpreters that may be the runtime's version: ``pythonX.Y`` on PATH (a pyenv shim there fails unless that
-    version is active), then pyenv's own installs of X.Y, newest patch first."""
-    found = [path for path in [shutil.which(f"python{constants.PYTHON_VERSION}")] if path]
-    root = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
-    installs = sorted(
-        Path(root).glob(f"versions/{constants.PYTHON_VERSION}.*/bin/python{constants.PYTHON_VERSION}"),
-        key=lambda path: [int(part) for part in path.parts[-3].split(".") if part.isdigit()],
+def runtime_interpreters() -> list[str]:
+    """Where a Python of the runtime's minor version may be: on PATH, then pyenv's installed versions.
+
+    pyenv's shim for ``python3.13`` is on PATH even when that version is not selected, and then fails; so the
+    versions folder is searched as well (``$PYENV_ROOT``, else ``~/.pyenv``), newest patch release first.
+    """
+    name = f"python{constants.PYTHON_VERSION}"
+    found = [path for path in [shutil.which(name)] if path]
+    pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    installed = sorted(
+        (pyenv_root / "versions").glob(f"{constants.PYTHON_VERSION}.*/bin/{name}"),
+        key=lambda p: [int(part) if part.isdigit() else -1 for part in p.parts[-3].split(".")],
         reverse=True,
     )
-    return found + [str(path) for path in installs]
+    return found + [str(p) for p in installed]
 
 
 def _version_of(interpreter: str) -> str:
     check = [interpreter, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
     try:
-        answer = subprocess.run(check, capture_output=True, text=True, check=False, timeout=30)
+        answer = subprocess.run(check, capture_output=True, text=True, check=False, timeout=60)
     except OSError:
         return ""
-    return answer.stdout.strip()
+    return answer.stdout.strip() if answer.returncode == 0 else ""
 
 
 def main() -> None:

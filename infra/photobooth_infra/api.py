@@ -18,7 +18,13 @@ from constructs import Construct
 
 from photobooth_infra import constants
 from photobooth_infra.config import DeploymentConfig
-from photobooth_infra.functions import log_group_and_role
+from photobooth_infra.functions import (
+    RETIRED_VERSIONS_DELETED,
+    acknowledge_runtime,
+    live_alias,
+    log_group_and_role,
+    snap_start,
+)
 from photobooth_infra.nag import acknowledge
 
 _ACCESS_LOG_FORMAT = {
@@ -145,7 +151,8 @@ class Api(Construct):
         """``{apiId}.execute-api.{region}.amazonaws.com``: the CloudFront origin."""
         return f"{self.http_api.api_id}.execute-api.{self.http_api.stack.region}.{self.http_api.stack.url_suffix}"
 
-    def _authorizer_function(self, config: DeploymentConfig) -> lambda_.Function:
+    def _authorizer_function(self, config: DeploymentConfig) -> lambda_.Alias:
+        """Before every booth call that is not cached: SnapStart and its alias, like the API's functions."""
         scope = Construct(self, "Authorizer")
         log_group, role = log_group_and_role(scope, config, "photobooth booth-key authorizer")
         role.add_to_policy(
@@ -153,7 +160,7 @@ class Api(Construct):
                 sid="ReadBoothKey", actions=["secretsmanager:GetSecretValue"], resources=[self.booth_key.secret_arn]
             )
         )
-        authorizer = lambda_.Function(
+        function = lambda_.Function(
             scope,
             "Function",
             description="photobooth: compare the x-booth-key header with the booth key secret",
@@ -161,11 +168,13 @@ class Api(Construct):
             architecture=constants.ARCHITECTURE,
             handler=constants.HANDLER,
             code=lambda_.Code.from_asset(str(constants.AUTHORIZER_DIR), exclude=["__pycache__", "*.pyc"]),
-            memory_size=128,
+            memory_size=constants.AUTHORIZER_MEMORY_MB,
             timeout=Duration.seconds(5),
             environment={"BOOTH_KEY_SECRET_ARN": self.booth_key.secret_arn},
             log_group=log_group,
             role=role,
+            snap_start=snap_start(config),
+            current_version_options=RETIRED_VERSIONS_DELETED,
         )
-        acknowledge(authorizer, "AwsSolutions-L1", constants.RUNTIME_NOT_LATEST)
-        return authorizer
+        acknowledge_runtime(function)
+        return live_alias(function)

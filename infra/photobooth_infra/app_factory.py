@@ -17,6 +17,9 @@ from photobooth_infra.stack import PhotoboothStack
 CONFIG_CONTEXT = "config"  # path to the deployment settings JSON file
 LAYER_CONTEXT = "layerDir"  # folder holding the built layer (default infra/.layer)
 NAG_CONTEXT = "nag"  # "false" turns the cdk-nag checks off (not recommended)
+# The domain code is in the layer: a new layer must publish new function versions, so the SnapStart aliases move to
+# a version (and a snapshot) with it. CDK leaves the layer out of `current_version`'s hash unless this flag is set.
+FEATURE_FLAGS = {"@aws-cdk/aws-lambda:recognizeLayerVersion": True}
 
 
 def config_path(given: str, *, cwd: Path | None = None) -> Path:
@@ -48,7 +51,7 @@ def build_app(
 ) -> tuple[App, PhotoboothStack]:
     if outdir is None and "CDK_OUTDIR" not in os.environ:
         outdir = str(constants.DEFAULT_OUTDIR)
-    app = App(outdir=outdir, context=context or {})
+    app = App(outdir=outdir, context={**FEATURE_FLAGS, **(context or {})})
     config = config or load_config(app)
     layer_dir = layer_dir or Path(app.node.try_get_context(LAYER_CONTEXT) or constants.DEFAULT_LAYER_DIR)
 

@@ -237,6 +237,11 @@ class DeploymentConfig(_Model):
         description="how long POST /photo waits for the pictures (billed Lambda time); 0 answers 202 at once",
     )
 
+    # Cold starts (issue 21): the cached snapshots cost about $20 a month per deployed stack (README "Speed").
+    snap_start: bool = Field(
+        True, description="Lambda SnapStart on every function: a cold start resumes a snapshot instead of importing"
+    )
+
     # Observability
     alarm_email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     failed_executions_alarm_threshold: int = Field(

@@ -34,21 +34,25 @@ TABLE_PARTITION_KEY = "requestId"
 TABLE_TTL_ATTRIBUTE = "expiresAt"
 
 # Lambda platform. The layer is built for exactly this interpreter and architecture (infra/build_layer.py).
-# Python 3.13, not 3.14: bytecode is specific to a minor version and these machines have a 3.13 (pyenv) but no
-# 3.14, so only with 3.13 does `make layer` ship the .pyc files a cold start would otherwise compile
-# (docs/decisions.md, 2026-12-07).
+# 3.13, not the newest runtime: the layer's bytecode must be compiled by a Python of the runtime's minor version,
+# and the machines that run `make layer` have pyenv's 3.12 and 3.13 but no 3.14 (docs/decisions.md, issue 21).
+# SnapStart needs Python 3.12 or later (https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html).
 PYTHON_RUNTIME = lambda_.Runtime.PYTHON_3_13
 PYTHON_VERSION = "3.13"
-# cdk-nag's AwsSolutions-L1 wants the latest runtime; the reason each function is acknowledged with.
-RUNTIME_NOT_LATEST = (
-    "Python 3.13 (supported, SnapStart-capable) rather than 3.14: the layer's bytecode must be compiled by the "
-    "runtime's minor version, and the build machines have 3.13 but no 3.14 (docs/decisions.md, 2026-12-07)."
-)
 ARCHITECTURE = lambda_.Architecture.ARM_64
 # Lambda runs Amazon Linux 2023 (glibc 2.34); Pillow 13 only ships manylinux_2_28 wheels, most others 2014.
 LAYER_PLATFORMS = ("manylinux_2_28_aarch64", "manylinux2014_aarch64")
 LAYER_CONTENT_SUBDIR = "python"
 HANDLER = "handler.handler"
+# Every caller (API routes, authorizer, workflow, execution-ended rule) invokes this alias of the published version:
+# SnapStart restores published versions only, never $LATEST (functions.live_alias).
+LIVE_ALIAS = "live"
+# The booth-key authorizer compares one header with a cached secret.
+AUTHORIZER_MEMORY_MB = 128
+# Lambda SnapStart for Python, us-east-1 (https://aws.amazon.com/lambda/pricing/): the cached snapshot of every active
+# published version, per GB of function memory and second (at least 3 hours), and each restore, per GB restored.
+SNAPSTART_CACHE_USD_PER_GB_SECOND = 0.0000015046
+SNAPSTART_RESTORE_USD_PER_GB = 0.0001397998
 
 POWERTOOLS_SERVICE_NAME = "photobooth"
 METRICS_NAMESPACE = "Photobooth"

@@ -60,6 +60,11 @@ class Functions(Construct):
             spec.name: self._function(spec, config, environment | only_for.get(spec.name, {}))
             for spec in constants.ALL_FUNCTIONS
         }
+        # What every caller invokes: the alias of the published, SnapStart-initialised version. The functions
+        # themselves ($LATEST) keep their roles, logs and metrics; invoking $LATEST would skip the snapshot.
+        self.aliases: dict[str, lambda_.Alias] = {
+            name: live_alias(function) for name, function in self.by_name.items()
+        }
 
     def __getitem__(self, spec: FunctionSpec) -> lambda_.Function:
         return self.by_name[spec.name]
@@ -84,8 +89,10 @@ class Functions(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             log_group=log_group,
             role=role,
+            snap_start=snap_start(config),
+            current_version_options=RETIRED_VERSIONS_DELETED,
         )
-        acknowledge(function, "AwsSolutions-L1", constants.RUNTIME_NOT_LATEST)
+        acknowledge_runtime(function)
         acknowledge(
             role.node.find_child("DefaultPolicy"),
             "AwsSolutions-IAM5[Resource::*]",
@@ -95,6 +102,36 @@ class Functions(Construct):
             "is set) support no resource-level permissions.",
         )
         return function
+
+
+# A replaced version is deleted with the deployment that replaces it: its cached snapshot is billed while it exists.
+RETIRED_VERSIONS_DELETED = lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY)
+
+
+def snap_start(config: DeploymentConfig) -> lambda_.SnapStartConf | None:
+    """SnapStart on published versions (the aliases callers invoke), unless the operator turned it off."""
+    return lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if config.snap_start else None
+
+
+def acknowledge_runtime(function: lambda_.Function) -> None:
+    """cdk-nag wants the newest Python runtime; the layer's bytecode decides ours (constants.PYTHON_RUNTIME)."""
+    acknowledge(
+        function,
+        "AwsSolutions-L1",
+        f"{constants.PYTHON_RUNTIME.name}, not the newest Python runtime: `make layer` compiles the layer's bytecode "
+        "with an interpreter of the runtime's minor version, and the build machines have 3.12 and 3.13 only; "
+        "without bytecode every cold start compiles the layer (docs/decisions.md, issue 21).",
+    )
+
+
+def live_alias(function: lambda_.Function) -> lambda_.Alias:
+    """The alias callers invoke: the function's current published version, which SnapStart snapshots.
+
+    SnapStart works only on published versions and aliases that point at one, never on $LATEST
+    (https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html). ``current_version`` publishes a new version
+    whenever the code, the layer or the configuration changes, and the alias moves with it.
+    """
+    return lambda_.Alias(function, "Live", alias_name=constants.LIVE_ALIAS, version=function.current_version)
 
 
 def function_environment(

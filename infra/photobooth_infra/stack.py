@@ -66,7 +66,7 @@ class PhotoboothStack(Stack):
             asl_path=asl_path,
             bucket=self.storage.bucket,
             table=self.storage.table,
-            functions=dict(functions),
+            functions=dict(self.functions.aliases),
         )
         state_machine_arn = self.workflow.state_machine.state_machine_arn
         functions[constants.PRESIGN.name].add_environment("PHOTOBOOTH_STATE_MACHINE_ARN", state_machine_arn)
@@ -78,7 +78,7 @@ class PhotoboothStack(Stack):
             sam_endpoint_name=sam_endpoint_name,
         )
 
-        self.api = Api(self, "Api", config=config, functions=dict(functions))
+        self.api = Api(self, "Api", config=config, functions=dict(self.functions.aliases))
         grant_booth_key_check(functions[constants.STATUS.name], self.api.booth_key)
         self.delivery = Delivery(
             self,

@@ -31,7 +31,10 @@ def asl_placeholders(definition: str) -> set[str]:
 def definition_substitutions(
     config: DeploymentConfig, *, functions: dict[str, lambda_.IFunction], table: dynamodb.ITable
 ) -> dict[str, str]:
-    """The substitutions of docs/architecture.md, in the form Step Functions expects (all strings)."""
+    """The substitutions of docs/architecture.md, in the form Step Functions expects (all strings).
+
+    ``functions`` are the live aliases: the workflow invokes the SnapStart-restored published versions.
+    """
     return {
         "DetectFaceFunctionArn": functions[constants.DETECT_FACE.name].function_arn,
         "SegmentFunctionArn": functions[constants.SEGMENT.name].function_arn,
@@ -69,6 +72,8 @@ class Workflow(Construct):
         role = iam.Role(
             self, "Role", assumed_by=iam.ServicePrincipal("states.amazonaws.com"), description="photobooth workflow"
         )
+        # The functions are the live aliases (functions.live_alias), so the grant names the alias ARNs the
+        # definition invokes: a grant on the unqualified ARN would not let Step Functions call `name:live`.
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="InvokeWorkflowFunctions",

@@ -51,9 +51,10 @@ def test_routes_reach_the_right_function_with_payload_v2(full: Synth) -> None:
         integration = integrations[integration_id]["Properties"]
         assert integration["PayloadFormatVersion"] == "2.0"
         assert integration["IntegrationType"] == "AWS_PROXY"
-        target[route["Properties"]["RouteKey"]] = integration["IntegrationUri"]["Fn::GetAtt"][0]
-    presign = full.one("AWS::Lambda::Function", "FunctionsPresignFunction")[0]
-    status = full.one("AWS::Lambda::Function", "FunctionsStatusFunction")[0]
+        target[route["Properties"]["RouteKey"]] = integration["IntegrationUri"]["Ref"]
+    # Each route invokes its function's SnapStart alias (tests/infra/test_snapstart.py).
+    presign = full.one("AWS::Lambda::Alias", "FunctionsPresignFunctionLive")[0]
+    status = full.one("AWS::Lambda::Alias", "FunctionsStatusFunctionLive")[0]
     assert target == {
         "POST /upload": presign,
         "POST /photo": presign,

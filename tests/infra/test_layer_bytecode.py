@@ -44,18 +44,24 @@ def test_another_python_version_compiles_nothing_and_says_why(
     assert f"{sys.executable} is Python {THIS_PYTHON}" in capsys.readouterr().out
 
 
-def test_make_layer_on_this_machine_ships_bytecode_the_runtime_reads(tmp_path: Path) -> None:
-    """What `make layer` does (no --python): the runtime's interpreter is found on these machines (pyenv's, when its
-    shim is not active), and every .pyc carries the magic number of the functions' runtime. Lambda's /opt is
-    read-only, so bytecode of another version is ignored and every cold start compiles the layer again (FACTS.md)."""
+# The first two bytes of a .pyc (little-endian) per CPython minor version, as CPython's
+# Lib/importlib/_bootstrap_external.py lists them ("Python 3.12b1 3531", "Python 3.13a... 3571" are the last
+# numbers of those series, the ones the released interpreters write). Lambda's runtime reads a .pyc only when this
+# number is its own; any other .pyc is ignored and the module is compiled again on every cold start.
+RUNTIME_BYTECODE_MAGIC = {"3.12": 3531, "3.13": 3571}
+
+
+def test_the_layer_is_compiled_with_bytecode_the_runtime_reads_by_default(tmp_path: Path) -> None:
+    """`make layer` passes no --python: the build must find an interpreter of the runtime's version by itself."""
     site = _site(tmp_path)
 
     build_layer._compile_bytecode(site, None)
 
     assert constants.PYTHON_RUNTIME.name == f"python{constants.PYTHON_VERSION}"
-    tag = "cpython-" + constants.PYTHON_VERSION.replace(".", "")
-    (pyc,) = (site / "pkg" / "__pycache__").glob("*.pyc")
-    assert pyc.name == f"__init__.{tag}.pyc"
-    # CPython's magic numbers (Lib/importlib/_bootstrap_external.py): 3531 is 3.12's last, 3571 is 3.13's.
-    magic = {"3.12": 3531, "3.13": 3571}[constants.PYTHON_VERSION]
-    assert pyc.read_bytes()[:4] == magic.to_bytes(2, "little") + b"\r\n"
+    cache_tag = "cpython-" + constants.PYTHON_VERSION.replace(".", "")
+    pycs = list(site.rglob("*.pyc"))
+    assert [p.name for p in pycs] == [f"__init__.{cache_tag}.pyc"]
+    header = pycs[0].read_bytes()
+    assert int.from_bytes(header[:2], "little") == RUNTIME_BYTECODE_MAGIC[constants.PYTHON_VERSION]
+    assert header[2:4] == b"\r\n"
+    assert int.from_bytes(header[4:8], "little") == 0b01  # unchecked hash: the asset zip keeps no mtimes

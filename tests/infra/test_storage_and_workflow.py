@@ -131,17 +131,18 @@ def test_deployed_definition_is_the_committed_asl(full: Synth) -> None:
     assert props["DefinitionString"] == committed
     assert props["StateMachineType"] == "STANDARD"
 
+    # The workflow invokes each function's SnapStart alias (tests/infra/test_snapstart.py).
     ids = {
-        name: full.one("AWS::Lambda::Function", f"Functions{name}Function")[0]
+        name: full.one("AWS::Lambda::Alias", f"Functions{name}FunctionLive")[0]
         for name in ("DetectFace", "Segment", "Generate", "Finalize")
     }
     table_id = full.one("AWS::DynamoDB::Table")[0]
     substitutions = props["DefinitionSubstitutions"]
     assert substitutions == {
-        "DetectFaceFunctionArn": {"Fn::GetAtt": [ids["DetectFace"], "Arn"]},
-        "SegmentFunctionArn": {"Fn::GetAtt": [ids["Segment"], "Arn"]},
-        "GenerateFunctionArn": {"Fn::GetAtt": [ids["Generate"], "Arn"]},
-        "FinalizeFunctionArn": {"Fn::GetAtt": [ids["Finalize"], "Arn"]},
+        "DetectFaceFunctionArn": {"Ref": ids["DetectFace"]},
+        "SegmentFunctionArn": {"Ref": ids["Segment"]},
+        "GenerateFunctionArn": {"Ref": ids["Generate"]},
+        "FinalizeFunctionArn": {"Ref": ids["Finalize"]},
         "StatusTableName": {"Ref": table_id},
         "DefaultThemes": "unicorn-meadow,floating-city,cosmos",
         "GenerateMaxConcurrency": "2",
@@ -156,7 +157,7 @@ def test_deployed_definition_is_the_committed_asl(full: Synth) -> None:
     lambda_targets = {
         t["Parameters"]["FunctionName"] for t in tasks if t["Resource"] == "arn:aws:states:::lambda:invoke"
     }
-    assert lambda_targets == {f"<{i}.Arn>" for i in ids.values()}
+    assert lambda_targets == {f"<{i}>" for i in ids.values()}
     tables = {t["Parameters"]["TableName"] for t in tasks if t["Resource"].startswith("arn:aws:states:::dynamodb:")}
     assert tables == {f"<{table_id}>"}
     # Exactly what the workflow role allows (tests/infra/test_permissions.py): a new integration needs IAM too.
@@ -253,7 +254,7 @@ def test_an_execution_that_ends_early_reaches_the_execution_ended_function(full:
     FAILED unless it is already finished; the delivery retries and dead-letters like the upload rule's."""
     _, rule = full.one("AWS::Events::Rule", "WorkflowExecutionEnded")
     state_machine_id = full.one("AWS::StepFunctions::StateMachine")[0]
-    function_id = full.one("AWS::Lambda::Function", "FunctionsExecutionEndedFunction")[0]
+    alias_id = full.one("AWS::Lambda::Alias", "FunctionsExecutionEndedFunctionLive")[0]  # SnapStart's alias
     queue_id = full.one("AWS::SQS::Queue", "WorkflowEndFailures")[0]
     props = rule["Properties"]
     assert props["EventPattern"] == {
@@ -262,13 +263,13 @@ def test_an_execution_that_ends_early_reaches_the_execution_ended_function(full:
         "detail": {"status": ["FAILED", "TIMED_OUT", "ABORTED"], "stateMachineArn": [{"Ref": state_machine_id}]},
     }
     (target,) = props["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    assert target["Arn"] == {"Ref": alias_id}
     assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}}
     assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 7200, "MaximumRetryAttempts": 8}
     (invoke,) = [
         p["Properties"]
         for p in full.resources("AWS::Lambda::Permission").values()
-        if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [function_id, "Arn"]}
+        if p["Properties"]["FunctionName"] == {"Ref": alias_id}
     ]
     assert invoke["Principal"] == "events.amazonaws.com"
     assert invoke["SourceArn"] == {"Fn::GetAtt": [full.one("AWS::Events::Rule", "WorkflowExecutionEnded")[0], "Arn"]}
