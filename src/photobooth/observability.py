@@ -16,8 +16,10 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
 # Every handler imports this module, so SnapStart's after-restore hooks are registered by each (photobooth.snapstart).
-from photobooth import snapstart  # noqa: F401
-from photobooth import naming
+from photobooth import (
+    naming,
+    snapstart,  # noqa: F401
+)
 
 SERVICE = "photobooth"
 NAMESPACE = "Photobooth"
