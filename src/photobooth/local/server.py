@@ -83,6 +83,10 @@ def status_line(after: dict | None, before: dict | None) -> str | None:
     return None
 
 
+def _json_answer(status: int, message: str) -> Response:
+    return Response(json.dumps({"message": message}), status, content_type="application/json")
+
+
 @dataclass
 class BoothServer:
     port: int = 8000
@@ -102,6 +106,11 @@ class BoothServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def own_origins(self) -> frozenset[str]:
+        """The booth page's origins: the only web pages that may use the API and the S3 endpoint."""
+        return frozenset({self.url, f"http://localhost:{self.port}"})
 
     def start(self) -> None:
         started = time.monotonic()
@@ -163,7 +172,7 @@ class BoothServer:
             bucket=self.cloud.bucket,
             upstream_port=self.moto_port,
             credentials=credentials,
-            own_origins=frozenset({self.url, f"http://localhost:{self.port}"}),
+            own_origins=self.own_origins,
             max_upload_bytes=self._max_upload_bytes(),
         )
 
@@ -225,6 +234,9 @@ class BoothServer:
         return Response(json.dumps({"message": "no such route"}), 404, content_type="application/json")
 
     def _api(self, request: Request, function: str) -> Response:
+        refused = self._refuse_other_pages(request)
+        if refused is not None:
+            return refused
         # API Gateway refuses payloads over its own limit before any function runs; the API's bodies are tiny.
         request.max_content_length = _MAX_API_BODY_BYTES
         try:
@@ -251,6 +263,18 @@ class BoothServer:
                 response.headers.add(name, value)
         response.headers["Cache-Control"] = "no-store"
         return response
+
+    def _refuse_other_pages(self, request: Request) -> Response | None:
+        """Another web page may send the booth a "simple" request (a ``text/plain`` or form POST) without asking
+        first, and a ``no-cors`` fetch does: the browser only hides the answer, the request is made. Browsers name
+        the page's origin on every such request, so any origin but the booth page's is refused, and a body that is
+        not JSON (what a page can send without a preflight) too. Pads and scripts send no ``Origin``."""
+        origin = request.headers.get("Origin")
+        if origin is not None and origin not in self.own_origins:
+            return _json_answer(403, "requests from another web page's origin are refused")
+        if request.method == "POST" and request.mimetype != "application/json":
+            return _json_answer(415, "send the request body as JSON, with Content-Type: application/json")
+        return None
 
     def _static(self, path: str) -> Response:
         relative = path.lstrip("/") or "index.html"
