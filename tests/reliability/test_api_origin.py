@@ -53,7 +53,8 @@ def test_a_foreign_origin_cannot_erase_a_request(booth):
 
 
 @pytest.mark.parametrize(
-    "content_type", ["text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data"]
+    "content_type",
+    ["text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data"],
 )
 def test_a_body_that_is_not_json_is_refused(booth, content_type):
     before = _records(booth)
