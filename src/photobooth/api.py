@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from photobooth import cost, lifecycle, naming, wall
+from photobooth import cost, lifecycle, naming, waiting, wall
 from photobooth.config import Settings
 from photobooth.models import ImageStatus, RequestStatus
 from photobooth.ports import ObjectStore, RequestExists, StatusStore, WorkflowStarter
@@ -231,6 +231,7 @@ def start_for_uploaded(
     upload's own S3 event and this call meet at the workflow's claim, so one upload is processed once whatever
     arrives first. The request that owns the key counts; the pad's own id becomes an alias of it.
     """
+    called = clock()  # the promised wait counts from here, not from the end of the calls below
     start, owner, filename = _parse_start(body, settings)
     try:
         size = store.head_size(start.key)
@@ -254,7 +255,12 @@ def start_for_uploaded(
         if respond_async
         else min(start.wait if start.wait is not None else settings.photo_wait_seconds, settings.photo_wait_seconds)
     )
-    if _wait_until_terminal(owner, status, wait, clock=clock, sleep=sleep):
+    caller = waiting.current_caller()
+    with caller.may_wait() as may_wait:  # past the server's bound on waiting calls: answer at once
+        finished = _wait_until_terminal(
+            owner, status, called + wait if may_wait else clock(), clock=clock, sleep=sleep, gone=caller.gone
+        )
+    if finished:
         answer = get_status(owner, settings=settings, store=store, status=status)
         result = {
             "requestId": owner,
@@ -272,10 +278,16 @@ def start_for_uploaded(
 
 
 def _wait_until_terminal(
-    request_id: str, status: StatusStore, wait: float, *, clock: Callable[[], float], sleep: Callable[[float], None]
+    request_id: str,
+    status: StatusStore,
+    deadline: float,
+    *,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+    gone: Callable[[], bool],
 ) -> bool:
-    """Poll the status record (not the execution: one consistent read is the cheapest call) with back-off."""
-    deadline = clock() + wait
+    """Poll the status record (not the execution: one consistent read is the cheapest call) with back-off, until
+    ``deadline`` (a ``clock()`` time) or until the caller hangs up."""
     pause = 0.25
     while True:
         record = status.get(request_id)
@@ -284,7 +296,7 @@ def _wait_until_terminal(
         if record.get("status") in TERMINAL:
             return True
         left = deadline - clock()
-        if left <= 0:
+        if left <= 0 or gone():
             return False
         sleep(min(pause, left))
         pause = min(pause * 1.5, 2.0)
