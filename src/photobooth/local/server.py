@@ -11,6 +11,7 @@ One port serves three things, so the booth page needs no CORS and a phone-free l
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import mimetypes
@@ -20,14 +21,15 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
+from photobooth import waiting
 from photobooth.local import apigw
 from photobooth.local.engine import (
     MOTO_CONFIG,
@@ -37,6 +39,7 @@ from photobooth.local.engine import (
     offline_environment,
     project_root,
 )
+from photobooth.local.httpserver import CLIENT_GONE, REQUEST_CUT_SHORT, BoothHTTPServer
 from photobooth.local.motogate import GatedMotoServer, sign_interpreter_calls_with_local_credentials
 from photobooth.local.persistence import DataMirror
 from photobooth.local.recovery import Recovery
@@ -47,6 +50,11 @@ from photobooth.local.sigv4 import Credentials
 log = logging.getLogger("photobooth.local")
 
 _MAX_API_BODY_BYTES = 1024 * 1024
+# Connections served at once (a thread each) and POST /photo calls that may wait among them: a booth has a few pads,
+# and every connection past these numbers waits in the kernel's queue instead of costing a thread.
+MAX_CONNECTIONS = 64
+MAX_WAITING_CALLS = 16
+REQUEST_SECONDS = 15.0  # to send a request line, headers and body: a photo over loopback takes milliseconds
 
 
 def free_port() -> int:
@@ -95,8 +103,12 @@ class BoothServer:
     cloud: LocalCloud = field(default_factory=LocalCloud)
     moto_port: int = 0
     drain_seconds: float = 10.0  # Ctrl+C/SIGTERM: time for work in flight to finish; the rest resumes at next start
+    max_connections: int = MAX_CONNECTIONS
+    max_waiting_calls: int = MAX_WAITING_CALLS
+    request_seconds: float = REQUEST_SECONDS
     _moto: Any = None
-    _http: BaseWSGIServer | None = None
+    _http: BoothHTTPServer | None = None
+    _waiting_places: threading.BoundedSemaphore | None = None
     _recovery: Recovery | None = None
     _s3: S3Proxy | None = None
 
@@ -115,8 +127,16 @@ class BoothServer:
     def start(self) -> None:
         started = time.monotonic()
         # Bind first: a taken port fails at once, before anything else has started.
-        self._http = make_server("127.0.0.1", self.port, self._wsgi, threaded=True)
+        self._http = BoothHTTPServer(
+            "127.0.0.1",
+            self.port,
+            self._wsgi,
+            max_connections=self.max_connections,
+            request_seconds=self.request_seconds,
+        )
         self.port = self._http.server_port
+        self._waiting_places = threading.BoundedSemaphore(self.max_waiting_calls)
+        self._size_client_pools()
         os.environ.update(offline_environment())
         self._start_moto()
         mirror = DataMirror(self.data_dir, bucket=self.cloud.bucket, table=self.cloud.table)
@@ -151,6 +171,19 @@ class BoothServer:
         except Exception:  # serve anyway: the sweep fails what could not be resumed
             log.exception("could not resume the requests the last stop interrupted")
         self._recovery.watch()
+
+    def _size_client_pools(self) -> None:
+        """Every boto3 client of this process (the API's, the workflow's, moto's interpreter's) keeps as many
+        connections as the threads that may use it at once: with botocore's default of 10, a burst of calls
+        printed "Connection pool is full, discarding connection" thousands of times. One default for the
+        process's session, before any client is made: botocore merges it into each client's own config."""
+        import boto3
+        import botocore.session
+        from botocore.config import Config
+
+        session = botocore.session.get_session()
+        session.set_default_client_config(Config(max_pool_connections=2 * self.max_connections))
+        boto3.setup_default_session(botocore_session=session)
 
     def _start_moto(self) -> None:
         from moto.moto_api._internal.models import moto_api_backend
@@ -211,6 +244,8 @@ class BoothServer:
         request = Request(environ)
         try:
             response = self._route(request)
+        except ClientDisconnected:
+            response = self._dropped(request)
         except Exception:
             # No log.exception: the traceback's messages may hold the URL, so it is redacted like the path.
             log.error(
@@ -221,6 +256,20 @@ class BoothServer:
             )
             response = Response(json.dumps({"message": "internal error"}), 500, content_type="application/json")
         return response(environ, start_response)
+
+    def _dropped(self, request: Request) -> Response:
+        """The request's body ended early: its client hung up, or did not send it within the deadline (one quiet
+        line, not a traceback: at a public event this is someone's dropped Wi-Fi, or someone's attack)."""
+        cut_short = request.environ.get(REQUEST_CUT_SHORT, lambda: False)()
+        what = f"{request.method} {redact_path(request.path)}: " + (
+            f"its request did not arrive within {self.request_seconds:g} s" if cut_short else "it hung up mid-request"
+        )
+        if self._http is not None:
+            self._http.dropped.dropped(what)
+        message = f"the request did not arrive within {self.request_seconds:g} s" if cut_short else "incomplete body"
+        response = _json_answer(408 if cut_short else 400, message)
+        response.headers["Connection"] = "close"
+        return response
 
     def _route(self, request: Request) -> Response:
         function = apigw.function_for(request.method, request.path)
@@ -252,7 +301,8 @@ class BoothServer:
             query=request.query_string.decode(),
             source_ip=request.remote_addr or "127.0.0.1",
         )
-        answer = load_handler(function)(event, lambda_context(f"photobooth-{function}"))
+        with waiting.calling(_ConnectionCaller(request.environ, self._waiting_places)):
+            answer = load_handler(function)(event, lambda_context(f"photobooth-{function}"))
         answered = answer.get("body") or ""
         data = base64.b64decode(answered) if answer.get("isBase64Encoded") else answered.encode()
         response = Response(data, answer.get("statusCode", 200))
@@ -295,3 +345,25 @@ class BoothServer:
         line = status_line(after, before)
         if line:
             print(f"{time.strftime('%H:%M:%S')} {line}", file=sys.stdout, flush=True)
+
+
+@dataclass
+class _ConnectionCaller:
+    """A ``POST /photo`` caller on this server: one of ``MAX_WAITING_CALLS`` places to wait, and its connection to
+    see it hang up (:mod:`photobooth.waiting`)."""
+
+    environ: dict
+    places: threading.BoundedSemaphore | None
+
+    @contextlib.contextmanager
+    def may_wait(self) -> Iterator[bool]:
+        if self.places is None or not self.places.acquire(blocking=False):
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            self.places.release()
+
+    def gone(self) -> bool:
+        return bool(self.environ.get(CLIENT_GONE, lambda: False)())
