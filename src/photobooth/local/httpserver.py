@@ -5,9 +5,9 @@ takes. 1,500 connections that sent their headers and part of a body held 1,504 t
 each one dropped logged a traceback (issue 18). Here:
 
 - at most ``max_connections`` connections are served at once, each on its own thread; past that the accept loop
-  waits (the kernel queues new connections) after closing the oldest connection that is still waiting for its
-  client's bytes a second after it was accepted, so a crowd of half-sent requests cannot keep a visitor's quick one
-  out (a visitor's request arrives in milliseconds; one that is being answered is never closed);
+  waits (the kernel queues new connections) after closing the oldest connection that has nothing to read two
+  seconds after it was accepted, so a crowd of half-sent requests cannot keep a visitor's quick one out (a visitor's
+  request arrives in milliseconds; a connection being answered, or whose bytes are there to read, is never closed);
 - a request (line, headers and body) must arrive within ``request_seconds`` of its connection; after that its
   reader sees the end of the stream, the request is answered ``408`` and the thread is free;
 - a client that hangs up or is too slow is one quiet line in the log, a few at most per minute however many
@@ -40,7 +40,7 @@ REQUEST_CUT_SHORT = "photobooth.request_cut_short"
 class Connections:
     """Slots for connections, and which of them wait for their client's bytes (and when they were accepted)."""
 
-    def __init__(self, limit: int, patience: float = 1.0) -> None:
+    def __init__(self, limit: int, patience: float = 2.0) -> None:
         self.limit = limit
         self.patience = patience  # a connection younger than this is never closed to make room
         self._free = threading.BoundedSemaphore(limit)
@@ -69,7 +69,8 @@ class Connections:
     def _close_the_slowest(self) -> None:
         with self._lock:
             accepted_before = time.monotonic() - self.patience
-            slow = {c: t for c, t in self._waiting_for_client.items() if t <= accepted_before}
+            # Bytes waiting to be read mean a busy server thread, not a slow client (a burst of calls starves both).
+            slow = {c: t for c, t in self._waiting_for_client.items() if t <= accepted_before and not _readable(c, 0)}
             if not slow:
                 return
             slowest = min(slow, key=slow.__getitem__)
@@ -178,6 +179,9 @@ class BoothHTTPServer(socketserver.ThreadingMixIn, BaseWSGIServer):
 
     multithread = True
     daemon_threads = True
+    # The kernel's queue of connections not yet accepted costs no thread. werkzeug's 128 overflowed in a burst of 400
+    # calls, and the overflow reached clients as "connection reset". Linux caps it at net.core.somaxconn.
+    request_queue_size = 1024
 
     def __init__(
         self,

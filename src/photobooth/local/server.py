@@ -53,7 +53,7 @@ _MAX_API_BODY_BYTES = 1024 * 1024
 # Connections served at once (a thread each) and POST /photo calls that may wait among them: a booth has a few pads,
 # and every connection past these numbers waits in the kernel's queue instead of costing a thread.
 MAX_CONNECTIONS = 64
-MAX_WAITING_CALLS = 16
+MAX_WAITING_CALLS = 8
 REQUEST_SECONDS = 15.0  # to send a request line, headers and body: a photo over loopback takes milliseconds
 
 
