@@ -14,7 +14,7 @@ each one dropped logged a traceback (issue 18). Here:
   (:class:`DroppedClients`), never a traceback.
 
 The application learns through the WSGI environ whether its client has hung up (``photobooth.client_gone``) and
-whether the request was cut short (``photobooth.request_cut_short``).
+why the request's bytes ended early, if they did (``photobooth.request_ended``: ``"deadline"``, ``"hung up"``).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 log = logging.getLogger("photobooth.local")
 
 CLIENT_GONE = "photobooth.client_gone"
-REQUEST_CUT_SHORT = "photobooth.request_cut_short"
+REQUEST_ENDED = "photobooth.request_ended"
 
 
 class Connections:
@@ -110,7 +110,7 @@ class _DeadlineSocketReader(io.RawIOBase):
         self._accepted = time.monotonic()
         self._deadline = self._accepted + request_seconds
         self._connections = connections
-        self.cut_short = False
+        self.ended: str | None = None  # why the stream ended early: "deadline" or "hung up"
 
     def readable(self) -> bool:
         return True
@@ -118,19 +118,21 @@ class _DeadlineSocketReader(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         left = self._deadline - time.monotonic()
         if left <= 0:
-            self.cut_short = True
+            self.ended = "deadline"
             return 0
         self._connections.waiting_for(self._connection, self._accepted)
         try:
             if not _readable(self._connection, left):
-                self.cut_short = True
+                self.ended = "deadline"
                 return 0
-            return self._connection.recv_into(buffer)
+            received = self._connection.recv_into(buffer)
         except OSError:  # reset by the client, or closed to make room for another connection
-            self.cut_short = True
-            return 0
+            received = 0
         finally:
             self._connections.received(self._connection)
+        if not received and self.ended is None:
+            self.ended = "hung up"
+        return received
 
 
 def _readable(connection: socket.socket, timeout: float) -> bool:
@@ -167,7 +169,7 @@ class _BoundedRequestHandler(WSGIRequestHandler):
         environ = super().make_environ()
         connection = self.connection
         environ[CLIENT_GONE] = lambda: client_hung_up(connection)
-        environ[REQUEST_CUT_SHORT] = lambda: self._reader.cut_short
+        environ[REQUEST_ENDED] = lambda: self._reader.ended
         return environ
 
     def connection_dropped(self, error: BaseException, environ: Any = None) -> None:

@@ -39,7 +39,7 @@ from photobooth.local.engine import (
     offline_environment,
     project_root,
 )
-from photobooth.local.httpserver import CLIENT_GONE, REQUEST_CUT_SHORT, BoothHTTPServer
+from photobooth.local.httpserver import CLIENT_GONE, REQUEST_ENDED, BoothHTTPServer
 from photobooth.local.motogate import GatedMotoServer, sign_interpreter_calls_with_local_credentials
 from photobooth.local.persistence import DataMirror
 from photobooth.local.recovery import Recovery
@@ -244,23 +244,26 @@ class BoothServer:
         request = Request(environ)
         try:
             response = self._route(request)
-        except ClientDisconnected:
-            response = self._dropped(request)
-        except Exception:
-            # No log.exception: the traceback's messages may hold the URL, so it is redacted like the path.
-            log.error(
-                "error serving %s %s\n%s",
-                request.method,
-                redact_path(request.path),
-                redact_text(traceback.format_exc()),
-            )
-            response = Response(json.dumps({"message": "internal error"}), 500, content_type="application/json")
+        except Exception as error:
+            ended = environ.get(REQUEST_ENDED, lambda: None)()
+            if ended or isinstance(error, ClientDisconnected):
+                # A short body raises ClientDisconnected; a cut chunked one, werkzeug's "Invalid chunk header".
+                response = self._dropped(request, ended or "hung up")
+            else:
+                # No log.exception: the traceback's messages may hold the URL, so it is redacted like the path.
+                log.error(
+                    "error serving %s %s\n%s",
+                    request.method,
+                    redact_path(request.path),
+                    redact_text(traceback.format_exc()),
+                )
+                response = _json_answer(500, "internal error")
         return response(environ, start_response)
 
-    def _dropped(self, request: Request) -> Response:
+    def _dropped(self, request: Request, ended: str) -> Response:
         """The request's body ended early: its client hung up, or did not send it within the deadline (one quiet
         line, not a traceback: at a public event this is someone's dropped Wi-Fi, or someone's attack)."""
-        cut_short = request.environ.get(REQUEST_CUT_SHORT, lambda: False)()
+        cut_short = ended == "deadline"
         what = f"{request.method} {redact_path(request.path)}: " + (
             f"its request did not arrive within {self.request_seconds:g} s" if cut_short else "it hung up mid-request"
         )
