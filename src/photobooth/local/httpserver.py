@@ -48,8 +48,9 @@ class Connections:
         self._waiting_for_client: dict[socket.socket, float] = {}
 
     def take(self, timeout: float) -> bool:
-        """A slot for one more connection; when none is free, the connection that has waited longest for its
-        client is closed to make room (its reader sees the end of the stream)."""
+        """A slot for one more connection. When none is free, the oldest connection that still waits for its
+        client's bytes ``patience`` seconds after it was accepted, with none there to read, is closed to make room
+        (its reader sees the end of the stream)."""
         if self._free.acquire(blocking=False):
             return True
         self._close_the_slowest()
