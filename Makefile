@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: install install-dev system-deps serve test test-fast lint format synth layer bench clean
+.PHONY: install install-dev system-deps serve test test-fast lint format synth layer bench clean aws-calls iam-check
 
 $(VENV)/bin/activate:
 	python3 -m venv $(VENV)
@@ -18,6 +18,7 @@ install-dev: $(VENV)/bin/activate      ## everything the tests need (also npm to
 	$(PIP) install --quiet -e ".[dev]"
 	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; fi
 	scripts/install-system-deps
+	scripts/install-localstack
 
 serve: install
 	$(VENV)/bin/photobooth serve
@@ -45,6 +46,13 @@ infra/.layer: pyproject.toml
 
 synth: infra/.layer                    ## CloudFormation templates into cdk.out/, offline
 	$(PY) infra/app.py
+
+aws-calls:                             ## record every AWS call the functions make into src/photobooth/iam/aws_calls.json
+	PHOTOBOOTH_RECORD_AWS_CALLS=1 $(PY) -m pytest tests/iam/test_aws_calls.py -q --no-cov -p no:randomly
+
+TEMPLATE ?= cdk.out/Photobooth.template.json
+iam-check:                             ## after make synth: each role of $(TEMPLATE) allows every recorded call?
+	PYTHONPATH=infra $(PY) -m photobooth_infra.iam_check $(TEMPLATE)
 
 bench: install-dev
 	$(PY) -m bench

@@ -11,6 +11,7 @@ Lambda interpreter (``--platform ... --only-binary=:all:``), so this runs on any
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -95,11 +96,12 @@ def _compile_bytecode(site: Path, python: str | None) -> None:
     compile it. ``unchecked-hash`` pyc files (PEP 552) are used without comparing the source's timestamp, which
     the asset zip does not keep. Without such an interpreter the layer ships source only, and says so.
     """
-    interpreter = python or shutil.which(f"python{constants.PYTHON_VERSION}")
-    version = ""
-    if interpreter:
-        check = [interpreter, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
-        version = subprocess.run(check, capture_output=True, text=True, check=False).stdout.strip()
+    candidates = [python] if python else _runtime_pythons()
+    interpreter, version = None, ""
+    for candidate in candidates:
+        interpreter, version = candidate, _version_of(candidate)
+        if version == constants.PYTHON_VERSION:
+            break
     if interpreter is None or version != constants.PYTHON_VERSION:
         found = f"{interpreter} is Python {version or '?'}" if interpreter else "none found"
         print(
@@ -109,6 +111,28 @@ def _compile_bytecode(site: Path, python: str | None) -> None:
         return
     compile_all = [interpreter, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash"]
     subprocess.run([*compile_all, str(site)], check=True)
+
+
+def _runtime_pythons() -> list[str]:
+    """Interpreters that may be the runtime's version: ``pythonX.Y`` on PATH (a pyenv shim there fails unless that
+    version is active), then pyenv's own installs of X.Y, newest patch first."""
+    found = [path for path in [shutil.which(f"python{constants.PYTHON_VERSION}")] if path]
+    root = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
+    installs = sorted(
+        Path(root).glob(f"versions/{constants.PYTHON_VERSION}.*/bin/python{constants.PYTHON_VERSION}"),
+        key=lambda path: [int(part) for part in path.parts[-3].split(".") if part.isdigit()],
+        reverse=True,
+    )
+    return found + [str(path) for path in installs]
+
+
+def _version_of(interpreter: str) -> str:
+    check = [interpreter, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
+    try:
+        answer = subprocess.run(check, capture_output=True, text=True, check=False, timeout=30)
+    except OSError:
+        return ""
+    return answer.stdout.strip()
 
 
 def main() -> None:

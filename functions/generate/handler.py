@@ -5,10 +5,10 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photobooth import pipeline, wiring
-from photobooth.observability import label_log_lines, logger, metrics, tracer
+from photobooth.observability import inject_lambda_context, label_log_lines, logger, metrics, tracer
 
 
-@logger.inject_lambda_context(clear_state=True)
+@inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 @event_parser(model=pipeline.GenerateRequest)

@@ -1,13 +1,14 @@
 """POST /upload (presigned upload URL) and POST /photo (start for an uploaded key, waiting for the result)."""
 
 import json
+import time
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photobooth import api, wiring
 from photobooth.http import create_resolver, json_response, request_body
-from photobooth.observability import logger, metrics, tracer
+from photobooth.observability import inject_lambda_context, logger, metrics, tracer
 
 app = create_resolver(logger)
 
@@ -35,12 +36,24 @@ def start_for_uploaded():
         status=wiring.status_store(),
         starter=wiring.workflow_starter(),
         respond_async="respond-async" in (app.current_event.headers.get("prefer") or "").lower(),
+        budget=_wait_budget,
     )
     logger.info("start requested", extra={"requestId": answer["requestId"], "answered": status_code})
     return json_response(status_code, answer)
 
 
-@logger.inject_lambda_context(clear_state=True)
+def _wait_budget(wanted: float) -> float:
+    """Measured where the wait starts: the time since API Gateway received the request and the time left."""
+    context = app.lambda_context
+    return api.photo_wait_budget(
+        wanted,
+        received_epoch_ms=app.current_event.request_context.time_epoch,
+        now_epoch_ms=int(time.time() * 1000),
+        remaining_ms=context.get_remaining_time_in_millis() if context is not None else None,
+    )
+
+
+@inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:

@@ -11,10 +11,11 @@ from aws_cdk import Aws, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import IConstruct
 
 from photobooth_infra import constants
-from photobooth_infra.bedrock_access import bedrock_model_arns, marketplace_models
+from photobooth_infra.bedrock_access import bedrock_model_arns, marketplace_statements
 from photobooth_infra.config import DeploymentConfig
 from photobooth_infra.nag import acknowledge
 from photobooth_infra.storage import Storage
@@ -38,32 +39,6 @@ def invoke_models_statement(config: DeploymentConfig) -> iam.PolicyStatement:
             profile_overrides=config.inference_profile_regions,
         ),
     )
-
-
-def marketplace_statements(config: DeploymentConfig) -> list[iam.PolicyStatement]:
-    """Bedrock subscribes the account to a third-party model (Stability) on its first invocation, with the
-    caller's permissions; without them that call answers AccessDeniedException (Amazon Bedrock user guide,
-    "Grant IAM permissions to request access to Amazon Bedrock foundation models with a product ID",
-    https://docs.aws.amazon.com/bedrock/latest/userguide/model-access.html). The actions have no resource-level
-    permissions; the aws-marketplace:ProductId condition is the only narrowing, and AWS does not publish the
-    product id of every model (Stability's image services are missing from its table), so it applies when the
-    operator names the ids."""
-    if not marketplace_models(config.invoked_model_ids):
-        return []
-    conditions = None
-    if config.marketplace_product_ids:
-        conditions = {"ForAnyValue:StringEquals": {"aws-marketplace:ProductId": list(config.marketplace_product_ids)}}
-    return [
-        iam.PolicyStatement(
-            sid="SubscribeToModelsOnFirstUse",
-            actions=["aws-marketplace:Subscribe", "aws-marketplace:Unsubscribe"],
-            resources=["*"],
-            conditions=conditions,
-        ),
-        iam.PolicyStatement(
-            sid="ViewModelSubscriptions", actions=["aws-marketplace:ViewSubscriptions"], resources=["*"]
-        ),
-    ]
 
 
 def sagemaker_endpoint_arn(endpoint_name: str) -> str:
@@ -93,6 +68,12 @@ def _list(storage: Storage, *prefixes: str, sid: str) -> iam.PolicyStatement:
     )
 
 
+def _usage_statement(table_arn: str) -> iam.PolicyStatement:
+    """detect_face and segment note what they used on the status record for the cost estimate (StatusStore.update,
+    an UpdateItem); without it every photo ends FAILED on AWS."""
+    return iam.PolicyStatement(sid="StatusUsage", actions=["dynamodb:UpdateItem"], resources=[table_arn])
+
+
 def grant_function_permissions(
     config: DeploymentConfig,
     *,
@@ -104,13 +85,16 @@ def grant_function_permissions(
     table_arn = storage.table.table_arn
     statements: dict[str, list[iam.PolicyStatement]] = {
         constants.PRESIGN.name: [
-            # Presigned PUT of the upload; GetObject also covers HeadObject for POST /photo's existence check.
-            _objects(storage, ["s3:PutObject", "s3:GetObject"], PHOTO, sid="PresignUploadAndCheckOriginal"),
-            _list(storage, PHOTO, sid="ListOriginals"),
+            # Presigned PUT of the upload; GetObject covers HeadObject for POST /photo's existence check (a
+            # missing key and a denied one both answer 400 there, so no ListBucket).
+            _objects(storage, ["s3:PutObject"], PHOTO, sid="PresignUpload"),
+            # POST /photo answers presigned GET links of the original and the results (the seed pads' `url`); a
+            # presigned URL acts with its signer's permissions when the pad fetches it.
+            _objects(storage, ["s3:GetObject"], PHOTO, GENERATED, sid="CheckOriginalAndPresignResults"),
             iam.PolicyStatement(
                 sid="StatusRecord",
                 resources=[table_arn],
-                actions=["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
+                actions=["dynamodb:PutItem", "dynamodb:GetItem"],
             ),
             iam.PolicyStatement(
                 sid="StartWorkflow", actions=["states:StartExecution"], resources=[state_machine_arn]
@@ -122,8 +106,9 @@ def grant_function_permissions(
             # Erasure also deletes the request's wall copies, under the wallId its record names.
             _list(storage, PHOTO, WORK, GENERATED, WALL, sid="ListRequestObjects"),
             _objects(storage, ["s3:DeleteObject"], PHOTO, WORK, GENERATED, WALL, sid="EraseRequestObjects"),
+            # DELETE /photo reads the record, then replaces it with a tombstone (a PutItem: StatusStore.erase).
             iam.PolicyStatement(
-                sid="StatusRecord", resources=[table_arn], actions=["dynamodb:GetItem", "dynamodb:DeleteItem"]
+                sid="StatusRecord", resources=[table_arn], actions=["dynamodb:GetItem", "dynamodb:PutItem"]
             ),
             # GET /wall/photos: the sparse index names the opted-in requests, a consistent BatchGetItem reads
             # their records (StatusStore.list_wall in src/photobooth/aws/dynamodb.py). No Scan, no other index.
@@ -135,6 +120,7 @@ def grant_function_permissions(
             # Without it a photo erased before detection answers 403, and PhotoMissing never happens on AWS.
             _list(storage, PHOTO, sid="TellMissingOriginals"),
             _objects(storage, ["s3:PutObject"], WORK, sid="WriteWorkingImage"),
+            _usage_statement(table_arn),
             iam.PolicyStatement(
                 sid="DetectFacesAndEyewear",
                 resources=["*"],
@@ -143,20 +129,25 @@ def grant_function_permissions(
         ],
         constants.SEGMENT.name: [
             _objects(storage, ["s3:GetObject", "s3:PutObject"], WORK, sid="ReadImageWriteMask"),
+            _usage_statement(table_arn),
         ],
         constants.GENERATE.name: [
             # The people of a print-size result are pasted from the original upload (docs/architecture.md).
             _objects(storage, ["s3:GetObject"], WORK, PHOTO, sid="ReadImageMaskAndOriginal"),
             _objects(storage, ["s3:PutObject"], GENERATED, sid="WriteResult"),
+            # A result finished after its visitor erased the request is deleted at once (DeleteObjects reports a
+            # denial per key without raising, so a missing grant would keep the picture for the retention period).
+            _objects(storage, ["s3:DeleteObject"], GENERATED, sid="RemoveResultOfErasedRequest"),
             invoke_models_statement(config),
-            *marketplace_statements(config),
+            *marketplace_statements(config.invoked_model_ids, config.marketplace_product_ids),
             iam.PolicyStatement(sid="ProgressiveStatus", actions=["dynamodb:UpdateItem"], resources=[table_arn]),
         ],
         constants.FINALIZE.name: [
             iam.PolicyStatement(
                 sid="TerminalStatus",
                 resources=[table_arn],
-                actions=["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:DeleteItem"],
+                # PutItem: a late upload's clean-up writes the tombstone again (lifecycle.erase_request).
+                actions=["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:PutItem"],
             ),
             # The event wall's screen-size copies of an opted-in request's results (pipeline._copy_to_wall).
             _objects(storage, ["s3:GetObject"], GENERATED, sid="ReadResultsForTheWall"),
@@ -219,3 +210,15 @@ def _acknowledge_prefix_wildcards(
             f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>{suffix}]",
             f"Objects are keyed {suffix[1:-1]}{{{keyed_by}}}/...: the prefix is the narrowest fixed scope.",
         )
+
+
+def grant_booth_key_check(status_function: lambda_.Function, booth_key: secretsmanager.ISecret) -> None:
+    """The visitors' routes have no authorizer (a phone holds only its random request id), so the status function
+    checks the booth key itself where an answer needs it: reading or erasing through a pad's own, guessable id, and
+    the execution's ARN (src/photobooth/api.py ``Caller``)."""
+    status_function.add_environment("PHOTOBOOTH_BOOTH_KEY_SECRET_ARN", booth_key.secret_arn)
+    status_function.add_to_role_policy(
+        iam.PolicyStatement(
+            sid="CheckBoothKey", actions=["secretsmanager:GetSecretValue"], resources=[booth_key.secret_arn]
+        )
+    )

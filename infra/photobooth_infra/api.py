@@ -153,7 +153,7 @@ class Api(Construct):
                 sid="ReadBoothKey", actions=["secretsmanager:GetSecretValue"], resources=[self.booth_key.secret_arn]
             )
         )
-        return lambda_.Function(
+        authorizer = lambda_.Function(
             scope,
             "Function",
             description="photobooth: compare the x-booth-key header with the booth key secret",
@@ -167,3 +167,5 @@ class Api(Construct):
             log_group=log_group,
             role=role,
         )
+        acknowledge(authorizer, "AwsSolutions-L1", constants.RUNTIME_NOT_LATEST)
+        return authorizer

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Aws
+from aws_cdk import aws_iam as iam
 
 # Source and destination regions of the inference profiles this project knows, by profile id prefix. Amazon
 # Bedrock user guide, "Supported Regions and models for inference profiles"
@@ -134,3 +135,35 @@ def check_profile_source_regions(
 
 def marketplace_models(model_ids: Sequence[str]) -> list[str]:
     return [m for m in model_ids if BedrockModel(m).sold_through_marketplace]
+
+
+def marketplace_statements(
+    invoked_model_ids: Sequence[str], product_ids: Sequence[str] = ()
+) -> list[iam.PolicyStatement]:
+    """What the generate role keeps of AWS Marketplace (docs/decisions.md, 2026-12-07).
+
+    The first invocation of a third-party model (Stability) subscribes the account with the caller's permissions
+    (Amazon Bedrock user guide, "Access Amazon Bedrock foundation models",
+    https://docs.aws.amazon.com/bedrock/latest/userguide/model-access.html). ``photobooth doctor`` makes that
+    subscription with the operator's credentials, once, so the role needs no ``Subscribe``/``Unsubscribe`` on every
+    product for ever: it keeps ``ViewSubscriptions`` (each invocation checks the subscription) and, when the
+    operator names the products (``marketplace_product_ids``), ``Subscribe`` limited to them by the
+    ``aws-marketplace:ProductId`` condition, so that a model added later still subscribes itself. The actions have
+    no resource-level permissions: ``*`` with the condition is the narrowest grant."""
+    if not marketplace_models(invoked_model_ids):
+        return []
+    statements = [
+        iam.PolicyStatement(
+            sid="ViewModelSubscriptions", actions=["aws-marketplace:ViewSubscriptions"], resources=["*"]
+        )
+    ]
+    if product_ids:
+        statements.append(
+            iam.PolicyStatement(
+                sid="SubscribeToNamedModels",
+                actions=["aws-marketplace:Subscribe"],
+                resources=["*"],
+                conditions={"ForAnyValue:StringEquals": {"aws-marketplace:ProductId": list(product_ids)}},
+            )
+        )
+    return statements

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from photobooth.config import (
     DEFAULT_MODEL_IDS,
     DEFAULT_MODERATION_CATEGORIES,
+    DEFAULT_MODERATION_LET_THROUGH,
     DEFAULT_THEMES,
     EXTRA_THEMES,
     MODERATION_TAXONOMY,
@@ -127,6 +128,7 @@ class DeploymentConfig(_Model):
     moderation_backend: Literal["rekognition", "none"] = "rekognition"
     moderation_min_confidence: float = Field(80.0, ge=0.0, le=100.0)
     moderation_categories: tuple[str, ...] = DEFAULT_MODERATION_CATEGORIES
+    moderation_let_through_labels: tuple[str, ...] = DEFAULT_MODERATION_LET_THROUGH
     moderate_generated_images: bool = True
 
     @property
@@ -154,7 +156,7 @@ class DeploymentConfig(_Model):
         False, description="POST /upload answers the seed's {statusCode, body: '<JSON string>'} envelope"
     )
     photo_wait_seconds: float = Field(
-        25.0,
+        20.0,
         ge=0,
         le=_MAX_PHOTO_WAIT_SECONDS,
         description="how long POST /photo waits for the pictures (billed Lambda time); 0 answers 202 at once",

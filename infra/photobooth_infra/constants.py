@@ -34,8 +34,16 @@ TABLE_PARTITION_KEY = "requestId"
 TABLE_TTL_ATTRIBUTE = "expiresAt"
 
 # Lambda platform. The layer is built for exactly this interpreter and architecture (infra/build_layer.py).
-PYTHON_RUNTIME = lambda_.Runtime.PYTHON_3_14
-PYTHON_VERSION = "3.14"
+# Python 3.13, not 3.14: bytecode is specific to a minor version and these machines have a 3.13 (pyenv) but no
+# 3.14, so only with 3.13 does `make layer` ship the .pyc files a cold start would otherwise compile
+# (docs/decisions.md, 2026-12-07).
+PYTHON_RUNTIME = lambda_.Runtime.PYTHON_3_13
+PYTHON_VERSION = "3.13"
+# cdk-nag's AwsSolutions-L1 wants the latest runtime; the reason each function is acknowledged with.
+RUNTIME_NOT_LATEST = (
+    "Python 3.13 (supported, SnapStart-capable) rather than 3.14: the layer's bytecode must be compiled by the "
+    "runtime's minor version, and the build machines have 3.13 but no 3.14 (docs/decisions.md, 2026-12-07)."
+)
 ARCHITECTURE = lambda_.Architecture.ARM_64
 # Lambda runs Amazon Linux 2023 (glibc 2.34); Pillow 13 only ships manylinux_2_28 wheels, most others 2014.
 LAYER_PLATFORMS = ("manylinux_2_28_aarch64", "manylinux2014_aarch64")

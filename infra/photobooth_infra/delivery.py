@@ -161,6 +161,7 @@ class Delivery(Construct):
         self.url = f"https://{self.distribution.distribution_domain_name}"
         storage.grant_cloudfront_read(constants.GENERATED_PREFIX, self.distribution.distribution_arn)
         storage.allow_browser_uploads([self.url, *config.allowed_origins])
+        storage.allow_browser_downloads([self.url, *config.allowed_origins])
 
         self.deployment = s3deploy.BucketDeployment(
             self,

@@ -82,6 +82,7 @@ class Functions(Construct):
             log_group=log_group,
             role=role,
         )
+        acknowledge(function, "AwsSolutions-L1", constants.RUNTIME_NOT_LATEST)
         acknowledge(
             role.node.find_child("DefaultPolicy"),
             "AwsSolutions-IAM5[Resource::*]",
@@ -114,6 +115,9 @@ def function_environment(
         "PHOTOBOOTH_MODERATION_BACKEND": config.moderation_backend,
         "PHOTOBOOTH_MODERATION_MIN_CONFIDENCE": str(config.moderation_min_confidence),
         "PHOTOBOOTH_MODERATION_CATEGORIES": json.dumps(list(config.moderation_categories), separators=(",", ":")),
+        "PHOTOBOOTH_MODERATION_LET_THROUGH_LABELS": json.dumps(
+            list(config.moderation_let_through_labels), separators=(",", ":")
+        ),
         "PHOTOBOOTH_MODERATE_GENERATED_IMAGES": str(config.moderate_generated_images).lower(),
         "POWERTOOLS_SERVICE_NAME": constants.POWERTOOLS_SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,

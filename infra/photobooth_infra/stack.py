@@ -8,7 +8,7 @@ from aws_cdk import CfnOutput, Stack, Token
 from constructs import Construct
 
 from photobooth_infra import constants
-from photobooth_infra.access import grant_function_permissions
+from photobooth_infra.access import grant_booth_key_check, grant_function_permissions
 from photobooth_infra.api import Api
 from photobooth_infra.config import DeploymentConfig
 from photobooth_infra.dashboard import VisitorDashboard
@@ -79,6 +79,7 @@ class PhotoboothStack(Stack):
         )
 
         self.api = Api(self, "Api", config=config, functions=dict(functions))
+        grant_booth_key_check(functions[constants.STATUS.name], self.api.booth_key)
         self.delivery = Delivery(
             self,
             "Delivery",

@@ -119,6 +119,11 @@ class Storage(Construct):
             max_age=3000,
         )
 
+    def allow_browser_downloads(self, origins: list[str]) -> None:
+        """Let the phone page fetch() a picture through its presigned URL for the Share button (web/js/phone.js):
+        the page and the bucket are different origins, so the browser needs S3's CORS headers on the GET."""
+        self.bucket.add_cors_rule(allowed_methods=[s3.HttpMethods.GET], allowed_origins=origins, max_age=3000)
+
     def object_arn(self, prefix: str) -> str:
         return self.bucket.arn_for_objects(f"{prefix}*")
 

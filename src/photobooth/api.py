@@ -9,6 +9,7 @@ import contextlib
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from photobooth import cost, lifecycle, naming, waiting, wall
 from photobooth.config import Settings
 from photobooth.models import ImageStatus, RequestStatus
-from photobooth.ports import ObjectStore, RequestExists, StatusStore, WorkflowStarter
+from photobooth.ports import BoothKey, ObjectStore, RequestExists, RequestGone, StatusStore, WorkflowStarter
 
 ACCEPTED_CONTENT_TYPES = ("image/jpeg", "image/png")
 
@@ -32,6 +33,41 @@ class NotFound(Exception):
 
 class Conflict(Exception):
     """409."""
+
+
+class Unauthorized(Exception):
+    """401: this needs the booth key, and none was sent (API Gateway's answer on the pads' routes too)."""
+
+
+class Forbidden(Exception):
+    """403: the booth key sent is not the booth key."""
+
+
+BOOTH_KEY_HEADER = "x-booth-key"  # infra/photobooth_infra/constants.py
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who calls a visitor route (``GET``/``DELETE /photo/{id}``). A visitor's phone holds a random 128-bit id and
+    needs nothing else; a pad's own id (an alias) is short and guessable, so reading or erasing through it needs
+    the booth key that made it, and so does the execution's ARN, which names the account. The key is checked only
+    when an answer depends on it: a phone's polls cost no secret read."""
+
+    presented_key: str | None = None
+    booth_key: Callable[[], BoothKey] | None = None
+
+    def has_booth_key(self) -> bool:
+        return self.booth_key is not None and self.booth_key().accepts(self.presented_key)
+
+    def require_booth_key(self, why: str) -> None:
+        if self.has_booth_key():
+            return
+        if self.presented_key:
+            raise Forbidden(f"the booth key sent is not this booth's: {why}")
+        raise Unauthorized(f"{why} needs the booth key (the {BOOTH_KEY_HEADER} header)")
+
+
+VISITOR = Caller()
 
 
 def _now() -> datetime:
@@ -186,6 +222,13 @@ class StartRequest(BaseModel):
     key: str
     wait: float | None = Field(default=None, ge=0)
 
+    @field_validator("request_id", "id")
+    @classmethod
+    def _not_empty(cls, value: str | None) -> str | None:
+        if value == "":  # the seed's pads send their own id; an empty one would silently make no alias
+            raise ValueError("must not be empty: leave it out, or send the pad's own id")
+        return value
+
     @property
     def pad_id(self) -> str | None:
         return self.request_id or self.id
@@ -214,6 +257,28 @@ def _parse_start(body: dict, settings: Settings) -> tuple[StartRequest, str, str
     return start, owner, filename
 
 
+# POST /photo must answer before the first 30 s limit in front of the function: API Gateway's HTTP API ends an
+# integration 30 s after it received the request, and CloudFront's origin response timeout is 30 s by default.
+UPSTREAM_TIMEOUT_SECONDS = 30.0
+# What the answer needs after the wait: one more status read, the presigned URLs, the way back through both.
+ANSWER_MARGIN_SECONDS = 3.0
+
+
+def photo_wait_budget(
+    wanted: float, *, received_epoch_ms: int | None, now_epoch_ms: int, remaining_ms: int | None
+) -> float:
+    """The seconds POST /photo may wait: ``wanted``, less whatever a cold authorizer and a cold start spent since
+    the request arrived (``received_epoch_ms``: the HTTP API event's ``requestContext.timeEpoch``), and never past
+    the function's own end (``remaining_ms``: the Lambda context's remaining time)."""
+    budget = wanted
+    if received_epoch_ms is not None:
+        spent = max(0.0, (now_epoch_ms - received_epoch_ms) / 1000)
+        budget = min(budget, UPSTREAM_TIMEOUT_SECONDS - spent - ANSWER_MARGIN_SECONDS)
+    if remaining_ms is not None:
+        budget = min(budget, remaining_ms / 1000 - ANSWER_MARGIN_SECONDS)
+    return max(0.0, budget)
+
+
 def start_for_uploaded(
     body: dict,
     *,
@@ -224,28 +289,31 @@ def start_for_uploaded(
     respond_async: bool = False,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    budget: Callable[[float], float] | None = None,
 ) -> tuple[int, dict]:
     """Start the workflow for an uploaded key and wait for its end, as the seed's API did.
 
-    Returns ``(200, result)`` when the request finished within the wait, else ``(202, where to poll)``. The
+    Returns ``(200, result)`` when the request finished within the wait, else ``(202, where to poll)``; ``budget``
+    shortens the wait to what the caller's time limits leave (:func:`photo_wait_budget`). The
     upload's own S3 event and this call meet at the workflow's claim, so one upload is processed once whatever
     arrives first. The request that owns the key counts; the pad's own id becomes an alias of it.
     """
-    called = clock()  # the promised wait counts from here, not from the end of the calls below
+    called = clock()
     start, owner, filename = _parse_start(body, settings)
     try:
         size = store.head_size(start.key)
     except Exception as error:
+        if status.was_erased(owner):  # erasure took the photo too; CONTRACT.md answers an erased request 404
+            raise NotFound(_ERASED.format(request_id=owner)) from error
         raise BadRequest("no uploaded photo at that key") from error
 
     with contextlib.suppress(RequestExists):  # already known (or erased): its record decides below
         status.create_pending(_pending_record(owner, filename, start.key, list(settings.default_themes), settings))
     record = status.get(owner)
     if record is None:
-        raise NotFound(f"no request {owner}")  # erased: its tombstone refuses the request's return
+        raise NotFound(_ERASED.format(request_id=owner))  # its tombstone refuses the request's return
     if start.pad_id is not None and start.pad_id != owner:
-        expires = int((_now() + timedelta(days=settings.retention_days)).timestamp())
-        status.create_alias(start.pad_id, owner, until=expires)
+        _create_alias(start.pad_id, owner, settings=settings, status=status)
     if record.get("status") == RequestStatus.PENDING_UPLOAD.value:
         # The workflow's own claim makes a second start harmless; starting only while pending saves the call.
         starter.start(owner, s3_event(settings.bucket_name, start.key, size, _now()))
@@ -255,10 +323,13 @@ def start_for_uploaded(
         if respond_async
         else min(start.wait if start.wait is not None else settings.photo_wait_seconds, settings.photo_wait_seconds)
     )
-    caller = waiting.current_caller()
-    with caller.may_wait() as may_wait:  # past the server's bound on waiting calls: answer at once
+    deadline = called + wait  # the promised wait counts from the call, not from the end of the calls above
+    if budget is not None:  # and never past what the 30 s in front of the function leave (photo_wait_budget)
+        deadline = min(deadline, clock() + budget(wait))
+    waiter = waiting.current_caller()
+    with waiter.may_wait() as may_wait:  # past the server's bound on waiting calls: answer at once
         finished = _wait_until_terminal(
-            owner, status, called + wait if may_wait else clock(), clock=clock, sleep=sleep, gone=caller.gone
+            owner, status, deadline if may_wait else clock(), clock=clock, sleep=sleep, gone=waiter.gone
         )
     if finished:
         answer = get_status(owner, settings=settings, store=store, status=status)
@@ -275,6 +346,28 @@ def start_for_uploaded(
             result["error"] = answer["error"]
         return 200, result
     return 202, {"requestId": owner, "statusUrl": f"/photo/{owner}"}
+
+
+_ERASED = "request {request_id} was erased on request; erasure is final"
+
+
+def _create_alias(pad_id: str, owner: str, *, settings: Settings, status: StatusStore) -> None:
+    """The pad's own id stands for the request that owns the upload, for as long as the request is kept. An id
+    already standing for something else is refused rather than re-pointed: erasing through it would erase another
+    visitor's request (issue 18)."""
+    expires = int((_now() + timedelta(days=settings.retention_days)).timestamp())
+    try:
+        status.create_alias(pad_id, owner, until=expires)
+    except RequestGone as error:
+        raise Conflict(
+            f"requestId {pad_id} was erased and cannot be used again for {settings.retention_days} days: "
+            "send a new requestId for a new photo"
+        ) from error
+    except RequestExists as error:
+        raise Conflict(
+            f"requestId {pad_id} already stands for another request: send a requestId of this pad's own, "
+            "new for each photo"
+        ) from error
 
 
 def _wait_until_terminal(
@@ -309,16 +402,19 @@ def _validated_id(request_id: str) -> str:
         raise BadRequest(str(error)) from error
 
 
-def _resolve(request_id: str, status: StatusStore) -> tuple[str, dict | None]:
-    """A pad's alias stands for the request that owns the upload (``POST /photo``)."""
+def _resolve(request_id: str, status: StatusStore, caller: Caller) -> tuple[str, dict | None]:
+    """A pad's alias stands for the request that owns the upload (``POST /photo``), for a caller with the key."""
     record = status.get(_validated_id(request_id))
     if record is not None and record.get("aliasOf"):
+        caller.require_booth_key(f"{request_id} is a booth pad's own id: reading or erasing through it")
         return record["aliasOf"], status.get(record["aliasOf"])
     return request_id, record
 
 
-def get_status(request_id: str, *, settings: Settings, store: ObjectStore, status: StatusStore) -> dict:
-    request_id, record = _resolve(request_id, status)
+def get_status(
+    request_id: str, *, settings: Settings, store: ObjectStore, status: StatusStore, caller: Caller = VISITOR
+) -> dict:
+    request_id, record = _resolve(request_id, status, caller)
     if record is None:
         raise NotFound(f"no request {request_id}")
     expires = settings.download_url_expires
@@ -358,7 +454,7 @@ def get_status(request_id: str, *, settings: Settings, store: ObjectStore, statu
             response["time_taken"] = elapsed
     if record["status"] == RequestStatus.FAILED.value and record.get("errorCode"):
         response["error"] = {"code": record["errorCode"], "message": record.get("errorMessage", "")}
-    if record.get("executionArn"):
+    if record.get("executionArn") and caller.has_booth_key():  # it names the account, region and state machine
         response["executionArn"] = record["executionArn"]
     response["showOnWall"] = bool(record.get("showOnWall", False))
     if record["status"] in TERMINAL:
@@ -367,9 +463,11 @@ def get_status(request_id: str, *, settings: Settings, store: ObjectStore, statu
     return response
 
 
-def erase(request_id: str, *, settings: Settings, store: ObjectStore, status: StatusStore) -> None:
+def erase(
+    request_id: str, *, settings: Settings, store: ObjectStore, status: StatusStore, caller: Caller = VISITOR
+) -> None:
     asked = _validated_id(request_id)
-    request_id, record = _resolve(asked, status)
+    request_id, record = _resolve(asked, status, caller)
     has_objects = any(store.list_keys(prefix) for prefix in naming.request_prefixes(request_id))
     if record is None and not has_objects:
         raise NotFound(f"no request {asked}")

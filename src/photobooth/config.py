@@ -54,13 +54,14 @@ EXTRA_THEMES: tuple[Theme, ...] = (
     ),
 )
 
-# Bedrock model ids tried in order (docs/decisions.md, 2026-11-30). Stability AI's inpaint service is Active and is
-# served through the US cross-region inference profile (in-region availability is limited); Titan Image Generator
-# v2 and Nova Canvas are Legacy (end of life 2026-06-30 and 2026-09-30) and only follow as fallbacks.
+# Bedrock model ids tried in order (docs/decisions.md, 2026-11-30 and 2026-12-07). Both Active: Stability AI's
+# inpaint service through the US cross-region inference profile, then Stability's Stable Image Core, a text-to-image
+# model with its own quota whose background the people are pasted onto just the same (on demand in us-west-2, the
+# stack's default Bedrock region). Titan Image Generator v2 and Nova Canvas are past end of life (2026-06-30 and
+# 2026-09-30): no longer defaults, but an operator whose account still serves them may list them.
 DEFAULT_MODEL_IDS: tuple[str, ...] = (
     "us.stability.stable-image-inpaint-v1:0",
-    "amazon.titan-image-generator-v2:0",
-    "amazon.nova-canvas-v1:0",
+    "stability.stable-image-core-v1:1",
 )
 
 
@@ -90,6 +91,11 @@ DEFAULT_MODERATION_CATEGORIES: tuple[str, ...] = (
     "Rude Gestures",
     "Hate Symbols",
 )
+# Third-level labels let through although their category is refused: a shirtless visitor on the beach theme.
+# Rekognition's page recommends moderating with L1/L2 categories and exempting specific concepts with L3 labels;
+# "Bare Back" and "Exposed Male Nipple" are L3 under "Non-Explicit Nudity" (the swimwear labels are L2 of
+# "Swimwear or Underwear", a category the booth does not refuse). docs/decisions.md, 2026-12-07.
+DEFAULT_MODERATION_LET_THROUGH: tuple[str, ...] = ("Bare Back", "Exposed Male Nipple")
 
 
 class Settings(BaseSettings):
@@ -132,13 +138,20 @@ class Settings(BaseSettings):
 
     # workflow and delivery
     state_machine_arn: str | None = Field(None, description="POST /photo starts this state machine")
+    booth_key_secret_arn: str | None = Field(
+        None,
+        description="the booth key's secret: reading or erasing through a pad's own id, and a request's "
+        "executionArn, need that key (status function, on AWS)",
+    )
     generate_max_concurrency: int = Field(3, ge=1, le=40)
     s3_public_endpoint: str | None = Field(
         None, description="address browsers use for presigned URLs when it differs from the functions' (local server)"
     )
     upload_url_expires: int = 300
-    # POST /photo waits this long for the result, below API Gateway's 30 s integration limit (CONTRACT.md).
-    photo_wait_seconds: float = Field(25.0, ge=0, le=28)
+    # POST /photo waits at most this long for the result (CONTRACT.md); the wait also ends early enough to answer
+    # before API Gateway's and CloudFront's 30 s, whatever a cold start took (api.photo_wait_budget). 20 s, not the
+    # seed's 25: a cold authorizer and presign function come first (docs/decisions.md, 2026-12-07).
+    photo_wait_seconds: float = Field(20.0, ge=0, le=28)
     seed_compat_envelope: bool = Field(
         False, description="POST /upload answers the seed's {statusCode, body: '<JSON string>'} envelope"
     )
@@ -158,6 +171,9 @@ class Settings(BaseSettings):
     )
     moderation_min_confidence: float = Field(80.0, ge=0.0, le=100.0, description="Rekognition's 0-100 scale")
     moderation_categories: tuple[str, ...] = DEFAULT_MODERATION_CATEGORIES
+    moderation_let_through_labels: tuple[str, ...] = Field(
+        DEFAULT_MODERATION_LET_THROUGH, description="third-level labels not refused even under a refused category"
+    )
     moderate_generated_images: bool = Field(True, description="check each generated image as well as the photo")
 
     # cost (photobooth.cost): the price table and the event the metrics are counted under
@@ -174,6 +190,18 @@ class Settings(BaseSettings):
             # A misspelt category would silently check nothing.
             raise ValueError(f"unknown moderation categories {unknown}; known: {list(MODERATION_TAXONOMY)}")
         return categories
+
+    @field_validator("moderation_let_through_labels")
+    @classmethod
+    def _third_level_labels(cls, labels: tuple[str, ...]) -> tuple[str, ...]:
+        categories = sorted(set(labels) & set(MODERATION_TAXONOMY))
+        if categories:
+            # Letting a whole category through belongs in moderation_categories, where it is visible as such.
+            raise ValueError(
+                f"{categories} are categories, not third-level labels: leave them out of "
+                "moderation_categories instead"
+            )
+        return labels
 
     @field_validator("themes")
     @classmethod

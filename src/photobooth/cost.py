@@ -76,8 +76,13 @@ class Prices(BaseModel):
     #   the last published list price, kept as an estimate (the model is Legacy; its price is not expected to fall).
     # - Nova Canvas (https://aws.amazon.com/nova/pricing/): $0.04 up to 1024x1024, $0.06 up to 2048x2048. NOT found
     #   with the search tool (one reseller lists $0.12/$0.18 with its own margin): the last published list price.
+    # - Stable Image Core v1.1 (text to image, the default fallback): $0.04 per image, flat. Checked 2026-12-07: the
+    #   Bedrock pricing page lists only the image services; an operator's notes quote the AWS Marketplace rate card
+    #   (ListFoundationModelAgreementOffers) at $0.04 per output image in us-west-2, the price Stability's Core had
+    #   on the pricing page before. Check the rate card in the target account.
     bedrock_image_usd: dict[str, tuple[ImageTier, ...]] = {
         "stability.stable-image-inpaint-v1:0": (ImageTier(usd=0.07),),
+        "stability.stable-image-core-v1:1": (ImageTier(usd=0.04),),
         "stability.stable-outpaint-v1:0": (ImageTier(usd=0.06),),
         "stability.stable-fast-upscale-v1:0": (ImageTier(usd=0.03),),
         "stability.stable-conservative-upscale-v1:0": (ImageTier(usd=0.40),),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -13,7 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from botocore.exceptions import ClientError
 
-from photobooth.api import BadRequest, Conflict, NotFound
+from photobooth.api import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 
 
 def json_response(status_code: int, body: object | None = None) -> Response:
@@ -51,6 +52,12 @@ class _EventPerThreadResolver(APIGatewayHttpResolver):
     def context(self, value: dict) -> None:
         self._handling.context = value
 
+    @staticmethod
+    def _compile_regex(rule: str, base_regex: str = r"^{}\Z") -> re.Pattern:
+        # Powertools anchors routes with "$", which also matches before a final newline: "/photo/{id}%0A" reached
+        # request {id}. "\Z" ends only at the end of the path.
+        return APIGatewayHttpResolver._compile_regex(rule, base_regex)
+
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         self._handling.event = self._to_proxy_event(dict(event))
         self._handling.lambda_context = context
@@ -74,6 +81,14 @@ def create_resolver(logger: Logger) -> APIGatewayHttpResolver:
     @app.exception_handler(Conflict)
     def _conflict(error: Conflict) -> Response:
         return json_response(409, {"message": str(error)})
+
+    @app.exception_handler(Unauthorized)
+    def _unauthorized(error: Unauthorized) -> Response:
+        return json_response(401, {"message": str(error)})
+
+    @app.exception_handler(Forbidden)
+    def _forbidden(error: Forbidden) -> Response:
+        return json_response(403, {"message": str(error)})
 
     @app.exception_handler(ClientError)
     def _storage_error(error: ClientError) -> Response:

@@ -5,7 +5,13 @@ Creating them builds no AWS client; the tracer switches itself off outside Lambd
 logger hierarchy.
 """
 
+import functools
+import os
+from collections.abc import Callable
+from typing import Any
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.lambda_context import build_lambda_context_model
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
@@ -30,13 +36,37 @@ tracer = Tracer(service=SERVICE, patch_modules=("botocore",))
 metrics = Metrics(provider=_ForgetfulEMFProvider(namespace=NAMESPACE, service=SERVICE))
 
 
+_INVOCATION_KEYS = ("cold_start", "function_name", "function_memory_size", "function_arn", "function_request_id")
+_cold_start = True
+
+
+def inject_lambda_context(handler: Callable[[dict, Any], Any]) -> Callable[[dict, Any], Any]:
+    """Powertools' ``logger.inject_lambda_context``, with the function's name, ARN and invocation id as keys of the
+    calling thread. Powertools keeps them process-wide: on ``photobooth serve`` the API functions run in threads of
+    one process, and a ``POST /photo`` waiting while a pad polled ``GET /photo`` logged
+    ``function_name: photobooth-status`` (issue 18). On Lambda, one thread: the same lines as Powertools'."""
+
+    @functools.wraps(handler)
+    def decorated(event: dict, context: Any) -> Any:
+        global _cold_start
+        # Provisioned concurrency initialises ahead of the first call, which is then no cold start (as Powertools).
+        cold = _cold_start and os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") != "provisioned-concurrency"
+        _cold_start = False
+        logger.thread_safe_clear_keys()  # a thread handles one invocation after another
+        logger.thread_safe_append_keys(cold_start=cold, **build_lambda_context_model(context).__dict__)
+        return handler(event, context)
+
+    return decorated
+
+
 def label_log_lines(**keys: object) -> None:
     """Name what this invocation works on (requestId, theme, ...) in each of its log lines. Powertools'
     ``append_keys`` is process-wide: on ``photobooth serve`` the handlers run in threads of one process and would
     label each other's lines. Thread-safe keys belong to the calling thread (on Lambda, one thread: no difference);
-    they are cleared first because a thread handles one invocation after another."""
+    the last invocation's labels are dropped first, the function's own keys kept."""
+    invocation = {k: v for k, v in logger.thread_safe_get_current_keys().items() if k in _INVOCATION_KEYS}
     logger.thread_safe_clear_keys()
-    logger.thread_safe_append_keys(**keys)
+    logger.thread_safe_append_keys(**invocation, **keys)
 
 
 def publish_outcome_metrics(outcome: dict, *, event_name: str) -> None:

@@ -45,6 +45,7 @@ from photobooth.ports import (
     FaceDetector,
     ImageGenerator,
     Moderator,
+    ObjectsNotDeleted,
     ObjectStore,
     RequestGone,
     Segmenter,
@@ -185,6 +186,7 @@ def detect(
             categories=settings.moderation_categories,
             min_confidence=settings.moderation_min_confidence,
             rejection=PhotoRejected,
+            let_through=settings.moderation_let_through_labels,
         )
     except PhotoRejected:
         _note_detect_usage(status, request.request_id, started, rekognition_images=checks, passed=False)
@@ -335,6 +337,7 @@ def generate(
                 categories=settings.moderation_categories,
                 min_confidence=settings.moderation_min_confidence,
                 rejection=GeneratedImageRejected,
+                let_through=settings.moderation_let_through_labels,
             )
         except (ModerationRejected, ModerationUnavailable) as error:
             # The model painted (and is paid) even when its image is refused.
@@ -587,6 +590,8 @@ def _delete_working_image(request_id: str, store: ObjectStore) -> None:
         store.delete_keys([naming.work_input_key(request_id)])
     except ClientError as error:
         log.warning("could not delete the working image: %s", error.response.get("Error", {}).get("Code"))
+    except ObjectsNotDeleted as error:
+        log.warning("could not delete the working image: %s", sorted(set(error.failures.values())))
 
 
 def _noted_by_the_workflow(item: dict) -> bool:

@@ -27,6 +27,17 @@ class RequestGone(Exception):
     """The status record was erased (or never existed) while a step wanted to update it."""
 
 
+class ObjectsNotDeleted(Exception):
+    """S3 refused to delete some keys. ``DeleteObjects`` answers 200 and lists each refused key under ``Errors``
+    instead of raising, so the store raises this itself: an erasure must never report success over a picture that
+    is still there. ``failures`` maps each key to S3's error code (``AccessDenied``, ``InternalError``, ...)."""
+
+    def __init__(self, failures: dict[str, str]) -> None:
+        self.failures = dict(failures)
+        listed = ", ".join(f"{key} ({code})" for key, code in self.failures.items())
+        super().__init__(f"S3 did not delete {len(self.failures)} object(s): {listed}")
+
+
 class FaceDetector(Protocol):
     def detect_faces(self, image: Image.Image) -> list[Face]:
         """Every face in ``image`` (RGB) as pixel boxes clipped to the image, with confidence on a 0-100 scale."""
@@ -59,7 +70,9 @@ class ObjectStore(Protocol):
 
     def list_keys(self, prefix: str) -> list[str]: ...
 
-    def delete_keys(self, keys: Sequence[str]) -> None: ...
+    def delete_keys(self, keys: Sequence[str]) -> None:
+        """Delete every key; raise :class:`ObjectsNotDeleted` naming those that are still there."""
+        ...
 
     def presign_put(self, key: str, content_type: str, expires: int, *, content_length: int | None = None) -> str:
         """A URL for one PUT of ``key``; with ``content_length`` the size is part of the signature."""
@@ -77,6 +90,11 @@ class StatusStore(Protocol):
         """The record, or ``None`` when there is none or only an erased request's tombstone."""
         ...
 
+    def was_erased(self, request_id: str) -> bool:
+        """Whether the request was erased (its tombstone is still there): ``get`` answers ``None`` for it as for an
+        id never seen, but a client is told the difference."""
+        ...
+
     def record_image(self, request_id: str, result: ImageResult) -> None:
         """Store one theme's result at once, so a polling booth pad sees it before the others finish.
         Raise :class:`RequestGone` if the record was erased meanwhile."""
@@ -90,9 +108,10 @@ class StatusStore(Protocol):
         """Set ``fields`` only if the request is still PENDING_UPLOAD or PROCESSING; ``True`` when it did."""
         ...
 
-    def create_alias(self, alias_id: str, request_id: str, *, until: int) -> bool:
-        """Let ``alias_id`` (a seed-era pad's own id) stand for ``request_id``. An existing alias is re-pointed; a
-        real request's id is never overwritten (then ``False``)."""
+    def create_alias(self, alias_id: str, request_id: str, *, until: int) -> None:
+        """Let ``alias_id`` (a seed-era pad's own id) stand for ``request_id``; again for the same request is
+        harmless. Never re-points an alias and never overwrites a request: raise :class:`RequestExists` when the id
+        stands for anything else, :class:`RequestGone` when it was erased (its tombstone keeps it)."""
         ...
 
     def erase(self, request_id: str, *, until: int) -> None:
@@ -102,6 +121,14 @@ class StatusStore(Protocol):
     def list_wall(self, limit: int) -> list[dict]:
         """At most ``limit`` records with ``showOnWall`` true whose status is SUCCEEDED or PARTIAL, newest first.
         Never a full scan of the store on AWS (photobooth.wall explains the index)."""
+        ...
+
+
+class BoothKey(Protocol):
+    def accepts(self, presented: str | None) -> bool:
+        """Whether ``presented`` (the ``x-booth-key`` header, or ``None``) is the booth key that lets a pad start
+        work. On AWS the API's authorizer checks it on the pads' routes; the visitors' routes ask this port for
+        what only a pad may see (a pad's own id, the execution)."""
         ...
 
 

@@ -13,6 +13,7 @@ import boto3
 
 from photobooth.config import Settings, get_settings
 from photobooth.ports import (
+    BoothKey,
     FaceDetector,
     ImageGenerator,
     Moderator,
@@ -51,6 +52,22 @@ def status_store() -> StatusStore:
     from photobooth.aws.dynamodb import DynamoStatusStore
 
     return DynamoStatusStore(settings().table_name)
+
+
+@cache
+def booth_key() -> BoothKey:
+    config = settings()
+    if config.booth_key_secret_arn:
+        from photobooth.aws.secrets import SecretsManagerBoothKey
+
+        return SecretsManagerBoothKey(config.booth_key_secret_arn, client=boto3.client("secretsmanager"))
+    if config.backend == "offline":
+        from photobooth.offline.boothkey import NoBoothKey
+
+        return NoBoothKey()
+    from photobooth.aws.secrets import RefuseEveryKey
+
+    return RefuseEveryKey()  # fail closed: a deployment without the secret shows no pad what needs the key
 
 
 @cache
@@ -161,6 +178,7 @@ _FACTORIES = (
     upscaler,
     object_store,
     status_store,
+    booth_key,
     workflow_starter,
     face_detector,
     segmenter,

@@ -161,3 +161,21 @@ def test_booth_page_config_names_the_api_and_keeps_page_defaults() -> None:
     assert '"apiBase": "https://d123.cloudfront.net"' in text
     assert '"retentionDays": 3' in text and '"countdownSeconds": 5' in text
     assert '"boothKeyRequired": true' in text
+
+
+def test_the_readme_says_what_every_presigned_url_names(full: Synth, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's privacy notes: the data bucket's name carries the account id and region, and every presigned URL
+    (results, originals, the QR codes' links) names the bucket."""
+    from pathlib import Path
+
+    from photobooth.aws.s3 import S3ObjectStore, regional_client
+
+    _, data_bucket = full.one("AWS::S3::Bucket", "StorageData")
+    assert render(data_bucket["Properties"]["BucketName"]) == "photobooth-data-<AWS::AccountId>-<AWS::Region>"
+    for name, value in {"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"}.items():
+        monkeypatch.setenv(name, value)
+    bucket = "photobooth-data-123456789012-eu-west-1"
+    url = S3ObjectStore(bucket, client=regional_client("eu-west-1")).presign_get("generated/r/photo_p_1.jpeg", 3600)
+    assert url.startswith(f"https://{bucket}.s3.eu-west-1.amazonaws.com/")
+    notes = (Path(__file__).parents[2] / "README.md").read_text()
+    assert "Every presigned URL names the bucket" in notes and "`{name_prefix}-data-{account id}-{region}`" in notes

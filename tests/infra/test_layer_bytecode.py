@@ -42,3 +42,20 @@ def test_another_python_version_compiles_nothing_and_says_why(
 
     assert not list(site.rglob("*.pyc"))
     assert f"{sys.executable} is Python {THIS_PYTHON}" in capsys.readouterr().out
+
+
+def test_make_layer_on_this_machine_ships_bytecode_the_runtime_reads(tmp_path: Path) -> None:
+    """What `make layer` does (no --python): the runtime's interpreter is found on these machines (pyenv's, when its
+    shim is not active), and every .pyc carries the magic number of the functions' runtime. Lambda's /opt is
+    read-only, so bytecode of another version is ignored and every cold start compiles the layer again (FACTS.md)."""
+    site = _site(tmp_path)
+
+    build_layer._compile_bytecode(site, None)
+
+    assert constants.PYTHON_RUNTIME.name == f"python{constants.PYTHON_VERSION}"
+    tag = "cpython-" + constants.PYTHON_VERSION.replace(".", "")
+    (pyc,) = (site / "pkg" / "__pycache__").glob("*.pyc")
+    assert pyc.name == f"__init__.{tag}.pyc"
+    # CPython's magic numbers (Lib/importlib/_bootstrap_external.py): 3531 is 3.12's last, 3571 is 3.13's.
+    magic = {"3.12": 3531, "3.13": 3571}[constants.PYTHON_VERSION]
+    assert pyc.read_bytes()[:4] == magic.to_bytes(2, "little") + b"\r\n"

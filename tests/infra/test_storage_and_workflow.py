@@ -42,13 +42,29 @@ def test_data_bucket_lifecycle_per_prefix_and_eventbridge(full: Synth) -> None:
     assert notifications["Properties"]["NotificationConfiguration"] == {"EventBridgeConfiguration": {}}
 
 
+def _cors_rules(synth: Synth) -> dict[str, dict]:
+    _, bucket = synth.one("AWS::S3::Bucket", "StorageData")
+    return {"+".join(rule["AllowedMethods"]): rule for rule in bucket["Properties"]["CorsConfiguration"]["CorsRules"]}
+
+
 def test_data_bucket_cors_lets_the_booth_page_put_uploads(full: Synth) -> None:
-    _, bucket = full.one("AWS::S3::Bucket", "StorageData")
     distribution_id = full.one("AWS::CloudFront::Distribution")[0]
-    (rule,) = bucket["Properties"]["CorsConfiguration"]["CorsRules"]
-    assert rule["AllowedMethods"] == ["PUT"]
+    rule = _cors_rules(full)["PUT"]
     assert rule["AllowedHeaders"] == ["Content-Type"]
     assert render(rule["AllowedOrigins"]) == [f"https://<{distribution_id}.DomainName>", "http://localhost:8000"]
+
+
+def test_data_bucket_cors_lets_the_phone_page_fetch_a_picture_to_share(full: Synth) -> None:
+    """web/js/phone.js's Share button fetch()es the presigned picture URL (another origin than the page's); without a
+    CORS rule for GET the browser refuses the answer and the page can only open the link. S3 answers a GET only
+    with the CORS headers of a rule that allows GET from that origin (Amazon S3 user guide, "Elements of a CORS
+    configuration", https://docs.aws.amazon.com/AmazonS3/latest/userguide/ManageCorsUsing.html)."""
+    distribution_id = full.one("AWS::CloudFront::Distribution")[0]
+    rules = _cors_rules(full)
+    assert set(rules) == {"PUT", "GET"}, "GET only (no HEAD, DELETE or POST), and PUT keeps its own rule"
+    rule = rules["GET"]
+    assert render(rule["AllowedOrigins"]) == [f"https://<{distribution_id}.DomainName>", "http://localhost:8000"]
+    assert "AllowedHeaders" not in rule, "a plain fetch() sends no header that needs allowing"
 
 
 def test_status_table_on_demand_with_ttl_and_point_in_time_recovery(full: Synth) -> None:
@@ -69,7 +85,7 @@ def test_functions_run_on_arm64_with_current_python_and_the_layer(full: Synth) -
     for function in functions.values():
         props = function["Properties"]
         assert props["Architectures"] == ["arm64"]
-        assert props["Runtime"] == "python3.14"
+        assert props["Runtime"] == "python3.13"
         assert props["Handler"] == "handler.handler"
         assert props["Layers"] == [{"Ref": layer_id}]
         assert props["TracingConfig"] == {"Mode": "Active"}
@@ -96,6 +112,16 @@ def test_functions_run_on_arm64_with_current_python_and_the_layer(full: Synth) -
     }
     others = [v for k, v in functions.items() if not k.startswith("FunctionsPresign")]
     assert all("PHOTOBOOTH_STATE_MACHINE_ARN" not in f["Properties"]["Environment"]["Variables"] for f in others)
+    # The status function checks the booth key where the visitors' routes need it (a pad's own id, the execution).
+    status = next(v for k, v in functions.items() if k.startswith("FunctionsStatus"))
+    secret_id = full.one("AWS::SecretsManager::Secret")[0]
+    assert status["Properties"]["Environment"]["Variables"]["PHOTOBOOTH_BOOTH_KEY_SECRET_ARN"] == {"Ref": secret_id}
+    keyed = [
+        k
+        for k, v in functions.items()
+        if "PHOTOBOOTH_BOOTH_KEY_SECRET_ARN" in v["Properties"]["Environment"]["Variables"]
+    ]
+    assert len(keyed) == 1
 
 
 def test_deployed_definition_is_the_committed_asl(full: Synth) -> None:

@@ -9,8 +9,7 @@ import pytest
 from aws_cdk import Stack
 from botocore.config import Config
 from photobooth_infra import constants
-from photobooth_infra.access import marketplace_statements
-from photobooth_infra.bedrock_access import bedrock_model_arns
+from photobooth_infra.bedrock_access import bedrock_model_arns, marketplace_statements
 from photobooth_infra.config import DeploymentConfig
 from photobooth_infra.constants import AUTHORIZER_DIR, INFRA_DIR
 from photobooth_infra.functions import function_environment
@@ -144,14 +143,11 @@ def test_bedrock_settings_that_cannot_work_are_refused(settings: dict) -> None:
 
 def test_only_marketplace_models_bring_marketplace_permissions() -> None:
     amazon_only = DeploymentConfig(bedrock_model_ids=("amazon.nova-canvas-v1:0",))
-    assert marketplace_statements(amazon_only) == []
+    assert marketplace_statements(amazon_only.invoked_model_ids) == []
     stability = DeploymentConfig(bedrock_model_ids=("us.stability.stable-image-inpaint-v1:0",), region="us-west-2")
-    actions = {a for statement in marketplace_statements(stability) for a in statement.actions}
-    assert actions == {
-        "aws-marketplace:Subscribe",
-        "aws-marketplace:Unsubscribe",
-        "aws-marketplace:ViewSubscriptions",
-    }
+    actions = {a for statement in marketplace_statements(stability.invoked_model_ids) for a in statement.actions}
+    # The doctor makes the first subscription with the operator's credentials (docs/decisions.md, 2026-12-07).
+    assert actions == {"aws-marketplace:ViewSubscriptions"}
 
 
 def _client_configs(module) -> list[Config]:
@@ -222,3 +218,15 @@ def test_layer_requirements_leave_boto3_to_the_runtime() -> None:
     assert any(r.startswith("aws-lambda-powertools[parser]") for r in requirements)
     # imaging (paste-back) needs OpenCV whatever the segmenter
     assert any(r.startswith("opencv-python-headless") for r in requirements)
+
+
+def test_the_functions_get_the_moderation_labels_let_through(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deployed functions apply the domain's exemptions (tests/unit/test_moderation_let_through.py)."""
+    for config, expected in [
+        (DeploymentConfig(), ("Bare Back", "Exposed Male Nipple")),
+        (DeploymentConfig(moderation_let_through_labels=()), ()),
+    ]:
+        environment = function_environment(config, bucket_name="b", table_name="t", sam_endpoint_name=None)
+        variable = "PHOTOBOOTH_MODERATION_LET_THROUGH_LABELS"
+        monkeypatch.setenv(variable, environment[variable])
+        assert Settings().moderation_let_through_labels == expected

@@ -190,7 +190,7 @@ def test_presign_gets_the_envelope_and_the_wait_and_no_other_function_does(full:
     }
     assert {k: _environment(default, "Presign")[k] for k in PRESIGN_ONLY} == {
         "PHOTOBOOTH_SEED_COMPAT_ENVELOPE": "false",
-        "PHOTOBOOTH_PHOTO_WAIT_SECONDS": "25",
+        "PHOTOBOOTH_PHOTO_WAIT_SECONDS": "20",
     }
     for name in FUNCTIONS[1:]:
         assert not PRESIGN_ONLY & set(_environment(full, name)), name

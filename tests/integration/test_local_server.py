@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from photobooth.local.persistence import record_file_name
 from tests.support import portraits
 from tests.support.server import start_booth
 
@@ -124,7 +125,8 @@ def test_delete_removes_everything_of_the_request(booth):
     assert booth.request("GET", "", url=status["url_generated"][0])[0] == 404
     leftovers = [p for p in booth.data_dir.rglob("*") if request_id in str(p) and p.is_file()]
     # Only the tombstone stays (until the retention period ends): nothing of the visitor, just "this was erased".
-    assert [p.relative_to(booth.data_dir).as_posix() for p in leftovers] == [f"records/{request_id}.json"]
+    tombstone = f"records/{record_file_name(request_id)}"
+    assert [p.relative_to(booth.data_dir).as_posix() for p in leftovers] == [tombstone]
     assert json.loads(leftovers[0].read_text()).keys() == {"requestId", "status", "expiresAt"}
     assert json.loads(leftovers[0].read_text())["status"] == {"S": "ERASED"}
 

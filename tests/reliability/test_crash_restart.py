@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from photobooth.local.persistence import record_file_name
 from tests.support import portraits
 from tests.support.server import ServedBooth, start_booth
 
@@ -45,7 +46,7 @@ def _wait_for_status(booth: ServedBooth, request_id: str, wanted: str, timeout: 
 
 
 def _stored_status(data_dir: Path, request_id: str) -> str:
-    record = json.loads((data_dir / "records" / f"{request_id}.json").read_text())
+    record = json.loads((data_dir / "records" / record_file_name(request_id)).read_text())
     return str(record["status"]["S"])
 
 

@@ -22,6 +22,9 @@ class MemoryStatusStore:
         item = self.items.get(request_id)
         return None if item is None or item.get("status") == ERASED else copy.deepcopy(item)
 
+    def was_erased(self, request_id: str) -> bool:
+        return self.items.get(request_id, {}).get("status") == ERASED
+
     def _live(self, request_id: str) -> dict:
         item = self.items.get(request_id)
         if item is None or item.get("status") == ERASED:
@@ -44,12 +47,13 @@ class MemoryStatusStore:
         item.update({k: v for k, v in fields.items() if v is not None})
         return True
 
-    def create_alias(self, alias_id: str, request_id: str, *, until: int) -> bool:
+    def create_alias(self, alias_id: str, request_id: str, *, until: int) -> None:
         existing = self.items.get(alias_id)
-        if existing is not None and "aliasOf" not in existing:
-            return False
+        if existing is not None and existing.get("status") == ERASED:
+            raise RequestGone(alias_id)
+        if existing is not None and existing.get("aliasOf") != request_id:
+            raise RequestExists(alias_id)
         self.items[alias_id] = {"requestId": alias_id, "aliasOf": request_id, "expiresAt": until}
-        return True
 
     def erase(self, request_id: str, *, until: int) -> None:
         self.items[request_id] = {"requestId": request_id, "status": ERASED, "expiresAt": until}

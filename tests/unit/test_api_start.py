@@ -22,6 +22,14 @@ class HeldWorkflow:
         self.started.append(request_id)
 
 
+class AcceptsOnly:
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def accepts(self, presented: str | None) -> bool:
+        return presented == self.key
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = 0.0
@@ -99,7 +107,10 @@ def test_the_pads_own_id_becomes_an_alias_and_the_answer_names_the_owner(ports):
     assert code == 200 and answer["requestId"] == "owner-request-1" and answer["status"] == "SUCCEEDED"
     assert answer["time_taken"] == 12.5 and answer["url"] == [] and answer["statusUrl"] == "/photo/owner-request-1"
     assert status.items["b123456abc"]["aliasOf"] == "owner-request-1"
-    via_alias = api.get_status("b123456abc", settings=SETTINGS, store=store, status=status)
+    with pytest.raises(api.Unauthorized):  # a pad's own id is guessable: reading through it needs the booth key
+        api.get_status("b123456abc", settings=SETTINGS, store=store, status=status)
+    pad = api.Caller(presented_key="the-key", booth_key=lambda: AcceptsOnly("the-key"))
+    via_alias = api.get_status("b123456abc", settings=SETTINGS, store=store, status=status, caller=pad)
     assert via_alias["requestId"] == "owner-request-1" and via_alias["status"] == "SUCCEEDED"
 
 
@@ -107,7 +118,8 @@ def test_an_alias_never_takes_over_a_real_request(ports):
     store, status = ports
     status.create_pending({"requestId": "someone-else", "status": "PROCESSING", "images": {}})
 
-    _start(ports, {"requestId": "someone-else", "wait": 0}, FakeClock(), HeldWorkflow())
+    with pytest.raises(api.Conflict, match="already stands for another request"):
+        _start(ports, {"requestId": "someone-else", "wait": 0}, FakeClock(), HeldWorkflow())
 
     assert "aliasOf" not in status.items["someone-else"]
     assert (

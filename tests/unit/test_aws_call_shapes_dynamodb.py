@@ -174,19 +174,62 @@ def test_fail_unless_terminal_is_conditional_on_an_unfinished_status(stubbed, ap
     assert store.fail_unless_terminal(REQUEST, {"status": "FAILED", "errorCode": "INTERNAL"}) is applies
 
 
-@pytest.mark.parametrize("applies", [True, False])
-def test_create_alias_never_overwrites_a_real_request(stubbed, applies):
-    store, stub = stubbed
-    params = {
-        "TableName": TABLE,
-        "Item": {"requestId": "b123456abc", "aliasOf": REQUEST, "expiresAt": 1700000000},
-        "ConditionExpression": "attribute_not_exists(requestId) OR attribute_exists(aliasOf)",
-    }
-    if applies:
-        stub.add_response("put_item", {}, expected_params=params)
-    else:
-        stub.add_client_error(
-            "put_item", service_error_code="ConditionalCheckFailedException", expected_params=params
-        )
+ALIAS_PUT = {
+    "TableName": TABLE,
+    "Item": {"requestId": "b123456abc", "aliasOf": REQUEST, "expiresAt": 1700000000},
+    "ConditionExpression": "attribute_not_exists(requestId) OR aliasOf = :owner",
+    "ExpressionAttributeValues": {":owner": REQUEST},
+    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+}
 
-    assert store.create_alias("b123456abc", REQUEST, until=1700000000) is applies
+
+def test_create_alias_is_one_conditional_put(stubbed):
+    store, stub = stubbed
+    stub.add_response("put_item", {}, expected_params=ALIAS_PUT)
+
+    store.create_alias("b123456abc", REQUEST, until=1700000000)
+
+
+@pytest.mark.parametrize(
+    ("refused", "raised"),
+    [
+        ({"requestId": {"S": "b123456abc"}, "status": {"S": "ERASED"}, "expiresAt": {"N": "1"}}, RequestGone),
+        ({"requestId": {"S": "b123456abc"}, "aliasOf": {"S": "someone-else-1"}}, RequestExists),
+        ({"requestId": {"S": "b123456abc"}, "status": {"S": "PROCESSING"}}, RequestExists),
+    ],
+)
+def test_a_refused_alias_says_whether_the_id_was_erased_or_is_taken(stubbed, refused, raised):
+    # With ReturnValuesOnConditionCheckFailure ALL_OLD, the ConditionalCheckFailedException carries the item that
+    # refused the put, in the wire form (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PutItem.html,
+    # and botocore's ConditionalCheckFailedException: "Item which caused the ConditionalCheckFailedException").
+    store, stub = stubbed
+    stub.add_client_error(
+        "put_item",
+        service_error_code="ConditionalCheckFailedException",
+        expected_params=ALIAS_PUT,
+        response_meta={},
+        modeled_fields={"Item": refused},
+    )
+
+    with pytest.raises(raised):
+        store.create_alias("b123456abc", REQUEST, until=1700000000)
+
+
+@pytest.mark.parametrize(
+    ("item", "erased"), [({"status": {"S": "ERASED"}}, True), ({"status": {"S": "FAILED"}}, False), (None, False)]
+)
+def test_was_erased_reads_only_the_status_consistently(stubbed, item, erased):
+    store, stub = stubbed
+    stub.add_response(
+        "get_item",
+        {"Item": item} if item else {},
+        expected_params={
+            "TableName": TABLE,
+            "Key": {"requestId": REQUEST},
+            "ConsistentRead": True,
+            "ProjectionExpression": "#status",
+            "ExpressionAttributeNames": {"#status": "status"},
+        },
+    )
+
+    assert store.was_erased(REQUEST) is erased

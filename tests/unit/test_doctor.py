@@ -12,6 +12,7 @@ import io
 import json
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -23,6 +24,7 @@ from PIL import Image
 from photobooth.doctor import run_doctor
 from photobooth.doctor.photo import step_durations
 from photobooth.doctor.run import SessionClients
+from photobooth.iam.calls import FUNCTIONS, UPLOAD_RULE, WORKFLOW, Deployment, recorded, required
 from photobooth.local import cli
 
 STACK = "Photobooth"
@@ -42,6 +44,12 @@ TITAN = "amazon.titan-image-generator-v2:0"
 PROFILE_REGIONS = ("us-east-1", "us-east-2", "us-west-2")
 ALARMS = ("Photobooth-FailedExecutions-1", "Photobooth-GenerateErrors-2")
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+UPSCALE_PROFILE = "us.stability.stable-fast-upscale-v1:0"
+FUNCTION_NAMES = {
+    **{f: f"Photobooth-Functions{f.title().replace('_', '')}Function-XYZ" for f in FUNCTIONS},
+    "generate": GENERATE,
+}
+UPLOAD_RULE_NAME = "Photobooth-WorkflowUploadRule-XYZ"
 BOOTH_KEY = "k" * 40
 
 
@@ -54,11 +62,19 @@ class StubbedClients:
     def __init__(self) -> None:
         self._clients: dict[tuple[str, str], Any] = {}
         self.stubs: dict[tuple[str, str], Stubber] = {}
+        self.actions: set[str] = set()  # the IAM action of every call made ("lambda:GetFunctionConfiguration")
 
     def stub(self, service: str, region: str = STACK_REGION) -> Stubber:
         key = (service, region)
         if key not in self.stubs:
-            self._clients[key] = boto3.client(service, region_name=region)
+            client = self._clients[key] = boto3.client(service, region_name=region)
+            # IAM's prefix is the signing name, except CloudWatch's ("monitoring").
+            prefix = {"monitoring": "cloudwatch"}.get(
+                client.meta.service_model.signing_name, client.meta.service_model.signing_name
+            )
+            client.meta.events.register(
+                "before-parameter-build.*.*", lambda model, **_: self.actions.add(f"{prefix}:{model.name}")
+            )
             self.stubs[key] = Stubber(self._clients[key])
             self.stubs[key].activate()
         return self.stubs[key]
@@ -101,6 +117,7 @@ class Model:
     invoke_error: tuple[str, str] | None = None  # (code, message)
     listed_in: tuple[str, ...] = (BEDROCK_REGION,)  # regions whose GetFoundationModel knows the model
     denied_regions: tuple[str, ...] = ()
+    subscribe_error: tuple[str, str] | None = None  # (code, message) of the doctor's CreateFoundationModelAgreement
 
     @property
     def foundation_model(self) -> str:
@@ -136,11 +153,27 @@ class Scenario:
     secret_value: str = BOOTH_KEY
     cors_rules: list[dict] | None = field(
         default_factory=lambda: [
-            {"AllowedMethods": ["PUT"], "AllowedOrigins": [BOOTH_URL], "AllowedHeaders": ["Content-Type"]}
+            {"AllowedMethods": ["PUT"], "AllowedOrigins": [BOOTH_URL], "AllowedHeaders": ["Content-Type"]},
+            {"AllowedMethods": ["GET"], "AllowedOrigins": [BOOTH_URL]},
         ]
     )
     alarm_states: dict[str, str] = field(default_factory=lambda: dict.fromkeys(ALARMS, "OK"))
     alarms_denied: bool = False  # the operator's credentials lack cloudwatch:DescribeAlarms
+    upscaler: str = "lanczos"
+    # (role, action, resource) that IAM's simulator answers implicitDeny for
+    denied_calls: frozenset[tuple[str, str, str]] = frozenset()
+    upscale_model: Model | None = None  # set: PHOTOBOOTH_UPSCALER is "bedrock" with this model
+
+
+OFFER = {
+    "offerId": "offer-1",
+    "offerToken": "token-1",
+    "termDetails": {
+        "usageBasedPricingTerm": {"rateCard": [{"dimension": "image", "price": "0.04", "unit": "image"}]},
+        "legalTerm": {"url": "https://example.com/eula"},
+        "supportTerm": {"refundPolicyDescription": "none"},
+    },
+}
 
 
 def queue(scenario: Scenario, clients: StubbedClients) -> None:
@@ -172,10 +205,21 @@ def queue(scenario: Scenario, clients: StubbedClients) -> None:
         {"StackName": STACK},
     )
     resources = [
-        ("FunctionsPresignFunctionAAAA1111", "AWS::Lambda::Function", "Photobooth-Presign-XYZ"),
+        *(
+            (f"Functions{logical}FunctionAAAA1111", "AWS::Lambda::Function", FUNCTION_NAMES[f])
+            for f, logical in (
+                ("presign", "Presign"),
+                ("status", "Status"),
+                ("detect_face", "DetectFace"),
+                ("segment", "Segment"),
+            )
+        ),
         ("FunctionsGenerateFunctionBBBB2222", "AWS::Lambda::Function", GENERATE),
         ("FunctionsGenerateRoleCCCC3333", "AWS::IAM::Role", "Photobooth-FunctionsGenerateRole-XYZ"),
         ("ObservabilityFailedExecutionsDDDD", "AWS::CloudWatch::Alarm", ALARMS[0]),
+        ("FunctionsFinalizeFunctionAAAA1111", "AWS::Lambda::Function", FUNCTION_NAMES["finalize"]),
+        ("FunctionsExecutionEndedFunctionAAAA1111", "AWS::Lambda::Function", FUNCTION_NAMES["execution_ended"]),
+        ("WorkflowUploadRuleFFFF", "AWS::Events::Rule", UPLOAD_RULE_NAME),
     ]
     cloudformation.add_response(
         "list_stack_resources",
@@ -192,13 +236,12 @@ def queue(scenario: Scenario, clients: StubbedClients) -> None:
         {"StackName": STACK, "NextToken": "page-2"},
     )
 
-    environment = {
-        "PHOTOBOOTH_BEDROCK_MODEL_IDS": json.dumps([m.model_id for m in scenario.models]),
-        "PHOTOBOOTH_BEDROCK_REGION": BEDROCK_REGION,
-        "PHOTOBOOTH_SEGMENTATION_BACKEND": scenario.segmentation_backend,
-    }
+    environment = function_environment(scenario)
     if scenario.segmentation_backend == "sam":
         environment["PHOTOBOOTH_SAM_ENDPOINT_NAME"] = "photobooth-sam"
+    if scenario.upscale_model is not None:
+        environment["PHOTOBOOTH_UPSCALER"] = "bedrock"
+        environment["PHOTOBOOTH_UPSCALE_MODEL_ID"] = scenario.upscale_model.model_id
     clients.stub("lambda").add_response(
         "get_function_configuration",
         {
@@ -214,7 +257,7 @@ def queue(scenario: Scenario, clients: StubbedClients) -> None:
     bedrock = clients.stub("bedrock", BEDROCK_REGION)
     iam = clients.stub("iam", STACK_REGION)
     runtime = clients.stub("bedrock-runtime", BEDROCK_REGION)
-    for model in scenario.models:
+    for model in [*scenario.models, *([scenario.upscale_model] if scenario.upscale_model else [])]:
         asked = [BEDROCK_REGION]
         if model.is_profile:
             profile_arn = f"arn:aws:bedrock:{BEDROCK_REGION}:{ACCOUNT}:inference-profile/{model.model_id}"
@@ -264,6 +307,30 @@ def queue(scenario: Scenario, clients: StubbedClients) -> None:
                     http_status_code=404,
                     expected_params=params,
                 )
+        agreement_status = model.availability.get("agreementAvailability", {}).get("status")
+        answering = next((r for r in asked if r in model.listed_in), None)
+        subscribes = agreement_status not in {"AVAILABLE", "PENDING", "ERROR"} and answering is not None
+        if subscribes and not model.foundation_model.startswith("amazon."):
+            listing = clients.stub("bedrock", answering)
+            listing.add_response(
+                "list_foundation_model_agreement_offers",
+                {"modelId": model.foundation_model, "offers": [OFFER]},
+                {"modelId": model.foundation_model, "offerType": "PUBLIC"},
+            )
+            agreement = {"offerToken": "token-1", "modelId": model.foundation_model}
+            if model.subscribe_error:
+                code, message = model.subscribe_error
+                listing.add_client_error(
+                    "create_foundation_model_agreement",
+                    service_error_code=code,
+                    service_message=message,
+                    http_status_code=403,
+                    expected_params=agreement,
+                )
+            else:
+                listing.add_response(
+                    "create_foundation_model_agreement", {"modelId": model.foundation_model}, agreement
+                )
         iam.add_response(
             "simulate_principal_policy",
             {
@@ -301,6 +368,8 @@ def queue(scenario: Scenario, clients: StubbedClients) -> None:
                 {"body": StreamingBody(io.BytesIO(answer), len(answer)), "contentType": "application/json"},
                 invoke_params,
             )
+
+    queue_roles(scenario, clients)
 
     sagemaker = clients.stub("sagemaker")
     if scenario.segmentation_backend == "sam":
@@ -363,6 +432,124 @@ def queue(scenario: Scenario, clients: StubbedClients) -> None:
     )
 
 
+def function_environment(scenario: Scenario) -> dict[str, str]:
+    """What the stack sets on every function (infra/photobooth_infra/functions.py)."""
+    environment = {
+        "PHOTOBOOTH_BACKEND": "aws",
+        "PHOTOBOOTH_BUCKET_NAME": BUCKET,
+        "PHOTOBOOTH_TABLE_NAME": TABLE,
+        "PHOTOBOOTH_BEDROCK_MODEL_IDS": json.dumps([m.model_id for m in scenario.models]),
+        "PHOTOBOOTH_BEDROCK_REGION": BEDROCK_REGION,
+        "PHOTOBOOTH_SEGMENTATION_BACKEND": scenario.segmentation_backend,
+        "PHOTOBOOTH_UPSCALER": scenario.upscaler,
+        "PHOTOBOOTH_UPSCALE_MODEL_ID": UPSCALE_PROFILE,
+        "PHOTOBOOTH_MODERATION_BACKEND": "rekognition",
+        "PHOTOBOOTH_MODERATE_GENERATED_IMAGES": "true",
+    }
+    if scenario.segmentation_backend == "sam":
+        environment["PHOTOBOOTH_SAM_ENDPOINT_NAME"] = "photobooth-sam"
+    return environment
+
+
+def role_arn(role: str) -> str:
+    return f"arn:aws:iam::{ACCOUNT}:role/Photobooth-{role}-Role"
+
+
+def queue_roles(scenario: Scenario, clients: StubbedClients) -> None:
+    """The role checks: each function's configuration, the state machine's and the upload rule's roles, then one
+    simulation per role, action and condition context of the recorded calls (photobooth.iam.calls)."""
+    environment = function_environment(scenario)
+    for function in FUNCTIONS:
+        clients.stub("lambda").add_response(
+            "get_function_configuration",
+            {
+                "FunctionName": FUNCTION_NAMES[function],
+                "FunctionArn": f"arn:aws:lambda:{STACK_REGION}:{ACCOUNT}:function:{FUNCTION_NAMES[function]}",
+                "Role": ROLE if function == "generate" else role_arn(function),
+                "Environment": {"Variables": environment},
+            },
+            {"FunctionName": FUNCTION_NAMES[function]},
+        )
+    clients.stub("stepfunctions").add_response(
+        "describe_state_machine",
+        {
+            "stateMachineArn": STATE_MACHINE,
+            "name": "Workflow-abc",
+            "definition": "{}",
+            "roleArn": role_arn(WORKFLOW),
+            "type": "STANDARD",
+            "creationDate": NOW,
+        },
+        {"stateMachineArn": STATE_MACHINE},
+    )
+    clients.stub("events").add_response(
+        "list_targets_by_rule",
+        {"Targets": [{"Id": "Target0", "Arn": STATE_MACHINE, "RoleArn": role_arn(UPLOAD_RULE)}]},
+        {"Rule": UPLOAD_RULE_NAME},
+    )
+    if scenario.upscaler == "bedrock":
+        clients.stub("bedrock", BEDROCK_REGION).add_response(
+            "get_inference_profile",
+            {
+                "inferenceProfileName": "US Stable Fast Upscale",
+                "inferenceProfileArn": f"arn:aws:bedrock:{BEDROCK_REGION}:{ACCOUNT}:inference-profile/"
+                f"{UPSCALE_PROFILE}",
+                "inferenceProfileId": UPSCALE_PROFILE,
+                "models": [
+                    {"modelArn": f"arn:aws:bedrock:{r}::foundation-model/{UPSCALE_PROFILE.removeprefix('us.')}"}
+                    for r in PROFILE_REGIONS
+                ],
+                "status": "ACTIVE",
+                "type": "SYSTEM_DEFINED",
+            },
+            {"inferenceProfileIdentifier": UPSCALE_PROFILE},
+        )
+    names = Deployment(
+        partition="aws",
+        region=STACK_REGION,
+        account=ACCOUNT,
+        bucket_name=BUCKET,
+        table_name=TABLE,
+        state_machine_arn=STATE_MACHINE,
+        function_names=FUNCTION_NAMES,
+        environment=dict.fromkeys(FUNCTIONS, environment),
+    )
+    for role in (*FUNCTIONS, WORKFLOW, UPLOAD_RULE):
+        permissions = [p for p in recorded()[role] if p.resource != "${BedrockModel}"]
+        groups: dict[tuple, list[str]] = {}
+        for need in required({role: permissions}, names, destinations=lambda _: PROFILE_REGIONS):
+            resources = groups.setdefault((need.action, tuple(sorted(need.context.items()))), [])
+            if need.resource not in resources:
+                resources.append(need.resource)
+        for (action, context), resources in groups.items():
+            params: dict[str, Any] = {
+                "PolicySourceArn": ROLE if role == "generate" else role_arn(role),
+                "ActionNames": [action],
+                "ResourceArns": resources,
+            }
+            if context:
+                params["ContextEntries"] = [
+                    {"ContextKeyName": k, "ContextKeyValues": [v], "ContextKeyType": "string"} for k, v in context
+                ]
+            clients.stub("iam").add_response(
+                "simulate_principal_policy",
+                {
+                    "EvaluationResults": [
+                        {
+                            "EvalActionName": action,
+                            "EvalResourceName": resource,
+                            "EvalDecision": "implicitDeny"
+                            if (role, action, resource) in scenario.denied_calls
+                            else "allowed",
+                        }
+                        for resource in resources
+                    ],
+                    "IsTruncated": False,
+                },
+                params,
+            )
+
+
 def _resource(logical: str, kind: str, physical: str) -> dict:
     return {
         "LogicalResourceId": logical,
@@ -399,14 +586,28 @@ def test_a_healthy_deployment_passes_every_check_and_exits_0(capsys: pytest.Capt
     assert code == 0, "\n".join(lines)
     assert failed_lines(lines) == []
     checks = [line for line in lines if line.startswith("✔")]
-    assert len(checks) == 13  # stack, 2 models x 4, SAM, booth key, CORS, alarms
+    assert len(checks) == 22  # stack, 2 models x 4, 9 roles, SAM, booth key, CORS, alarms
     assert any(f"inference profile {PROFILE}: routes to us-east-1, us-east-2, us-west-2" in line for line in checks)
     assert any(line.startswith(f"✔ model {TITAN}: lifecycle: Legacy, end of life 2027-06-30") for line in checks)
     assert any(f"model {PROFILE}: one 512x512 image: answered with an image" in line for line in checks)
     assert any("SAM endpoint: not used (segmentation_backend is grabcut)" in line for line in checks)
     assert any(f"booth key secret {SECRET}: set (40 characters)" in line for line in checks)
-    assert lines[-1] == "All 13 checks hold."
+    assert "✔ role of detect_face: allows every call its code makes (6 checked)" in checks
+    assert "✔ role of upload_rule: allows every call its code makes (1 checked)" in checks
+    assert lines[-1] == "All 22 checks hold."
     assert BOOTH_KEY not in "\n".join(lines)
+
+
+def test_the_readme_lists_every_permission_the_doctor_uses() -> None:
+    clients = StubbedClients()
+    scenario = Scenario(segmentation_backend="sam", upscaler="bedrock")
+    queue(scenario, clients)
+    run_doctor(stack_name=STACK, clients=clients, now=NOW, out=io.StringIO())
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    listed = readme.split("Permissions the doctor's credentials need", 1)[1].split("\n\n", 1)[0].lower()
+
+    assert "iam:simulateprincipalpolicy" in {a.lower() for a in clients.actions}
+    assert [a for a in sorted(clients.actions) if a.lower() not in listed] == []
 
 
 def test_a_running_sam_endpoint_passes(capsys: pytest.CaptureFixture[str]) -> None:
@@ -469,7 +670,7 @@ def test_access_denied_on_invocation_fails_with_the_marketplace_permissions(
 @pytest.mark.parametrize(
     ("agreement", "expected_detail", "expected_fix"),
     [
-        ({"status": "NOT_AVAILABLE"}, "no Marketplace subscription yet", "invoke the model once"),
+        ({"status": "NOT_AVAILABLE"}, "the doctor has just subscribed the account", "wait up to 15 minutes"),
         ({"status": "PENDING"}, "still being set up", "wait up to 15 minutes"),
         ({"status": "ERROR", "errorMessage": "INVALID_PAYMENT_INSTRUMENT"}, "INVALID_PAYMENT_INSTRUMENT", "payment"),
     ],
@@ -507,6 +708,62 @@ def test_a_profile_region_the_generate_role_may_not_call_fails_with_the_regions_
     )
 
 
+# The four grants issue 17 found missing in the stack as it was (infra/photobooth_infra/access.py before the fix).
+_TABLE_ARN = f"arn:aws:dynamodb:{STACK_REGION}:{ACCOUNT}:table/{TABLE}"
+_YESTERDAYS_GAPS = frozenset(
+    {
+        ("detect_face", "dynamodb:UpdateItem", _TABLE_ARN),
+        ("segment", "dynamodb:UpdateItem", _TABLE_ARN),
+        ("status", "dynamodb:PutItem", _TABLE_ARN),
+        ("finalize", "dynamodb:PutItem", _TABLE_ARN),
+        ("presign", "s3:GetObject", f"arn:aws:s3:::{BUCKET}/generated/example-id"),
+        ("generate", "s3:DeleteObject", f"arn:aws:s3:::{BUCKET}/generated/example-id"),
+    }
+)
+
+
+def test_the_roles_missing_the_four_grants_of_issue_17_fail_each_with_its_call_and_fix(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, lines = doctor(Scenario(denied_calls=_YESTERDAYS_GAPS), capsys)
+
+    assert code == 1
+    failures = {line.split(":")[0]: line for line in failed_lines(lines)}
+    assert set(failures) == {
+        f"✘ role of {r}" for r in ("detect_face", "segment", "status", "finalize", "presign", "generate")
+    }
+    for role, action, resource in _YESTERDAYS_GAPS:
+        failure = failures[f"✘ role of {role}"]
+        assert f"may not: {action} on {resource}" in failure, failure
+        assert "\n    fix: deploy this version of infra/, which grants them" in failure
+    assert lines[-1] == "6 of 22 checks failed: apply the fixes above and run photobooth doctor again."
+
+
+def test_the_upscale_model_is_simulated_in_every_region_its_profile_routes_to(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    denied = f"arn:aws:bedrock:us-west-2::foundation-model/{UPSCALE_PROFILE.removeprefix('us.')}"
+    scenario = Scenario(upscaler="bedrock", denied_calls=frozenset({("generate", "bedrock:InvokeModel", denied)}))
+
+    code, lines = doctor(scenario, capsys)
+
+    assert code == 1
+    (failure,) = failed_lines(lines)
+    assert failure.startswith(f"✘ role of generate: {ROLE} may not: bedrock:InvokeModel on {denied}")
+
+
+def test_a_listing_is_simulated_with_its_prefix(capsys: pytest.CaptureFixture[str]) -> None:
+    bucket = f"arn:aws:s3:::{BUCKET}"
+    scenario = Scenario(denied_calls=frozenset({("status", "s3:ListBucket", bucket)}))
+
+    code, lines = doctor(scenario, capsys)
+
+    assert code == 1
+    (failure,) = failed_lines(lines)
+    for prefix in ("generated", "photo", "wall", "work"):
+        assert f"s3:ListBucket on {bucket} with s3:prefix={prefix}/example-id" in failure
+
+
 @pytest.mark.parametrize("status", ["Creating", "Failed", "OutOfService"])
 def test_a_sam_endpoint_not_in_service_fails(status: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, lines = doctor(Scenario(segmentation_backend="sam", endpoint_status=status), capsys)
@@ -539,6 +796,11 @@ def test_an_empty_booth_key_fails_without_printing_a_value(capsys: pytest.Captur
             [{"AllowedMethods": ["PUT"], "AllowedOrigins": [BOOTH_URL]}],
             "PUT is allowed but not the Content-Type header",
         ),
+        pytest.param(
+            [{"AllowedMethods": ["PUT"], "AllowedOrigins": [BOOTH_URL], "AllowedHeaders": ["Content-Type"]}],
+            f"no rule allows GET from {BOOTH_URL}: the phone page's Share button can only open the link",
+            id="no GET for the Share button",
+        ),
     ],
 )
 def test_cors_that_does_not_let_the_booth_page_upload_fails(
@@ -559,7 +821,7 @@ def test_an_alarm_in_alarm_fails(capsys: pytest.CaptureFixture[str]) -> None:
     (failure,) = failed_lines(lines)
     assert failure.startswith(f"✘ alarms: 1 of 2 in ALARM: {ALARMS[1]}")
     assert "fix: open the dashboard Photobooth-Dashboard" in failure
-    assert lines[-1] == "1 of 13 checks failed: apply the fixes above and run photobooth doctor again."
+    assert lines[-1] == "1 of 22 checks failed: apply the fixes above and run photobooth doctor again."
 
 
 def test_a_missing_stack_fails_at_once(capsys: pytest.CaptureFixture[str]) -> None:
@@ -658,7 +920,7 @@ def test_a_call_the_doctor_may_not_make_stops_it_with_a_failed_line(capsys: pyte
     (failure,) = failed_lines(lines)
     assert failure.startswith("✘ doctor stopped: ClientError: not authorized to perform: cloudwatch:DescribeAlarms")
     assert "administrator credentials" in failure
-    assert lines[-1] == "1 of 13 checks failed: apply the fixes above and run photobooth doctor again."
+    assert lines[-1] == "1 of 22 checks failed: apply the fixes above and run photobooth doctor again."
 
 
 def test_a_profile_model_unknown_in_the_calling_region_is_asked_in_the_regions_it_routes_to(
@@ -690,3 +952,78 @@ def test_a_model_bedrock_does_not_know_fails(capsys: pytest.CaptureFixture[str])
     assert "list-foundation-models --by-output-modality IMAGE" in lifecycle
     assert access.startswith(f"✘ model {TITAN}: access and Marketplace subscription: Model not found")
     assert "The provided model identifier is invalid." in invocation
+
+
+# --- models: the doctor subscribes, checks the fallback and the upscaler ----------------------------------------
+
+CORE = "stability.stable-image-core-v1:1"
+UPSCALE = "us.stability.stable-fast-upscale-v1:0"
+NOT_SUBSCRIBED = {
+    "agreementAvailability": {"status": "NOT_AVAILABLE"},
+    "authorizationStatus": "AUTHORIZED",
+    "entitlementAvailability": "AVAILABLE",
+    "regionAvailability": "AVAILABLE",
+}
+
+
+def test_the_doctor_makes_the_first_marketplace_subscription_with_the_operators_credentials(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The generate role keeps no aws-marketplace:Subscribe on every product (docs/decisions.md, 2026-12-07), so the
+    doctor accepts the model's public offer itself (the Stubber pins the offer token it accepts)."""
+    scenario = Scenario(models=[Model(PROFILE, availability=NOT_SUBSCRIBED)])
+
+    code, lines = doctor(scenario, capsys)
+
+    assert code == 1, "the subscription takes up to 15 minutes: run the doctor again"
+    (failure,) = failed_lines(lines)
+    assert "the doctor has just subscribed the account with your credentials" in failure
+    assert "wait up to 15 minutes" in failure.split("fix:")[1]
+
+
+def test_a_subscription_the_operator_may_not_make_names_the_permissions_needed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    model = Model(PROFILE, availability=NOT_SUBSCRIBED, subscribe_error=("AccessDeniedException", "not allowed"))
+
+    code, lines = doctor(Scenario(models=[model]), capsys)
+
+    assert code == 1
+    (failure,) = failed_lines(lines)
+    assert "the doctor could not subscribe: not allowed" in failure
+    assert "bedrock:CreateFoundationModelAgreement" in failure.split("fix:")[1]
+
+
+def test_the_default_fallback_is_checked_like_the_first_model(capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = Scenario(models=[Model(PROFILE), Model(CORE)])
+    clients = StubbedClients()
+    queue(scenario, clients)
+
+    code = run_doctor(stack_name=STACK, clients=clients, now=NOW)
+
+    clients.assert_all_called()
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0, "\n".join(lines)
+    assert [line.split(": ")[1] for line in lines if line.startswith(f"✔ model {CORE}")] == [
+        "lifecycle",
+        "access and Marketplace subscription",
+        "the generate function may invoke it",
+        "one 512x512 image",
+    ]
+
+
+def test_the_bedrock_upscaler_is_checked_with_its_own_request(capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines = doctor(Scenario(upscale_model=Model(UPSCALE)), capsys)
+
+    assert code == 0, "\n".join(lines)
+    assert any(line.startswith(f"✔ model {UPSCALE}: lifecycle: Active") for line in lines)
+    assert any(line.startswith(f"✔ inference profile {UPSCALE}: routes to") for line in lines)
+    assert any(line.startswith(f"✔ upscale model {UPSCALE}: one upscale: answered with an image") for line in lines)
+    assert lines[-1] == "All 17 checks hold."
+
+
+def test_a_lanczos_upscaler_calls_no_upscale_model(capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines = doctor(Scenario(), capsys)
+
+    assert code == 0
+    assert not [line for line in lines if "upscale" in line]

@@ -242,7 +242,10 @@ def test_a_photo_runs_through_the_api_as_a_pad_sends_it(
     clients = StubbedClients()
     scenario = Scenario(
         booth_url=booth.url,
-        cors_rules=[{"AllowedMethods": ["PUT"], "AllowedOrigins": [booth.url], "AllowedHeaders": ["Content-Type"]}],
+        cors_rules=[
+            {"AllowedMethods": ["PUT"], "AllowedOrigins": [booth.url], "AllowedHeaders": ["Content-Type"]},
+            {"AllowedMethods": ["GET"], "AllowedOrigins": [booth.url]},
+        ],
     )
     queue(scenario, clients)
     clients.stub("secretsmanager").add_response(

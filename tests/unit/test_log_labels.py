@@ -50,3 +50,44 @@ def test_a_thread_s_next_invocation_does_not_inherit_the_last_one_s_labels(outpu
 
     (line,) = _lines(output)
     assert line["requestId"] == "second" and "theme" not in line
+
+
+def test_a_waiting_post_photo_logs_under_its_own_function_while_a_pad_polls(output, monkeypatch):
+    """``photobooth serve`` runs the API functions in threads of one process: a ``POST /photo`` that waits while a
+    pad polls (the status function) must still log as the presign function (issue 18)."""
+    from photobooth import api, wiring
+    from photobooth.local import apigw
+    from photobooth.local.engine import lambda_context, load_handler
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "t",
+        "AWS_SECRET_ACCESS_KEY": "t",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "PHOTOBOOTH_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:photobooth",
+    }.items():
+        monkeypatch.setenv(name, value)
+    wiring.reset()
+    waiting, polled = threading.Event(), threading.Event()
+
+    def start_that_waits_then_fails(*args, **kwargs):
+        waiting.set()
+        assert polled.wait(timeout=10)
+        raise RuntimeError("the wait broke")
+
+    monkeypatch.setattr(api, "start_for_uploaded", start_that_waits_then_fails)
+    body = {"bucket": "photobooth-local", "key": "photo/request-0001/me.jpg"}
+    post = threading.Thread(
+        target=load_handler("presign"),
+        args=(apigw.http_event("POST", "/photo", body=json.dumps(body)), lambda_context("photobooth-presign")),
+    )
+    post.start()
+    assert waiting.wait(timeout=10)
+    poll = load_handler("status")(apigw.http_event("GET", "/themes"), lambda_context("photobooth-status"))
+    polled.set()
+    post.join(timeout=10)
+    wiring.reset()
+
+    assert poll["statusCode"] == 200
+    (error,) = [line for line in _lines(output) if line["level"] == "ERROR"]
+    assert error["message"] == "unhandled error in API handler"
+    assert error["function_name"] == "photobooth-presign", error

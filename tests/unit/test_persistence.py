@@ -29,7 +29,30 @@ def test_a_request_id_that_is_no_plain_name_never_becomes_a_path(mirror, request
 
 def test_a_valid_request_id_stays_inside_records(mirror):
     path = mirror._record_path("Abc_def-1234")
-    assert path.parent == mirror.records_dir and path.name == "Abc_def-1234.json"
+    assert path.parent == mirror.records_dir and path.name == "Abc_def-1234.1.json"
+
+
+@pytest.mark.parametrize("request_id", ["AbC-0001", "abc-0001", "ABC-0001", "aBc-0001", "Zz_-9AaB" * 8])
+def test_record_file_names_are_case_safe_and_name_their_request(request_id):
+    name = persistence.record_file_name(request_id)
+
+    assert name.startswith(request_id)  # an operator finds a request's file by its id
+    assert persistence.request_id_of_file(Path(name)) == request_id
+
+
+def test_ids_that_differ_only_in_case_get_names_that_differ_on_any_disk():
+    ids = ["AbC-0001", "abc-0001", "ABC-0001", "aBc-0001"]
+    assert len({persistence.record_file_name(i).casefold() for i in ids}) == len(ids)
+    assert persistence.record_file_name("AbC-0001") == "AbC-0001.5.json"  # capitals at 0 and 2
+    assert persistence.record_file_name("lower-case-id") == "lower-case-id.json"  # no capitals: the name it had
+
+
+@pytest.mark.parametrize(
+    "name", ["AbC-0001.json", "AbC-0001.4.json", "AbC-0001.05.json", "abc-0001.0.json", "AbC-0001.5.txt", ".5.json"]
+)
+def test_a_name_record_file_name_does_not_make_is_no_record(name):
+    with pytest.raises(naming.InvalidName):
+        persistence.request_id_of_file(Path(name))
 
 
 def test_record_changed_refuses_to_write_outside_the_folder(mirror, tmp_path):
@@ -78,14 +101,14 @@ def test_an_unreadable_record_says_why(tmp_path, content, reason):
     path = tmp_path / "some-request.json"
     path.write_text(content)
     with pytest.raises(UnreadableRecord, match=reason):
-        persistence._read_record(path)
+        persistence._read_record(path, "some-request")
 
 
 def test_a_whole_record_reads_back(tmp_path):
     item = {"requestId": {"S": "some-request"}, "status": {"S": "PROCESSING"}}
     path = tmp_path / "some-request.json"
     path.write_text(json.dumps(item))
-    assert persistence._read_record(path) == item
+    assert persistence._read_record(path, "some-request") == item
 
 
 def test_quarantine_keeps_every_copy(mirror):

@@ -17,6 +17,7 @@ from photobooth.models import Box, Face
 from photobooth.offline.faces import BundledFaceDetector
 from photobooth.offline.scenes import ProceduralSceneGenerator
 from photobooth.offline.segmentation import GrabCutSegmenter
+from photobooth.ports import ObjectsNotDeleted
 from tests.support import portraits
 from tests.support.fakes import MemoryObjectStore, MemoryStatusStore
 from tests.support.steps import generate_request
@@ -273,6 +274,15 @@ def test_a_working_image_that_will_not_delete_does_not_fail_the_request(status, 
     assert "could not delete the working image: SlowDown" in caplog.text
 
 
+def test_a_working_image_refused_in_delete_objects_answer_does_not_fail_the_request(status, caplog):
+    class RefusingStore(MemoryObjectStore):
+        def delete_keys(self, keys):  # type: ignore[no-untyped-def]
+            raise ObjectsNotDeleted(dict.fromkeys(keys, "AccessDenied"))
+
+    assert _finalize(status, RefusingStore(), images=[_ok(1)])["status"] == "SUCCEEDED"
+    assert "could not delete the working image: ['AccessDenied']" in caplog.text
+
+
 def test_finalize_partial_records_the_failed_image_from_a_spent_retry(status):
     failed = {
         "index": 2,
@@ -351,3 +361,26 @@ def test_finalize_of_a_late_upload_for_an_erased_request_deletes_it_and_keeps_th
 
     assert store.list_keys("photo/req-000001/") == []
     assert status.get("req-000001") is None and status.items["req-000001"]["status"] == "ERASED"
+
+
+def test_generate_does_not_hide_a_refused_clean_up_of_an_erased_requests_picture(store, status):
+    """The visitor erased the request while its picture was being made: generate deletes the picture, and a delete
+    that S3 refused (DeleteObjects' per-key Errors, tests/unit/test_s3_delete_errors.py) fails the step visibly."""
+    request = _generate_request(store)
+
+    class ErasedMeanwhile(ProceduralSceneGenerator):
+        def generate(self, *args):  # type: ignore[no-untyped-def]
+            status.erase("req-000001", until=0)
+            return super().generate(*args)
+
+    class RefusingDeletes(MemoryObjectStore):
+        def delete_keys(self, keys):  # type: ignore[no-untyped-def]
+            raise ObjectsNotDeleted(dict.fromkeys(keys, "AccessDenied"))
+
+    refusing = RefusingDeletes()
+    refusing.objects = store.objects
+
+    with pytest.raises(ObjectsNotDeleted) as raised:
+        pipeline.generate(request, store=refusing, status=status, generator=ErasedMeanwhile(), settings=SETTINGS)
+
+    assert list(raised.value.failures) == ["generated/req-000001/photo_me_3.jpeg"]

@@ -11,3 +11,10 @@ def test_one_line_per_state_change_and_per_finished_image():
     failed = {**one, "status": "FAILED", "errorCode": "NO_FACE", "timeTaken": 3.25}
     assert status_line(failed, one) == "req-000001 FAILED NO_FACE in 3.2s"
     assert status_line(None, failed) == "req-000001 ERASED"
+
+
+def test_an_alias_is_named_with_its_request_once():
+    alias = {"requestId": "seedpad-0001", "aliasOf": "req-000001", "expiresAt": 4102444800}
+
+    assert status_line(alias, None) == "seedpad-0001 alias of req-000001"
+    assert status_line(alias, alias) is None  # the same pad starting its upload again

@@ -1,8 +1,9 @@
 """Background generation with image models on Amazon Bedrock (the ``ImageGenerator`` port).
 
 Model choice is configuration: ``model_ids`` are tried in order. The default starts with Stability AI's inpaint
-service through its US cross-region inference profile (Active) and keeps the Legacy Titan Image Generator v2 and
-Nova Canvas after it (end of life in 2026).
+service through its US cross-region inference profile and falls back to Stability's Stable Image Core (text to
+image, on demand in us-west-2), both Active. Titan Image Generator v2 and Nova Canvas (end of life in 2026) are still
+understood when an operator lists them.
 
 Request and answer shapes are written down, with the documentation page each comes from, as JSON schemas in
 ``tests/data/bedrock_schemas/``; the unit tests check every body built here against them. In short:
@@ -18,6 +19,10 @@ Request and answer shapes are written down, with the documentation page each com
   repainted and black ones preserved. The image needs sides of at least 64 px, at most 9,437,184 pixels and an
   aspect ratio between 1:2.5 and 2.5:1. The answer is ``{"seeds", "finish_reasons", "images"}`` where a finish
   reason of ``null`` means success, otherwise "Filter reason: ..." or "Inference error".
+- Stable Image Core (``stability.stable-image-core-v1:1``), text to image: ``prompt``, ``negative_prompt``,
+  ``aspect_ratio`` (one of nine), ``seed``, ``output_format``; no image and no mask. It paints a whole background at
+  the aspect ratio nearest the photo's; the answer is scaled evenly to cover the photo and cut to it, and the
+  pipeline pastes the people back exactly as onto an inpainted background. Same answer as the image services.
 
 Photos outside a model's size or aspect limits are padded (the padding is background, so the model paints it) and
 scaled for the request; the answer is cropped and scaled back.
@@ -60,6 +65,13 @@ logger = logging.getLogger(__name__)
 TITAN_PREFIX = "amazon.titan-image-generator-"
 NOVA_CANVAS_PREFIX = "amazon.nova-canvas-"
 STABILITY_INPAINT_PREFIX = "stability.stable-image-inpaint-"
+STABLE_IMAGE_CORE_PREFIX = "stability.stable-image-core-"
+
+# Stable Image Core's aspect ratios (width:height), the only sizes it paints.
+CORE_ASPECT_RATIOS: dict[str, float] = {
+    name: int(name.split(":")[0]) / int(name.split(":")[1])
+    for name in ("21:9", "16:9", "3:2", "5:4", "1:1", "4:5", "2:3", "9:16", "9:21")
+}
 
 # A model that does not answer within this many seconds is given up for the next one.
 DEFAULT_READ_TIMEOUT = 60.0
@@ -81,6 +93,8 @@ _TRANSIENT_CODES = frozenset(
 _UNAVAILABLE_CODES = frozenset(
     {"ValidationException", "ResourceNotFoundException", "AccessDeniedException", "ModelErrorException"}
 )
+# Calls of one model for one image when it answers "Inference error" (a failure while running, not a refusal).
+_CALLS_PER_MODEL = 2
 _CONTENT_FILTER_MARKERS = ("content filter", "content_filtered", "filter reason")
 # Service messages are logged for the operator; a bound keeps a verbose one from flooding the log.
 _MESSAGE_LOG_LIMIT = 300
@@ -103,6 +117,8 @@ TITAN_LIMITS = ImageLimits(min_side=64, max_side=1408, max_pixels=1408 * 1408, m
 NOVA_LIMITS = ImageLimits(min_side=320, max_side=4096, max_pixels=4_194_304, max_aspect=4.0)
 # Stability inpaint: every side at least 64 px, at most 9,437,184 pixels, aspect ratio 1:2.5 to 2.5:1.
 STABILITY_LIMITS = ImageLimits(min_side=64, max_side=9_437_184 // 64, max_pixels=9_437_184, max_aspect=2.5)
+# Text to image sends no picture: the photo is only measured, never resized or padded.
+NO_IMAGE_SENT = ImageLimits(min_side=1, max_side=1_000_000, max_pixels=10**12, max_aspect=1_000_000.0)
 
 # Largest seed each family accepts; larger seeds are folded into range so one setting works with every model.
 TITAN_MAX_SEED = 2_147_483_646
@@ -145,6 +161,18 @@ class _Fitted:
         if crop.size != self.original_size:
             crop = crop.resize(self.original_size, Image.Resampling.LANCZOS)
         return crop
+
+    def cover(self, answer: Image.Image) -> Image.Image:
+        """A whole painted picture of another aspect ratio, scaled evenly until it covers the photo and cut to it
+        around its centre: a background is cropped, never stretched."""
+        width, height = self.original_size
+        scale = max(width / answer.width, height / answer.height)
+        scaled = answer.resize(
+            (max(width, math.ceil(answer.width * scale)), max(height, math.ceil(answer.height * scale))),
+            Image.Resampling.LANCZOS,
+        )
+        left, top = (scaled.width - width) // 2, (scaled.height - height) // 2
+        return scaled.crop((left, top, left + width, top + height))
 
 
 def fit_to_limits(image: Image.Image, person_mask: np.ndarray, limits: ImageLimits) -> _Fitted:
@@ -217,6 +245,23 @@ def _stability_request(image: Image.Image, mask: np.ndarray, theme: Theme, seed:
     return body
 
 
+def nearest_aspect_ratio(width: int, height: int) -> str:
+    """The Stable Image Core aspect ratio closest to ``width``:``height`` (compared on a log scale, so 2:1 is as far
+    from 1:1 as 1:2 is)."""
+    ratio = width / height
+    return min(CORE_ASPECT_RATIOS, key=lambda name: abs(math.log(CORE_ASPECT_RATIOS[name] / ratio)))
+
+
+def _core_request(image: Image.Image, mask: np.ndarray, theme: Theme, seed: int) -> dict:
+    body: dict[str, Any] = {"prompt": theme.prompt}
+    if theme.negative_prompt:
+        body["negative_prompt"] = theme.negative_prompt
+    body["aspect_ratio"] = nearest_aspect_ratio(image.width, image.height)
+    body["seed"] = seed % (STABILITY_MAX_SEED + 1)
+    body["output_format"] = "png"
+    return body
+
+
 def _decode_image(data: Any) -> Image.Image:
     if not isinstance(data, str) or not data:
         raise GenerationFailed("the model answered without an image")
@@ -237,12 +282,22 @@ def _amazon_response(body: dict) -> Image.Image:
     return _decode_image(images[0])
 
 
+class _InferenceError(Exception):
+    """Stability's finish reason "Inference error": the model failed while running. Not a content filter and not
+    about this photo: the same model may succeed on a second try, another model may serve."""
+
+
+_INFERENCE_ERROR = "inference error"
+
+
 def _stability_response(body: dict) -> Image.Image:
     for reason in body.get("finish_reasons") or []:
         if reason is None:
             continue
         if _mentions_content_filter(str(reason)):
             raise ModerationRejected(str(reason))
+        if str(reason).strip().lower() == _INFERENCE_ERROR:
+            raise _InferenceError(str(reason))
         raise GenerationFailed(str(reason))
     images = body.get("images") or [None]
     return _decode_image(images[0])
@@ -258,12 +313,14 @@ class _Family:
     limits: ImageLimits
     build: Callable[[Image.Image, np.ndarray, Theme, int], dict]
     parse: Callable[[dict], Image.Image]
+    paints_whole_picture: bool = False  # text to image: the answer covers the photo instead of matching it
 
 
 _FAMILIES: dict[str, _Family] = {
     TITAN_PREFIX: _Family(TITAN_LIMITS, _titan_request, _amazon_response),
     NOVA_CANVAS_PREFIX: _Family(NOVA_LIMITS, _nova_request, _amazon_response),
     STABILITY_INPAINT_PREFIX: _Family(STABILITY_LIMITS, _stability_request, _stability_response),
+    STABLE_IMAGE_CORE_PREFIX: _Family(NO_IMAGE_SENT, _core_request, _stability_response, paints_whole_picture=True),
 }
 
 
@@ -288,8 +345,12 @@ def build_request(model_id: str, image: Image.Image, person_mask: np.ndarray, th
 
 
 def parse_response(model_id: str, body: dict) -> Image.Image:
-    """The generated RGB image in ``body``; :class:`ModerationRejected` or :class:`GenerationFailed` otherwise."""
-    return _family(model_id).parse(body)
+    """The generated RGB image in ``body``; :class:`ModerationRejected` or :class:`GenerationFailed` otherwise
+    (Stability's "Inference error" is a :class:`GenerationFailed` here; the generator retries it)."""
+    try:
+        return _family(model_id).parse(body)
+    except _InferenceError as error:
+        raise GenerationFailed(str(error)) from error
 
 
 def client_config(read_timeout: float) -> Config:
@@ -359,52 +420,64 @@ class BedrockImageGenerator:
         failures: list[str] = []
         transient = False
         for model_id in self.model_ids:
-            self._check_time(model_id, failures)
             fitted = _fit(model_id, image, person_mask)
             body = _family(model_id).build(fitted.image, fitted.mask, theme, seed)
-            try:
-                answer = self._invoke(model_id, body)
-            except ClientError as error:
-                code = error.response.get("Error", {}).get("Code", "")
-                message = str(error.response.get("Error", {}).get("Message", ""))[:_MESSAGE_LOG_LIMIT]
-                if code == "ValidationException" and _mentions_content_filter(message):
+            for attempt in range(1, _CALLS_PER_MODEL + 1):
+                self._check_time(model_id, failures)
+                try:
+                    answer = self._invoke(model_id, body)
+                except ClientError as error:
+                    code = error.response.get("Error", {}).get("Code", "")
+                    message = str(error.response.get("Error", {}).get("Message", ""))[:_MESSAGE_LOG_LIMIT]
+                    if code == "ValidationException" and _mentions_content_filter(message):
+                        logger.warning(
+                            "Bedrock content filter",
+                            extra={"model_id": model_id, "outcome": code, "service_message": message},
+                        )
+                        raise ModerationRejected(f"{model_id}: {message}") from error
+                    if code not in _TRANSIENT_CODES and code not in _UNAVAILABLE_CODES:
+                        logger.error(
+                            "Bedrock call failed",
+                            extra={"model_id": model_id, "outcome": code, "service_message": message},
+                        )
+                        raise
+                    transient = transient or code in _TRANSIENT_CODES
                     logger.warning(
-                        "Bedrock content filter",
+                        "Bedrock model skipped",
                         extra={"model_id": model_id, "outcome": code, "service_message": message},
                     )
-                    raise ModerationRejected(f"{model_id}: {message}") from error
-                if code not in _TRANSIENT_CODES and code not in _UNAVAILABLE_CODES:
-                    logger.error(
-                        "Bedrock call failed",
-                        extra={"model_id": model_id, "outcome": code, "service_message": message},
+                    failures.append(f"{model_id}: {code}: {message}")
+                    break
+                except (ConnectionError, HTTPClientError) as error:  # read/connect timeouts, endpoint unreachable
+                    transient = True
+                    logger.warning(
+                        "Bedrock model skipped",
+                        extra={"model_id": model_id, "outcome": type(error).__name__, "service_message": str(error)},
+                    )
+                    failures.append(f"{model_id}: {type(error).__name__}")
+                    break
+                try:
+                    result = _family(model_id).parse(_json_object(model_id, answer))
+                except _InferenceError as error:
+                    # The model failed while running: once more, then the next model; the workflow's back-off
+                    # retries the image if every model failed so (transient, not the visitor's photo).
+                    transient = True
+                    logger.warning(
+                        "Bedrock model failed while running",
+                        extra={"model_id": model_id, "outcome": "InferenceError", "attempt": attempt},
+                    )
+                    failures.append(f"{model_id}: {error}")
+                    continue
+                except (ModerationRejected, GenerationFailed) as error:
+                    logger.warning(
+                        "Bedrock model answered without an image",
+                        extra={"model_id": model_id, "outcome": type(error).__name__},
                     )
                     raise
-                transient = transient or code in _TRANSIENT_CODES
-                logger.warning(
-                    "Bedrock model skipped",
-                    extra={"model_id": model_id, "outcome": code, "service_message": message},
-                )
-                failures.append(f"{model_id}: {code}: {message}")
-                continue
-            except (ConnectionError, HTTPClientError) as error:  # read/connect timeouts, endpoint unreachable
-                transient = True
-                logger.warning(
-                    "Bedrock model skipped",
-                    extra={"model_id": model_id, "outcome": type(error).__name__, "service_message": str(error)},
-                )
-                failures.append(f"{model_id}: {type(error).__name__}")
-                continue
-            try:
-                result = parse_response(model_id, _json_object(model_id, answer))
-            except (ModerationRejected, GenerationFailed) as error:
-                logger.warning(
-                    "Bedrock model answered without an image",
-                    extra={"model_id": model_id, "outcome": type(error).__name__},
-                )
-                raise
-            logger.info("Bedrock generated an image", extra={"model_id": model_id, "outcome": "generated"})
-            result.info[MODEL_ID_INFO] = model_id  # the request's cost is priced by the model that painted
-            return fitted.restore(result)
+                logger.info("Bedrock generated an image", extra={"model_id": model_id, "outcome": "generated"})
+                restored = fitted.cover(result) if _family(model_id).paints_whole_picture else fitted.restore(result)
+                restored.info[MODEL_ID_INFO] = model_id  # the request's cost is priced by the model that painted
+                return restored
         detail = "; ".join(failures)
         if transient:
             raise ModelThrottled(detail)

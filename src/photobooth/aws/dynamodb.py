@@ -63,6 +63,15 @@ class DynamoStatusStore:
             return None
         return _plain(item)
 
+    def was_erased(self, request_id: str) -> bool:
+        item = self.table.get_item(
+            Key={"requestId": request_id},
+            ConsistentRead=True,
+            ProjectionExpression="#status",
+            ExpressionAttributeNames={"#status": "status"},
+        ).get("Item")
+        return bool(item) and item.get("status") == ERASED
+
     def record_image(self, request_id: str, result: ImageResult) -> None:
         entry = result.model_dump(mode="json", exclude_none=True)
         self._update(
@@ -93,17 +102,23 @@ class DynamoStatusStore:
             raise
         return True
 
-    def create_alias(self, alias_id: str, request_id: str, *, until: int) -> bool:
+    def create_alias(self, alias_id: str, request_id: str, *, until: int) -> None:
+        # One conditional put decides, so two pads racing for one id cannot both win. The refused item comes back
+        # with the refusal (ReturnValuesOnConditionCheckFailure): a tombstone and a taken id get different answers.
         try:
             self.table.put_item(
                 Item={"requestId": alias_id, "aliasOf": request_id, "expiresAt": until},
-                ConditionExpression="attribute_not_exists(requestId) OR attribute_exists(aliasOf)",
+                ConditionExpression="attribute_not_exists(requestId) OR aliasOf = :owner",
+                ExpressionAttributeValues={":owner": request_id},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if _is_condition_failure(error):
-                return False
-            raise
-        return True
+            if not _is_condition_failure(error):
+                raise
+            refused = error.response.get("Item") or {}  # the wire form: the resource does not convert errors
+            if refused.get("status", {}).get("S") == ERASED:
+                raise RequestGone(alias_id) from error
+            raise RequestExists(alias_id) from error
 
     def erase(self, request_id: str, *, until: int) -> None:
         # A put replaces every attribute: the tombstone keeps nothing of the visitor (no filename, no keys).

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 import boto3
 from botocore.config import Config
+
+from photobooth.ports import ObjectsNotDeleted
+
+logger = logging.getLogger(__name__)
 
 _DELETE_BATCH = 1000  # S3 DeleteObjects limit
 
@@ -63,9 +68,21 @@ class S3ObjectStore:
         return keys
 
     def delete_keys(self, keys: Sequence[str]) -> None:
+        """Every batch is tried; then the keys S3 listed under ``Errors`` are logged and raised together. A
+        ``DeleteObjects`` answer is 200 even when every key in it was refused (a missing ``s3:DeleteObject`` grant
+        shows only there): https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html"""
+        failures: dict[str, str] = {}
         for start in range(0, len(keys), _DELETE_BATCH):
             batch = [{"Key": key} for key in keys[start : start + _DELETE_BATCH]]
-            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+            answer = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+            for error in answer.get("Errors", []):
+                failures[error.get("Key", "?")] = error.get("Code", "?")
+        if failures:
+            logger.error(
+                "S3 did not delete objects",
+                extra={"not_deleted": len(failures), "codes": sorted(set(failures.values())), "keys": list(failures)},
+            )
+            raise ObjectsNotDeleted(failures)
 
     def presign_put(self, key: str, content_type: str, expires: int, *, content_length: int | None = None) -> str:
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": key, "ContentType": content_type}

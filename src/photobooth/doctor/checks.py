@@ -1,10 +1,12 @@
 """The doctor's checks: plain functions of injected boto3 clients, each returning one :class:`CheckResult`.
 
-Every call here is read-only except :func:`check_model_invocation`, which makes one real 512x512 image per model
-(billed like a visitor's image: about $0.01 with Titan Image Generator v2, $0.04-0.08 with Nova Canvas or
-Stability; the README's "What it costs"). Nothing cheaper proves that the account may use the model and that
-the model accepts the request format :mod:`photobooth.aws.bedrock` sends: Bedrock validates access and the body
-only when it runs the model.
+Every call here is read-only except three. :func:`check_model_invocation` makes one real 512x512 image per model
+(billed like a visitor's image: $0.04-0.08 with Stability's models; the README's "What it costs") and
+:func:`check_upscale_invocation` one upscale when the upscaler is Bedrock's: nothing cheaper proves that the account
+may use the model and that the model accepts the request format :mod:`photobooth.aws.bedrock` sends (Bedrock
+validates access and the body only when it runs the model). :func:`check_model_access` subscribes the account to a
+model sold through AWS Marketplace that it is not subscribed to yet, with the operator's credentials: the generate
+function's role no longer may (docs/decisions.md, 2026-12-07).
 """
 
 from __future__ import annotations
@@ -54,16 +56,22 @@ def _date(moment: datetime | None) -> str:
 def _first_answer(bedrock_clients: Sequence[Any], call: Callable[[Any], dict]) -> dict | ClientError:
     """The first region's answer. A cross-region profile's model may be unknown in the calling region and listed in
     the regions the profile routes to, so "not found" there moves on to the next region."""
+    return _first_answer_and_client(bedrock_clients, call)[0]
+
+
+def _first_answer_and_client(
+    bedrock_clients: Sequence[Any], call: Callable[[Any], dict]
+) -> tuple[dict | ClientError, Any]:
     last: ClientError | None = None
     for bedrock in bedrock_clients:
         try:
-            return call(bedrock)
+            return call(bedrock), bedrock
         except ClientError as error:
             if client_error_code(error) not in _NOT_HERE_CODES:
-                return error
+                return error, bedrock
             last = error
     assert last is not None, "at least one region is asked"
-    return last
+    return last, bedrock_clients[-1]
 
 
 def check_model_lifecycle(
@@ -118,7 +126,7 @@ def check_model_access(bedrock_clients: Sequence[Any], model_id: str) -> CheckRe
     name = f"model {model_id}: access and Marketplace subscription"
     geography, foundation_model = split_profile_id(model_id)
     bedrock = bedrock_clients[0]
-    answer = _first_answer(
+    answer, lists_it = _first_answer_and_client(
         bedrock_clients, lambda client: client.get_foundation_model_availability(modelId=foundation_model)
     )
     if isinstance(answer, ClientError):
@@ -169,18 +177,40 @@ def check_model_access(bedrock_clients: Sequence[Any], model_id: str) -> CheckRe
                 )
             )
         elif agreement_status != "AVAILABLE":
-            problems.append(
-                (
-                    "no Marketplace subscription yet",
-                    f"invoke the model once with credentials that have {_MARKETPLACE_ACTIONS} (the doctor's own "
-                    "invocation does, and subscribes the account), then wait up to 15 minutes",
-                )
-            )
+            problems.append(subscribe(lists_it, foundation_model))
     if problems:
         return CheckResult.failed(name, "; ".join(p for p, _ in problems), "; ".join(f for _, f in problems))
     if foundation_model.startswith("amazon."):
         return CheckResult.passed(name, "authorized (Amazon's models need no Marketplace subscription)")
     return CheckResult.passed(name, "authorized and subscribed through AWS Marketplace")
+
+
+def subscribe(bedrock: Any, foundation_model: str) -> tuple[str, str]:
+    """Accept the model's public AWS Marketplace offer for the account, with the operator's credentials, and say
+    what follows. Bedrock's own first-use subscription would need aws-marketplace:Subscribe on the generate
+    function's role for ever (Amazon Bedrock user guide, "Access Amazon Bedrock foundation models",
+    https://docs.aws.amazon.com/bedrock/latest/userguide/model-access.html); the subscription takes effect within
+    about 15 minutes, so the check still fails this time."""
+    try:
+        offers = bedrock.list_foundation_model_agreement_offers(modelId=foundation_model, offerType="PUBLIC")
+        tokens = [offer["offerToken"] for offer in offers.get("offers", []) if offer.get("offerToken")]
+        if not tokens:
+            return (
+                "no Marketplace subscription yet, and Bedrock lists no public offer to subscribe to",
+                "subscribe in the Bedrock console's Model catalog, or choose another model",
+            )
+        bedrock.create_foundation_model_agreement(offerToken=tokens[0], modelId=foundation_model)
+    except ClientError as error:
+        return (
+            f"no Marketplace subscription yet, and the doctor could not subscribe: {client_error_message(error)}",
+            "run photobooth doctor with credentials allowed bedrock:ListFoundationModelAgreementOffers, "
+            f"bedrock:CreateFoundationModelAgreement and {_MARKETPLACE_ACTIONS} (the generate function's role "
+            "no longer subscribes by itself)",
+        )
+    return (
+        "no Marketplace subscription yet: the doctor has just subscribed the account with your credentials",
+        "wait up to 15 minutes for the subscription to take effect, then run photobooth doctor again",
+    )
 
 
 def probe_image() -> tuple[Image.Image, np.ndarray]:
@@ -227,6 +257,40 @@ def check_model_invocation(
         )
     except BotoCoreError as error:
         return CheckResult.failed(name, f"{type(error).__name__}: {error}", "check the network path to Bedrock")
+    return CheckResult.passed(name, f"answered with an image in {clock() - started:.1f} s ({region})")
+
+
+def check_upscale_invocation(
+    runtime: Any, model_id: str, *, clock: Callable[[], float] = time.monotonic
+) -> CheckResult:
+    """One real upscale of a small picture with the request :mod:`photobooth.aws.upscale` sends. The upscaler falls
+    back to Lanczos on any failure, so a refusal would only show as prints that are not what was paid for."""
+    from photobooth.aws.upscale import build_request
+
+    name = f"upscale model {model_id}: one upscale"
+    region = runtime.meta.region_name
+    image, _ = probe_image()
+    started = clock()
+    try:
+        answer = runtime.invoke_model(
+            modelId=model_id,
+            body=json.dumps(build_request(image.resize((256, 256)))).encode("utf-8"),
+            contentType="application/json",
+            accept="application/json",
+        )
+        body = json.loads(answer["body"].read())
+    except ClientError as error:
+        return _invocation_failed(name, model_id, region, error)
+    except BotoCoreError as error:
+        return CheckResult.failed(name, f"{type(error).__name__}: {error}", "check the network path to Bedrock")
+    reasons = [reason for reason in body.get("finish_reasons") or [] if reason is not None]
+    if reasons or not body.get("images"):
+        return CheckResult.failed(
+            name,
+            f"the model answered without an image: {', '.join(map(str, reasons)) or 'no image'}",
+            "run doctor again in a few minutes; if it persists, set upscaler to lanczos in "
+            f"{_INFRA_CONFIG} (prints are then grown without a model)",
+        )
     return CheckResult.passed(name, f"answered with an image in {clock() - started:.1f} s ({region})")
 
 
@@ -419,24 +483,29 @@ def check_booth_key(secretsmanager: Any, secret_id: str) -> CheckResult:
 
 
 def check_bucket_cors(s3: Any, bucket: str, origin: str) -> CheckResult:
-    """The booth page (served from ``origin``) may PUT uploads to the presigned URLs with a Content-Type."""
+    """The booth page (served from ``origin``) may PUT uploads to the presigned URLs with a Content-Type, and the
+    phone page may GET a picture for its Share button."""
     name = f"bucket {bucket}: CORS for uploads from {origin}"
     fix = (
-        "deploy the stack again: it allows PUT with Content-Type from its BoothUrl and the allowed_origins of "
-        f"{_INFRA_CONFIG}; a rule edited by hand in the console is replaced"
+        "deploy the stack again: it allows PUT with Content-Type and GET from its BoothUrl and the allowed_origins "
+        f"of {_INFRA_CONFIG}; a rule edited by hand in the console is replaced"
     )
     try:
         rules = s3.get_bucket_cors(Bucket=bucket).get("CORSRules", [])
     except ClientError as error:
         return CheckResult.failed(name, client_error_message(error), fix)
-    for rule in rules:
-        origins = rule.get("AllowedOrigins", [])
-        headers = [h.lower() for h in rule.get("AllowedHeaders", [])]
-        if "PUT" in rule.get("AllowedMethods", []) and (origin in origins or "*" in origins):
-            if "*" in headers or "content-type" in headers:
-                return CheckResult.passed(name, "PUT with Content-Type allowed")
-            return CheckResult.failed(name, "PUT is allowed but not the Content-Type header", fix)
-    return CheckResult.failed(name, f"no rule allows PUT from {origin}", fix)
+    mine = [rule for rule in rules if {origin, "*"} & set(rule.get("AllowedOrigins", []))]
+    puts = [rule for rule in mine if "PUT" in rule.get("AllowedMethods", [])]
+    if not puts:
+        return CheckResult.failed(name, f"no rule allows PUT from {origin}", fix)
+    headers = {h.lower() for rule in puts for h in rule.get("AllowedHeaders", [])}
+    if not headers & {"*", "content-type"}:
+        return CheckResult.failed(name, "PUT is allowed but not the Content-Type header", fix)
+    if not [rule for rule in mine if "GET" in rule.get("AllowedMethods", [])]:
+        return CheckResult.failed(
+            name, f"no rule allows GET from {origin}: the phone page's Share button can only open the link", fix
+        )
+    return CheckResult.passed(name, "PUT with Content-Type and GET allowed")
 
 
 def check_alarms(cloudwatch: Any, alarm_names: Iterable[str], *, dashboard: str | None) -> CheckResult:

@@ -9,13 +9,14 @@ endpoint, exactly what the functions run with) and the alarms by resource type.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from photobooth.config import Settings
 from photobooth.doctor.results import CheckResult, client_error_message
+from photobooth.iam.calls import FUNCTIONS
 
 DEFAULT_STACK_NAME = "Photobooth"
 
@@ -23,10 +24,13 @@ DEFAULT_STACK_NAME = "Photobooth"
 GENERATE_FUNCTION_LOGICAL_PREFIX = "FunctionsGenerateFunction"
 _ALARM_TYPE = "AWS::CloudWatch::Alarm"
 _FUNCTION_TYPE = "AWS::Lambda::Function"
+_RULE_TYPE = "AWS::Events::Rule"
 REQUIRED_OUTPUTS = ("BoothUrl", "BoothKeySecret", "BucketName", "StatusTableName", "StateMachineArn")
 _HEALTHY_STACK_STATUSES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 _DEFAULT_SEGMENTATION_BACKEND = Settings.model_fields["segmentation_backend"].default
 _DEFAULT_SAM_ENDPOINT_NAME = Settings.model_fields["sam_endpoint_name"].default
+_DEFAULT_UPSCALER = Settings.model_fields["upscaler"].default
+_DEFAULT_UPSCALE_MODEL_ID = Settings.model_fields["upscale_model_id"].default
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,13 @@ class GenerateFunction:
     bedrock_region: str
     segmentation_backend: str
     sam_endpoint_name: str
+    upscaler: str = _DEFAULT_UPSCALER
+    upscale_model_id: str = _DEFAULT_UPSCALE_MODEL_ID
+
+    @property
+    def upscale_model(self) -> str | None:
+        """The Bedrock model that grows each background, when ``upscaler`` is ``bedrock``."""
+        return self.upscale_model_id if self.upscaler == "bedrock" else None
 
     @property
     def partition(self) -> str:
@@ -56,6 +67,9 @@ class Deployment:
     outputs: dict[str, str]
     alarm_names: tuple[str, ...]
     generate: GenerateFunction
+    # role key of photobooth.iam.calls (``detect_face``) -> the function's name; the stack's EventBridge rules.
+    function_names: dict[str, str] = field(default_factory=dict)
+    rule_names: tuple[str, ...] = ()
 
     @property
     def booth_url(self) -> str:
@@ -149,7 +163,20 @@ def read_deployment(cloudformation: Any, lambda_client: Any, *, stack_name: str,
         outputs=outputs,
         alarm_names=alarms,
         generate=_generate_function(lambda_client, generate_name, region),
+        function_names=_function_names(resources),
+        rule_names=tuple(r["PhysicalResourceId"] for r in resources if r["ResourceType"] == _RULE_TYPE),
     )
+
+
+def _function_names(resources: list[dict]) -> dict[str, str]:
+    """Each function's name by its CDK logical id (``Functions{DetectFace}Function…``, functions.py)."""
+    found = {}
+    for function in FUNCTIONS:
+        prefix = f"Functions{''.join(part.title() for part in function.split('_'))}Function"
+        for resource in resources:
+            if resource["ResourceType"] == _FUNCTION_TYPE and resource["LogicalResourceId"].startswith(prefix):
+                found[function] = resource["PhysicalResourceId"]
+    return found
 
 
 def _stack_resources(cloudformation: Any, stack_name: str) -> list[dict]:
@@ -178,4 +205,6 @@ def _generate_function(lambda_client: Any, name: str, region: str) -> GenerateFu
         # The functions fall back to the domain's defaults (photobooth.config.Settings) where a variable is unset.
         segmentation_backend=environment.get("PHOTOBOOTH_SEGMENTATION_BACKEND") or _DEFAULT_SEGMENTATION_BACKEND,
         sam_endpoint_name=environment.get("PHOTOBOOTH_SAM_ENDPOINT_NAME") or _DEFAULT_SAM_ENDPOINT_NAME,
+        upscaler=environment.get("PHOTOBOOTH_UPSCALER") or _DEFAULT_UPSCALER,
+        upscale_model_id=environment.get("PHOTOBOOTH_UPSCALE_MODEL_ID") or _DEFAULT_UPSCALE_MODEL_ID,
     )

@@ -16,6 +16,7 @@ from photobooth.doctor import checks
 from photobooth.doctor.deployment import Deployment, DeploymentUnreadable, read_deployment
 from photobooth.doctor.photo import DEFAULT_PHOTO_RUN, HttpClient, PhotoRunSettings, UrllibHttp, run_photo
 from photobooth.doctor.results import CheckResult, client_error_message
+from photobooth.doctor.roles import check_roles
 
 # An image takes Bedrock tens of seconds; one attempt, because the doctor reports rather than recovers.
 _BEDROCK_RUNTIME_CONFIG = Config(read_timeout=120, retries={"mode": "standard", "max_attempts": 1})
@@ -110,6 +111,7 @@ def _results(
     yield CheckResult.passed(f"stack {stack_name}", f"{clients.region}, booth page {deployment.booth_url}")
 
     yield from _model_checks(deployment, clients, now)
+    yield from check_roles(deployment, clients)
     yield checks.check_sam_endpoint(clients.client("sagemaker"), deployment.generate)
     yield checks.check_booth_key(clients.client("secretsmanager"), deployment.booth_key_secret)
     yield checks.check_bucket_cors(clients.client("s3"), deployment.bucket_name, deployment.booth_url)
@@ -132,7 +134,11 @@ def _model_checks(deployment: Deployment, clients: Clients, now: datetime) -> It
     bedrock = clients.client("bedrock", function.bedrock_region)
     runtime = clients.client("bedrock-runtime", function.bedrock_region)
     iam = clients.client("iam")
-    for position, model_id in enumerate(function.model_ids):
+    # Every image model in the list, then the upscaler when it is a Bedrock model: each is one call a visitor's
+    # picture may depend on.
+    checked = [*function.model_ids, *([function.upscale_model] if function.upscale_model else [])]
+    for position, model_id in enumerate(checked):
+        upscaler = position >= len(function.model_ids)
         regions = [function.bedrock_region]
         if checks.split_profile_id(model_id)[0] is None:
             access = checks.check_function_may_invoke(iam, model_id, function)
@@ -147,7 +153,10 @@ def _model_checks(deployment: Deployment, clients: Clients, now: datetime) -> It
         yield checks.check_model_lifecycle(bedrock_clients, model_id, first=position == 0, now=now)
         yield checks.check_model_access(bedrock_clients, model_id)
         yield access
-        yield checks.check_model_invocation(runtime, model_id)
+        if upscaler:
+            yield checks.check_upscale_invocation(runtime, model_id)
+        else:
+            yield checks.check_model_invocation(runtime, model_id)
 
 
 def _photo_checks(

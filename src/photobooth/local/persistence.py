@@ -9,8 +9,9 @@ start the workflow again. Records past their retention time are erased at that p
 A crash must not cost more than the request it interrupted: every file is written to a temporary name, synced, then
 renamed (a reader sees the old file or the new one, never half of one); temporary files a crash left behind are
 removed at start; a record file that still cannot be read is moved to ``quarantine/`` with one log line, and the
-rest is served. A record that cannot be written (disk full) is taken back out of moto's memory, so memory and disk
-never disagree and the caller gets a clear error instead of a wrong answer on its retry.
+rest is served. Record files have case-safe names (``record_file_name``): two ids that differ only in case stay two
+files on macOS's and Windows' disks too. A record that cannot be written (disk full) is taken back out of moto's
+memory, so memory and disk never disagree and the caller gets a clear error instead of a wrong answer on its retry.
 """
 
 from __future__ import annotations
@@ -110,7 +111,39 @@ class UnreadableRecord(ValueError):
     """A record file that a crash or a hand edit left truncated, empty or not a status record."""
 
 
-def _read_record(path: Path) -> dict:
+# A record's file is named after its requestId, and ids are case-sensitive ("AbC…" and "abc…" are two requests),
+# but the default disks of macOS and Windows are not: the two would be one file. So a name with capitals also says
+# where they are, as a hexadecimal bit mask ("AbC-0001" → "AbC-0001.5.json": capitals at 0 and 2): names that differ
+# only in case then differ in their mask too. The id stays in the name as it is (an operator finds a request's file
+# by its id), "." is in no requestId, and an id without capitals keeps the name it always had.
+
+
+def record_file_name(request_id: str) -> str:
+    """The case-safe file name of a record. Only a valid requestId becomes one: ``../x`` never leaves ``records/``."""
+    valid = naming.validate_request_id(request_id)
+    capitals = sum(1 << index for index, character in enumerate(valid) if "A" <= character <= "Z")
+    return f"{valid}.{capitals:x}.json" if capitals else f"{valid}.json"
+
+
+def request_id_of_file(path: Path) -> str:
+    """The requestId a record file is named after; :class:`naming.InvalidName` for any name ``record_file_name``
+    does not make."""
+    request_id = path.name.removesuffix(".json").split(".")[0]
+    if record_file_name(request_id) != path.name:
+        raise naming.InvalidName(f"{path.name} is not the file name of a status record")
+    return request_id
+
+
+def _is_name_before_case_safety(path: Path) -> bool:
+    """A file named after its requestId as is (before issue 18): a valid id with capitals, without a mask."""
+    try:
+        naming.validate_request_id(path.stem)
+    except naming.InvalidName:
+        return False
+    return path.stem != path.stem.lower()
+
+
+def _read_record(path: Path, request_id: str) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -123,7 +156,7 @@ def _read_record(path: Path) -> dict:
         raise UnreadableRecord(f"it is not whole JSON ({error})") from error
     if not isinstance(item, dict) or not all(isinstance(value, dict) for value in item.values()):
         raise UnreadableRecord("it is not a DynamoDB item")
-    if item.get("requestId") != {"S": path.stem}:
+    if item.get("requestId") != {"S": request_id}:
         raise UnreadableRecord("its requestId does not match its file name")
     return item
 
@@ -160,7 +193,7 @@ class DataMirror:
 
     def _record_path(self, request_id: str) -> Path:
         """Only a valid requestId becomes a file name: ``../../x`` or ``/etc/x`` never leaves ``records/``."""
-        return self.records_dir / f"{naming.validate_request_id(request_id)}.json"
+        return self.records_dir / record_file_name(request_id)
 
     # -- write-through --------------------------------------------------------------------------------------
 
@@ -244,6 +277,8 @@ class DataMirror:
         for folder in (self.records_dir, self.objects_dir):
             if folder.is_dir() and (removed := _remove_temporary_files(folder)):
                 log.info("removed %d unfinished temporary file(s) from %s", removed, folder)
+        if self.records_dir.is_dir():
+            self._rename_to_case_safe_names()
         s3 = boto3.client("s3")
         dynamodb = boto3.client("dynamodb")
         expired: set[str] = set()
@@ -252,14 +287,14 @@ class DataMirror:
         try:
             for path in sorted(self.records_dir.glob("*.json")):
                 try:
-                    naming.validate_request_id(path.stem)
-                    item = _read_record(path)
+                    request_id = request_id_of_file(path)
+                    item = _read_record(path, request_id)
                 except (naming.InvalidName, UnreadableRecord) as error:
                     self._quarantine(path, str(error))
                     continue
                 expires = item.get("expiresAt", {}).get("N")
                 if expires is not None and float(expires) < now:
-                    expired.add(path.stem)
+                    expired.add(request_id)
                     path.unlink()
                     continue
                 try:
@@ -305,6 +340,24 @@ class DataMirror:
             )
             objects += 1
         return objects
+
+    def _rename_to_case_safe_names(self) -> None:
+        """Give the record files written before issue 18 their case-safe names. Two files that the old names kept
+        apart on a case-sensitive disk stay two; on a case-insensitive one they were already one, and that one
+        keeps whichever record was written last."""
+        renamed = 0
+        for path in sorted(self.records_dir.glob("*.json")):
+            if not _is_name_before_case_safety(path):
+                continue
+            target = self._record_path(path.stem)
+            if target.exists():  # never overwrite: set it aside, it may be the only trace of a request
+                self._quarantine(path, f"{target.name}, its case-safe name, is taken")
+                continue
+            os.replace(path, target)
+            renamed += 1
+        if renamed:
+            _fsync_folder(self.records_dir)
+            log.info("gave %d record file(s) in %s case-safe names", renamed, self.records_dir)
 
     def _quarantine(self, path: Path, reason: str) -> None:
         """Set a file aside (never delete it: it may be the only trace of a visitor's request) and say so once."""

@@ -74,6 +74,10 @@ def status_line(after: dict | None, before: dict | None) -> str | None:
     if after is None:
         return f"{(before or {}).get('requestId', '?')} ERASED"
     request_id = after.get("requestId", "?")
+    if "aliasOf" in after:  # a seed-era pad's own id (POST /photo): it has no status of its own
+        return (
+            f"{request_id} alias of {after['aliasOf']}" if (before or {}).get("aliasOf") != after["aliasOf"] else None
+        )
     status = after.get("status")
     images = after.get("images") or {}
     themes = [t for t in str(after.get("themeList", "")).split(",") if t]

@@ -1,0 +1,1 @@
+"""The AWS permissions the code needs, as recorded from its own calls (``aws_calls.json``, ``make aws-calls``)."""

@@ -1,0 +1,1 @@
+from tests.support.cloud import cloud  # noqa: F401 - fixture

