@@ -44,8 +44,8 @@ layer:                                 ## the Lambda layer, built without Docker
 infra/.layer: pyproject.toml
 	$(PY) infra/build_layer.py
 
-synth: infra/.layer                    ## CloudFormation templates into cdk.out/, offline
-	$(PY) infra/app.py
+synth: infra/.layer                    ## CloudFormation templates into cdk.out/, offline (CONFIG=infra/my-event.json)
+	$(PY) infra/app.py $(if $(CONFIG),-c config=$(CONFIG))
 
 aws-calls:                             ## record every AWS call the functions make into src/photobooth/iam/aws_calls.json
 	PHOTOBOOTH_RECORD_AWS_CALLS=1 $(PY) -m pytest tests/iam/test_aws_calls.py -q --no-cov -p no:randomly

@@ -21,6 +21,6 @@ window.PHOTOBOOTH_CONFIG = {
   shareBaseUrl: "",
   // Mirror the camera preview and the captured photo, so the picture looks like what the visitor saw.
   mirror: true,
-  // The operator's PIN for kiosk mode. Empty switches kiosk mode off; set it per event.
-  kioskPin: "",
+  // The operator's PIN for kiosk mode is not set here (anyone can read this file): the server checks it.
+  // `PHOTOBOOTH_KIOSK_PIN=2468 photobooth serve`, or `kiosk_pin` in the deployment's configuration.
 };

@@ -6,7 +6,7 @@ import time
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from photobooth import api, wiring
+from photobooth import api, naming, wiring
 from photobooth.http import create_resolver, json_response, request_body
 from photobooth.observability import inject_lambda_context, logger, metrics, tracer
 
@@ -19,7 +19,10 @@ def create_upload() -> dict:
     answer = api.create_upload(
         request_body(app), settings=settings, store=wiring.object_store(), status=wiring.status_store()
     )
-    logger.info("upload URL issued", extra={"requestId": answer["requestId"]})
+    logger.info(
+        "upload URL issued",
+        extra={"requestId": answer["requestId"], "requestCode": naming.short_code(answer["requestId"])},
+    )
     metrics.add_metric(name="UploadsRequested", unit=MetricUnit.Count, value=1)
     if settings.seed_compat_envelope:
         # The seed's pads ran JSON.parse(response.body) on this shape (docs/decisions.md).

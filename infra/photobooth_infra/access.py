@@ -14,6 +14,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import IConstruct
 
+from photobooth.kiosk import ATTEMPTS_KEY
 from photobooth_infra import constants
 from photobooth_infra.bedrock_access import bedrock_model_arns, marketplace_statements
 from photobooth_infra.config import DeploymentConfig
@@ -114,6 +115,13 @@ def grant_function_permissions(
             # their records (StatusStore.list_wall in src/photobooth/aws/dynamodb.py). No Scan, no other index.
             iam.PolicyStatement(sid="WallIndex", resources=[storage.wall_index_arn()], actions=["dynamodb:Query"]),
             iam.PolicyStatement(sid="WallRecords", resources=[table_arn], actions=["dynamodb:BatchGetItem"]),
+            # POST /kiosk/unlock: the count of wrong PINs, in one item whose key no request can have.
+            iam.PolicyStatement(
+                sid="KioskPinAttempts",
+                resources=[table_arn],
+                actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
+                conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [ATTEMPTS_KEY]}},
+            ),
         ],
         constants.DETECT_FACE.name: [
             _objects(storage, ["s3:GetObject"], PHOTO, sid="ReadOriginal"),

@@ -19,9 +19,22 @@ LAYER_CONTEXT = "layerDir"  # folder holding the built layer (default infra/.lay
 NAG_CONTEXT = "nag"  # "false" turns the cdk-nag checks off (not recommended)
 
 
+def config_path(given: str, *, cwd: Path | None = None) -> Path:
+    """The settings file ``-c config=`` names: as given from the current folder, else inside infra/. So the README's
+    ``python infra/app.py -c config=my-event.json`` (from the repository root) and ``cdk deploy -c
+    config=my-event.json`` (from infra/) read the same ``infra/my-event.json``."""
+    path = Path(given).expanduser()
+    candidates = [path] if path.is_absolute() else [(cwd or Path.cwd()) / path, constants.INFRA_DIR / path]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    tried = " or ".join(str(c) for c in dict.fromkeys(candidates))
+    raise FileNotFoundError(f"-c config={given}: no such settings file ({tried}); copy infra/config.example.json")
+
+
 def load_config(app: App) -> DeploymentConfig:
     path = app.node.try_get_context(CONFIG_CONTEXT)
-    return DeploymentConfig.from_file(path) if path else DeploymentConfig()
+    return DeploymentConfig.from_file(config_path(str(path))) if path else DeploymentConfig()
 
 
 def build_app(

@@ -6,12 +6,13 @@ or built in code by the tests. Unknown keys are refused so that a typo does not 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from photobooth.config import (
     DEFAULT_MODEL_IDS,
@@ -88,6 +89,76 @@ class SamEndpointConfig(_Model):
         return self.instance_type.split(".")[1][0] in {"g", "p"}
 
 
+class BoothPageTimeouts(_Model):
+    """Seconds without a touch before a screen goes back to the start; 0 = never (web/js/settings.js)."""
+
+    camera: int | None = Field(None, ge=0, le=86_400)
+    review: int | None = Field(None, ge=0, le=86_400)
+    results: int | None = Field(None, ge=0, le=86_400)
+    error: int | None = Field(None, ge=0, le=86_400)
+    kiosk: int | None = Field(None, ge=0, le=86_400)
+
+
+_SET_BY_THE_DEPLOYMENT = {
+    "apiBase": "the deployment sets it to the CloudFront address",
+    "retentionDays": "the deployment sets it from retention_days, so the consent says what the bucket does",
+    "boothKeyRequired": "the deployment sets it: the API needs the booth key",
+    "kioskPin": "set kiosk_pin instead: config.js is public, the API checks the PIN",
+}
+
+
+class BoothPageConfig(_Model):
+    """The keys of web/config.js an operator may set (web/js/settings.js reads each one); any other key is refused,
+    so a typo such as ``kiosPin`` or a key the page never reads does not pass silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+
+    pollTimeoutSeconds: int | None = Field(None, ge=10, le=3600)  # the page's own (camelCase) key names
+    networkGraceSeconds: int | None = Field(None, ge=0, le=3600)
+    countdownSeconds: int | None = Field(None, ge=0, le=10)
+    timeouts: BoothPageTimeouts | None = None
+    idleNoticeSeconds: int | None = Field(None, ge=0, le=600)
+    expectedSecondsPerPicture: float | None = Field(None, gt=0, le=600)
+    attractSlideSeconds: float | None = Field(None, gt=0, le=600)
+    wallSlideSeconds: float | None = Field(None, gt=0, le=600)
+    mirror: bool | None = None
+    qrLinks: Literal["page", "direct"] | None = None
+    shareBaseUrl: str | None = Field(None, pattern=r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[^\s]*)?$")
+    defaultLanguage: Literal["", "en", "ko"] | None = None
+    title: str | None = Field(None, max_length=60)
+    logoUrl: str | None = Field(
+        None,
+        description="a path of the booth page's own site (e.g. /logo.png, a file of web/) or a data: image",
+    )
+    hideFullscreen: bool | None = None
+    hideFilePicker: bool | None = None
+    wakeLock: bool | None = None
+    themes: tuple[str, ...] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_the_deployments(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key, why in _SET_BY_THE_DEPLOYMENT.items():
+                if key in data:
+                    raise ValueError(f"booth_page.{key} is not allowed: {why}")
+        return data
+
+    @field_validator("logoUrl")
+    @classmethod
+    def _own_origin_or_data(cls, url: str | None) -> str | None:
+        # The page loads a logo from its own origin or a data: image only (web/js/settings.js, safeLogoUrl).
+        if url and not (
+            re.fullmatch(r"data:image/(png|jpeg|gif|webp|svg\+xml)[;,].*", url, flags=re.DOTALL)
+            or re.fullmatch(r"(?!//)[A-Za-z0-9._~/%-]+", url)
+        ):
+            raise ValueError("logoUrl must be a path of the booth page's site (such as /logo.png) or a data: image")
+        return url
+
+    def as_config_js(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True, mode="json")
+
+
 class DeploymentConfig(_Model):
     # Stack and names
     stack_name: str = Field("Photobooth", pattern=r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
@@ -147,8 +218,12 @@ class DeploymentConfig(_Model):
         (), description="origins besides the CloudFront domain that may call the API and PUT uploads"
     )
     throttle: ThrottleConfig = ThrottleConfig()
-    booth_page: dict[str, Any] = Field(
-        default_factory=dict, description="extra keys of web/config.js (countdownSeconds, mirror, ...)"
+    booth_page: BoothPageConfig = Field(
+        default_factory=BoothPageConfig, description="extra keys of web/config.js (countdownSeconds, mirror, ...)"
+    )
+    kiosk_pin: SecretStr | None = Field(
+        None,
+        description="the operator's PIN for kiosk mode (4-32 digits); only its hash is deployed, to the API",
     )
 
     # Pads written for the seed's API (README "Pads written for the seed's API"; PHOTOBOOTH_* of the same names)
@@ -203,6 +278,23 @@ class DeploymentConfig(_Model):
         if unknown:
             raise ValueError(f"unknown moderation categories {unknown}; known: {list(MODERATION_TAXONOMY)}")
         return categories
+
+    @field_validator("kiosk_pin")
+    @classmethod
+    def _pin_shape(cls, pin: SecretStr | None) -> SecretStr | None:
+        if pin is not None and not re.fullmatch(r"\d{4,32}", pin.get_secret_value()):
+            raise ValueError("kiosk_pin must be 4 to 32 digits (the tablet shows a number pad)")
+        return pin
+
+    @property
+    def kiosk_pin_hash(self) -> str | None:
+        """What the status function keeps: the PIN's scrypt hash, salted per stack so that a synth is repeatable."""
+        if self.kiosk_pin is None:
+            return None
+        from photobooth.kiosk import hash_pin
+
+        salt = hashlib.sha256(f"photobooth kiosk PIN {self.stack_name} {self.name_prefix}".encode()).digest()[:16]
+        return hash_pin(self.kiosk_pin.get_secret_value(), salt=salt)
 
     @field_validator("bedrock_regions")
     @classmethod

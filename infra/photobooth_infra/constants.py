@@ -81,7 +81,10 @@ PHOTO_WAIT_MARGIN_SECONDS = 2
 # function may run as long as the integration, since the wait plus the margin ends first. Waiting is billed: 256 MB.
 PRESIGN = FunctionSpec("presign", 256, API_INTEGRATION_TIMEOUT, "POST /upload and POST /photo")
 STATUS = FunctionSpec(
-    "status", 256, Duration.seconds(10), "GET and DELETE /photo/{requestId}, GET /themes, GET /wall/photos"
+    "status",
+    256,
+    Duration.seconds(10),
+    "GET and DELETE /photo/{requestId}, GET /themes, GET /wall/photos, POST /kiosk/unlock",
 )
 DETECT_FACE = FunctionSpec("detect_face", 1024, Duration.seconds(30), "Normalise the photo, find faces and eyewear")
 # GrabCut on a 1024 px working image is CPU bound; 2 GB gives the function a second vCPU share. With SAM the
@@ -109,6 +112,8 @@ API_ROUTES: tuple[tuple[str, str, FunctionSpec], ...] = (
     ("DELETE", "/photo/{requestId}", STATUS),
     ("GET", "/themes", STATUS),
     ("GET", "/wall/photos", STATUS),
+    # The operator's kiosk PIN (photobooth.kiosk): a POST, so it needs the booth key like every other.
+    ("POST", "/kiosk/unlock", STATUS),
 )
 _REQUEST_CAPABILITY = (
     "Visitor route: the phone that scanned the QR code reads or erases one request by its random 128-bit "
@@ -124,7 +129,7 @@ VISITOR_ROUTES: dict[tuple[str, str], str] = {
     "ticked the wall consent, read through a sparse index, at most 30; it starts no work.",
 }
 # CloudFront path patterns that go to the API (the seed's single domain). `/wall` itself is the page (web/wall.html).
-API_PATH_PATTERNS = ("/upload", "/photo*", "/themes", "/wall/photos")
+API_PATH_PATTERNS = ("/upload", "/photo*", "/themes", "/wall/photos", "/kiosk/*")
 # The page paths CloudFront rewrites to a file of web/ (delivery.py), as `photobooth serve` does locally.
 PAGE_ALIASES = {"/wall": "/wall.html"}
 

@@ -45,7 +45,7 @@ def booth_page_config(config: DeploymentConfig, *, api_base: str) -> str:
         "apiBase": api_base,
         "retentionDays": config.retention_days,
         "boothKeyRequired": True,  # POST routes need the x-booth-key header (api.py)
-        **config.booth_page,
+        **config.booth_page.as_config_js(),
     }
     return (
         "// Written by the deployment (infra/photobooth_infra/delivery.py); edit the `booth_page` setting instead.\n"

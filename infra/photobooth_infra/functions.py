@@ -52,7 +52,10 @@ class Functions(Construct):
         environment = function_environment(
             config, bucket_name=bucket_name, table_name=table_name, sam_endpoint_name=sam_endpoint_name
         )
-        only_for = {constants.PRESIGN.name: presign_environment(config)}
+        only_for = {
+            constants.PRESIGN.name: presign_environment(config),
+            constants.STATUS.name: status_environment(config),
+        }
         self.by_name: dict[str, lambda_.Function] = {
             spec.name: self._function(spec, config, environment | only_for.get(spec.name, {}))
             for spec in constants.ALL_FUNCTIONS
@@ -102,7 +105,9 @@ def function_environment(
         "PHOTOBOOTH_BACKEND": "aws",
         "PHOTOBOOTH_BUCKET_NAME": bucket_name,
         "PHOTOBOOTH_TABLE_NAME": table_name,
-        "PHOTOBOOTH_THEMES": json.dumps([t.model_dump() for t in config.themes], separators=(",", ":")),
+        "PHOTOBOOTH_THEMES": json.dumps(
+            [t.model_dump(exclude_defaults=True) for t in config.themes], separators=(",", ":")
+        ),
         "PHOTOBOOTH_DEFAULT_THEMES": json.dumps(list(config.default_themes), separators=(",", ":")),
         "PHOTOBOOTH_BEDROCK_MODEL_IDS": json.dumps(list(config.bedrock_model_ids), separators=(",", ":")),
         "PHOTOBOOTH_BEDROCK_REGION": config.bedrock_regions[0] if config.bedrock_regions else Aws.REGION,
@@ -142,6 +147,12 @@ def presign_environment(config: DeploymentConfig) -> dict[str, str]:
         "PHOTOBOOTH_SEED_COMPAT_ENVELOPE": str(config.seed_compat_envelope).lower(),
         "PHOTOBOOTH_PHOTO_WAIT_SECONDS": f"{config.photo_wait_seconds:g}",
     }
+
+
+def status_environment(config: DeploymentConfig) -> dict[str, str]:
+    """POST /kiosk/unlock checks the operator's PIN against its hash; without ``kiosk_pin`` there is no kiosk mode."""
+    pin_hash = config.kiosk_pin_hash
+    return {"PHOTOBOOTH_KIOSK_PIN_HASH": pin_hash} if pin_hash else {}
 
 
 def log_group_and_role(

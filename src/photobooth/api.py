@@ -434,6 +434,7 @@ def get_status(
 
     response: dict[str, Any] = {
         "requestId": request_id,
+        "code": naming.short_code(request_id),  # shown on the booth's screens for staff
         "status": record["status"],
         "themes": themes,
         "url_generated": [image["url"] for image in images if image["status"] == "SUCCEEDED" and "url" in image],
@@ -478,4 +479,7 @@ def erase(
 
 def list_themes(settings: Settings) -> list[dict]:
     defaults = set(settings.default_themes)
-    return [{"name": t.name, "label": t.label or t.name, "default": t.name in defaults} for t in settings.themes]
+    return [
+        {"name": t.name, "label": t.label or t.name, "labels": dict(t.labels), "default": t.name in defaults}
+        for t in settings.themes
+    ]

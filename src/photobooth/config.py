@@ -7,9 +7,9 @@ local server can set the environment first.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from photobooth.cost import Prices
@@ -182,6 +182,11 @@ class Settings(BaseSettings):
     )
     event_name: str = Field("default", min_length=1, max_length=128, description="CostPerRequest's event dimension")
 
+    # The operator's kiosk mode (photobooth.kiosk): the PIN is checked here, never in the page. A deployment sets the
+    # hash; `photobooth serve` takes the PIN itself from the operator's shell.
+    kiosk_pin_hash: str | None = Field(None, pattern=r"^scrypt\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$")
+    kiosk_pin: SecretStr | None = Field(None, description="photobooth serve: PHOTOBOOTH_KIOSK_PIN")
+
     @field_validator("moderation_categories")
     @classmethod
     def _known_categories(cls, categories: tuple[str, ...]) -> tuple[str, ...]:
@@ -213,6 +218,18 @@ class Settings(BaseSettings):
             raise ValueError("at least one theme is required")
         return themes
 
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults_follow_custom_themes(cls, data: Any) -> Any:
+        """Custom themes without the built-in names (PHOTOBOOTH_THEMES alone) offer their first three by default,
+        rather than failing on built-in defaults they do not have; PHOTOBOOTH_DEFAULT_THEMES still wins."""
+        if not isinstance(data, dict) or "default_themes" in data or not isinstance(data.get("themes"), list | tuple):
+            return data
+        names = [t.get("name") if isinstance(t, dict) else getattr(t, "name", None) for t in data["themes"]]
+        if {t.name for t in DEFAULT_THEMES} <= set(names):
+            return data
+        return {**data, "default_themes": [n for n in names if isinstance(n, str)][:3]}
+
     @model_validator(mode="after")
     def _defaults_are_known(self) -> Settings:
         unknown = set(self.default_themes) - {t.name for t in self.themes}
@@ -230,3 +247,28 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def settings_problem() -> str | None:
+    """What is wrong with the PHOTOBOOTH_* settings, in a few plain lines (for the CLI at start); ``None`` when
+    they are valid."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    try:
+        Settings()
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors(include_url=False):
+            message = str(problem["msg"]).removeprefix("Value error, ")
+            if not problem["loc"]:  # a rule across settings (default_themes against themes)
+                lines.append(message)
+                continue
+            where = f"PHOTOBOOTH_{str(problem['loc'][0]).upper()}"
+            inner = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in problem["loc"][1:])
+            lines.append(f"{where}{inner}: {message}")
+        return "\n".join(lines) or str(error)
+    except SettingsError as error:
+        # A value that is not valid JSON (PHOTOBOOTH_THEMES='[{...'): pydantic-settings names the field.
+        return f"{error} (JSON is expected)"
+    return None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from photobooth.errors import ErrorCode
 
@@ -44,13 +46,35 @@ class Face(BaseModel):
     confidence: float = Field(ge=0.0, le=100.0, description="0-100, Rekognition's scale")
 
 
+# The procedural scenes the offline backend paints (photobooth.offline.scenes); a theme may name one.
+OFFLINE_SCENES = ("meadow", "floating-city", "cosmos", "forest", "beach", "gradient")
+OfflineScene = Literal["meadow", "floating-city", "cosmos", "forest", "beach", "gradient"]
+
+
 class Theme(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
-    label: str = ""
+    label: str = Field("", max_length=60)
+    # The label in other languages, by language code ({"ko": "갈라의 밤"}); `label` is the English one and the
+    # fallback. Built-in themes have their translations in the page (web/js/i18n.js).
+    labels: dict[str, str] = Field(default_factory=dict)
     prompt: str = Field(min_length=1, max_length=512)
     negative_prompt: str = Field(default="", max_length=512)
+    # Offline (`photobooth serve`, `photobooth run`): the scene painted for this theme; by default the one whose
+    # keywords its name and prompt mention most (the console says which).
+    offline_scene: OfflineScene | None = None
+
+    @field_validator("labels")
+    @classmethod
+    def _language_codes(cls, labels: dict[str, str]) -> dict[str, str]:
+        bad = [code for code in labels if not re.fullmatch(r"[a-z]{2,3}(-[A-Z]{2})?", code)]
+        if bad:
+            raise ValueError(f"labels are keyed by language codes such as 'ko' or 'pt-BR', not {bad}")
+        empty = [code for code, text in labels.items() if not text.strip() or len(text) > 60]
+        if empty:
+            raise ValueError(f"labels must be 1 to 60 characters: {empty}")
+        return labels
 
 
 class RequestStatus(StrEnum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import unicodedata
@@ -20,6 +21,25 @@ WALL_PREFIX = "wall/"  # the event wall's screen-size copies, under an id that i
 
 class InvalidName(ValueError):
     """A client-supplied name breaks the contract's rules; the message says which."""
+
+
+# Crockford's base32 alphabet: no I, L, O or U, so a code read aloud or typed from a screen is not mistaken.
+_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+SHORT_CODE_LENGTH = 6
+
+
+def short_code(request_id: str) -> str:
+    """Six characters a visitor can read to staff from the screen (``K7QF2M``), the same in the console and the
+    functions' logs (``requestCode``), for finding the request behind them. A hash of the requestId, so a pad's own
+    ids get one too; it names a request among a booth's few thousand, it opens nothing (the requestId does)."""
+    number = int.from_bytes(hashlib.sha256(request_id.encode()).digest()[:4], "big") >> 2
+    return "".join(_CODE_ALPHABET[(number >> (5 * i)) & 31] for i in reversed(range(SHORT_CODE_LENGTH)))
+
+
+def normalise_code(text: str) -> str:
+    """What staff typed, as a code: case, spaces and dashes ignored; O read as 0, I and L as 1."""
+    cleaned = text.strip().upper().replace("-", "").replace(" ", "")
+    return cleaned.translate(str.maketrans("OIL", "011"))
 
 
 def new_request_id() -> str:

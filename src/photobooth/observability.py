@@ -15,6 +15,8 @@ from aws_lambda_powertools.logging.lambda_context import build_lambda_context_mo
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
+from photobooth import naming
+
 SERVICE = "photobooth"
 NAMESPACE = "Photobooth"
 
@@ -66,6 +68,8 @@ def label_log_lines(**keys: object) -> None:
     the last invocation's labels are dropped first, the function's own keys kept."""
     invocation = {k: v for k, v in logger.thread_safe_get_current_keys().items() if k in _INVOCATION_KEYS}
     logger.thread_safe_clear_keys()
+    if isinstance(keys.get("requestId"), str):  # what the visitor's screen shows staff (naming.short_code)
+        keys.setdefault("requestCode", naming.short_code(str(keys["requestId"])))
     logger.thread_safe_append_keys(**invocation, **keys)
 
 

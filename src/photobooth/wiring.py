@@ -26,6 +26,7 @@ from photobooth.ports import (
 
 if TYPE_CHECKING:  # the API functions import this module and must not load numpy or Pillow
     from photobooth.cutouts import SharedCutOuts
+    from photobooth.kiosk import PinAttempts
 
 
 def settings() -> Settings:
@@ -68,6 +69,17 @@ def booth_key() -> BoothKey:
     from photobooth.aws.secrets import RefuseEveryKey
 
     return RefuseEveryKey()  # fail closed: a deployment without the secret shows no pad what needs the key
+
+
+@cache
+def pin_attempts() -> PinAttempts:
+    from photobooth.kiosk import InMemoryPinAttempts
+
+    if settings().backend == "offline":  # photobooth serve: one process answers every pad
+        return InMemoryPinAttempts()
+    from photobooth.aws.dynamodb import DynamoPinAttempts
+
+    return DynamoPinAttempts(settings().table_name)
 
 
 @cache
@@ -179,6 +191,7 @@ _FACTORIES = (
     object_store,
     status_store,
     booth_key,
+    pin_attempts,
     workflow_starter,
     face_detector,
     segmenter,

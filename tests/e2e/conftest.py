@@ -43,6 +43,9 @@ CHROMIUM_ARGS = [
     "--use-fake-ui-for-media-stream",
 ]
 
+# The served booth's operator PIN (PHOTOBOOTH_KIOSK_PIN): the server checks it, the page never sees it.
+KIOSK_PIN = "2468"
+
 # Read at import time: the suite-wide autouse fixture clears PHOTOBOOTH_* variables for each test.
 _BASE_URL_OVERRIDE = os.environ.get("PHOTOBOOTH_E2E_BASE_URL", "").rstrip("/")
 _CHROMIUM = os.environ.get("PHOTOBOOTH_E2E_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -76,6 +79,7 @@ def _server_environment() -> dict[str, str]:
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": "us-east-1",
             "PYTHONUNBUFFERED": "1",
+            "PHOTOBOOTH_KIOSK_PIN": KIOSK_PIN,
         }
     )
     return env

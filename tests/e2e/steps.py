@@ -65,3 +65,20 @@ def wait_for_outcome(booth: Booth) -> dict[str, str]:
             f"server log:\n{booth.server.log()}"
         )
     return page.evaluate("({...document.body.dataset})")
+
+
+def unlock_kiosk(booth: Booth, pin: str, attempts: int = 20) -> None:
+    """Types the operator PIN until the server lets it through: it allows one attempt a second (more after wrong
+    ones), so an earlier test's attempt may still hold the turn."""
+    page = booth.page
+    for _ in range(attempts):
+        page.fill("[data-testid=kiosk-pin]", pin)
+        page.click("[data-testid=kiosk-unlock]")
+        try:
+            page.wait_for_selector("[data-testid=kiosk-settings]", state="visible", timeout=2_000)
+            return
+        except PlaywrightTimeoutError:
+            message = page.inner_text("[data-testid=kiosk-pin-message]")
+            if "Try again" not in message and "다시 시도" not in message:
+                pytest.fail(f"the PIN did not open the settings: {message!r}; page problems: {booth.problems}")
+    pytest.fail(f"the PIN did not open the settings in {attempts} attempts; page problems: {booth.problems}")

@@ -9,6 +9,7 @@ Timers are shortened through config.js (the `config` argument of `open_booth`), 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,17 +17,19 @@ import pytest
 from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.e2e.conftest import Booth, http_get
+from tests.e2e.conftest import KIOSK_PIN, Booth, http_get
 from tests.e2e.service import StatusGate
 from tests.e2e.steps import (
     choose_file,
     consent_and_upload,
     start,
     take_photo,
+    unlock_kiosk,
     wait_for,
     wait_for_outcome,
 )
 from tests.support import portraits
+from tests.support.server import start_booth
 
 pytestmark = pytest.mark.slow
 
@@ -360,7 +363,7 @@ def test_the_phone_page_shares_or_downloads_and_says_until_when(open_booth) -> N
 
 
 def test_kiosk_mode_needs_the_pin_and_its_settings_shape_the_booth(open_booth) -> None:
-    booth = open_booth(config={"kioskPin": "2468"})
+    booth = open_booth()
     page = booth.page
     for _ in range(5):
         page.click("[data-testid=brand]")
@@ -368,17 +371,25 @@ def test_kiosk_mode_needs_the_pin_and_its_settings_shape_the_booth(open_booth) -
     assert page.locator("[data-testid=kiosk-settings]").is_hidden()
     page.fill("[data-testid=kiosk-pin]", "1111")
     page.click("[data-testid=kiosk-unlock]")
-    assert "not right" in page.inner_text("[data-testid=kiosk-pin-message]")
+    page.wait_for_function("document.querySelector('[data-testid=kiosk-pin-message]').textContent.length > 0")
+    assert re.search(r"not right|Try again", page.inner_text("[data-testid=kiosk-pin-message]"))
     assert page.locator("[data-testid=kiosk-settings]").is_hidden(), "a wrong PIN opened the settings"
+    # The page itself cannot tell a right PIN from a wrong one: the server checks it.
+    assert KIOSK_PIN not in page.content() and KIOSK_PIN not in json.dumps(page.evaluate("window.PHOTOBOOTH_CONFIG"))
 
-    page.fill("[data-testid=kiosk-pin]", "2468")
-    page.click("[data-testid=kiosk-unlock]")
-    wait_for(booth, "[data-testid=kiosk-settings]", "the right PIN did not open the settings")
+    unlock_kiosk(booth, KIOSK_PIN)
     for option in page.locator("[data-testid=kiosk-theme]").all():
         option.set_checked(option.get_attribute("value") in {"cosmos", "beach"})
     page.select_option("[data-testid=kiosk-language]", "ko")
     page.fill("[data-testid=kiosk-timeout-review]", "30")
     page.fill("[data-testid=kiosk-event-title]", "Gala 2026")
+    # A logo from another website is refused with a message, and nothing is saved ...
+    page.fill("[data-testid=kiosk-logo]", "https://evil.example/logo.png")
+    page.click("[data-testid=kiosk-save]")
+    assert "not another website" in page.inner_text("[data-testid=kiosk-logo-message]")
+    assert screen(booth) == "kiosk" and page.evaluate("localStorage.getItem('photobooth.kiosk')") is None
+    # ... a relative path of the booth's own origin is accepted, with the title.
+    page.fill("[data-testid=kiosk-logo]", "icons/icon-192.png")
     page.check("[data-testid=kiosk-hide-fullscreen]")
     page.check("[data-testid=kiosk-hide-file]")
     page.check("[data-testid=kiosk-wake-lock]")
@@ -386,6 +397,8 @@ def test_kiosk_mode_needs_the_pin_and_its_settings_shape_the_booth(open_booth) -
 
     wait_for_screen(booth, "attract", "saving the settings did not go back to the start")
     assert page.inner_text("h1") == "Gala 2026" and page.title() == "Gala 2026"
+    logo = page.locator("[data-testid=brand] img#brand-logo")
+    assert logo.is_visible() and logo.evaluate("img => img.complete && img.naturalWidth") == 192
     assert page.evaluate("document.documentElement.lang") == "ko"
     assert page.locator("[data-testid=fullscreen-button]").is_hidden()
     page.wait_for_function("document.body.dataset.wakeLock === 'held'", timeout=5_000)
@@ -402,15 +415,20 @@ def test_kiosk_mode_needs_the_pin_and_its_settings_shape_the_booth(open_booth) -
     assert page.inner_text("h1") == "Gala 2026"
 
 
-def test_a_booth_without_a_pin_has_no_kiosk_mode_and_ships_a_manifest(open_booth, booth_server) -> None:
+def test_a_remote_logo_from_config_or_storage_is_never_loaded(open_booth) -> None:
+    booth = open_booth(config={"logoUrl": "https://evil.example/logo.png"})
+    page = booth.page
+    assert page.locator("#brand-logo").is_hidden()
+    page.evaluate("localStorage.setItem('photobooth.kiosk', JSON.stringify({logoUrl: '//evil.example/x.png'}))")
+    page.reload()
+    page.wait_for_function("document.body.dataset.ready === 'true'")
+    assert page.locator("#brand-logo").is_hidden()
+    assert not [url for url in booth.foreign_requests() if "evil.example" in url]
+
+
+def test_a_booth_without_a_pin_has_no_kiosk_mode_and_ships_a_manifest(open_booth, booth_server, tmp_path) -> None:
     booth = open_booth()
     page = booth.page
-    for _ in range(5):
-        page.click("[data-testid=brand]")
-    wait_for_screen(booth, "kiosk", "five taps did not show the PIN prompt")
-    assert "kioskPin" in page.inner_text("[data-testid=kiosk-pin-message]")
-    assert page.locator("[data-testid=kiosk-pin]").is_disabled()
-
     href = page.get_attribute("link[rel=manifest]", "href")
     status, body, content_type = http_get(booth_server.url(f"/{href}"))
     manifest = json.loads(body)
@@ -418,6 +436,21 @@ def test_a_booth_without_a_pin_has_no_kiosk_mode_and_ships_a_manifest(open_booth
     assert manifest["display"] in {"standalone", "fullscreen"} and manifest["start_url"]
     for icon in manifest["icons"]:
         assert http_get(booth_server.url(f"/{icon['src']}"))[0] == 200, icon
+
+    unpinned = start_booth(tmp_path / "data", tmp_path / "serve.log")  # no PHOTOBOOTH_KIOSK_PIN
+    try:
+        page.goto(unpinned.url)
+        page.wait_for_function("document.body.dataset.ready === 'true'")
+        for _ in range(5):
+            page.click("[data-testid=brand]")
+        wait_for_screen(booth, "kiosk", "five taps did not show the PIN prompt")
+        page.fill("[data-testid=kiosk-pin]", KIOSK_PIN)
+        page.click("[data-testid=kiosk-unlock]")
+        page.wait_for_function("document.querySelector('[data-testid=kiosk-pin]').disabled")
+        assert "no operator PIN" in page.inner_text("[data-testid=kiosk-pin-message]")
+        assert page.locator("[data-testid=kiosk-settings]").is_hidden()
+    finally:
+        unpinned.stop()
 
 
 # ---------------------------------------------------------------------------------------------- defects 3, 6, 7
@@ -523,7 +556,7 @@ def axe_findings(page: Page) -> list[str]:
 
 def test_axe_core_finds_nothing_serious_on_any_screen(open_booth) -> None:
     assert AXE.exists(), "run `npm ci` for axe-core (package.json devDependencies)"
-    booth = open_booth(config={"kioskPin": "1357"})
+    booth = open_booth()
     page = booth.page
     findings: dict[str, list[str]] = {}
     findings["attract"] = axe_findings(page)
@@ -545,8 +578,7 @@ def test_axe_core_finds_nothing_serious_on_any_screen(open_booth) -> None:
     for _ in range(5):
         page.click("[data-testid=brand]")
     wait_for_screen(booth, "kiosk", "no kiosk screen")
-    page.fill("[data-testid=kiosk-pin]", "1357")
-    page.click("[data-testid=kiosk-unlock]")
+    unlock_kiosk(booth, KIOSK_PIN)
     findings["kiosk"] = axe_findings(page)
     page.click("[data-testid=kiosk-settings] [data-kiosk-close]")
     start(booth)

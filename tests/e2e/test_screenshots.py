@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.e2e.conftest import KIOSK_PIN
 from tests.e2e.service import StatusGate
-from tests.e2e.steps import consent_and_upload, start, take_photo, wait_for, wait_for_outcome
+from tests.e2e.steps import consent_and_upload, start, take_photo, unlock_kiosk, wait_for, wait_for_outcome
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +41,7 @@ def save(page, folder: Path, name: str, full_page: bool = False) -> Path:
 
 def test_every_screen_has_a_screenshot(open_booth, shots: Path) -> None:
     # The error screen keeps a short timeout so that its "Back to start in N s" notice is in the picture.
-    config = {"kioskPin": "2468", "timeouts": {"results": 600, "error": 15, "review": 600, "camera": 600}}
+    config = {"timeouts": {"results": 600, "error": 15, "review": 600, "camera": 600}}
     booth = open_booth(config=config, viewport=TABLET)
     page = booth.page
     written = [save(page, shots, "01-attract")]
@@ -87,9 +88,7 @@ def test_every_screen_has_a_screenshot(open_booth, shots: Path) -> None:
     page.click("[data-testid=start-over-button]")
     for _ in range(5):
         page.click("[data-testid=brand]")
-    page.fill("[data-testid=kiosk-pin]", "2468")
-    page.click("[data-testid=kiosk-unlock]")
-    wait_for(booth, "[data-testid=kiosk-settings]", "the PIN did not open the settings")
+    unlock_kiosk(booth, KIOSK_PIN)
     written.append(save(page, shots, "09-kiosk", full_page=True))
     page.click("[data-testid=kiosk-settings] [data-kiosk-close]")
 

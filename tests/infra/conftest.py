@@ -25,10 +25,12 @@ SAM_ARTEFACT = "s3://my-artefacts/photobooth/sam/model.tar.gz"
 # A Marketplace product id as the operator would copy it from the model's page (test data, not a real product).
 PRODUCT_ID = "prod-photoboothtest1"
 
+FULL_KIOSK_PIN = "739146"
+
 # Everything switched on: deployed SAM endpoint, alarm mail, an extra origin, Bedrock called in two US regions
-# from a stack in Europe, an inference profile next to a plain model, a Marketplace product id, the seed's upload
-# envelope with a shorter POST /photo wait, the Bedrock upscaler, and print and moderation settings off their
-# defaults.
+# from a stack in Europe, a kiosk PIN and booth page settings, an inference profile next to a plain model, a
+# Marketplace product id, the seed's upload envelope with a shorter POST /photo wait, the Bedrock upscaler, and print
+# and moderation settings off their defaults.
 FULL_CONFIG = DeploymentConfig(
     account="123456789012",
     region="eu-west-1",
@@ -45,6 +47,8 @@ FULL_CONFIG = DeploymentConfig(
     output_long_side=3000,
     upscaler="bedrock",
     moderation_min_confidence=75.0,
+    kiosk_pin=FULL_KIOSK_PIN,
+    booth_page={"countdownSeconds": 5, "logoUrl": "/logo.png"},
 )
 
 

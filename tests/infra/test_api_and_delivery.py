@@ -15,6 +15,7 @@ ROUTES = {
     "DELETE /photo/{requestId}",
     "GET /themes",
     "GET /wall/photos",
+    "POST /kiosk/unlock",  # the operator's PIN (tests/infra/test_kiosk_and_booth_page.py)
 }
 
 
@@ -24,7 +25,7 @@ def test_routes_are_the_contract_and_starting_work_needs_the_booth_key(full: Syn
     routes = full.resources("AWS::ApiGatewayV2::Route").values()
     assert {r["Properties"]["RouteKey"] for r in routes} == ROUTES
     by_key = {r["Properties"]["RouteKey"]: r["Properties"] for r in routes}
-    for key in ("POST /upload", "POST /photo"):
+    for key in ("POST /upload", "POST /photo", "POST /kiosk/unlock"):
         assert by_key[key]["AuthorizationType"] == "CUSTOM"
         assert by_key[key]["AuthorizerId"] == {"Ref": authorizer_id}
     for key in ("GET /photo/{requestId}", "DELETE /photo/{requestId}", "GET /themes", "GET /wall/photos"):
@@ -60,6 +61,7 @@ def test_routes_reach_the_right_function_with_payload_v2(full: Synth) -> None:
         "DELETE /photo/{requestId}": status,
         "GET /themes": status,
         "GET /wall/photos": status,
+        "POST /kiosk/unlock": status,
     }
 
 
@@ -126,9 +128,9 @@ def test_cloudfront_paths_page_results_and_api(full: Synth) -> None:
     config = distribution["Properties"]["DistributionConfig"]
     origins = {o["Id"]: o for o in config["Origins"]}
     behaviors = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
-    assert set(behaviors) == {"generated/*", "/upload", "/photo*", "/themes", "/wall/photos"}
+    assert set(behaviors) == {"generated/*", "/upload", "/photo*", "/themes", "/wall/photos", "/kiosk/*"}
     api_id = full.one("AWS::ApiGatewayV2::Api")[0]
-    for pattern in ("/upload", "/photo*", "/themes", "/wall/photos"):
+    for pattern in ("/upload", "/photo*", "/themes", "/wall/photos", "/kiosk/*"):
         behavior = behaviors[pattern]
         origin = origins[behavior["TargetOriginId"]]
         assert render(origin["DomainName"]) == f"<{api_id}>.execute-api.eu-west-1.<AWS::URLSuffix>"

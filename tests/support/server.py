@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -64,8 +65,14 @@ class ServedBooth:
 
 
 def start_booth(
-    data_dir: Path, log_path: Path, port: int | None = None, timeout: float = 60.0, extra_args: tuple[str, ...] = ()
+    data_dir: Path,
+    log_path: Path,
+    port: int | None = None,
+    timeout: float = 60.0,
+    extra_args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
 ) -> ServedBooth:
+    """``env`` is added to this process's environment (PHOTOBOOTH_* settings of the served booth)."""
     port = port or free_port()
     log = log_path.open("ab")
     process = subprocess.Popen(
@@ -82,6 +89,7 @@ def start_booth(
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
     )
     booth = ServedBooth(process, port, data_dir, log_path)
     deadline = time.monotonic() + timeout

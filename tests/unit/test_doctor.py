@@ -44,7 +44,8 @@ TITAN = "amazon.titan-image-generator-v2:0"
 PROFILE_REGIONS = ("us-east-1", "us-east-2", "us-west-2")
 ALARMS = ("Photobooth-FailedExecutions-1", "Photobooth-GenerateErrors-2")
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-UPSCALE_PROFILE = "us.stability.stable-fast-upscale-v1:0"
+UPSCALE = "us.stability.stable-fast-upscale-v1:0"  # Settings.upscale_model_id, what infra sets by default
+CORE = "stability.stable-image-core-v1:1"
 FUNCTION_NAMES = {
     **{f: f"Photobooth-Functions{f.title().replace('_', '')}Function-XYZ" for f in FUNCTIONS},
     "generate": GENERATE,
@@ -159,11 +160,19 @@ class Scenario:
     )
     alarm_states: dict[str, str] = field(default_factory=lambda: dict.fromkeys(ALARMS, "OK"))
     alarms_denied: bool = False  # the operator's credentials lack cloudwatch:DescribeAlarms
-    upscaler: str = "lanczos"
-    # (role, action, resource) that IAM's simulator answers implicitDeny for
+    # None: PHOTOBOOTH_UPSCALER is "lanczos". A model: "bedrock" with that PHOTOBOOTH_UPSCALE_MODEL_ID, which the
+    # doctor checks like an image model (lifecycle, subscription, the generate role's InvokeModel, one real upscale).
+    upscale_model: Model | None = None
+    # (role, action, resource) that IAM's simulator answers implicitDeny for in the role checks
     denied_calls: frozenset[tuple[str, str, str]] = frozenset()
-    upscale_model: Model | None = None  # set: PHOTOBOOTH_UPSCALER is "bedrock" with this model
 
+
+NOT_SUBSCRIBED = {
+    "agreementAvailability": {"status": "NOT_AVAILABLE"},
+    "authorizationStatus": "AUTHORIZED",
+    "entitlementAvailability": "AVAILABLE",
+    "regionAvailability": "AVAILABLE",
+}
 
 OFFER = {
     "offerId": "offer-1",
@@ -237,11 +246,6 @@ def queue(scenario: Scenario, clients: StubbedClients) -> None:
     )
 
     environment = function_environment(scenario)
-    if scenario.segmentation_backend == "sam":
-        environment["PHOTOBOOTH_SAM_ENDPOINT_NAME"] = "photobooth-sam"
-    if scenario.upscale_model is not None:
-        environment["PHOTOBOOTH_UPSCALER"] = "bedrock"
-        environment["PHOTOBOOTH_UPSCALE_MODEL_ID"] = scenario.upscale_model.model_id
     clients.stub("lambda").add_response(
         "get_function_configuration",
         {
@@ -441,8 +445,8 @@ def function_environment(scenario: Scenario) -> dict[str, str]:
         "PHOTOBOOTH_BEDROCK_MODEL_IDS": json.dumps([m.model_id for m in scenario.models]),
         "PHOTOBOOTH_BEDROCK_REGION": BEDROCK_REGION,
         "PHOTOBOOTH_SEGMENTATION_BACKEND": scenario.segmentation_backend,
-        "PHOTOBOOTH_UPSCALER": scenario.upscaler,
-        "PHOTOBOOTH_UPSCALE_MODEL_ID": UPSCALE_PROFILE,
+        "PHOTOBOOTH_UPSCALER": "lanczos" if scenario.upscale_model is None else "bedrock",
+        "PHOTOBOOTH_UPSCALE_MODEL_ID": UPSCALE if scenario.upscale_model is None else scenario.upscale_model.model_id,
         "PHOTOBOOTH_MODERATION_BACKEND": "rekognition",
         "PHOTOBOOTH_MODERATE_GENERATED_IMAGES": "true",
     }
@@ -457,7 +461,9 @@ def role_arn(role: str) -> str:
 
 def queue_roles(scenario: Scenario, clients: StubbedClients) -> None:
     """The role checks: each function's configuration, the state machine's and the upload rule's roles, then one
-    simulation per role, action and condition context of the recorded calls (photobooth.iam.calls)."""
+    simulation per role, action and condition context of the recorded calls (photobooth.iam.calls). The Bedrock
+    models' InvokeModel (the image models and the upscaler) is not among them: the model checks simulate it, once
+    per model, with the regions each profile routes to (queued in ``queue``)."""
     environment = function_environment(scenario)
     for function in FUNCTIONS:
         clients.stub("lambda").add_response(
@@ -487,23 +493,6 @@ def queue_roles(scenario: Scenario, clients: StubbedClients) -> None:
         {"Targets": [{"Id": "Target0", "Arn": STATE_MACHINE, "RoleArn": role_arn(UPLOAD_RULE)}]},
         {"Rule": UPLOAD_RULE_NAME},
     )
-    if scenario.upscaler == "bedrock":
-        clients.stub("bedrock", BEDROCK_REGION).add_response(
-            "get_inference_profile",
-            {
-                "inferenceProfileName": "US Stable Fast Upscale",
-                "inferenceProfileArn": f"arn:aws:bedrock:{BEDROCK_REGION}:{ACCOUNT}:inference-profile/"
-                f"{UPSCALE_PROFILE}",
-                "inferenceProfileId": UPSCALE_PROFILE,
-                "models": [
-                    {"modelArn": f"arn:aws:bedrock:{r}::foundation-model/{UPSCALE_PROFILE.removeprefix('us.')}"}
-                    for r in PROFILE_REGIONS
-                ],
-                "status": "ACTIVE",
-                "type": "SYSTEM_DEFINED",
-            },
-            {"inferenceProfileIdentifier": UPSCALE_PROFILE},
-        )
     names = Deployment(
         partition="aws",
         region=STACK_REGION,
@@ -515,7 +504,7 @@ def queue_roles(scenario: Scenario, clients: StubbedClients) -> None:
         environment=dict.fromkeys(FUNCTIONS, environment),
     )
     for role in (*FUNCTIONS, WORKFLOW, UPLOAD_RULE):
-        permissions = [p for p in recorded()[role] if p.resource != "${BedrockModel}"]
+        permissions = [p for p in recorded()[role] if p.resource not in {"${BedrockModel}", "${UpscaleModel}"}]
         groups: dict[tuple, list[str]] = {}
         for need in required({role: permissions}, names, destinations=lambda _: PROFILE_REGIONS):
             resources = groups.setdefault((need.action, tuple(sorted(need.context.items()))), [])
@@ -599,14 +588,22 @@ def test_a_healthy_deployment_passes_every_check_and_exits_0(capsys: pytest.Capt
 
 
 def test_the_readme_lists_every_permission_the_doctor_uses() -> None:
+    """Every optional path at once: the SAM endpoint, the Bedrock upscaler and a model the doctor subscribes to."""
     clients = StubbedClients()
-    scenario = Scenario(segmentation_backend="sam", upscaler="bedrock")
+    scenario = Scenario(
+        models=[Model(PROFILE, availability=NOT_SUBSCRIBED), Model(CORE)],
+        segmentation_backend="sam",
+        upscale_model=Model(UPSCALE),
+    )
     queue(scenario, clients)
-    run_doctor(stack_name=STACK, clients=clients, now=NOW, out=io.StringIO())
+    out = io.StringIO()
+    run_doctor(stack_name=STACK, clients=clients, now=NOW, out=out)
+    clients.assert_all_called()  # the run reached its last check: no call was left out of the list below
+    assert "doctor stopped" not in out.getvalue(), out.getvalue()
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     listed = readme.split("Permissions the doctor's credentials need", 1)[1].split("\n\n", 1)[0].lower()
 
-    assert "iam:simulateprincipalpolicy" in {a.lower() for a in clients.actions}
+    assert {"iam:SimulatePrincipalPolicy", "bedrock:CreateFoundationModelAgreement"} <= clients.actions
     assert [a for a in sorted(clients.actions) if a.lower() not in listed] == []
 
 
@@ -742,14 +739,20 @@ def test_the_roles_missing_the_four_grants_of_issue_17_fail_each_with_its_call_a
 def test_the_upscale_model_is_simulated_in_every_region_its_profile_routes_to(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    denied = f"arn:aws:bedrock:us-west-2::foundation-model/{UPSCALE_PROFILE.removeprefix('us.')}"
-    scenario = Scenario(upscaler="bedrock", denied_calls=frozenset({("generate", "bedrock:InvokeModel", denied)}))
+    """The upscale model's InvokeModel is simulated once, by the model checks like an image model's (the Stubber
+    refuses a second simulation by the role check), on the profile and its model in each region it routes to."""
+    scenario = Scenario(upscale_model=Model(UPSCALE, denied_regions=("us-west-2",)))
 
     code, lines = doctor(scenario, capsys)
 
     assert code == 1
     (failure,) = failed_lines(lines)
-    assert failure.startswith(f"✘ role of generate: {ROLE} may not: bedrock:InvokeModel on {denied}")
+    assert failure.startswith(
+        f"✘ inference profile {UPSCALE}: routes to us-east-1, us-east-2, us-west-2, but the generate function's role "
+        "may not invoke it in us-west-2"
+    )
+    assert "fix: set bedrock_regions in your infra config (-c config=…) to us-east-1, us-east-2, us-west-2" in failure
+    assert any(line.startswith("✔ role of generate: allows every call its code makes") for line in lines)
 
 
 def test_a_listing_is_simulated_with_its_prefix(capsys: pytest.CaptureFixture[str]) -> None:
@@ -956,15 +959,6 @@ def test_a_model_bedrock_does_not_know_fails(capsys: pytest.CaptureFixture[str])
 
 # --- models: the doctor subscribes, checks the fallback and the upscaler ----------------------------------------
 
-CORE = "stability.stable-image-core-v1:1"
-UPSCALE = "us.stability.stable-fast-upscale-v1:0"
-NOT_SUBSCRIBED = {
-    "agreementAvailability": {"status": "NOT_AVAILABLE"},
-    "authorizationStatus": "AUTHORIZED",
-    "entitlementAvailability": "AVAILABLE",
-    "regionAvailability": "AVAILABLE",
-}
-
 
 def test_the_doctor_makes_the_first_marketplace_subscription_with_the_operators_credentials(
     capsys: pytest.CaptureFixture[str],
@@ -1016,10 +1010,16 @@ def test_the_bedrock_upscaler_is_checked_with_its_own_request(capsys: pytest.Cap
     code, lines = doctor(Scenario(upscale_model=Model(UPSCALE)), capsys)
 
     assert code == 0, "\n".join(lines)
-    assert any(line.startswith(f"✔ model {UPSCALE}: lifecycle: Active") for line in lines)
-    assert any(line.startswith(f"✔ inference profile {UPSCALE}: routes to") for line in lines)
-    assert any(line.startswith(f"✔ upscale model {UPSCALE}: one upscale: answered with an image") for line in lines)
-    assert lines[-1] == "All 17 checks hold."
+    upscaler_lines = [line for line in lines if UPSCALE in line]
+    assert [line.split(": ")[0] for line in upscaler_lines] == [
+        f"✔ model {UPSCALE}",
+        f"✔ model {UPSCALE}",
+        f"✔ inference profile {UPSCALE}",
+        f"✔ upscale model {UPSCALE}",
+    ]
+    assert upscaler_lines[0].endswith(": lifecycle: Active")
+    assert f"✔ upscale model {UPSCALE}: one upscale: answered with an image" in upscaler_lines[3]
+    assert lines[-1] == "All 26 checks hold."  # the 22 of a lanczos deployment and the upscale model's 4
 
 
 def test_a_lanczos_upscaler_calls_no_upscale_model(capsys: pytest.CaptureFixture[str]) -> None:
@@ -1027,3 +1027,40 @@ def test_a_lanczos_upscaler_calls_no_upscale_model(capsys: pytest.CaptureFixture
 
     assert code == 0
     assert not [line for line in lines if "upscale" in line]
+
+
+def test_an_upscale_model_past_its_end_of_life_names_the_upscaler_settings_not_the_image_models(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The upscale model goes through the image models' checks, but it is not in bedrock_model_ids and never a
+    fallback: its fixes name upscale_model_id and upscaler (infra/photobooth_infra/config.py)."""
+    retired = Model(
+        UPSCALE,
+        lifecycle={"status": "LEGACY", "endOfLifeTime": datetime(2026, 6, 30, tzinfo=UTC)},
+        invoke_error=("ResourceNotFoundException", "This model version has reached the end of its life."),
+    )
+
+    code, lines = doctor(Scenario(upscale_model=retired), capsys)
+
+    assert code == 1
+    lifecycle, invocation = failed_lines(lines)
+    assert lifecycle.startswith(f"✘ model {UPSCALE}: lifecycle: Legacy, end of life since 2026-06-30")
+    assert invocation.startswith(f"✘ upscale model {UPSCALE}: one upscale: ResourceNotFoundException")
+    for failure in (lifecycle, invocation):
+        fix = failure.split("fix:")[1]
+        assert "bedrock_model_ids" not in fix
+        assert "upscale_model_id" in fix
+        assert 'upscaler to "lanczos"' in fix
+
+
+def test_a_legacy_upscale_model_before_its_end_of_life_passes_with_its_date_not_as_a_fallback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    legacy = Model(UPSCALE, lifecycle={"status": "LEGACY", "endOfLifeTime": datetime(2027, 6, 30, tzinfo=UTC)})
+
+    code, lines = doctor(Scenario(upscale_model=legacy), capsys)
+
+    assert code == 0, "\n".join(lines)
+    (lifecycle,) = [line for line in lines if line.startswith(f"✔ model {UPSCALE}: lifecycle")]
+    assert "fallback" not in lifecycle
+    assert "end of life 2027-06-30: set upscale_model_id to an Active model before then" in lifecycle

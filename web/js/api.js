@@ -57,6 +57,30 @@ function boothKey(askAgain) {
   return key;
 }
 
+// The operator's kiosk PIN is checked by the API (POST /kiosk/unlock), which slows wrong guesses down. On AWS the
+// route needs the booth key like every POST; a wrong PIN (403 with retryAfter) must not make the pad forget it.
+export async function unlockKiosk(pin) {
+  const headers = { "Content-Type": "application/json" };
+  const key = boothKey(false);
+  if (key) headers["x-booth-key"] = key;
+  let response;
+  try {
+    response = await fetch(apiUrl("/kiosk/unlock"), {
+      method: "POST",
+      cache: "no-store",
+      headers,
+      body: JSON.stringify({ pin }),
+    });
+  } catch (err) {
+    throw new BoothError("NETWORK", String(err && err.message ? err.message : err));
+  }
+  const data = await response.json().catch(() => ({}));
+  if (response.status === 403 && key && !(data && "retryAfter" in data)) {
+    window.localStorage.removeItem(BOOTH_KEY_STORAGE);
+  }
+  return { status: response.status, retryAfter: Number((data && data.retryAfter) || 0) };
+}
+
 export async function api(method, path, body, retried) {
   const options = { method, cache: "no-store", headers: {} };
   const key = method === "POST" ? boothKey(Boolean(retried)) : "";

@@ -1,11 +1,12 @@
-// Operator kiosk mode. Five taps on the title within a few seconds open a PIN prompt (the PIN is config.js's
-// kioskPin, set by the deployment); the right PIN opens the settings: the themes offered, the default language,
-// the timeouts, the event's title and logo, hiding "Full screen" and "Choose a photo", and the Screen Wake Lock.
-// They are kept in this tablet's localStorage and override config.js. The PIN keeps visitors out of the settings;
-// it is not a secret from someone with the browser's developer tools.
+// Operator kiosk mode. Five taps on the title within a few seconds open a PIN prompt; the API checks the PIN
+// (POST /kiosk/unlock: the page's files never hold it, and the server slows wrong guesses down). The right PIN
+// opens the settings: the themes offered, the default language, the timeouts, the event's title and logo (from
+// this booth's origin or a data: image only), hiding "Full screen" and "Choose a photo", and the Screen Wake Lock.
+// They are kept in this tablet's localStorage and override config.js.
+import { unlockKiosk } from "./api.js";
 import I18N from "./i18n.js";
-import { clearKioskOverrides, kioskOverrides, saveKioskOverrides, settings } from "./settings.js";
-import { catalogue } from "./themes.js";
+import { clearKioskOverrides, kioskOverrides, safeLogoUrl, saveKioskOverrides, settings } from "./settings.js";
+import { catalogue, themeLabel } from "./themes.js";
 
 const TAPS_TO_OPEN = 5;
 const TAP_WINDOW_MS = 3000;
@@ -56,25 +57,42 @@ function countTap() {
 }
 
 export function open() {
-  const message = el("kiosk-pin-message");
-  const hasPin = Boolean(String(settings().kioskPin || ""));
-  I18N.setText(message, hasPin ? null : "kiosk.noPin");
-  el("kiosk-pin").disabled = !hasPin;
+  I18N.setText(el("kiosk-pin-message"), null);
+  el("kiosk-pin").disabled = false;
   el("kiosk-pin-form").hidden = false;
   el("kiosk-settings").hidden = true;
   document.body.dataset.kiosk = "locked";
   machine.go("kiosk");
-  if (hasPin) el("kiosk-pin").focus({ preventScroll: true });
+  el("kiosk-pin").focus({ preventScroll: true });
 }
 
-function unlock() {
-  const pin = String(settings().kioskPin || "");
-  if (!pin || el("kiosk-pin").value !== pin) {
-    I18N.setText(el("kiosk-pin-message"), pin ? "kiosk.wrongPin" : "kiosk.noPin");
-    el("kiosk-pin").value = "";
+async function unlock() {
+  const message = el("kiosk-pin-message");
+  const pin = el("kiosk-pin").value;
+  el("kiosk-pin").value = "";
+  if (!pin) return;
+  let answer;
+  try {
+    answer = await unlockKiosk(pin);
+  } catch (err) {
+    I18N.setText(message, "kiosk.unavailable");
     return;
   }
-  I18N.setText(el("kiosk-pin-message"), null);
+  const seconds = Math.max(1, Math.ceil(answer.retryAfter));
+  if (answer.status === 404) {
+    I18N.setText(message, "kiosk.noPin");
+    el("kiosk-pin").disabled = true;
+    return;
+  }
+  if (answer.status === 429) {
+    I18N.setText(message, "kiosk.wait", { seconds });
+    return;
+  }
+  if (answer.status !== 200) {
+    I18N.setText(message, answer.status === 403 ? "kiosk.wrongPin" : "kiosk.unavailable", { seconds });
+    return;
+  }
+  I18N.setText(message, null);
   el("kiosk-pin-form").hidden = true;
   fillForm();
   el("kiosk-settings").hidden = false;
@@ -96,7 +114,7 @@ function fillForm() {
     input.dataset.testid = "kiosk-theme";
     input.checked = offered ? offered.includes(theme.name) : true;
     const name = document.createElement("span");
-    name.textContent = I18N.STRINGS.en[`theme.${theme.name}`] ? I18N.t(`theme.${theme.name}`) : theme.label || theme.name;
+    name.textContent = themeLabel(theme.name);
     label.append(input, name);
     box.append(label);
   });
@@ -115,12 +133,24 @@ function fillForm() {
   });
   el("kiosk-event-title").value = current.title || "";
   el("kiosk-logo").value = current.logoUrl || "";
+  el("kiosk-logo").removeAttribute("aria-invalid");
+  I18N.setText(el("kiosk-logo-message"), null);
   el("kiosk-hide-fullscreen").checked = Boolean(current.hideFullscreen);
   el("kiosk-hide-file").checked = Boolean(current.hideFilePicker);
   el("kiosk-wake-lock").checked = Boolean(current.wakeLock);
 }
 
 function save() {
+  const logoInput = el("kiosk-logo");
+  const logo = logoInput.value.trim();
+  if (logo && !safeLogoUrl(logo)) {
+    I18N.setText(el("kiosk-logo-message"), "kiosk.logoInvalid");
+    logoInput.setAttribute("aria-invalid", "true");
+    logoInput.focus({ preventScroll: true });
+    return;
+  }
+  logoInput.removeAttribute("aria-invalid");
+  I18N.setText(el("kiosk-logo-message"), null);
   const themes = [...document.querySelectorAll("[data-testid=kiosk-theme]:checked")].map((input) => input.value);
   const timeouts = {};
   TIMEOUT_KEYS.forEach((key) => {
@@ -134,7 +164,7 @@ function save() {
       defaultLanguage: el("kiosk-language").value,
       timeouts,
       title: el("kiosk-event-title").value.trim(),
-      logoUrl: el("kiosk-logo").value.trim(),
+      logoUrl: logo,
       hideFullscreen: el("kiosk-hide-fullscreen").checked,
       hideFilePicker: el("kiosk-hide-file").checked,
       wakeLock: el("kiosk-wake-lock").checked,
@@ -156,8 +186,9 @@ export function applyBranding() {
   }
   document.title = title.textContent;
   const logo = el("brand-logo");
-  if (current.logoUrl) {
-    logo.src = current.logoUrl;
+  const logoUrl = safeLogoUrl(current.logoUrl);
+  if (logoUrl) {
+    logo.src = logoUrl;
     logo.hidden = false;
     el("brand-icon").style.display = "none";
   } else {

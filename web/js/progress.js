@@ -2,8 +2,10 @@
 // arrives. The wait is honest: the expected time comes from this pad's last requests, each picture has a bar that
 // moves, and a dropped network neither loses nor repeats the request (polling resumes the same requestId).
 import { api, BoothError, imagesOf, KNOWN_CODES, putBytes, sleep, TERMINAL } from "./api.js";
+import { showRequestCode } from "./code.js";
 import I18N from "./i18n.js";
 import * as results from "./results.js";
+import { updateQrNotice } from "./qrnotice.js";
 import { nextRun, session } from "./session.js";
 import { settings } from "./settings.js";
 
@@ -227,6 +229,7 @@ async function poll(statusUrl, run) {
 }
 
 function render(status) {
+  showRequestCode(status.code);
   const images = imagesOf(status, session.requestThemes);
   images.forEach((image) => results.updateTile(image));
   const total = Math.max(session.requestThemes.length, images.length, 1);
@@ -239,6 +242,7 @@ function render(status) {
 
 function finish(status) {
   session.terminal = true;
+  showRequestCode(status.code);
   const images = imagesOf(status, session.requestThemes);
   const succeeded = images.filter((image) => image.status === "SUCCEEDED" && image.url);
   remember(Number(status.time_taken), Math.max(session.requestThemes.length, 1));
@@ -249,6 +253,7 @@ function finish(status) {
     return;
   }
   results.failPending();
+  updateQrNotice();
   setBar(1);
   ui.expected.hidden = true;
   waitStarted = 0;
@@ -260,6 +265,8 @@ function finish(status) {
 }
 
 export function resetProgress() {
+  showRequestCode(null);
+  updateQrNotice();
   waitStarted = 0;
   expectedSeconds = 0;
   ui.expected.hidden = true;

@@ -21,8 +21,6 @@ const DEFAULTS = {
   qrLinks: "page",
   shareBaseUrl: "",
   boothKeyRequired: false,
-  // Operator PIN for kiosk mode (five taps on the title). Empty turns kiosk mode off.
-  kioskPin: "",
   defaultLanguage: "",
   title: "",
   logoUrl: "",
@@ -53,6 +51,21 @@ export function saveKioskOverrides(overrides) {
 
 export function clearKioskOverrides() {
   window.localStorage.removeItem(KIOSK_STORAGE);
+}
+
+// The logo may come from the booth's own origin (a relative path such as /logo.png) or a data: image only: a
+// remote address would let whoever reached the kiosk settings show any website's picture on the tablet, and
+// would tell that website about every visitor. Returns the URL to use, or "" when it is not allowed.
+export function safeLogoUrl(value) {
+  const text = String(value || "").trim();
+  if (!text) return "";
+  if (/^data:image\/(png|jpeg|gif|webp|svg\+xml)[;,]/i.test(text)) return text;
+  try {
+    const url = new URL(text, window.location.href);
+    return url.origin === window.location.origin && !/^[a-z][a-z0-9+.-]*:/i.test(text) ? url.href : "";
+  } catch (err) {
+    return "";
+  }
 }
 
 export function settings() {

@@ -8,6 +8,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from photobooth import kiosk
 from photobooth.models import ERASED, ImageResult, RequestStatus
 from photobooth.ports import RequestExists, RequestGone
 
@@ -187,3 +188,52 @@ def _set_expression(fields: dict) -> tuple[str, dict, dict]:
     names = {f"#f{i}": name for i, name in enumerate(present)}
     values = {f":v{i}": _dynamo(value) for i, value in enumerate(present.values())}
     return "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(present))), names, values
+
+
+class DynamoPinAttempts:
+    """:class:`photobooth.kiosk.PinAttempts` in the status table, so every Lambda sandbox of the booth shares one
+    count. Its key cannot be a request's (``#`` is outside the requestId pattern), and its TTL clears it a day after
+    the last attempt."""
+
+    KEY = kiosk.ATTEMPTS_KEY
+    _KEEP_SECONDS = 24 * 3600
+
+    def __init__(self, table_name: str, resource: Any | None = None) -> None:
+        self._store = DynamoStatusStore(table_name, resource)
+
+    def claim_turn(self, now: float) -> float:
+        try:
+            self._store.table.update_item(
+                Key={"requestId": self.KEY},
+                UpdateExpression="SET nextTurn = :next, expiresAt = :expires",
+                ConditionExpression="attribute_not_exists(nextTurn) OR nextTurn <= :now",
+                ExpressionAttributeValues={
+                    ":now": _dynamo(now),
+                    ":next": _dynamo(now + kiosk.MIN_SECONDS_BETWEEN_ATTEMPTS),
+                    ":expires": int(now) + self._KEEP_SECONDS,
+                },
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            item = self._store.table.get_item(Key={"requestId": self.KEY}, ConsistentRead=True).get("Item") or {}
+            return max(float(item.get("nextTurn", now)) - now, 0.001)
+        return 0.0
+
+    def failed(self, now: float) -> float:
+        counted = self._store.table.update_item(
+            Key={"requestId": self.KEY},
+            UpdateExpression="ADD failures :one",
+            ExpressionAttributeValues={":one": 1},
+            ReturnValues="UPDATED_NEW",
+        )
+        wait = kiosk.wait_after(int(counted["Attributes"]["failures"]))
+        self._store.table.update_item(
+            Key={"requestId": self.KEY},
+            UpdateExpression="SET nextTurn = :next",
+            ExpressionAttributeValues={":next": _dynamo(now + wait)},
+        )
+        return wait
+
+    def succeeded(self) -> None:
+        self._store.table.update_item(Key={"requestId": self.KEY}, UpdateExpression="REMOVE failures")

@@ -32,6 +32,12 @@ _PROFILE_GEOGRAPHIES = frozenset({"us", "eu", "apac", "ap", "jp", "au", "ca", "u
 ACTIVE_MODEL_EXAMPLE = "us.stability.stable-image-inpaint-v1:0"
 _INFRA_CONFIG = "your infra config (-c config=…)"
 _MARKETPLACE_ACTIONS = "aws-marketplace:Subscribe, aws-marketplace:Unsubscribe and aws-marketplace:ViewSubscriptions"
+# The upscale model is checked like an image model, but it is configured apart (infra/photobooth_infra/config.py):
+# it is not in bedrock_model_ids, and a print is grown with Lanczos without it.
+_REPLACE_UPSCALER = (
+    f'set upscale_model_id in {_INFRA_CONFIG} to an Active upscale model, or upscaler to "lanczos" (prints are then '
+    "grown without a model), then deploy again"
+)
 
 # What Bedrock answers for a model it does not list in the region asked.
 _NOT_HERE_CODES = frozenset({"ResourceNotFoundException", "ValidationException"})
@@ -75,10 +81,11 @@ def _first_answer_and_client(
 
 
 def check_model_lifecycle(
-    bedrock_clients: Sequence[Any], model_id: str, *, first: bool, now: datetime
+    bedrock_clients: Sequence[Any], model_id: str, *, first: bool, now: datetime, upscaler: bool = False
 ) -> CheckResult:
-    """Active passes. Legacy passes only as a fallback before its end of life. ``bedrock_clients``: the calling
-    region's client first, then those of the regions a profile routes to."""
+    """Active passes. Legacy passes only as a fallback before its end of life, or as the upscale model (``upscaler``)
+    with the date to replace it by. ``bedrock_clients``: the calling region's client first, then those of the
+    regions a profile routes to."""
     name = f"model {model_id}: lifecycle"
     _, foundation_model = split_profile_id(model_id)
     answer = _first_answer(
@@ -95,7 +102,9 @@ def check_model_lifecycle(
         return CheckResult.failed(
             name,
             f"Bedrock does not know {foundation_model} in {regions}: {client_error_message(answer)}",
-            f"use an id listed by `aws bedrock list-foundation-models --by-output-modality IMAGE` in "
+            _REPLACE_UPSCALER
+            if upscaler
+            else f"use an id listed by `aws bedrock list-foundation-models --by-output-modality IMAGE` in "
             f"bedrock_model_ids of {_INFRA_CONFIG}, then deploy again",
         )
     details = answer["modelDetails"]
@@ -105,11 +114,19 @@ def check_model_lifecycle(
     if status == "ACTIVE":
         return CheckResult.passed(name, "Active")
     remove = (
-        f"remove {model_id} from bedrock_model_ids in {_INFRA_CONFIG}, keep an Active model such as "
+        _REPLACE_UPSCALER
+        if upscaler
+        else f"remove {model_id} from bedrock_model_ids in {_INFRA_CONFIG}, keep an Active model such as "
         f"{ACTIVE_MODEL_EXAMPLE} first, then deploy again"
     )
     if end_of_life is not None and end_of_life <= now:
         return CheckResult.failed(name, f"{status.capitalize()}, end of life since {_date(end_of_life)}", remove)
+    if upscaler:
+        return CheckResult.passed(
+            name,
+            f"{status.capitalize()}, end of life {_date(end_of_life)}: set upscale_model_id to an Active model "
+            "before then",
+        )
     if first:
         return CheckResult.failed(
             name,
@@ -280,7 +297,7 @@ def check_upscale_invocation(
         )
         body = json.loads(answer["body"].read())
     except ClientError as error:
-        return _invocation_failed(name, model_id, region, error)
+        return _invocation_failed(name, model_id, region, error, upscaler=True)
     except BotoCoreError as error:
         return CheckResult.failed(name, f"{type(error).__name__}: {error}", "check the network path to Bedrock")
     reasons = [reason for reason in body.get("finish_reasons") or [] if reason is not None]
@@ -288,18 +305,21 @@ def check_upscale_invocation(
         return CheckResult.failed(
             name,
             f"the model answered without an image: {', '.join(map(str, reasons)) or 'no image'}",
-            "run doctor again in a few minutes; if it persists, set upscaler to lanczos in "
-            f"{_INFRA_CONFIG} (prints are then grown without a model)",
+            f"run doctor again in a few minutes; if it persists, {_REPLACE_UPSCALER}",
         )
     return CheckResult.passed(name, f"answered with an image in {clock() - started:.1f} s ({region})")
 
 
-def _invocation_failed(name: str, model_id: str, region: str, error: ClientError) -> CheckResult:
+def _invocation_failed(
+    name: str, model_id: str, region: str, error: ClientError, *, upscaler: bool = False
+) -> CheckResult:
     code = client_error_code(error)
     message = client_error_message(error)
     detail = f"{code}: {message}"
     geography, foundation_model = split_profile_id(model_id)
-    remove = f"remove it from bedrock_model_ids in {_INFRA_CONFIG}"
+    setting = "upscale_model_id" if upscaler else "bedrock_model_ids"
+    sender = "photobooth.aws.upscale" if upscaler else "photobooth.aws.bedrock"
+    remove = _REPLACE_UPSCALER if upscaler else f"remove it from bedrock_model_ids in {_INFRA_CONFIG}"
     if code == "AccessDeniedException" and foundation_model.startswith("amazon."):
         fix = (
             "give the credentials you run this with bedrock:InvokeModel on this model; a Legacy model also answers "
@@ -318,12 +338,12 @@ def _invocation_failed(name: str, model_id: str, region: str, error: ClientError
     elif code == "ValidationException" and geography is None:
         fix = (
             f"if the message asks for an inference profile, use us.{foundation_model} (or your geography's prefix) "
-            "in bedrock_model_ids; if it names a request field, photobooth.aws.bedrock sends a body this model "
+            f"in {setting}; if it names a request field, {sender} sends a body this model "
             "refuses: report it with this line"
         )
     elif code == "ValidationException":
         fix = (
-            "photobooth.aws.bedrock sends a body this model refuses (the message names the field): report it with "
+            f"{sender} sends a body this model refuses (the message names the field): report it with "
             f"this line, and until then {remove}"
         )
     else:

@@ -3,8 +3,10 @@
 The calls are the package's record (``photobooth.iam.calls``, ``aws_calls.json``): for each function, the state
 machine's role and the upload rule's role, the IAM actions and resources the code was recorded needing, filled with
 this deployment's names. IAM's policy simulator (``iam:SimulatePrincipalPolicy``, which changes nothing) evaluates
-them against the role as deployed, permissions boundaries and all. The image models' ``bedrock:InvokeModel`` is
-checked per model by the model checks; the upscale model is checked here when ``upscaler`` is ``bedrock``.
+them against the role as deployed, permissions boundaries and all. The Bedrock models' ``bedrock:InvokeModel`` (each
+image model and, when ``upscaler`` is ``bedrock``, the upscale model) is left to the model checks
+(:func:`photobooth.doctor.run._model_checks`), which simulate it once per model with the regions its profile routes
+to and name the ``bedrock_regions`` to set.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ _FIX_GRANTS = (
     "(infra/photobooth_infra/access.py) and run `make synth iam-check` before deploying again"
 )
 _SIMULATOR_FIX = "allow iam:SimulatePrincipalPolicy on the stack's roles for the credentials you run this with"
+# The recorded calls' Bedrock models: the model checks own their InvokeModel (see the module's note).
+_MODEL_PLACEHOLDERS = frozenset({"${BedrockModel}", "${UpscaleModel}"})
 
 
 def check_roles(stack: Stack, clients: Any) -> Iterator[CheckResult]:
@@ -74,12 +78,10 @@ def check_roles(stack: Stack, clients: Any) -> Iterator[CheckResult]:
         function_names=dict(stack.function_names),
         environment=environments,
     )
-    bedrock = clients.client("bedrock", stack.generate.bedrock_region)
     iam = clients.client("iam")
     for role, role_arn in role_arns.items():
-        # The image models' InvokeModel: the model checks above, with each profile's routes.
-        permissions = [p for p in recorded().get(role, ()) if p.resource != "${BedrockModel}"]
-        yield _check_role(iam, role, role_arn, permissions, names, lambda model: _profile_regions(bedrock, model))
+        permissions = [p for p in recorded().get(role, ()) if p.resource not in _MODEL_PLACEHOLDERS]
+        yield _check_role(iam, role, role_arn, permissions, names, _no_model_here)
 
 
 def _upload_rule_role(events: Any, stack: Stack) -> str | None:
@@ -90,12 +92,9 @@ def _upload_rule_role(events: Any, stack: Stack) -> str | None:
     return None
 
 
-def _profile_regions(bedrock: Any, model_id: str) -> Sequence[str]:
-    try:
-        profile = bedrock.get_inference_profile(inferenceProfileIdentifier=model_id)
-    except ClientError:
-        return ()  # the profile's own check is the upscale model's invocation; its ARN is still simulated
-    return sorted({m["modelArn"].split(":")[3] for m in profile.get("models", [])})
+def _no_model_here(model_id: str) -> Sequence[str]:
+    """``required``'s profile routes: never asked, since the role checks leave every Bedrock model out."""
+    raise AssertionError(f"the model checks, not the role checks, simulate InvokeModel of {model_id}")
 
 
 def _check_role(

@@ -150,7 +150,7 @@ def _model_checks(deployment: Deployment, clients: Clients, now: datetime) -> It
                 access = checks.check_inference_profile(profile, iam, function)
                 regions += [r for r in profile.regions if r != function.bedrock_region]
         bedrock_clients = [clients.client("bedrock", region) for region in regions]
-        yield checks.check_model_lifecycle(bedrock_clients, model_id, first=position == 0, now=now)
+        yield checks.check_model_lifecycle(bedrock_clients, model_id, first=position == 0, now=now, upscaler=upscaler)
         yield checks.check_model_access(bedrock_clients, model_id)
         yield access
         if upscaler:

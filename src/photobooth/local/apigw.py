@@ -18,6 +18,7 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("DELETE", "/photo/{requestId}", "status"),
     ("GET", "/themes", "status"),
     ("GET", "/wall/photos", "status"),
+    ("POST", "/kiosk/unlock", "status"),
 )
 
 

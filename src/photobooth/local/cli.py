@@ -10,14 +10,69 @@ import signal
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
+
+
+def _settings_are_valid(command: str) -> bool:
+    """A wrong PHOTOBOOTH_* setting (a theme list that is not JSON, a default theme that does not exist) is told in
+    plain lines before anything starts, not as a traceback from deep inside."""
+    from photobooth.config import settings_problem
+
+    problem = settings_problem()
+    if problem:
+        indented = problem.replace("\n", "\n  ")
+        print(f"photobooth {command}: the settings are not valid:\n  {indented}", file=sys.stderr)
+    return problem is None
+
+
+def _tell_offline_scenes() -> None:
+    """Offline, a theme is painted as one of a few procedural scenes: say which stands in for a theme of the
+    operator's own, so a custom theme is not silently painted as something else."""
+    from photobooth.config import DEFAULT_THEMES, EXTRA_THEMES, get_settings
+    from photobooth.models import OFFLINE_SCENES
+    from photobooth.offline.scenes import scene_for
+
+    built_in = {t.name for t in DEFAULT_THEMES + EXTRA_THEMES}
+    for theme in get_settings().themes:
+        if theme.name in built_in:
+            continue
+        how = "as it names" if theme.offline_scene else "chosen from its name and prompt; set offline_scene to choose"
+        print(
+            f"offline, theme {theme.name!r} is painted as the {scene_for(theme)!r} scene ({how}: "
+            f"{', '.join(OFFLINE_SCENES)})",
+            flush=True,
+        )
 
 
 def _serve(args: argparse.Namespace) -> int:
     from photobooth.local.server import BoothServer, default_data_dir
 
-    server = BoothServer(port=args.port, data_dir=Path(args.data) if args.data else default_data_dir())
+    if not _settings_are_valid("serve"):
+        return 2
+
+    lan_address = None
+    if args.lan is not None:
+        from photobooth.local.lan import lan_address as detect_lan_address
+
+        try:
+            lan_address = args.lan or detect_lan_address()
+        except OSError as error:
+            print(f"photobooth serve --lan: {error}", file=sys.stderr)
+            return 2
+    server = BoothServer(
+        port=args.port, data_dir=Path(args.data) if args.data else default_data_dir(), lan_address=lan_address
+    )
     server.start()  # a taken port ends the process with werkzeug's own message and exit code 1
     print(f"photobooth is ready: open {server.url}  (data in {server.data_dir}; Ctrl+C stops)", flush=True)
+    if lan_address:
+        print(
+            f"phones on the local network open their pictures at {server.public_url} (the QR codes say so);\n"
+            f"another booth pad on the network needs the booth key: {server.booth_key}",
+            flush=True,
+        )
+    else:
+        print("the QR codes open on this machine only: start with --lan for visitors' phones", flush=True)
+    _tell_offline_scenes()
 
     def _stop(*_: object) -> None:
         raise KeyboardInterrupt
@@ -42,6 +97,10 @@ def _serve(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from photobooth.local.batch import run_photos
 
+    if not _settings_are_valid("run"):
+        return 2
+    _tell_offline_scenes()
+
     code = run_photos([Path(p) for p in args.photos], Path(args.out), themes=args.themes)
     sys.stdout.flush()
     sys.stderr.flush()
@@ -59,6 +118,36 @@ def _doctor(args: argparse.Namespace) -> int:
     )
 
 
+def _erase(args: argparse.Namespace) -> int:
+    from photobooth.erasure import AwsBooth, EraseError, LocalBooth, run_erase
+
+    if not args.requests and not args.all:
+        print("photobooth erase: name a request (its code, such as K7QF2M, or its id) or pass --all", file=sys.stderr)
+        return 2
+    if args.requests and args.all:
+        print("photobooth erase: name requests or pass --all, not both", file=sys.stderr)
+        return 2
+    ask = input if sys.stdin.isatty() else None
+    try:
+        if args.stack:
+            import boto3
+
+            session = boto3.Session(region_name=args.region)
+            if not session.region_name:
+                print("photobooth erase: no AWS region: pass --region or set AWS_REGION", file=sys.stderr)
+                return 2
+            booth: Any = AwsBooth.from_stack(session, args.stack, retention_days=args.retention_days)
+        else:
+            from photobooth.local.server import default_data_dir
+
+            data = Path(args.data) if args.data else default_data_dir()
+            booth = LocalBooth(f"http://127.0.0.1:{args.port}", data)
+        return run_erase(booth, args.requests, everything=args.all, assume_yes=args.yes, ask=ask)
+    except EraseError as error:
+        print(f"photobooth erase: {error}", file=sys.stderr)
+        return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="photobooth", description="The photobooth workflow on this machine.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -66,6 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the booth page and the API at http://127.0.0.1:PORT")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--data", help="folder for photos, results and status records (kept across restarts)")
+    serve.add_argument(
+        "--lan",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="also listen on this machine's local-network address (or ADDRESS), so that visitors' phones open the "
+        "QR codes; there only the phone page, results and erasure are open, the rest needs the booth key",
+    )
     serve.add_argument("--style", type=int, help="paint the backgrounds in style 0-25 (needs the [style] extra)")
     serve.add_argument(
         "--seed-compat",
@@ -89,6 +186,28 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--region", help="the stack's region (default: your AWS profile's)")
     doctor.add_argument("--photo", help="also run this JPEG/PNG portrait through the deployed API, as a pad does")
     doctor.set_defaults(func=_doctor, style=None)
+
+    erase = commands.add_parser(
+        "erase",
+        help="erase one visitor's request (the code on their screen, or its id), or --all after the event",
+        description="Erase requests as a visitor's own erasure does: the photo, every result and the status "
+        "record, for good. Asks for confirmation (--yes skips it). Locally the booth must be running; with --stack "
+        "it acts on the deployed stack with your AWS credentials.",
+    )
+    erase.add_argument("requests", nargs="*", help="short codes (K7QF2M) or request ids")
+    erase.add_argument("--all", action="store_true", help="every request the booth holds")
+    erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    erase.add_argument("--port", type=int, default=8000, help="the local booth's port (default 8000)")
+    erase.add_argument("--data", help="the local booth's --data folder (default: serve's default)")
+    erase.add_argument("--stack", help="erase on this deployed CloudFormation stack instead of the local booth")
+    erase.add_argument("--region", help="the stack's region (default: your AWS profile's)")
+    erase.add_argument(
+        "--retention-days",
+        type=int,
+        default=7,
+        help="on AWS: how long the erased requests' tombstones stay (the stack's retention_days; default 7)",
+    )
+    erase.set_defaults(func=_erase, style=None)
     return parser
 
 

@@ -23,7 +23,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
@@ -173,6 +173,12 @@ def invoke_function(function_name: str, payload: dict) -> tuple[bool, dict]:
 # --- resources --------------------------------------------------------------------------------------------
 
 
+def _configured_settings() -> Any:
+    from photobooth.config import Settings
+
+    return Settings()
+
+
 @dataclass
 class LocalCloud:
     """Creates the service's resources in moto, as the CDK app does on AWS, and runs the committed ASL file."""
@@ -180,7 +186,8 @@ class LocalCloud:
     bucket: str = "photobooth-local"
     table: str = "photobooth-status"
     state_machine_name: str = "photobooth"
-    default_themes: tuple[str, ...] = ("unicorn-meadow", "floating-city", "cosmos")
+    # The themes a request without a theme list gets: PHOTOBOOTH_DEFAULT_THEMES (or its default), as on AWS.
+    default_themes: tuple[str, ...] = field(default_factory=lambda: _configured_settings().default_themes)
     max_concurrency: int = 3
     state_machine_arn: str = ""
 

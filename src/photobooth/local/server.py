@@ -16,6 +16,7 @@ import json
 import logging
 import mimetypes
 import os
+import secrets
 import socket
 import sys
 import threading
@@ -29,8 +30,8 @@ from typing import Any
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from photobooth import waiting
-from photobooth.local import apigw
+from photobooth import naming, waiting
+from photobooth.local import apigw, lan
 from photobooth.local.engine import (
     MOTO_CONFIG,
     LocalCloud,
@@ -72,12 +73,15 @@ def default_data_dir() -> Path:
 def status_line(after: dict | None, before: dict | None) -> str | None:
     """One readable line per change of a request's state (and per finished image)."""
     if after is None:
-        return f"{(before or {}).get('requestId', '?')} ERASED"
+        return f"{_labelled((before or {}).get('requestId', '?'))} ERASED"
     request_id = after.get("requestId", "?")
     if "aliasOf" in after:  # a seed-era pad's own id (POST /photo): it has no status of its own
         return (
-            f"{request_id} alias of {after['aliasOf']}" if (before or {}).get("aliasOf") != after["aliasOf"] else None
+            f"{request_id} alias of {_labelled(after['aliasOf'])}"
+            if (before or {}).get("aliasOf") != after["aliasOf"]
+            else None
         )
+    request_id = _labelled(request_id)
     status = after.get("status")
     images = after.get("images") or {}
     themes = [t for t in str(after.get("themeList", "")).split(",") if t]
@@ -95,6 +99,11 @@ def status_line(after: dict | None, before: dict | None) -> str | None:
     return None
 
 
+def _labelled(request_id: str) -> str:
+    """The request's short code (what the visitor's screen shows) before its id, so staff can find either."""
+    return f"[{naming.short_code(request_id)}] {request_id}" if request_id != "?" else request_id
+
+
 def _json_answer(status: int, message: str) -> Response:
     return Response(json.dumps({"message": message}), status, content_type="application/json")
 
@@ -107,11 +116,16 @@ class BoothServer:
     cloud: LocalCloud = field(default_factory=LocalCloud)
     moto_port: int = 0
     drain_seconds: float = 10.0  # Ctrl+C/SIGTERM: time for work in flight to finish; the rest resumes at next start
-    max_connections: int = MAX_CONNECTIONS
+    # `serve --lan`: also listen on this address of the local network, for visitors' phones (photobooth.local.lan);
+    # what arrives there needs the booth key except the phone page, results and erasure.
+    lan_address: str | None = None
+    booth_key: str = ""
+    max_connections: int = MAX_CONNECTIONS  # on each address it listens on
     max_waiting_calls: int = MAX_WAITING_CALLS
     request_seconds: float = REQUEST_SECONDS
     _moto: Any = None
     _http: BoothHTTPServer | None = None
+    _lan_http: BoothHTTPServer | None = None
     _waiting_places: threading.BoundedSemaphore | None = None
     _recovery: Recovery | None = None
     _s3: S3Proxy | None = None
@@ -124,23 +138,25 @@ class BoothServer:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def public_url(self) -> str:
+        """What phones open: the LAN address with ``--lan``, else this machine's loopback address."""
+        return f"http://{self.lan_address}:{self.port}" if self.lan_address else self.url
+
+    @property
     def own_origins(self) -> frozenset[str]:
         """The booth page's origins: the only web pages that may use the API and the S3 endpoint."""
-        return frozenset({self.url, f"http://localhost:{self.port}"})
+        return frozenset({self.url, f"http://localhost:{self.port}", self.public_url})
 
     def start(self) -> None:
         started = time.monotonic()
         # Bind first: a taken port fails at once, before anything else has started.
-        self._http = BoothHTTPServer(
-            "127.0.0.1",
-            self.port,
-            self._wsgi,
-            max_connections=self.max_connections,
-            request_seconds=self.request_seconds,
-        )
+        self._http = self._bounded_server("127.0.0.1", self._wsgi)
         self.port = self._http.server_port
         self._waiting_places = threading.BoundedSemaphore(self.max_waiting_calls)
         self._size_client_pools()
+        if self.lan_address:
+            self._lan_http = self._bounded_server(self.lan_address, self._lan_wsgi)
+            self.booth_key = self.booth_key or os.environ.get("PHOTOBOOTH_BOOTH_KEY") or secrets.token_urlsafe(18)
         os.environ.update(offline_environment())
         self._start_moto()
         mirror = DataMirror(self.data_dir, bucket=self.cloud.bucket, table=self.cloud.table)
@@ -150,7 +166,8 @@ class BoothServer:
         mirror.listeners.append(self._print_change)
         self.cloud.enable_notifications()  # only now: restored photos must not start the workflow again
         os.environ.update(self.cloud.environment())
-        os.environ["PHOTOBOOTH_S3_PUBLIC_ENDPOINT"] = self.url
+        # Result and upload URLs name the address phones reach (the laptop reaches its LAN address too).
+        os.environ["PHOTOBOOTH_S3_PUBLIC_ENDPOINT"] = self.public_url
         from photobooth import wiring
         from photobooth.local.engine import warm_up_in_background
 
@@ -176,6 +193,11 @@ class BoothServer:
             log.exception("could not resume the requests the last stop interrupted")
         self._recovery.watch()
 
+    def _bounded_server(self, address: str, app: Any) -> BoothHTTPServer:
+        return BoothHTTPServer(
+            address, self.port, app, max_connections=self.max_connections, request_seconds=self.request_seconds
+        )
+
     def _size_client_pools(self) -> None:
         """Every boto3 client of this process (the API's, the workflow's, moto's interpreter's) keeps as many
         connections as the threads that may use it at once: with botocore's default of 10, a burst of calls
@@ -186,7 +208,8 @@ class BoothServer:
         from botocore.config import Config
 
         session = botocore.session.get_session()
-        session.set_default_client_config(Config(max_pool_connections=2 * self.max_connections))
+        threads = self.max_connections * (2 if self.lan_address else 1)  # each address has its own connections
+        session.set_default_client_config(Config(max_pool_connections=2 * threads))
         boto3.setup_default_session(botocore_session=session)
 
     def _start_moto(self) -> None:
@@ -221,6 +244,8 @@ class BoothServer:
 
     def serve_forever(self) -> None:
         assert self._http is not None, "call start() first"
+        if self._lan_http is not None:
+            threading.Thread(target=self._lan_http.serve_forever, name="booth-lan-http", daemon=True).start()
         self._http.serve_forever()
 
     def serve_in_background(self) -> threading.Thread:
@@ -231,9 +256,10 @@ class BoothServer:
     def stop(self) -> str | None:
         """Stop taking requests, give work in flight ``drain_seconds`` to finish, then stop. Returns one line saying
         what happened to the work in flight."""
-        if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
+        for http in (self._lan_http, self._http):
+            if http is not None:
+                http.shutdown()
+                http.server_close()
         summary = None
         if self._recovery is not None:
             summary = self._recovery.drain(self.drain_seconds).summary()
@@ -264,6 +290,10 @@ class BoothServer:
                 response = _json_answer(500, "internal error")
         return response(environ, start_response)
 
+    def _lan_wsgi(self, environ: dict, start_response: Any) -> Any:
+        environ["photobooth.lan"] = True
+        return self._wsgi(environ, start_response)
+
     def _dropped(self, request: Request, ended: str) -> Response:
         """The request's body ended early: its client hung up, or did not send it within the deadline (one quiet
         line, not a traceback: at a public event this is someone's dropped Wi-Fi, or someone's attack)."""
@@ -271,14 +301,26 @@ class BoothServer:
         what = f"{request.method} {redact_path(request.path)}: " + (
             f"its request did not arrive within {self.request_seconds:g} s" if cut_short else "it hung up mid-request"
         )
-        if self._http is not None:
-            self._http.dropped.dropped(what)
+        http = self._lan_http if request.environ.get("photobooth.lan") else self._http
+        if http is not None:
+            http.dropped.dropped(what)
         message = f"the request did not arrive within {self.request_seconds:g} s" if cut_short else "incomplete body"
         response = _json_answer(408 if cut_short else 400, message)
         response.headers["Connection"] = "close"
         return response
 
     def _route(self, request: Request) -> Response:
+        if request.environ.get("photobooth.lan"):
+            refused = lan.refusal(
+                request.method,
+                request.path,
+                dict(request.headers),
+                booth_key=self.booth_key,
+                bucket=self.cloud.bucket,
+            )
+            if refused is not None:
+                status, message = refused
+                return Response(json.dumps({"message": message}), status, content_type="application/json")
         function = apigw.function_for(request.method, request.path)
         if function is not None:
             return self._api(request, function)
@@ -286,6 +328,8 @@ class BoothServer:
             assert self._s3 is not None, "call start() first"
             return self._s3.handle(request)
         if request.method in {"GET", "HEAD"}:
+            if request.path == "/config.js":
+                return self._config_js(from_lan=bool(request.environ.get("photobooth.lan")))
             return self._static(request.path)
         return Response(json.dumps({"message": "no such route"}), 404, content_type="application/json")
 
@@ -319,6 +363,22 @@ class BoothServer:
             for value in values:
                 response.headers.add(name, value)
         response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def _config_js(self, *, from_lan: bool) -> Response:
+        """web/config.js, and with ``--lan`` what the page must know about it: the address the QR codes encode
+        (unless the operator set ``shareBaseUrl``), and that pads on the LAN send the booth key."""
+        response = self._static("/config.js")
+        if not self.lan_address or response.status_code != 200:
+            return response
+        addition = (
+            "\n// Added by `photobooth serve --lan` (photobooth.local.server).\n"
+            "window.PHOTOBOOTH_CONFIG = window.PHOTOBOOTH_CONFIG || {};\n"
+            + ("window.PHOTOBOOTH_CONFIG.boothKeyRequired = true;\n" if from_lan else "")
+            + "if (!window.PHOTOBOOTH_CONFIG.shareBaseUrl) "
+            f"window.PHOTOBOOTH_CONFIG.shareBaseUrl = {json.dumps(self.public_url + '/')};\n"
+        )
+        response.set_data(response.get_data() + addition.encode())
         return response
 
     def _refuse_other_pages(self, request: Request) -> Response | None:

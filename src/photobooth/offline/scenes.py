@@ -33,7 +33,10 @@ SCENE_KEYWORDS: dict[str, tuple[str, ...]] = {
 
 
 def scene_for(theme: Theme) -> str:
-    """The scene painted for ``theme``: the one whose keywords it mentions most; ``gradient`` when none match."""
+    """The scene painted for ``theme``: the one it names (``offline_scene``), else the one whose keywords it mentions
+    most; ``gradient`` when none match."""
+    if theme.offline_scene:
+        return theme.offline_scene
     name_words = re.findall(r"[a-z]+", theme.name.lower())
     prompt_words = re.findall(r"[a-z]+", theme.prompt.lower())
     best, best_score = "gradient", 0
