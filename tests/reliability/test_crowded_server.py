@@ -128,7 +128,8 @@ def test_a_burst_of_waiting_calls_is_answered_within_the_wait_and_only_a_few_wai
     answered_at_once = [seconds for status, seconds in answers if status == 202 and seconds < 10]
     assert len(answered_at_once) >= WAITING_BURST - MAX_WAITING_CALLS, sorted(answers)
     assert max(seconds for _, seconds in answers) < 20 + 10, sorted(answers)
-    assert most_threads <= MAX_CONNECTIONS + OTHER_THREADS, f"{most_threads} threads for {WAITING_BURST} calls"
+    # Each connection's calls to the embedded AWS are served by a thread of moto's own port: twice the connections.
+    assert most_threads <= 2 * MAX_CONNECTIONS + OTHER_THREADS, f"{most_threads} threads for {WAITING_BURST} calls"
     assert booth.wait_for_terminal(visitor["requestId"], timeout=90)["status"] == "SUCCEEDED"
     log = booth.output()[log_before:]
     assert "Connection pool is full" not in log, log[-3000:]
