@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from photobooth import cost, lifecycle, naming, wall
+from photobooth import cost, lifecycle, naming, waiting, wall
 from photobooth.config import Settings
 from photobooth.models import ImageStatus, RequestStatus
 from photobooth.ports import BoothKey, ObjectStore, RequestExists, RequestGone, StatusStore, WorkflowStarter
@@ -298,6 +298,7 @@ def start_for_uploaded(
     upload's own S3 event and this call meet at the workflow's claim, so one upload is processed once whatever
     arrives first. The request that owns the key counts; the pad's own id becomes an alias of it.
     """
+    called = clock()
     start, owner, filename = _parse_start(body, settings)
     try:
         size = store.head_size(start.key)
@@ -322,9 +323,15 @@ def start_for_uploaded(
         if respond_async
         else min(start.wait if start.wait is not None else settings.photo_wait_seconds, settings.photo_wait_seconds)
     )
-    if budget is not None:
-        wait = budget(wait)  # what is left of the 30 s in front of the function (photo_wait_budget)
-    if _wait_until_terminal(owner, status, wait, clock=clock, sleep=sleep):
+    deadline = called + wait  # the promised wait counts from the call, not from the end of the calls above
+    if budget is not None:  # and never past what the 30 s in front of the function leave (photo_wait_budget)
+        deadline = min(deadline, clock() + budget(wait))
+    waiter = waiting.current_caller()
+    with waiter.may_wait() as may_wait:  # past the server's bound on waiting calls: answer at once
+        finished = _wait_until_terminal(
+            owner, status, deadline if may_wait else clock(), clock=clock, sleep=sleep, gone=waiter.gone
+        )
+    if finished:
         answer = get_status(owner, settings=settings, store=store, status=status)
         result = {
             "requestId": owner,
@@ -364,10 +371,16 @@ def _create_alias(pad_id: str, owner: str, *, settings: Settings, status: Status
 
 
 def _wait_until_terminal(
-    request_id: str, status: StatusStore, wait: float, *, clock: Callable[[], float], sleep: Callable[[float], None]
+    request_id: str,
+    status: StatusStore,
+    deadline: float,
+    *,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+    gone: Callable[[], bool],
 ) -> bool:
-    """Poll the status record (not the execution: one consistent read is the cheapest call) with back-off."""
-    deadline = clock() + wait
+    """Poll the status record (not the execution: one consistent read is the cheapest call) with back-off, until
+    ``deadline`` (a ``clock()`` time) or until the caller hangs up."""
     pause = 0.25
     while True:
         record = status.get(request_id)
@@ -376,7 +389,7 @@ def _wait_until_terminal(
         if record.get("status") in TERMINAL:
             return True
         left = deadline - clock()
-        if left <= 0:
+        if left <= 0 or gone():
             return False
         sleep(min(pause, left))
         pause = min(pause * 1.5, 2.0)

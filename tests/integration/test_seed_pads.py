@@ -22,6 +22,8 @@ pytestmark = pytest.mark.slow
 
 # The request bodies exactly as the seed's README prints them (indentation and line breaks included).
 SEED_UPLOAD_BODY = b'{\n  "type": "photo",\n  "filename": "andy_portrait_2.jpg",\n  "contentType": "image/jpeg"\n}'
+# The local server takes JSON only (another web page could send a form or text/plain without asking first).
+JSON = {"Content-Type": "application/json"}
 SEED_PHOTO_BODY = '{{\n    "requestId": "b123456abc",\n    "bucket": "{bucket}",\n    "key": "{key}"\n}}'
 
 
@@ -35,7 +37,7 @@ def booth(request, tmp_path_factory):
 
 
 def test_the_seed_documents_three_calls_give_the_pictures_in_the_post_photo_answer(booth):
-    status, _, raw = booth.request("POST", "/upload", SEED_UPLOAD_BODY)
+    status, _, raw = booth.request("POST", "/upload", SEED_UPLOAD_BODY, JSON)
     assert status == 200, raw
     answer = json.loads(raw)
     if booth.envelope:  # the seed's page ran JSON.parse(response.body)
@@ -49,7 +51,7 @@ def test_the_seed_documents_three_calls_give_the_pictures_in_the_post_photo_answ
     assert put_status == 200
 
     body = SEED_PHOTO_BODY.format(bucket=answer["Bucket"], key=answer["Key"]).encode()
-    status, _, raw = booth.request("POST", "/photo", body)
+    status, _, raw = booth.request("POST", "/photo", body, JSON)
 
     assert status == 200, raw
     result = json.loads(raw)

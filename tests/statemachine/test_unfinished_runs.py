@@ -237,3 +237,25 @@ def test_at_start_interrupted_requests_are_resumed_once_and_the_rest_failed(clou
         final = _status(cloud, request_id)
         assert final["status"] == "FAILED" and final["error"]["code"] == "INTERNAL"
     assert _status(cloud, "never-sent-01")["status"] == "PENDING_UPLOAD", "no upload, nothing was in flight"
+
+
+def test_the_sweeps_work_does_not_grow_with_requests_whose_photo_never_came(cloud, recovery):
+    """Another web page made thousands of PENDING_UPLOAD records, and the sweep looked for each one's photo every
+    5 s (0.6 of a core with ~3,400 of them; issue 18). A record whose photo never came expires on its own: the sweep
+    neither reads it nor looks for its photo."""
+    _quiet(cloud)
+    recovery.sweep()  # builds the sweep's clients, so the counters below see every call
+    s3_calls: list[str] = []
+    records_read: list[int] = []
+    recovery._client("s3").meta.events.register("before-call.s3", lambda model, **_: s3_calls.append(model.name))
+    for client in (recovery._table().meta.client, recovery._status().table.meta.client):
+        client.meta.events.register(
+            "after-call.dynamodb", lambda parsed, **_: records_read.append(len(parsed.get("Items", [])))
+        )
+
+    for index in range(25):
+        _pending(cloud, f"never-sent-{index:04d}")
+    assert recovery.sweep() == []
+
+    assert "HeadObject" not in s3_calls, s3_calls
+    assert sum(records_read) == 0, f"the sweep read {sum(records_read)} record(s) that have no photo"

@@ -31,11 +31,12 @@ import boto3
 from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
-from photobooth import api, lifecycle
+from photobooth import api, lifecycle, naming
 from photobooth.aws.dynamodb import DynamoStatusStore
 from photobooth.local.engine import REGION
 from photobooth.local.runs import forget_finished_work, on_execution_ended
 from photobooth.models import RequestStatus
+from photobooth.naming import PHOTO_PREFIX
 
 log = logging.getLogger("photobooth.local")
 
@@ -76,6 +77,7 @@ class Recovery:
     longest_run: float = 900.0
     pending_grace: float = 15.0  # seconds an uploaded photo may wait for its workflow's claim
     _nudged: dict[str, float] = field(default_factory=dict)
+    _settled: set[str] = field(default_factory=set)  # photos whose request has ended: not looked at again
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _unsubscribe: Callable[[], None] | None = None
@@ -86,9 +88,10 @@ class Recovery:
     def resume_interrupted(self) -> StartReport:
         resumed: list[str] = []
         failed: list[str] = []
-        for record in self._unfinished_records():
+        photos = self._photos()
+        for record in self._records_with_status(PENDING, PROCESSING):
             request_id = record["requestId"]
-            photo = self._photo(record.get("originalKey"))
+            photo = photos.get(str(record.get("originalKey")))
             if record["status"] == PENDING and photo is None:
                 continue  # the visitor never uploaded: nothing was in flight
             if photo is not None and int(record.get("resumeCount", 0)) < MAX_RESUMES:
@@ -162,31 +165,51 @@ class Recovery:
     def sweep(self) -> list[str]:
         """The safety net behind the hook. Returns the requests it failed or started again."""
         acted: list[str] = []
-        now = time.monotonic()
-        for record in self._unfinished_records():
+        for record in self._records_with_status(PROCESSING):
             request_id = record["requestId"]
-            if record["status"] == PROCESSING:
-                arn = str(record.get("executionArn") or "")
-                running = bool(arn) and self._is_running(arn)
-                if running and _age_seconds(_upload_time(record)) < self.longest_run:
-                    continue
-                if running:
-                    # Stopping the run wakes the end-of-run hook on the run's thread, which may fail the request
-                    # before the line below does; either way this sweep ended it.
-                    self._abort(arn)
-                if self._fail(request_id):
-                    _tell_operator(f"{request_id}: {'its workflow hung' if running else 'no workflow is running'}")
-                    acted.append(request_id)
-                elif running and self._ended_failed(request_id):
-                    acted.append(request_id)
+            arn = str(record.get("executionArn") or "")
+            running = bool(arn) and self._is_running(arn)
+            if running and _age_seconds(_upload_time(record)) < self.longest_run:
                 continue
-            photo = self._photo(record.get("originalKey"))
-            if photo is None or _age_seconds(photo[1]) < self.pending_grace:
+            if running:
+                # Stopping the run wakes the end-of-run hook on the run's thread, which may fail the request
+                # before the line below does; either way this sweep ended it.
+                self._abort(arn)
+            if self._fail(request_id):
+                _tell_operator(f"{request_id}: {'its workflow hung' if running else 'no workflow is running'}")
+                acted.append(request_id)
+            elif running and self._ended_failed(request_id):
+                acted.append(request_id)
+        acted.extend(self._start_or_fail_unclaimed_uploads())
+        return acted
+
+    def _start_or_fail_unclaimed_uploads(self) -> list[str]:
+        """Uploads whose workflow never claimed them, found from the photos, not from the records: a record whose
+        photo never came (another web page made thousands once) costs the sweep nothing and expires on its own.
+        A photo whose request has ended is not looked at again."""
+        acted: list[str] = []
+        now = time.monotonic()
+        photos = self._photos()
+        self._settled &= photos.keys()  # erased or expired photos are forgotten
+        for key, (size, uploaded) in photos.items():
+            if key in self._settled or _age_seconds(uploaded) < self.pending_grace:
+                continue
+            try:
+                request_id = naming.request_id_from_photo_key(key)
+            except naming.InvalidName:
+                self._settled.add(key)
+                continue
+            record = self._status().get(request_id)
+            if record is None or record.get("originalKey") != key:
+                continue  # a direct upload's record appears with its workflow's claim
+            if record.get("status") != PENDING:
+                if record.get("status") != PROCESSING:
+                    self._settled.add(key)  # ended or erased: never pending again
                 continue
             nudged = self._nudged.get(request_id)
             if nudged is None:
                 self._nudged[request_id] = now
-                self._start_workflow(record["originalKey"], photo[0], _upload_time(record))
+                self._start_workflow(key, size, _upload_time(record))
                 acted.append(request_id)
             elif now - nudged > self.pending_grace and self._fail(request_id):
                 _tell_operator(f"{request_id}: its photo was uploaded but its workflow never started")
@@ -226,14 +249,11 @@ class Recovery:
         return record is not None and record.get("status") == RequestStatus.FAILED.value
 
     def _processing(self) -> list[str]:
-        return sorted(r["requestId"] for r in self._unfinished_records() if r["status"] == PROCESSING)
+        return sorted(r["requestId"] for r in self._records_with_status(PROCESSING))
 
-    def _unfinished_records(self) -> list[dict]:
+    def _records_with_status(self, *statuses: str) -> list[dict]:
         records: list[dict] = []
-        scan: dict[str, Any] = {
-            "FilterExpression": Attr("status").is_in([PENDING, PROCESSING]),
-            "ConsistentRead": True,
-        }
+        scan: dict[str, Any] = {"FilterExpression": Attr("status").is_in(list(statuses)), "ConsistentRead": True}
         while True:
             page = self._table().scan(**scan)
             records.extend(page.get("Items", []))
@@ -241,15 +261,15 @@ class Recovery:
                 return records
             scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def _photo(self, key: object) -> tuple[int, datetime] | None:
-        """Size and upload time of the stored photo, or ``None`` when there is none."""
-        if not isinstance(key, str) or not key:
-            return None
-        try:
-            head = self._client("s3").head_object(Bucket=self.bucket, Key=key)
-        except ClientError:
-            return None
-        return int(head["ContentLength"]), head["LastModified"]
+    def _photos(self) -> dict[str, tuple[int, datetime]]:
+        """Every uploaded photo's key, with its size and upload time: one listing, however many records wait for a
+        photo that never comes."""
+        photos: dict[str, tuple[int, datetime]] = {}
+        pages = self._client("s3").get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=PHOTO_PREFIX)
+        for page in pages:
+            for item in page.get("Contents", []):
+                photos[item["Key"]] = (int(item["Size"]), item["LastModified"])
+        return photos
 
     def _is_running(self, execution_arn: str) -> bool:
         try:

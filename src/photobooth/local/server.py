@@ -11,6 +11,7 @@ One port serves three things, so the booth page needs no CORS and a phone-free l
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import mimetypes
@@ -21,15 +22,15 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from photobooth import naming
+from photobooth import naming, waiting
 from photobooth.local import apigw, lan
 from photobooth.local.engine import (
     MOTO_CONFIG,
@@ -39,6 +40,7 @@ from photobooth.local.engine import (
     offline_environment,
     project_root,
 )
+from photobooth.local.httpserver import CLIENT_GONE, REQUEST_ENDED, BoothHTTPServer
 from photobooth.local.motogate import GatedMotoServer, sign_interpreter_calls_with_local_credentials
 from photobooth.local.persistence import DataMirror
 from photobooth.local.recovery import Recovery
@@ -49,6 +51,11 @@ from photobooth.local.sigv4 import Credentials
 log = logging.getLogger("photobooth.local")
 
 _MAX_API_BODY_BYTES = 1024 * 1024
+# Connections served at once (a thread each) and POST /photo calls that may wait among them: a booth has a few pads,
+# and every connection past these numbers waits in the kernel's queue instead of costing a thread.
+MAX_CONNECTIONS = 64
+MAX_WAITING_CALLS = 8
+REQUEST_SECONDS = 15.0  # to send a request line, headers and body: a photo over loopback takes milliseconds
 
 
 def free_port() -> int:
@@ -97,6 +104,10 @@ def _labelled(request_id: str) -> str:
     return f"[{naming.short_code(request_id)}] {request_id}" if request_id != "?" else request_id
 
 
+def _json_answer(status: int, message: str) -> Response:
+    return Response(json.dumps({"message": message}), status, content_type="application/json")
+
+
 @dataclass
 class BoothServer:
     port: int = 8000
@@ -109,9 +120,13 @@ class BoothServer:
     # what arrives there needs the booth key except the phone page, results and erasure.
     lan_address: str | None = None
     booth_key: str = ""
+    max_connections: int = MAX_CONNECTIONS  # on each address it listens on
+    max_waiting_calls: int = MAX_WAITING_CALLS
+    request_seconds: float = REQUEST_SECONDS
     _moto: Any = None
-    _http: BaseWSGIServer | None = None
-    _lan_http: BaseWSGIServer | None = None
+    _http: BoothHTTPServer | None = None
+    _lan_http: BoothHTTPServer | None = None
+    _waiting_places: threading.BoundedSemaphore | None = None
     _recovery: Recovery | None = None
     _s3: S3Proxy | None = None
 
@@ -127,13 +142,20 @@ class BoothServer:
         """What phones open: the LAN address with ``--lan``, else this machine's loopback address."""
         return f"http://{self.lan_address}:{self.port}" if self.lan_address else self.url
 
+    @property
+    def own_origins(self) -> frozenset[str]:
+        """The booth page's origins: the only web pages that may use the API and the S3 endpoint."""
+        return frozenset({self.url, f"http://localhost:{self.port}", self.public_url})
+
     def start(self) -> None:
         started = time.monotonic()
         # Bind first: a taken port fails at once, before anything else has started.
-        self._http = make_server("127.0.0.1", self.port, self._wsgi, threaded=True)
+        self._http = self._bounded_server("127.0.0.1", self._wsgi)
         self.port = self._http.server_port
+        self._waiting_places = threading.BoundedSemaphore(self.max_waiting_calls)
+        self._size_client_pools()
         if self.lan_address:
-            self._lan_http = make_server(self.lan_address, self.port, self._lan_wsgi, threaded=True)
+            self._lan_http = self._bounded_server(self.lan_address, self._lan_wsgi)
             self.booth_key = self.booth_key or os.environ.get("PHOTOBOOTH_BOOTH_KEY") or secrets.token_urlsafe(18)
         os.environ.update(offline_environment())
         self._start_moto()
@@ -171,6 +193,25 @@ class BoothServer:
             log.exception("could not resume the requests the last stop interrupted")
         self._recovery.watch()
 
+    def _bounded_server(self, address: str, app: Any) -> BoothHTTPServer:
+        return BoothHTTPServer(
+            address, self.port, app, max_connections=self.max_connections, request_seconds=self.request_seconds
+        )
+
+    def _size_client_pools(self) -> None:
+        """Every boto3 client of this process (the API's, the workflow's, moto's interpreter's) keeps as many
+        connections as the threads that may use it at once: with botocore's default of 10, a burst of calls
+        printed "Connection pool is full, discarding connection" thousands of times. One default for the
+        process's session, before any client is made: botocore merges it into each client's own config."""
+        import boto3
+        import botocore.session
+        from botocore.config import Config
+
+        session = botocore.session.get_session()
+        threads = self.max_connections * (2 if self.lan_address else 1)  # each address has its own connections
+        session.set_default_client_config(Config(max_pool_connections=2 * threads))
+        boto3.setup_default_session(botocore_session=session)
+
     def _start_moto(self) -> None:
         from moto.moto_api._internal.models import moto_api_backend
 
@@ -191,7 +232,7 @@ class BoothServer:
             bucket=self.cloud.bucket,
             upstream_port=self.moto_port,
             credentials=credentials,
-            own_origins=frozenset({self.url, f"http://localhost:{self.port}", self.public_url}),
+            own_origins=self.own_origins,
             max_upload_bytes=self._max_upload_bytes(),
         )
 
@@ -233,20 +274,40 @@ class BoothServer:
         request = Request(environ)
         try:
             response = self._route(request)
-        except Exception:
-            # No log.exception: the traceback's messages may hold the URL, so it is redacted like the path.
-            log.error(
-                "error serving %s %s\n%s",
-                request.method,
-                redact_path(request.path),
-                redact_text(traceback.format_exc()),
-            )
-            response = Response(json.dumps({"message": "internal error"}), 500, content_type="application/json")
+        except Exception as error:
+            ended = environ.get(REQUEST_ENDED, lambda: None)()
+            if ended or isinstance(error, ClientDisconnected):
+                # A short body raises ClientDisconnected; a cut chunked one, werkzeug's "Invalid chunk header".
+                response = self._dropped(request, ended or "hung up")
+            else:
+                # No log.exception: the traceback's messages may hold the URL, so it is redacted like the path.
+                log.error(
+                    "error serving %s %s\n%s",
+                    request.method,
+                    redact_path(request.path),
+                    redact_text(traceback.format_exc()),
+                )
+                response = _json_answer(500, "internal error")
         return response(environ, start_response)
 
     def _lan_wsgi(self, environ: dict, start_response: Any) -> Any:
         environ["photobooth.lan"] = True
         return self._wsgi(environ, start_response)
+
+    def _dropped(self, request: Request, ended: str) -> Response:
+        """The request's body ended early: its client hung up, or did not send it within the deadline (one quiet
+        line, not a traceback: at a public event this is someone's dropped Wi-Fi, or someone's attack)."""
+        cut_short = ended == "deadline"
+        what = f"{request.method} {redact_path(request.path)}: " + (
+            f"its request did not arrive within {self.request_seconds:g} s" if cut_short else "it hung up mid-request"
+        )
+        http = self._lan_http if request.environ.get("photobooth.lan") else self._http
+        if http is not None:
+            http.dropped.dropped(what)
+        message = f"the request did not arrive within {self.request_seconds:g} s" if cut_short else "incomplete body"
+        response = _json_answer(408 if cut_short else 400, message)
+        response.headers["Connection"] = "close"
+        return response
 
     def _route(self, request: Request) -> Response:
         if request.environ.get("photobooth.lan"):
@@ -273,6 +334,9 @@ class BoothServer:
         return Response(json.dumps({"message": "no such route"}), 404, content_type="application/json")
 
     def _api(self, request: Request, function: str) -> Response:
+        refused = self._refuse_other_pages(request)
+        if refused is not None:
+            return refused
         # API Gateway refuses payloads over its own limit before any function runs; the API's bodies are tiny.
         request.max_content_length = _MAX_API_BODY_BYTES
         try:
@@ -288,7 +352,8 @@ class BoothServer:
             query=request.query_string.decode(),
             source_ip=request.remote_addr or "127.0.0.1",
         )
-        answer = load_handler(function)(event, lambda_context(f"photobooth-{function}"))
+        with waiting.calling(_ConnectionCaller(request.environ, self._waiting_places)):
+            answer = load_handler(function)(event, lambda_context(f"photobooth-{function}"))
         answered = answer.get("body") or ""
         data = base64.b64decode(answered) if answer.get("isBase64Encoded") else answered.encode()
         response = Response(data, answer.get("statusCode", 200))
@@ -316,6 +381,18 @@ class BoothServer:
         response.set_data(response.get_data() + addition.encode())
         return response
 
+    def _refuse_other_pages(self, request: Request) -> Response | None:
+        """Another web page may send the booth a "simple" request (a ``text/plain`` or form POST) without asking
+        first, and a ``no-cors`` fetch does: the browser only hides the answer, the request is made. Browsers name
+        the page's origin on every such request, so any origin but the booth page's is refused, and a body that is
+        not JSON (what a page can send without a preflight) too. Pads and scripts send no ``Origin``."""
+        origin = request.headers.get("Origin")
+        if origin is not None and origin not in self.own_origins:
+            return _json_answer(403, "requests from another web page's origin are refused")
+        if request.method == "POST" and request.mimetype != "application/json":
+            return _json_answer(415, "send the request body as JSON, with Content-Type: application/json")
+        return None
+
     def _static(self, path: str) -> Response:
         relative = path.lstrip("/") or "index.html"
         if (self.web_dir / f"{relative}.html").is_file():  # /wall is web/wall.html, the event screen
@@ -335,3 +412,25 @@ class BoothServer:
         line = status_line(after, before)
         if line:
             print(f"{time.strftime('%H:%M:%S')} {line}", file=sys.stdout, flush=True)
+
+
+@dataclass
+class _ConnectionCaller:
+    """A ``POST /photo`` caller on this server: one of ``MAX_WAITING_CALLS`` places to wait, and its connection to
+    see it hang up (:mod:`photobooth.waiting`)."""
+
+    environ: dict
+    places: threading.BoundedSemaphore | None
+
+    @contextlib.contextmanager
+    def may_wait(self) -> Iterator[bool]:
+        if self.places is None or not self.places.acquire(blocking=False):
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            self.places.release()
+
+    def gone(self) -> bool:
+        return bool(self.environ.get(CLIENT_GONE, lambda: False)())
