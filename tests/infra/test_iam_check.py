@@ -41,6 +41,25 @@ def test_every_granted_action_is_called_or_has_its_reason(synth: Synth) -> None:
     assert not unused, "\n".join(unused)
 
 
+def test_every_reason_for_a_grant_names_an_action_the_role_is_granted(full: Synth, default: Synth) -> None:
+    # A reason kept after its grant went (perm-fix removed aws-marketplace:Unsubscribe) would let that grant come
+    # back unnoticed: each reason must name an action the role has in the full or the default stack.
+    granted: dict[str, set[str]] = {}
+    for synth in (full, default):
+        template = Template(synth.template)
+        for role, role_id in iam_check.role_ids(template).items():
+            for statement in iam_check.role_statements(template, role_id):
+                if statement["Effect"] == "Allow":
+                    granted.setdefault(role, set()).update(a.lower() for a in iam_check._as_list(statement["Action"]))
+    stale = [
+        f"{role}: {action}"
+        for role, reasons in iam_check.WHY_GRANTED.items()
+        for action in reasons
+        if not any(action.lower() in actions for r, actions in granted.items() if role in ("*", r))
+    ]
+    assert not stale, stale
+
+
 def _without_statement(template: dict, role_id: str, sid: str) -> dict:
     edited = copy.deepcopy(template)
     removed = 0
