@@ -379,6 +379,10 @@ def test_every_call_the_code_makes_is_in_the_committed_record(aws_backend):
     cloud = aws_backend
     with recording(answer=answer) as recorder:
         drive_every_function(cloud)
+    made_by = {(c.function, c.service, c.operation, c.params.get("modelId")) for c in recorder.calls}
+    # The calls the merged branches added are among them: the fallback model painted, the booth key was read.
+    assert ("generate", "bedrock", "InvokeModel", CORE) in made_by, "Stable Image Core painted one picture"
+    assert ("status", "secretsmanager", "GetSecretValue", None) in made_by, "the status function read the booth key"
     names = Names(
         bucket=cloud.bucket,
         table=cloud.local.table,
