@@ -57,9 +57,12 @@ WHY_GRANTED: dict[str, dict[str, str]] = {
         "caller with s3:ListBucket (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html)",
     },
     "generate": {
+        # Bedrock makes these Marketplace calls itself, with the caller's permissions: no botocore call of the code
+        # to record (photobooth_infra.bedrock_access.marketplace_statements).
         "aws-marketplace:Subscribe": "Bedrock subscribes the account to a Marketplace model on its first "
-        "invocation, with the caller's permissions (https://docs.aws.amazon.com/bedrock/latest/userguide/model-access.html)",
-        "aws-marketplace:Unsubscribe": "granted with Subscribe for the first invocation's subscription",
+        "invocation, with the caller's permissions "
+        "(https://docs.aws.amazon.com/bedrock/latest/userguide/model-access.html); "
+        "granted only for the operator's marketplace_product_ids, limited to them",
         "aws-marketplace:ViewSubscriptions": "Bedrock checks the subscription on invocation",
     },
     WORKFLOW: {

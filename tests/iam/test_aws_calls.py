@@ -28,7 +28,10 @@ from botocore.response import StreamingBody
 from PIL import Image, ImageDraw
 
 from photobooth import pipeline, wiring
+from photobooth.api import BOOTH_KEY_HEADER
 from photobooth.iam.calls import DATA_FILE, FUNCTIONS, REGENERATE, UPLOAD_RULE, WORKFLOW, Permission, dump, parse
+from photobooth.kiosk import ATTEMPTS_KEY, hash_pin
+from photobooth.local import apigw
 from photobooth.local.engine import definition_path, lambda_context, load_handler
 from photobooth.models import ERASED
 from tests.support import portraits
@@ -38,8 +41,14 @@ DATA_PATH = Path(__file__).resolve().parents[2] / "src" / "photobooth" / "iam" /
 RECORD = os.environ.get("PHOTOBOOTH_RECORD_AWS_CALLS") == "1"
 
 INPAINT = "us.stability.stable-image-inpaint-v1:0"
+# The default fallback (photobooth.config.DEFAULT_MODEL_IDS): text to image, called when the first model cannot serve.
+CORE = "stability.stable-image-core-v1:1"
 UPSCALE = "us.stability.stable-fast-upscale-v1:0"
 SAM_ENDPOINT = "photobooth-sam"
+BOOTH_KEY = "booth-key-of-the-recorder"
+KIOSK_PIN = "2468"
+# Models that answer "not enabled" (the driver makes the first model unavailable once, so the fallback paints).
+UNAVAILABLE: set[str] = set()
 
 # Calls the code makes only with some settings (the template check skips them for a stack configured otherwise).
 CONFIGURED: dict[tuple[str, str], dict[str, str]] = {
@@ -97,7 +106,11 @@ def _sam_mask(params: dict) -> dict:
 def _painted(params: dict) -> dict:
     body = json.loads(params["body"])
     source = body.get("image") or body.get("inPaintingParams", {}).get("image")
-    image = _image(base64.b64decode(source))
+    if source is None:  # text to image (Stable Image Core): a picture of the asked aspect ratio
+        width, height = (int(side) for side in body["aspect_ratio"].split(":"))
+        image = Image.new("RGB", (width * 64, height * 64), (40, 60, 120))
+    else:
+        image = _image(base64.b64decode(source))
     if params["modelId"] == UPSCALE:
         image = image.resize((image.width * 4, image.height * 4))
     answer = {"images": [_b64_png(image)], "finish_reasons": [None], "seeds": [1]}
@@ -118,6 +131,13 @@ ANSWERS = {
 
 
 def answer(call: Call) -> tuple[AWSResponse, dict] | None:
+    if call.service == "bedrock" and call.params.get("modelId") in UNAVAILABLE:
+        # As botocore's Stubber answers an error: the parsed error with its HTTP status.
+        error = {"Code": "AccessDeniedException", "Message": "You don't have access to the model"}
+        return AWSResponse("https://example.invalid", 403, {}, None), {
+            "Error": error,
+            "ResponseMetadata": {"HTTPStatusCode": 403},
+        }
     make = ANSWERS.get((call.service, call.operation))
     if make is None:
         return None
@@ -129,6 +149,15 @@ def answer(call: Call) -> tuple[AWSResponse, dict] | None:
 
 def _handler(name: str, event: dict) -> Any:
     return load_handler(name)(event, lambda_context(f"photobooth-{name}"))
+
+
+def _with_booth_key(method: str, path: str) -> tuple[int, dict | None]:
+    """An API call from a booth pad, which sends the booth key (the status function then reads the secret)."""
+    function = apigw.function_for(method, path)
+    assert function, (method, path)
+    event = apigw.http_event(method, path, headers={BOOTH_KEY_HEADER: BOOTH_KEY})
+    response = load_handler(function)(event, lambda_context(f"photobooth-{function}"))
+    return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
 
 
 def _upload(cloud, *, request_id: str | None = None, wall: bool = False) -> dict:
@@ -169,6 +198,10 @@ def drive_every_function(cloud) -> None:
     cloud.wait_for_terminal(seed["requestId"], timeout=240)
     status, finished = cloud.call_api("POST", "/photo", start)
     assert status == 200 and finished["status"] == "SUCCEEDED" and finished["url"], finished
+    # The pad reads through its own id (an alias) with the booth key, and is told the execution's ARN: the status
+    # function reads the key from Secrets Manager (photobooth.aws.secrets).
+    status, read = _with_booth_key("GET", f"/photo/{start['requestId']}")
+    assert status == 200 and read and read.get("executionArn"), (status, read)
 
     # The visitor erases while the workflow still works on the request (its working files made again here):
     # generate removes a picture it finished too late, finalize the wall copies it made and every leftover, and
@@ -197,7 +230,11 @@ def drive_every_function(cloud) -> None:
     def erase() -> None:
         table.put_item(Item={"requestId": request_id, "status": ERASED, "expiresAt": 1})
 
-    image = generate(7)
+    UNAVAILABLE.add(INPAINT)  # the first model cannot serve: the fallback, text to image, paints
+    try:
+        image = generate(7)
+    finally:
+        UNAVAILABLE.clear()
     assert image["status"] == "SUCCEEDED", image
     record = table.get_item(Key={"requestId": request_id}, ConsistentRead=True)["Item"]
     erase()
@@ -219,11 +256,27 @@ def drive_every_function(cloud) -> None:
     assert not set(copied) & set(cloud.keys("wall/")), "finalize removed the wall copies of an erased request"
     _handler("finalize", {"requestId": request_id, "lateUpload": True})
 
-    # The visitor erases a finished request; a run that died ends its request.
-    assert cloud.call_api("DELETE", f"/photo/{upload['requestId']}")[0] == 204
+    # A pad erases a finished request through its own id (an alias, made by its POST /photo), with the booth key;
+    # a run that died ends its request, and its visitor erases it.
+    alias = {"requestId": "c123456abc", "bucket": cloud.bucket, "key": upload["Key"], "wait": 0}
+    status, aliased = cloud.call_api("POST", "/photo", alias)
+    assert status == 200 and aliased["requestId"] == upload["requestId"], aliased
+    assert _with_booth_key("DELETE", f"/photo/{alias['requestId']}")[0] == 204
     pending = _upload(cloud)
     ended = _handler("execution_ended", _status_change(cloud, pending["Key"]))
     assert ended == {"requestId": pending["requestId"], "failed": True}
+    assert cloud.call_api("DELETE", f"/photo/{pending['requestId']}")[0] == 204
+
+    # The operator's kiosk PIN: a wrong one is counted, a guess before its turn is refused (the attempts item's
+    # next turn is set ahead here, so the refusal does not depend on the machine's speed), the right one resets.
+    assert cloud.call_api("POST", "/kiosk/unlock", {"pin": "0000"})[0] == 403
+    attempts = {"requestId": ATTEMPTS_KEY}
+    table.update_item(
+        Key=attempts, UpdateExpression="SET nextTurn = :later", ExpressionAttributeValues={":later": 2**40}
+    )
+    assert cloud.call_api("POST", "/kiosk/unlock", {"pin": "0000"})[0] == 429
+    table.update_item(Key=attempts, UpdateExpression="REMOVE nextTurn")
+    assert cloud.call_api("POST", "/kiosk/unlock", {"pin": KIOSK_PIN})[0] == 200
 
 
 def _status_change(cloud, key: str) -> dict:
@@ -262,7 +315,7 @@ def workflow_calls(table: str) -> list[Call]:
             calls.append(Call(WORKFLOW, "lambda", "InvokeFunction", {"FunctionName": name}))
         elif service == "dynamodb":
             op = operation[0].upper() + operation[1:]
-            calls.append(Call(WORKFLOW, "dynamodb", op, {"TableName": table}))
+            calls.append(Call(WORKFLOW, "dynamodb", op, {"TableName": table, "Key": parameters["Key"]}))
         else:
             raise AssertionError(f"no translation for the integration {resource}")
     return calls
@@ -299,11 +352,16 @@ def to_permissions(calls: list[Call], names: Names) -> dict[str, list[Permission
 
 @pytest.fixture
 def aws_backend(cloud, monkeypatch):
+    secret = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+        Name="photobooth-booth-key", SecretString=BOOTH_KEY
+    )
     for key, value in {
+        "PHOTOBOOTH_BOOTH_KEY_SECRET_ARN": secret["ARN"],
+        "PHOTOBOOTH_KIOSK_PIN_HASH": hash_pin(KIOSK_PIN, salt=b"recorder-salt"),
         "PHOTOBOOTH_BACKEND": "aws",
         "PHOTOBOOTH_SEGMENTATION_BACKEND": "sam",
         "PHOTOBOOTH_SAM_ENDPOINT_NAME": SAM_ENDPOINT,
-        "PHOTOBOOTH_BEDROCK_MODEL_IDS": json.dumps([INPAINT]),
+        "PHOTOBOOTH_BEDROCK_MODEL_IDS": json.dumps([INPAINT, CORE]),
         "PHOTOBOOTH_UPSCALER": "bedrock",
         "PHOTOBOOTH_UPSCALE_MODEL_ID": UPSCALE,
         "PHOTOBOOTH_MODERATION_BACKEND": "rekognition",
@@ -321,13 +379,19 @@ def test_every_call_the_code_makes_is_in_the_committed_record(aws_backend):
     cloud = aws_backend
     with recording(answer=answer) as recorder:
         drive_every_function(cloud)
+    made_by = {(c.function, c.service, c.operation, c.params.get("modelId")) for c in recorder.calls}
+    # The calls the merged branches added are among them: the fallback model painted, the booth key was read.
+    assert ("generate", "bedrock", "InvokeModel", CORE) in made_by, "Stable Image Core painted one picture"
+    assert ("status", "secretsmanager", "GetSecretValue", None) in made_by, "the status function read the booth key"
     names = Names(
         bucket=cloud.bucket,
         table=cloud.local.table,
         state_machine_arn=cloud.local.state_machine_arn,
         sam_endpoint=SAM_ENDPOINT,
-        bedrock_models=(INPAINT,),
+        bedrock_models=(INPAINT, CORE),
         upscale_model=UPSCALE,
+        booth_key_secret_arn=os.environ["PHOTOBOOTH_BOOTH_KEY_SECRET_ARN"],
+        fixed_item_keys=(ATTEMPTS_KEY,),
     )
     calls = recorder.calls + workflow_calls(cloud.local.table) + upload_rule_calls(cloud.local.state_machine_arn)
     made = to_permissions(calls, names)

@@ -21,6 +21,8 @@ NAMES = Names(
     sam_endpoint="photobooth-sam",
     bedrock_models=("us.stability.stable-image-inpaint-v1:0",),
     upscale_model="us.stability.stable-fast-upscale-v1:0",
+    booth_key_secret_arn="arn:aws:secretsmanager:us-east-1:1:secret:booth-key-AbCdEf",
+    fixed_item_keys=("#kiosk-pin-attempts",),
 )
 BUCKET = "arn:${Partition}:s3:::${BucketName}"
 
@@ -71,6 +73,39 @@ def test_a_query_on_an_index_is_on_the_index_and_names_become_placeholders() -> 
     ]
     start = Call("f", "states", "StartExecution", {"stateMachineArn": NAMES.state_machine_arn})
     assert _terms(start) == [("states:StartExecution", "${StateMachineArn}", {})]
+
+
+def test_an_item_call_carries_its_partition_key_as_leading_keys() -> None:
+    # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html: GetItem, PutItem,
+    # UpdateItem and DeleteItem carry the item's partition key value as dynamodb:LeadingKeys.
+    table = "arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}"
+    one_request = Call("f", "dynamodb", "GetItem", {"TableName": "t", "Key": {"requestId": "r1"}})
+    assert _terms(one_request) == [("dynamodb:GetItem", table, {"dynamodb:LeadingKeys": "*"})]
+    put = Call(
+        "f", "dynamodb", "PutItem", {"TableName": "t", "Item": {"requestId": {"S": "r1"}, "status": {"S": "x"}}}
+    )
+    assert _terms(put) == [("dynamodb:PutItem", table, {"dynamodb:LeadingKeys": "*"})]
+    attempts = Call("f", "dynamodb", "UpdateItem", {"TableName": "t", "Key": {"requestId": "#kiosk-pin-attempts"}})
+    assert _terms(attempts) == [("dynamodb:UpdateItem", table, {"dynamodb:LeadingKeys": "#kiosk-pin-attempts"})]
+    # The state machine's integration names the key by a path into its input: one request's id.
+    integration = Call("workflow", "dynamodb", "UpdateItem", {"TableName": "t", "Key": {"requestId": {"S.$": "$.r"}}})
+    assert _terms(integration) == [("dynamodb:UpdateItem", table, {"dynamodb:LeadingKeys": "*"})]
+    with pytest.raises(Untranslatable, match="requestId"):
+        translate(Call("f", "dynamodb", "GetItem", {"TableName": "t", "Key": {"other": "x"}}), NAMES)
+
+
+def test_the_booth_key_secret_is_the_status_functions_setting() -> None:
+    read = Call("status", "secretsmanager", "GetSecretValue", {"SecretId": NAMES.booth_key_secret_arn})
+    assert _terms(read) == [("secretsmanager:GetSecretValue", "${BoothKeySecretArn}", {})]
+    (permission,) = translate(read, NAMES)
+
+    def needs(environment: dict[str, str]) -> list[str]:
+        deployment = Deployment("aws", "eu-west-1", "1", "b", "t", "sm", {}, {"status": environment})
+        return [n.resource for n in required({"status": [permission]}, deployment, destinations=lambda _: ())]
+
+    arn = "arn:aws:secretsmanager:eu-west-1:1:secret:photobooth-key-XyZ123"
+    assert needs({"PHOTOBOOTH_BOOTH_KEY_SECRET_ARN": arn}) == [arn]
+    assert needs({}) == []  # without the setting the function refuses every key and reads nothing
 
 
 def test_an_operation_without_an_iam_action_is_refused_not_guessed() -> None:
@@ -147,6 +182,19 @@ def test_statements_are_evaluated_as_iam_does(statements: list[dict], expected: 
         ({"StringNotLike": {"s3:prefix": "wall/*"}}, {"s3:prefix": "photo/x"}, True),
         ({"StringNotLike": {"s3:prefix": "wall/*"}}, {"s3:prefix": "wall/x"}, False),
         ({"StringLikeIfExists": {"s3:prefix": "photo/*"}}, {}, True),
+        # The kiosk attempts grant: only that item's key passes (DynamoDB developer guide, "Using IAM policy
+        # conditions for fine-grained access control",
+        # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html).
+        (
+            {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["#kiosk-pin-attempts"]}},
+            {"dynamodb:LeadingKeys": "#kiosk-pin-attempts"},
+            True,
+        ),
+        (
+            {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["#kiosk-pin-attempts"]}},
+            {"dynamodb:LeadingKeys": "example-id"},
+            False,
+        ),
         (
             {"ForAnyValue:StringEquals": {"aws-marketplace:ProductId": ["p1", "p2"]}},
             {"aws-marketplace:ProductId": "p2"},

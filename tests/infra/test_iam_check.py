@@ -41,6 +41,25 @@ def test_every_granted_action_is_called_or_has_its_reason(synth: Synth) -> None:
     assert not unused, "\n".join(unused)
 
 
+def test_every_reason_for_a_grant_names_an_action_the_role_is_granted(full: Synth, default: Synth) -> None:
+    # A reason kept after its grant went (perm-fix removed aws-marketplace:Unsubscribe) would let that grant come
+    # back unnoticed: each reason must name an action the role has in the full or the default stack.
+    granted: dict[str, set[str]] = {}
+    for synth in (full, default):
+        template = Template(synth.template)
+        for role, role_id in iam_check.role_ids(template).items():
+            for statement in iam_check.role_statements(template, role_id):
+                if statement["Effect"] == "Allow":
+                    granted.setdefault(role, set()).update(a.lower() for a in iam_check._as_list(statement["Action"]))
+    stale = [
+        f"{role}: {action}"
+        for role, reasons in iam_check.WHY_GRANTED.items()
+        for action in reasons
+        if not any(action.lower() in actions for r, actions in granted.items() if role in ("*", r))
+    ]
+    assert not stale, stale
+
+
 def _without_statement(template: dict, role_id: str, sid: str) -> dict:
     edited = copy.deepcopy(template)
     removed = 0
@@ -60,12 +79,40 @@ def _without_statement(template: dict, role_id: str, sid: str) -> dict:
         ("Status", "PresignDownloads", "status: s3:GetObject on arn:aws:s3:::"),
         ("Generate", "WriteResult", "generate: s3:PutObject on arn:aws:s3:::"),
         ("Segment", "StatusUsage", "segment: dynamodb:UpdateItem on arn:aws:dynamodb:us-east-1:123456789012:table/"),
+        # The booth key check (hostile-api) and the kiosk's attempts item (eventday-ops) are recorded calls too.
+        ("Status", "CheckBoothKey", "status: secretsmanager:GetSecretValue on arn:aws:secretsmanager:us-east-1:"),
+        (
+            "Status",
+            "KioskPinAttempts",
+            "status: dynamodb:UpdateItem on arn:aws:dynamodb:us-east-1:123456789012:table/",
+        ),
     ],
 )
 def test_removing_a_needed_statement_fails_and_names_the_call(full: Synth, function: str, sid: str, missing: str):
     role = function_role_id(full, f"Functions{function}Function")
     denied = _denied(_without_statement(full.template, role, sid))
     assert denied and all(line.startswith(missing) for line in denied), denied
+
+
+def test_the_attempts_grant_allows_only_the_attempts_item(full: Synth) -> None:
+    # The grant's dynamodb:LeadingKeys condition is evaluated, not just its action: naming another item's key
+    # denies the kiosk's UpdateItem, and no request's UpdateItem is allowed by it
+    # (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html).
+    role = function_role_id(full, "FunctionsStatusFunction")
+    edited = copy.deepcopy(full.template)
+    for policy in edited["Resources"].values():
+        if policy["Type"] == "AWS::IAM::Policy" and {"Ref": role} in policy["Properties"]["Roles"]:
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                if statement.get("Sid") == "KioskPinAttempts":
+                    statement["Condition"] = {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["#other"]}}
+
+    denied = [line.split(" (for")[0] for line in _denied(edited)]
+
+    table = Template(full.template).name_of(full.one("AWS::DynamoDB::Table", "StorageStatus")[0])
+    assert denied == [
+        f"status: dynamodb:UpdateItem on arn:aws:dynamodb:us-east-1:123456789012:table/{table}"
+        " with dynamodb:LeadingKeys=#kiosk-pin-attempts"
+    ]
 
 
 def test_a_deny_wins_over_an_allow_and_conditions_narrow_the_list(full: Synth) -> None:
@@ -87,7 +134,8 @@ def test_a_deny_wins_over_an_allow_and_conditions_narrow_the_list(full: Synth) -
     table = template.name_of(full.one("AWS::DynamoDB::Table", "StorageStatus")[0])
     bucket = template.name_of(full.one("AWS::S3::Bucket", "StorageData")[0])
     assert sorted(line.split(" (for")[0] for line in denied) == [
-        f"status: dynamodb:PutItem on arn:aws:dynamodb:us-east-1:123456789012:table/{table}",
+        f"status: dynamodb:PutItem on arn:aws:dynamodb:us-east-1:123456789012:table/{table}"
+        " with dynamodb:LeadingKeys=example-id",
         *(
             f"status: s3:ListBucket on arn:aws:s3:::{bucket} with s3:prefix={prefix}/example-id"
             for prefix in ("generated", "wall", "work")

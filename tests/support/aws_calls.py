@@ -53,10 +53,15 @@ class Names:
     sam_endpoint: str
     bedrock_models: tuple[str, ...]
     upscale_model: str
+    booth_key_secret_arn: str
+    # Partition keys of items that are not a request's (the kiosk's attempts item): kept as written in the
+    # dynamodb:LeadingKeys condition, where any other key (a request id) becomes "*".
+    fixed_item_keys: tuple[str, ...] = ()
 
     def placeholders(self) -> dict[str, str]:
         return {
             self.state_machine_arn: "${StateMachineArn}",
+            self.booth_key_secret_arn: "${BoothKeySecretArn}",
             self.bucket: "${BucketName}",
             self.table: "${TableName}",
             self.sam_endpoint: "${SamEndpointName}",
@@ -176,6 +181,16 @@ def translate(call: Call, names: Names) -> list[Permission]:
         else:
             raise Untranslatable(f"{label}: model {model} is neither a configured image model nor the upscale model")
         return [Permission(f"bedrock:{call.operation}", resource, calls=(label,))]
+    if call.service == "dynamodb" and call.operation in _ITEM_OPERATIONS:
+        # A call on one item carries its partition key value as dynamodb:LeadingKeys, which a grant may limit
+        # (the status role's kiosk attempts item): DynamoDB developer guide, "Using IAM policy conditions for
+        # fine-grained access control",
+        # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html.
+        leading = _leading_key(params, names)
+        return [
+            Permission(p.action, p.resource, {"dynamodb:LeadingKeys": leading}, calls=p.calls)
+            for p in _generic(call, call.operation, params, names, label)
+        ]
     if call.service == "dynamodb" and call.operation == "BatchGetItem":
         # One table per RequestItems key (DynamoDB developer guide, "Using IAM policy conditions for fine-grained
         # access control", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html).
@@ -186,6 +201,23 @@ def translate(call: Call, names: Names) -> list[Permission]:
     # Everything else: the operation's own action; a Query with IndexName fills the index resource type
     # (table/NAME/index/INDEX) from the data set like any other placeholder.
     return _generic(call, call.operation, params, names, label)
+
+
+_ITEM_OPERATIONS = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem"})
+PARTITION_KEY = "requestId"  # the status table's only key attribute (CONTRACT.md)
+
+
+def _leading_key(params: Mapping[str, Any], names: Names) -> str:
+    """The item's partition key value: a request's id becomes "*", a fixed item's key stays as written. The key is
+    boto3's high-level form, the wire form ({"S": ...}) or, for the state machine's integrations, a JSONPath
+    ({"S.$": "$.requestId"}: one request's id)."""
+    item = params.get("Key") or params.get("Item") or {}
+    value = item.get(PARTITION_KEY)
+    if isinstance(value, Mapping):
+        value = value.get("S", "*" if "S.$" in value else None)
+    if not isinstance(value, str):
+        raise Untranslatable(f"dynamodb item call without a string {PARTITION_KEY}: {dict(item)!r}")
+    return value if value in names.fixed_item_keys else "*"
 
 
 def _generic(call: Call, action_name: str, params: Mapping[str, Any], names: Names, label: str) -> list[Permission]:

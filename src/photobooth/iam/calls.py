@@ -7,9 +7,11 @@ only reads it and fills its placeholders with one deployment's names, for the te
 IAM data set: the doctor ships it.
 
 Placeholders: ``${Partition}``, ``${Region}``, ``${Account}`` (of the stack), ``${BucketName}``, ``${TableName}``,
-``${StateMachineArn}``, ``${SamEndpointName}``, ``${Function.<name>}`` (a function's name), and the two Bedrock
-models, ``${BedrockModel}`` (each of PHOTOBOOTH_BEDROCK_MODEL_IDS) and ``${UpscaleModel}``. A ``*`` in a resource
-or a condition value stands for any request id or wall id.
+``${StateMachineArn}``, ``${SamEndpointName}``, ``${Function.<name>}`` (a function's name), ``${BoothKeySecretArn}``
+(the role's PHOTOBOOTH_BOOTH_KEY_SECRET_ARN: without it the code reads no secret), and the two Bedrock models,
+``${BedrockModel}`` (each of PHOTOBOOTH_BEDROCK_MODEL_IDS) and ``${UpscaleModel}``. A ``*`` in a resource or a
+condition value stands for any request id or wall id; a ``dynamodb:LeadingKeys`` value without one names a fixed
+item (the kiosk's attempts item).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ FUNCTIONS = ("presign", "status", "detect_face", "segment", "generate", "finaliz
 WORKFLOW = "workflow"
 UPLOAD_RULE = "upload_rule"
 ROLES = (*FUNCTIONS, WORKFLOW, UPLOAD_RULE)
+
+BOOTH_KEY_SECRET = "${BoothKeySecretArn}"
 
 # What a concrete stand-in for a "*" of a pattern is: a call the code makes names one request's key.
 EXAMPLE_ID = "example-id"
@@ -197,6 +201,13 @@ def required(
                         yield Required(role, permission.action, arn, context, permission)
                 continue
             resource = permission.resource
+            if resource == BOOTH_KEY_SECRET:
+                # The secret's ARN is the function's setting; a function without one refuses every key unread.
+                resource = environment.get("PHOTOBOOTH_BOOTH_KEY_SECRET_ARN", "")
+                if not resource:
+                    continue
+                yield Required(role, permission.action, resource, context, permission)
+                continue
             if "${SamEndpointName}" in resource:
                 # Endpoint ARNs are lower case whatever the endpoint name's case (the ARN SageMaker returns).
                 name = environment.get("PHOTOBOOTH_SAM_ENDPOINT_NAME", "").lower()
