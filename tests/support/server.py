@@ -54,6 +54,17 @@ class ServedBooth:
     def output(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def wait_for_output(self, text: str, timeout: float = 60.0) -> str:
+        """The serve log once it holds ``text`` (the booth prints each change of a request's status as it is
+        written, e.g. ``<requestId> SUCCEEDED in 1.2s``): a test that reads the log for a request waits for it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            log = self.output()
+            if text in log:
+                return log
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} not in the serve log within {timeout}s:\n{self.output()[-3000:]}")
+
     def stop(self) -> None:
         self.process.terminate()
         try:
