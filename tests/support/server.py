@@ -54,16 +54,17 @@ class ServedBooth:
     def output(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def wait_for_output(self, text: str, timeout: float = 60.0) -> str:
-        """The serve log once it holds ``text`` (the booth prints each change of a request's status as it is
-        written, e.g. ``<requestId> SUCCEEDED in 1.2s``): a test that reads the log for a request waits for it."""
+    def wait_for_output(self, text: str, timeout: float = 60.0, count: int = 1) -> str:
+        """The serve log once it holds ``text`` ``count`` times (the booth prints each change of a request's status
+        as it is written, e.g. ``<requestId> SUCCEEDED in 1.2s``): a test that reads the log for a request waits
+        for it."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             log = self.output()
-            if text in log:
+            if log.count(text) >= count:
                 return log
             time.sleep(0.2)
-        raise AssertionError(f"{text!r} not in the serve log within {timeout}s:\n{self.output()[-3000:]}")
+        raise AssertionError(f"{text!r} not {count}x in the serve log within {timeout}s:\n{self.output()[-3000:]}")
 
     def stop(self) -> None:
         self.process.terminate()
@@ -74,16 +75,46 @@ class ServedBooth:
             self.process.wait(timeout=5)
 
 
+# ``photobooth serve`` that also prints ``execution ended <requestId> <status>`` when each of its executions ends: a
+# test that must know a run has ended (one that changes nothing visible, such as a repeated upload event that the
+# workflow ignores) waits for that line instead of for time. It wraps the engine's own end-of-run call
+# (photobooth.local.runs.announce_end) before the engine imports it; everything else is the real command.
+_SERVE_REPORTING_ENDS = """
+import sys
+from photobooth.local import runs
+
+_announce_end = runs.announce_end
+
+
+def announce_end(execution):
+    _announce_end(execution)
+    key = str(((execution.input_data or {}).get("detail") or {}).get("object", {}).get("key", ""))
+    request_id = key.split("/")[1] if key.count("/") >= 2 else "?"
+    print(f"execution ended {request_id} {execution.exec_status.value}", flush=True)
+
+
+runs.announce_end = announce_end
+from photobooth.local.cli import main
+
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def start_booth(
-    data_dir: Path, log_path: Path, port: int | None = None, timeout: float = 60.0, extra_args: tuple[str, ...] = ()
+    data_dir: Path,
+    log_path: Path,
+    port: int | None = None,
+    timeout: float = 60.0,
+    extra_args: tuple[str, ...] = (),
+    report_execution_ends: bool = False,
 ) -> ServedBooth:
     port = port or free_port()
     log = log_path.open("ab")
+    command = ["-c", _SERVE_REPORTING_ENDS] if report_execution_ends else ["-m", "photobooth.local.cli"]
     process = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "photobooth.local.cli",
+            *command,
             "serve",
             "--port",
             str(port),
