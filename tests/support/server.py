@@ -75,25 +75,44 @@ class ServedBooth:
             self.process.wait(timeout=5)
 
 
-# ``photobooth serve`` that also prints ``execution ended <requestId> <status>`` when each of its executions ends: a
-# test that must know a run has ended (one that changes nothing visible, such as a repeated upload event that the
-# workflow ignores) waits for that line instead of for time. It wraps the engine's own end-of-run call
-# (photobooth.local.runs.announce_end) before the engine imports it; everything else is the real command.
-_SERVE_REPORTING_ENDS = """
+# ``photobooth serve`` with two hooks a test may ask for; everything else is the real command.
+# - report_execution_ends: it also prints ``execution ended <requestId> <status>`` when each execution ends, so a
+#   test that must know a run has ended (one that changes nothing visible, such as a repeated upload event that the
+#   workflow ignores) waits for that line instead of for time. It wraps the engine's own end-of-run call
+#   (photobooth.local.runs.announce_end) before the engine imports it.
+# - hold_function: that workflow function (e.g. ``photobooth-generate``) prints ``holding <function> <requestId>``
+#   and never returns, so a test can crash the booth at a moment it knows is mid-request rather than race the photo.
+_SERVE_WITH_HOOKS = """
 import sys
-from photobooth.local import runs
+import time
 
-_announce_end = runs.announce_end
+from photobooth.local import handlers, runs
 
+REPORT_ENDS, HOLD = {report_ends!r}, {hold!r}
 
-def announce_end(execution):
-    _announce_end(execution)
-    key = str(((execution.input_data or {}).get("detail") or {}).get("object", {}).get("key", ""))
-    request_id = key.split("/")[1] if key.count("/") >= 2 else "?"
-    print(f"execution ended {request_id} {execution.exec_status.value}", flush=True)
+if REPORT_ENDS:
+    _announce_end = runs.announce_end
 
+    def announce_end(execution):
+        _announce_end(execution)
+        key = str(((execution.input_data or {{}}).get("detail") or {{}}).get("object", {{}}).get("key", ""))
+        request_id = key.split("/")[1] if key.count("/") >= 2 else "?"
+        print(f"execution ended {{request_id}} {{execution.exec_status.value}}", flush=True)
 
-runs.announce_end = announce_end
+    runs.announce_end = announce_end
+
+if HOLD:
+    _invoke_function = handlers.invoke_function
+
+    def invoke_function(function_name, payload):
+        if function_name.rsplit(":", 1)[-1] == HOLD:
+            print(f"holding {{HOLD}} {{payload.get('requestId', '?')}}", flush=True)
+            while True:  # until the test kills the process
+                time.sleep(1)
+        return _invoke_function(function_name, payload)
+
+    handlers.invoke_function = invoke_function
+
 from photobooth.local.cli import main
 
 sys.exit(main(sys.argv[1:]))
@@ -107,10 +126,13 @@ def start_booth(
     timeout: float = 60.0,
     extra_args: tuple[str, ...] = (),
     report_execution_ends: bool = False,
+    hold_function: str | None = None,
 ) -> ServedBooth:
     port = port or free_port()
     log = log_path.open("ab")
-    command = ["-c", _SERVE_REPORTING_ENDS] if report_execution_ends else ["-m", "photobooth.local.cli"]
+    command = ["-m", "photobooth.local.cli"]
+    if report_execution_ends or hold_function:
+        command = ["-c", _SERVE_WITH_HOOKS.format(report_ends=report_execution_ends, hold=hold_function)]
     process = subprocess.Popen(
         [
             sys.executable,
