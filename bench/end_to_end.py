@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.targets import Samples
 from bench.timing import Spread
 from photobooth import native_threads
 
@@ -45,16 +46,17 @@ def _python(
     return json.loads(done.stdout.strip().splitlines()[-1]), cpu
 
 
-def warm(themes: int, photos: int) -> list[str]:
+def warm(themes: int, photos: int, samples: Samples) -> list[str]:
     result, _ = _python(["-m", "bench.workloads", "warm", "--themes", str(themes), "--photos", str(photos)])
     wall, cpu = Spread(tuple(result["seconds"])), Spread(tuple(result["cpu"]))
+    samples.add(f"warm {themes} themes", wall.values)
     return [f"warm photo, {themes} themes: {wall.show()} wall; CPU {cpu.show()}"]
 
 
 _PHOTO_LINE = re.compile(r": SUCCEEDED, \d+ image\(s\) in ([0-9.]+)s")
 
 
-def cold_run(photos: int, rounds: int) -> list[str]:
+def cold_run(photos: int, rounds: int, samples: Samples) -> list[str]:
     """``photobooth run`` on ``photos`` copies of a booth photo from a fresh process: start-up is the time to the
     first photo's line minus that photo's own seconds."""
     from bench.workloads import booth_photo
@@ -88,6 +90,9 @@ def cold_run(photos: int, rounds: int) -> list[str]:
             first_line, first_seconds = seen[0]
             firsts.append(first_seconds)
             starts.append(first_line - first_seconds)
+    samples.add("run start-up", starts)
+    samples.add("run first photo", firsts)
+    samples.add(f"run {photos} photos", totals)
     return [
         f"fresh `photobooth run`: start-up {Spread(tuple(starts)).show()}",
         f"    first photo {Spread(tuple(firsts)).show()}",
@@ -95,7 +100,7 @@ def cold_run(photos: int, rounds: int) -> list[str]:
     ]
 
 
-def handler_imports(rounds: int) -> list[str]:
+def handler_imports(rounds: int, samples: Samples) -> list[str]:
     """Seconds to import each handler module in a fresh interpreter as on Lambda (``LAMBDA_TASK_ROOT`` set),
     with bytecode already compiled and with none: ``PYTHONPYCACHEPREFIX`` points at an empty folder and nothing is
     written, so every module is compiled, as a layer shipped without .pyc is on every cold start. (On Lambda boto3
@@ -119,6 +124,7 @@ def handler_imports(rounds: int) -> list[str]:
             for _ in range(rounds):
                 compiled.append(_python(["-m", "bench.workloads", "import", function], lambda_like)[0])
                 source.append(_python(["-m", "bench.workloads", "import", function], without)[0])
+            samples.add(f"import {function}", [r["cpu"] for r in compiled])
             lines.append(
                 f"    {function:12s} with .pyc {_import_figures(compiled)}; without {_import_figures(source)}"
             )
@@ -136,12 +142,13 @@ def _import_figures(runs: list[dict]) -> str:
     return f"CPU {cpu.show('ms')}, wall {wall.median * 1000:.0f} ms"
 
 
-def memory(photos: int) -> list[str]:
+def memory(photos: int, samples: Samples) -> list[str]:
     """Resident memory of one process after ``photos`` photos: with the CLI's arena limit and with glibc's default."""
     limited, _ = _python(["-m", "bench.workloads", "warm", "--photos", str(photos - 1)])
     default, _ = _python(
         ["-m", "bench.workloads", "warm", "--photos", str(photos - 1)], {"MALLOC_ARENA_MAX": GLIBC_DEFAULT_ARENAS}
     )
+    samples.add(f"rss after {photos} photos", [limited["rss_mib"]])
     return [
         f"RSS after {photos} photos: {limited['rss_mib']:.0f} MiB with MALLOC_ARENA_MAX=2, "
         f"{default['rss_mib']:.0f} MiB with glibc's default ({GLIBC_DEFAULT_ARENAS}): "
@@ -149,11 +156,12 @@ def memory(photos: int) -> list[str]:
     ]
 
 
-def run(quick: bool = False) -> list[str]:
-    lines = warm(3, 2 if quick else 5)
+def run(quick: bool, samples: Samples) -> list[str]:
+    """One run of every end-to-end figure; its samples are added to ``samples`` for the targets."""
+    lines = warm(3, 2 if quick else 5, samples)
     if not quick:
-        lines += warm(5, 3)
-    lines += cold_run(photos=4, rounds=1 if quick else 2)
-    lines += handler_imports(rounds=1 if quick else 3)
-    lines += memory(photos=4 if quick else 10)
+        lines += warm(5, 3, samples)
+    lines += cold_run(photos=4, rounds=1 if quick else 2, samples=samples)
+    lines += handler_imports(rounds=1 if quick else 3, samples=samples)
+    lines += memory(photos=4 if quick else 10, samples=samples)
     return lines

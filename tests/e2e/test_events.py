@@ -82,7 +82,7 @@ RECORD_UPLOADS = """
 
 
 def test_the_idle_timer_waits_while_the_pictures_are_made_and_then_counts_down_visibly(open_booth) -> None:
-    config = {"timeouts": {"results": 3, "review": 60, "camera": 60, "error": 60}, "expectedSecondsPerPicture": 3}
+    config = {"timeouts": {"results": 6, "review": 60, "camera": 60, "error": 60}, "expectedSecondsPerPicture": 3}
     booth = open_booth(config=config)
     page = booth.page
     gate = StatusGate(page, mode="hold", themes=ONE_THEME).install()
@@ -95,7 +95,7 @@ def test_the_idle_timer_waits_while_the_pictures_are_made_and_then_counts_down_v
     # Held well past the results timeout: the page must stay, with no idle timer armed.
     bar = page.locator("[data-testid=tile-progress]").first
     first = int(bar.get_attribute("aria-valuenow") or 0)
-    page.wait_for_timeout(4_500)
+    page.wait_for_timeout(7_000)  # longer than the results timeout: an armed timer would have fired by now
     assert screen(booth) == "progress", "the idle timer abandoned a request in progress"
     assert page.evaluate("document.body.dataset.idleArmed") == "false"
     assert gate.held > 1, "the page stopped polling"
@@ -117,12 +117,25 @@ def test_the_idle_timer_waits_while_the_pictures_are_made_and_then_counts_down_v
     wait_for(booth, "[data-testid=idle-notice]", "no visible countdown on the results screen")
     assert "Back to start in" in notice.inner_text() and "tap to stay" in notice.inner_text()
 
-    # A tap keeps the results; without one, the booth goes back to the attract screen with the camera off.
-    page.wait_for_timeout(2_000)
+    # A tap keeps the results; without one, the booth goes back to the attract screen with the camera off. The test
+    # follows the page's own countdown (every number the notice shows), not the clock: once it has counted down two
+    # seconds it taps, and the countdown must start again from the top. A slow machine only makes the test slower.
+    page.evaluate(
+        """() => {
+          const notice = document.getElementById('idle-notice');
+          window.__idleShown = [Number(notice.dataset.n)];
+          new MutationObserver(() => window.__idleShown.push(Number(notice.dataset.n)))
+            .observe(notice, { attributes: true, attributeFilter: ['data-n'] });
+        }"""
+    )
+    page.wait_for_function("window.__idleShown.some((n) => n > 0 && n <= 4)", timeout=30_000)
+    shown_before_the_tap = page.evaluate("window.__idleShown.length")
     page.mouse.click(5, 400)
-    page.wait_for_timeout(1_800)
+    page.wait_for_function(
+        f"window.__idleShown.slice({shown_before_the_tap}).some((n) => n >= 5)", timeout=30_000
+    )  # back up from 4 or less: the tap restarted the countdown
     assert screen(booth) == "results", "a tap did not keep the results on screen"
-    wait_for_screen(booth, "attract", "the results screen never went back to the start", 8_000)
+    wait_for_screen(booth, "attract", "the results screen never went back to the start", 30_000)
     assert not camera_is_on(page)
     assert page.locator("[data-testid=result-tile]").count() == 0
     assert booth.problems == []

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def booth(tmp_path_factory):
     base = tmp_path_factory.mktemp("booth")
-    served = start_booth(base / "data", base / "serve.log")
+    served = start_booth(base / "data", base / "serve.log", report_execution_ends=True)
     yield served
     served.stop()
 
@@ -100,18 +100,34 @@ def test_errors_over_http(booth):
     assert booth.json("POST", "/upload", body)[0] == 409
 
 
-def test_a_redelivered_upload_does_not_duplicate_results(booth):
+def test_a_redelivered_upload_is_not_processed_again(booth):
     answer = _upload(booth, portraits.jpeg_bytes(), filename="twice.jpg")
-    first = booth.wait_for_terminal(answer["requestId"])
+    request_id = answer["requestId"]
+    first = booth.wait_for_terminal(request_id)
+    booth.wait_for_output(f"execution ended {request_id} SUCCEEDED")
+    record = booth.data_dir / "records" / f"{request_id}.json"
+    generated = booth.data_dir / "objects" / "generated" / request_id
+    record_before = json.loads(record.read_text())
+    files_before = {path.name: (path.stat().st_mtime_ns, path.read_bytes()) for path in generated.iterdir()}
 
     # The same object written again raises a second Object Created event for the same request.
-    booth.request("PUT", "", portraits.jpeg_bytes(), {"Content-Type": "image/jpeg"}, url=answer["UploadURL"])
-    again = booth.wait_for_terminal(answer["requestId"])
+    status, _, _ = booth.request(
+        "PUT", "", portraits.jpeg_bytes(), {"Content-Type": "image/jpeg"}, url=answer["UploadURL"]
+    )
+    assert status == 200
+    # Wait for the second execution's end, not for time: its work, if it did any, is done by then.
+    log = booth.wait_for_output(f"execution ended {request_id} ", count=2)
 
+    assert log.count(f"execution ended {request_id} SUCCEEDED") == 2  # the repeat ends at its Succeed state
+    # What a second processing would change: the claim (a second PROCESSING), the record it rewrites (its
+    # execution, upload and finish times) and the pictures it writes again.
+    assert log.count(f"{request_id} PROCESSING") == 1
+    assert json.loads(record.read_text()) == record_before
+    assert {path.name: (path.stat().st_mtime_ns, path.read_bytes()) for path in generated.iterdir()} == files_before
+    assert len(files_before) == 3
+    again = booth.wait_for_terminal(request_id)
     assert again["status"] == first["status"] == "SUCCEEDED"
     assert again["time_taken"] == first["time_taken"]
-    generated = list((booth.data_dir / "objects" / "generated" / answer["requestId"]).iterdir())
-    assert len(generated) == 3
 
 
 def test_delete_removes_everything_of_the_request(booth):

@@ -64,10 +64,20 @@ def test_a_missing_file_is_a_usage_error(tmp_path):
     assert "no such photo" in result.stderr
 
 
+# ``photobooth run`` as the shell starts it in the foreground: with Python's own Ctrl+C handler. A child inherits
+# an ignored SIGINT (a suite started as ``nohup make test &`` ignores it, and so would ``photobooth run`` under it:
+# Python installs its handler only where SIGINT is not ignored), so the child sets the handler back first.
+_RUN_WITH_CTRL_C = (
+    "import signal, sys\n"
+    "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+    "from photobooth.local.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+
+
 def test_ctrl_c_stops_a_long_run_soon_without_making_the_photos_not_started(tmp_path):
     """Ctrl+C drops the photos not started and stops waiting for the one in progress."""
     import signal
-    import time
 
     photos = tmp_path / "photos"
     photos.mkdir()
@@ -75,7 +85,7 @@ def test_ctrl_c_stops_a_long_run_soon_without_making_the_photos_not_started(tmp_
         (photos / f"visitor{i:02d}.jpg").write_bytes(portraits.jpeg_bytes(portraits.astronaut()))
     out = tmp_path / "out"
     child = subprocess.Popen(
-        [sys.executable, "-m", "photobooth.local.cli", "run", str(photos), "--out", str(out)],
+        [sys.executable, "-c", _RUN_WITH_CTRL_C, "run", str(photos), "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -85,9 +95,11 @@ def test_ctrl_c_stops_a_long_run_soon_without_making_the_photos_not_started(tmp_
     assert "visitor00.jpg: SUCCEEDED" in first, first
 
     child.send_signal(signal.SIGINT)
-    interrupted = time.monotonic()
-    child.wait(timeout=60)
+    # The bound only turns a hang into a failure; the photos made are the check, whatever the machine's load.
+    child.wait(timeout=120)
 
-    assert time.monotonic() - interrupted < 20, "Ctrl+C waited for the photos not yet started"
-    made = {path.name.rsplit("_", 1)[0] for path in out.iterdir()}
-    assert len(made) < 12, "every photo was made after Ctrl+C"
+    made = sorted({path.name.rsplit("_", 1)[0] for path in out.iterdir()})
+    # The first photo, the one in progress when the signal came, at most one more if this test was slow to send it:
+    # never the rest of the twelve.
+    assert len(made) <= 3, f"photos made after Ctrl+C: {made}"
+    assert made[0] == "photo_visitor00"

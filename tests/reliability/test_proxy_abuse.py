@@ -12,6 +12,7 @@ import json
 import os
 import time
 import urllib.request
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import boto3
@@ -183,11 +184,19 @@ def test_motos_port_refuses_requests_signed_with_other_credentials(booth, finish
     assert not (booth.data_dir.parent / "x.json").exists()
 
 
-def test_the_log_shows_no_signature_and_no_filename(booth, finished):
-    log = booth.output()
+def test_the_log_shows_no_signature_and_no_filename(booth):
+    # What it looks for, it makes itself: a signed upload, a finished request and signed reads of its pictures.
+    answer = upload(booth, filename="log-probe.jpg")
+    assert _put(booth, answer["UploadURL"], portraits.jpeg_bytes()) == 200
+    status = booth.wait_for_terminal(answer["requestId"])
+    assert status["status"] == "SUCCEEDED", status
+    for url in [status["url_original"], *status["url_generated"]]:
+        assert booth.request("GET", "", url=url)[0] == 200
+
+    log = booth.wait_for_output(f"{answer['requestId']} SUCCEEDED")  # this request's lines are in it
+
     assert "X-Amz-Signature" not in log and "X-Amz-Credential" not in log
-    for name in ("target.jpg", "mine.jpg", "theirs.jpg", "longer.jpg"):
-        assert name not in log
+    assert "log-probe" not in log
 
 
 def test_an_expired_upload_url_is_refused(tmp_path, monkeypatch):
@@ -206,9 +215,21 @@ def test_an_expired_upload_url_is_refused(tmp_path, monkeypatch):
         served.stop()
 
 
-def test_upload_urls_carry_no_session_token_from_the_shell(booth):
-    assert os.environ.get("AWS_SESSION_TOKEN"), (
-        "the test suite's environment sets one; the served process inherits it"
-    )
-    answer = upload(booth, filename="token.jpg")
-    assert "X-Amz-Security-Token" not in answer["UploadURL"]
+def test_upload_urls_carry_no_session_token_from_the_shell(tmp_path, monkeypatch):
+    needs_proc()
+    # A booth of its own, started after the token is set: the module's booth was started before any test's
+    # environment was.
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "token-of-the-shell")
+    monkeypatch.setenv("AWS_SECURITY_TOKEN", "token-of-the-shell")
+    served = start_booth(tmp_path / "data", tmp_path / "serve.log")
+    try:
+        started_with = Path(f"/proc/{served.process.pid}/environ").read_bytes().split(b"\0")
+        assert b"AWS_SESSION_TOKEN=token-of-the-shell" in started_with, "the served process did not inherit it"
+
+        answer = upload(served, filename="token.jpg")
+
+        assert "X-Amz-Security-Token" not in answer["UploadURL"]
+        assert "token-of-the-shell" not in answer["UploadURL"]
+        assert _put(served, answer["UploadURL"], portraits.jpeg_bytes()) == 200
+    finally:
+        served.stop()

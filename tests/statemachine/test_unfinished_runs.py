@@ -14,7 +14,7 @@ import pytest
 from moto.dynamodb.exceptions import MockValidationException
 from moto.dynamodb.models import DynamoDBBackend
 
-from photobooth.local import engine
+from photobooth.local import handlers
 from photobooth.local.engine import load_handler
 from photobooth.local.recovery import Recovery
 from tests.support import portraits
@@ -56,7 +56,7 @@ def generate_hangs(release, monkeypatch) -> threading.Event:
         raise TimeoutError("released by the test")
 
     monkeypatch.setattr(
-        engine, "load_handler", lambda folder: hanging if folder == "generate" else load_handler(folder)
+        handlers, "load_handler", lambda folder: hanging if folder == "generate" else load_handler(folder)
     )
     return inside
 
@@ -103,7 +103,7 @@ def test_a_run_whose_outcome_cannot_be_recorded_ends_the_request_failed_internal
         return real_finalize(payload, context)
 
     monkeypatch.setattr(
-        engine, "load_handler", lambda folder: failing_on_results if folder == "finalize" else load_handler(folder)
+        handlers, "load_handler", lambda folder: failing_on_results if folder == "finalize" else load_handler(folder)
     )
     real_update = DynamoDBBackend.update_item
 

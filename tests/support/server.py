@@ -55,6 +55,18 @@ class ServedBooth:
     def output(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def wait_for_output(self, text: str, timeout: float = 60.0, count: int = 1) -> str:
+        """The serve log once it holds ``text`` ``count`` times (the booth prints each change of a request's status
+        as it is written, e.g. ``<requestId> SUCCEEDED in 1.2s``): a test that reads the log for a request waits
+        for it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            log = self.output()
+            if log.count(text) >= count:
+                return log
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} not {count}x in the serve log within {timeout}s:\n{self.output()[-3000:]}")
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -64,6 +76,50 @@ class ServedBooth:
             self.process.wait(timeout=5)
 
 
+# ``photobooth serve`` with two hooks a test may ask for; everything else is the real command.
+# - report_execution_ends: it also prints ``execution ended <requestId> <status>`` when each execution ends, so a
+#   test that must know a run has ended (one that changes nothing visible, such as a repeated upload event that the
+#   workflow ignores) waits for that line instead of for time. It wraps the engine's own end-of-run call
+#   (photobooth.local.runs.announce_end) before the engine imports it.
+# - hold_function: that workflow function (e.g. ``photobooth-generate``) prints ``holding <function> <requestId>``
+#   and never returns, so a test can crash the booth at a moment it knows is mid-request rather than race the photo.
+_SERVE_WITH_HOOKS = """
+import sys
+import time
+
+from photobooth.local import handlers, runs
+
+REPORT_ENDS, HOLD = {report_ends!r}, {hold!r}
+
+if REPORT_ENDS:
+    _announce_end = runs.announce_end
+
+    def announce_end(execution):
+        _announce_end(execution)
+        key = str(((execution.input_data or {{}}).get("detail") or {{}}).get("object", {{}}).get("key", ""))
+        request_id = key.split("/")[1] if key.count("/") >= 2 else "?"
+        print(f"execution ended {{request_id}} {{execution.exec_status.value}}", flush=True)
+
+    runs.announce_end = announce_end
+
+if HOLD:
+    _invoke_function = handlers.invoke_function
+
+    def invoke_function(function_name, payload):
+        if function_name.rsplit(":", 1)[-1] == HOLD:
+            print(f"holding {{HOLD}} {{payload.get('requestId', '?')}}", flush=True)
+            while True:  # until the test kills the process
+                time.sleep(1)
+        return _invoke_function(function_name, payload)
+
+    handlers.invoke_function = invoke_function
+
+from photobooth.local.cli import main
+
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def start_booth(
     data_dir: Path,
     log_path: Path,
@@ -71,15 +127,19 @@ def start_booth(
     timeout: float = 60.0,
     extra_args: tuple[str, ...] = (),
     env: dict[str, str] | None = None,
+    report_execution_ends: bool = False,
+    hold_function: str | None = None,
 ) -> ServedBooth:
     """``env`` is added to this process's environment (PHOTOBOOTH_* settings of the served booth)."""
     port = port or free_port()
     log = log_path.open("ab")
+    command = ["-m", "photobooth.local.cli"]
+    if report_execution_ends or hold_function:
+        command = ["-c", _SERVE_WITH_HOOKS.format(report_ends=report_execution_ends, hold=hold_function)]
     process = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "photobooth.local.cli",
+            *command,
             "serve",
             "--port",
             str(port),

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from photobooth.local import engine, moto_patches, runs
+from photobooth.local import handlers, moto_patches, runs
 from tests.support.fresh import fresh_python
 
 
@@ -34,7 +34,7 @@ def test_a_handler_exception_is_named_after_its_class(monkeypatch: pytest.Monkey
     def fails(event: dict, context: object) -> dict:
         raise NoFaceFound("nobody in the photo")
 
-    monkeypatch.setattr(engine, "load_handler", lambda folder: fails)
+    monkeypatch.setattr(handlers, "load_handler", lambda folder: fails)
 
     answer, body = _invoke("photobooth-detect-face", {"requestId": "r"})
 
@@ -45,7 +45,9 @@ def test_a_handler_exception_is_named_after_its_class(monkeypatch: pytest.Monkey
 
 def test_a_result_is_the_payload(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[dict] = []
-    monkeypatch.setattr(engine, "load_handler", lambda folder: lambda event, context: seen.append(event) or {"ok": 1})
+    monkeypatch.setattr(
+        handlers, "load_handler", lambda folder: lambda event, context: seen.append(event) or {"ok": 1}
+    )
 
     answer, body = _invoke("photobooth-finalize", {"requestId": "r"})
 
@@ -55,7 +57,7 @@ def test_a_result_is_the_payload(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_an_asynchronous_invocation_runs_on_its_own_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[dict] = []
-    monkeypatch.setattr(engine, "load_handler", lambda folder: lambda event, context: seen.append(event))
+    monkeypatch.setattr(handlers, "load_handler", lambda folder: lambda event, context: seen.append(event))
 
     answer, body = _invoke("photobooth-finalize", {"requestId": "r"}, InvocationType="Event")
 

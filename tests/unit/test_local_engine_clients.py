@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from photobooth.local import engine, moto_patches
+from photobooth.local import engine, handlers, moto_patches
 
 
 def test_a_client_is_built_once_per_service_and_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -25,17 +25,17 @@ def test_a_client_is_built_once_per_service_and_endpoint(monkeypatch: pytest.Mon
 
 
 def test_the_warm_up_loads_every_handler(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "_handler_modules", {})
+    monkeypatch.setattr(handlers, "_handler_modules", {})
 
     engine.warm_up_in_background().join(timeout=120)
     gc.unfreeze()  # this test process is no booth
 
     folders = {path.parent.name for path in (engine.project_root() / "functions").glob("*/handler.py")}
-    assert folders and set(engine._handler_modules) == folders
+    assert folders and set(handlers._handler_modules) == folders
 
 
 def test_what_the_booth_loaded_at_start_is_not_walked_by_every_full_collection(monkeypatch) -> None:
-    monkeypatch.setattr(engine, "_handler_modules", {})
+    monkeypatch.setattr(handlers, "_handler_modules", {})
     gc.unfreeze()
     try:
         engine.warm_up_in_background().join(timeout=120)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -119,18 +118,21 @@ def test_finalize_lets_go_of_the_visitors_cut_out(prepared):
 def test_one_maker_the_others_wait_and_a_failure_is_not_kept():
     shared = SharedCutOuts()
     calls: list[int] = []
-    release = threading.Event()
+    making, release = threading.Event(), threading.Event()
 
     def slow() -> imaging.CutOut:
         calls.append(1)
-        release.wait(5)
+        making.set()
+        release.wait(30)
         return imaging.CutOut(Image.new("RGB", (4, 4)), ())
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = [pool.submit(shared.get, ("r1", "k"), slow) for _ in range(4)]
-        time.sleep(0.2)
+        maker = pool.submit(shared.get, ("r1", "k"), slow)
+        assert making.wait(30)  # the first is making it (events, not a sleep: the others come while it does)
+        others = [pool.submit(shared.get, ("r1", "k"), slow) for _ in range(3)]
+        assert not any(future.done() for future in [maker, *others])
         release.set()
-        made = {id(future.result(timeout=5)) for future in results}
+        made = {id(future.result(timeout=30)) for future in [maker, *others]}
     assert len(calls) == 1 and len(made) == 1
 
     def broken() -> imaging.CutOut:

@@ -1,7 +1,8 @@
 """The embedded AWS: moto's S3, DynamoDB, EventBridge, Lambda and its ASL interpreter running the committed
 ``statemachine/definition.asl.json`` with the real handlers in this process.
 
-This module names the resources (:class:`LocalCloud`) and runs the handlers (:func:`invoke_function`); what moto
+This module names the resources (:class:`LocalCloud`); the handlers are loaded and run by
+:mod:`photobooth.local.handlers` (its names are re-exported here for the modules that start a booth); what moto
 needs to behave as AWS does is in :mod:`photobooth.local.moto_patches`, applied when the resources are made; the
 threads and run ends the engine tracks are in :mod:`photobooth.local.runs`.
 
@@ -11,31 +12,50 @@ The same :class:`LocalCloud` serves the state-machine tests (in-process ``mock_a
 
 from __future__ import annotations
 
-import gc
-import importlib.util
 import json
 import logging
 import os
 import re
 import secrets
-import threading
-import traceback
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import boto3
 
 from photobooth import wall
+from photobooth.local.handlers import (
+    ACCOUNT_ID,
+    FUNCTIONS,
+    REGION,
+    invoke_function,
+    lambda_context,
+    load_handler,
+    project_root,
+    warm_up_in_background,
+)
+from photobooth.local.moto_patches import install_patches
+
+__all__ = [
+    "ACCOUNT_ID",
+    "FUNCTIONS",
+    "MOTO_CONFIG",
+    "REGION",
+    "LocalCloud",
+    "definition_path",
+    "invoke_function",
+    "lambda_context",
+    "load_handler",
+    "offline_environment",
+    "project_root",
+    "render_definition",
+    "warm_up_in_background",
+]
 
 log = logging.getLogger("photobooth.local")
 
-REGION = "us-east-1"
-ACCOUNT_ID = "123456789012"
 MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
 
@@ -56,30 +76,12 @@ def offline_environment() -> dict[str, str]:
     }
 
 
-# Step Functions task name in the ASL → Lambda function name → handler folder.
-FUNCTIONS: dict[str, str] = {
-    "photobooth-detect-face": "detect_face",
-    "photobooth-segment": "segment",
-    "photobooth-generate": "generate",
-    "photobooth-finalize": "finalize",
-}
 SUBSTITUTION_FOR_FUNCTION = {
     "DetectFaceFunctionArn": "photobooth-detect-face",
     "SegmentFunctionArn": "photobooth-segment",
     "GenerateFunctionArn": "photobooth-generate",
     "FinalizeFunctionArn": "photobooth-finalize",
 }
-
-
-def project_root() -> Path:
-    """The checkout that holds ``functions/`` and ``statemachine/`` (the package is installed editable from it)."""
-    override = os.environ.get("PHOTOBOOTH_HOME")
-    candidates = [Path(override)] if override else []
-    candidates.append(Path(__file__).resolve().parents[3])
-    for candidate in candidates:
-        if (candidate / "statemachine" / "definition.asl.json").is_file():
-            return candidate
-    raise RuntimeError("cannot find statemachine/definition.asl.json; set PHOTOBOOTH_HOME to the checkout")
 
 
 def definition_path() -> Path:
@@ -96,78 +98,6 @@ def render_definition(text: str, substitutions: dict[str, str]) -> str:
     if missing:
         raise KeyError(f"no value for definition substitutions: {missing}")
     return _PLACEHOLDER.sub(lambda match: substitutions[match.group(1)], text)
-
-
-# --- handler dispatch -------------------------------------------------------------------------------------
-
-_handler_modules: dict[str, ModuleType] = {}
-_handler_lock = threading.Lock()
-
-
-def load_handler(folder: str) -> Callable[[dict, Any], Any]:
-    """Import ``functions/<folder>/handler.py`` under a unique module name (every folder has a ``handler.py``)."""
-    with _handler_lock:
-        module = _handler_modules.get(folder)
-        if module is None:
-            path = project_root() / "functions" / folder / "handler.py"
-            spec = importlib.util.spec_from_file_location(f"photobooth_functions.{folder}.handler", path)
-            assert spec and spec.loader
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            _handler_modules[folder] = module
-    return module.handler  # type: ignore[no-any-return]
-
-
-def warm_up_in_background() -> threading.Thread:
-    """Import every handler (and the libraries behind them) in a daemon thread once the booth is ready, so the
-    first visitor does not wait for about a second of imports; a request that comes first simply waits on the
-    same import lock.
-
-    Then everything loaded so far (moto's models, botocore's, the handlers' libraries: a few hundred thousand
-    objects that live as long as the booth) is moved out of the garbage collector's sight with ``gc.freeze``:
-    every few photos a full collection walked them all and paused the booth for ~0.2 s."""
-
-    def warm_up() -> None:
-        for handler in sorted((project_root() / "functions").glob("*/handler.py")):
-            try:
-                load_handler(handler.parent.name)
-            except Exception:  # the request that needs it will report the failure properly
-                log.exception("could not preload %s", handler.parent.name)
-        gc.freeze()
-
-    thread = threading.Thread(target=warm_up, name="handler-warm-up", daemon=True)
-    thread.start()
-    return thread
-
-
-def lambda_context(function_name: str) -> SimpleNamespace:
-    """What Powertools reads from a Lambda context object."""
-    return SimpleNamespace(
-        function_name=function_name,
-        function_version="$LATEST",
-        invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{function_name}",
-        memory_limit_in_mb=1024,
-        aws_request_id=str(uuid.uuid4()),
-        log_group_name=f"/aws/lambda/{function_name}",
-        log_stream_name="local",
-        get_remaining_time_in_millis=lambda: 300_000,
-    )
-
-
-def invoke_function(function_name: str, payload: dict) -> tuple[bool, dict]:
-    """Run a workflow function in process. Returns ``(ok, body)``; on failure ``body`` is Lambda's error shape."""
-    name = function_name.rsplit(":", 1)[-1] if function_name.startswith("arn:") else function_name
-    folder = FUNCTIONS.get(name)
-    if folder is None:
-        return False, {"errorType": "ResourceNotFoundException", "errorMessage": f"no function {name}"}
-    try:
-        return True, load_handler(folder)(payload, lambda_context(name))
-    except Exception as error:
-        return False, {
-            "errorType": type(error).__name__,
-            "errorMessage": str(error),
-            "stackTrace": traceback.format_exception(error)[-3:],
-        }
 
 
 # --- resources --------------------------------------------------------------------------------------------
@@ -215,8 +145,6 @@ class LocalCloud:
         }
 
     def provision(self, *, notifications: bool = True) -> None:
-        from photobooth.local.moto_patches import install_patches  # it imports this module
-
         install_patches()
         s3 = boto3.client("s3", region_name=REGION)
         dynamodb = boto3.client("dynamodb", region_name=REGION)

@@ -5,7 +5,7 @@ Behaviour (FACTS.md):
 
 1. Lambda: with ``use_docker: False`` moto only echoes invocations. The interpreter's Lambda tasks get a client
    that dispatches them, by function name, to the handler modules under ``functions/`` (:class:`_InProcessLambda`,
-   :func:`photobooth.local.engine.invoke_function`); an exception becomes an ``Unhandled`` function error whose
+   :func:`photobooth.local.handlers.invoke_function`); an exception becomes an ``Unhandled`` function error whose
    ``errorType`` is the exception's class name, as Lambda reports it, so the ASL's ``Retry``/``Catch`` match as on
    AWS.
 2. EventBridge: moto drops Step Functions targets. An execution is started with the event as input, as
@@ -38,7 +38,7 @@ from typing import Any
 
 import boto3
 
-from photobooth.local.engine import REGION, invoke_function
+from photobooth.local.handlers import REGION, invoke_function
 from photobooth.local.runs import announce_end, in_background
 
 log = logging.getLogger("photobooth.local")
@@ -55,7 +55,7 @@ _patches = _PatchState()
 
 class _InProcessLambda:
     """What the interpreter's Lambda tasks get for a Lambda client: the same ``invoke`` call, answered by the handler
-    in this process (:func:`~photobooth.local.engine.invoke_function`). With ``use_docker: False`` moto's own Lambda
+    in this process (:func:`~photobooth.local.handlers.invoke_function`). With ``use_docker: False`` moto's own Lambda
     only echoes a payload; going through it also cost a botocore round trip per step and, on ``photobooth serve``,
     an HTTP request to moto's server held open for the whole step. A failure is answered as Lambda answers it
     (``FunctionError: Unhandled``, the payload ``{errorType, errorMessage, stackTrace}``), so the ASL's

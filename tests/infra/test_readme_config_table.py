@@ -1,0 +1,114 @@
+"""The README's table of configuration keys is the configuration the CDK app accepts: the same keys, the same
+defaults, and infra/config.example.json uses only those keys. An operator copies keys from that table; a key it
+names that the app refuses, or a default it states that the app does not use, is a wrong instruction."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from photobooth_infra.config import DeploymentConfig
+from pydantic import BaseModel
+
+from tests.infra.conftest import REPO_ROOT, Synth
+
+README = REPO_ROOT / "README.md"
+EXAMPLE = REPO_ROOT / "infra" / "config.example.json"
+
+# Defaults the table describes in words instead of a value: the words, and what the default must then be.
+DESCRIBED: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "account": ("the CLI's", lambda default: default is None),
+    "region": ("the CLI's", lambda default: default is None),
+    "themes": ("the five themes", lambda default: len(default) == 5),
+    "bedrock_regions": ("the stack's region", lambda default: default == ()),
+    "marketplace_product_ids": ("none", lambda default: default == ()),
+    "allowed_origins": ("none", lambda default: default == ()),
+    "alarm_email": ("none", lambda default: default is None),
+    "sam.model_data_url": ("—", lambda default: default is None),
+    "sam.image_uri": ("PyTorch 2.6 inference DLC", lambda default: default is None),
+}
+
+
+def _table_rows(section: str) -> list[tuple[list[str], str]]:
+    """``(keys, default cell)`` of each row of the table under the README heading ``section``."""
+    text = README.read_text()
+    start = text.index(f"\n### {section}")
+    body = text[start : text.index("\n#", start + 1)]
+    rows = []
+    for line in body.splitlines():
+        if line.startswith("| `"):
+            cells = [cell.strip() for cell in line.strip("|").split(" | ")]
+            rows.append((re.findall(r"`([^`]+)`", cells[0]), cells[1]))
+    return rows
+
+
+def _readme_defaults() -> dict[str, str]:
+    """Each key of the table and its default cell; a row of two keys with two values gives each its own."""
+    defaults: dict[str, str] = {}
+    for keys, cell in _table_rows("Configuration keys"):
+        values = re.findall(r"`([^`]+)`", cell)
+        for index, key in enumerate(keys):
+            assert key not in defaults, f"{key} is listed twice"
+            defaults[key] = f"`{values[index]}`" if len(keys) > 1 and len(values) == len(keys) else cell
+    return defaults
+
+
+def _accepted_defaults() -> dict[str, Any]:
+    """Every key DeploymentConfig accepts, nested settings as ``sam.deploy``, with its default."""
+    accepted: dict[str, Any] = {}
+    for name, field in DeploymentConfig.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, BaseModel):
+            for inner, inner_field in type(default).model_fields.items():
+                accepted[f"{name}.{inner}"] = inner_field.get_default(call_default_factory=True)
+        else:
+            accepted[name] = default
+    return accepted
+
+
+def _value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def test_the_table_lists_exactly_the_keys_the_app_accepts():
+    assert sorted(_readme_defaults()) == sorted(_accepted_defaults())
+
+
+def test_the_example_file_uses_only_keys_the_table_lists_and_is_accepted():
+    example = json.loads(EXAMPLE.read_text())
+    nested = {name for name, default in _accepted_defaults().items() if "." in name}
+    keys = set()
+    for key, value in example.items():
+        inner = {f"{key}.{name}" for name in value} if isinstance(value, dict) else set()
+        keys |= inner if inner <= nested and inner else {key}
+    assert keys <= set(_readme_defaults())
+    DeploymentConfig.model_validate(example)
+
+
+@pytest.mark.parametrize("key", sorted(_accepted_defaults()))
+def test_the_table_states_the_default_the_app_uses(key):
+    default = _accepted_defaults()[key]
+    cell = _readme_defaults()[key]
+    if key in DESCRIBED:
+        words, holds = DESCRIBED[key]
+        assert words in cell and holds(default), (key, cell, default)
+        return
+    values = [_value(value) for value in re.findall(r"`([^`]+)`", cell)]
+    if isinstance(default, tuple):
+        assert tuple(values) == default, (key, cell)
+    else:
+        assert values and values[0] == default, (key, cell, default)
+
+
+@pytest.mark.slow
+def test_the_cost_section_counts_the_default_configurations_alarms(default: Synth):
+    text = README.read_text()
+    stated = re.search(r"(\d+) alarms \(\$0\.10\s+each a month", text)
+    assert stated, "the cost section no longer names the alarms' count"
+    assert int(stated.group(1)) == len(default.resources("AWS::CloudWatch::Alarm"))
