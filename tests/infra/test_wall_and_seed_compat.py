@@ -20,13 +20,24 @@ from photobooth_infra.config import DeploymentConfig, SamEndpointConfig, Throttl
 from photobooth_infra.delivery import page_alias_code
 from photobooth_infra.functions import presign_environment
 
-from photobooth import wall
+from photobooth import kiosk, wall
 from photobooth.config import Settings
 from tests.infra.conftest import FULL_CONFIG, REPO_ROOT, Synth, as_list, function_role_id, permissions, render
 
 WALL_ROUTE = "GET /wall/photos"
 PRESIGN_ONLY = {"PHOTOBOOTH_SEED_COMPAT_ENVELOPE", "PHOTOBOOTH_PHOTO_WAIT_SECONDS"}
 FUNCTIONS = ("Presign", "Status", "DetectFace", "Segment", "Generate", "Finalize", "ExecutionEnded")
+
+
+def _live_alias(synth: Synth, function_id: str) -> str:
+    """The logical id of the function's ``live`` alias: what every caller invokes (issue 21, SnapStart)."""
+    (alias,) = [
+        alias_id
+        for alias_id, alias in synth.resources("AWS::Lambda::Alias").items()
+        if alias["Properties"]["FunctionName"] == {"Ref": function_id}
+        and alias["Properties"]["Name"] == constants.LIVE_ALIAS
+    ]
+    return alias
 
 
 def _environment(synth: Synth, name: str) -> dict[str, str]:
@@ -69,7 +80,7 @@ def test_wall_photos_is_an_open_route_to_the_status_function(full: Synth) -> Non
     integration_id = route["Target"]["Fn::Join"][1][1]["Ref"]
     integration = full.resources("AWS::ApiGatewayV2::Integration")[integration_id]["Properties"]
     status = full.one("AWS::Lambda::Function", "FunctionsStatusFunction")[0]
-    assert integration["IntegrationUri"] == {"Fn::GetAtt": [status, "Arn"]}
+    assert integration["IntegrationUri"] == {"Ref": _live_alias(full, status)}
     assert integration["PayloadFormatVersion"] == "2.0"
     # Starting work still needs the key.
     assert routes["POST /photo"]["AuthorizationType"] == "CUSTOM"
@@ -203,16 +214,25 @@ def test_presign_timeout_covers_the_wait_inside_the_integration_timeout(which: s
     presign_id, presign = synth.one("AWS::Lambda::Function", "FunctionsPresignFunction")
     props = presign["Properties"]
     wait = float(props["Environment"]["Variables"]["PHOTOBOOTH_PHOTO_WAIT_SECONDS"])
-    (integration,) = [
-        i["Properties"]
-        for i in synth.resources("AWS::ApiGatewayV2::Integration").values()
-        if i["Properties"]["IntegrationUri"] == {"Fn::GetAtt": [presign_id, "Arn"]}
+    # The routes invoke presign's live alias; an alias runs its version with the function's Timeout and memory.
+    (integration_id,) = [
+        logical_id
+        for logical_id, i in synth.resources("AWS::ApiGatewayV2::Integration").items()
+        if i["Properties"]["IntegrationUri"] == {"Ref": _live_alias(synth, presign_id)}
     ]
+    integration = synth.template["Resources"][integration_id]["Properties"]
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"] for r in synth.resources("AWS::ApiGatewayV2::Route").values()
+    }
+    assert routes["POST /photo"]["Target"] == {"Fn::Join": ["", ["integrations/", {"Ref": integration_id}]]}
     # HTTP APIs allow an integration 50 ms to 30 s, 30 s when unset (AWS::ApiGatewayV2::Integration TimeoutInMillis,
     # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigatewayv2-integration.html).
     integration_seconds = integration.get("TimeoutInMillis", 30_000) / 1000
     assert integration_seconds == constants.API_INTEGRATION_TIMEOUT.to_seconds() == 30
-    # The wait, and the answer built after it, end before the client is cut off and before Lambda stops.
+    # The wait, and the answer built after it, end before the client is cut off and before Lambda stops. API
+    # Gateway's 30 s count from the request's arrival, before the authorizer and the function start, so they end
+    # first; what a cold authorizer or a SnapStart restore took is taken off the wait at run time
+    # (photobooth.api.photo_wait_budget, from requestContext.timeEpoch).
     assert wait + constants.PHOTO_WAIT_MARGIN_SECONDS <= integration_seconds
     assert wait + constants.PHOTO_WAIT_MARGIN_SECONDS <= props["Timeout"] <= 30
     # A waiting Lambda is billed by the GB-second: presign stays small.
@@ -261,7 +281,17 @@ def test_every_function_reads_the_deployment_settings_back(
         for field in shared:
             if name != "Presign" and f"PHOTOBOOTH_{field.upper()}" in PRESIGN_ONLY:
                 continue
+            if field == "kiosk_pin":  # deployed as its hash only, below
+                continue
             assert getattr(settings, field) == getattr(config, field), (name, field)
+        # The kiosk PIN never reaches a function (Settings.kiosk_pin is `photobooth serve`'s); the status function,
+        # which answers POST /kiosk/unlock, gets its hash, and no other function anything of it.
+        assert "kiosk_pin" in shared and settings.kiosk_pin is None, name
+        assert settings.kiosk_pin_hash == (config.kiosk_pin_hash if name == "Status" else None), name
+    if config.kiosk_pin is not None:
+        assert config.kiosk_pin_hash and kiosk.pin_matches(
+            config.kiosk_pin.get_secret_value(), stored_hash=config.kiosk_pin_hash
+        )
 
 
 def test_readme_configuration_table_lists_every_deployment_key() -> None:
