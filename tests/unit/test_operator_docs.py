@@ -27,7 +27,7 @@ def section(title: str) -> str:
 def english_messages() -> dict[str, str]:
     source = (ROOT / "web" / "js" / "i18n.js").read_text(encoding="utf-8")
     english = source[source.index("en: {") : source.index("ko: {")]
-    return dict(re.findall(r'"error\.([A-Z_]+)": "([^"]+)"', english))
+    return dict(re.findall(r'"error\.([A-Z_]+)":\s*"([^"]+)"', english))
 
 
 def test_the_staff_table_quotes_what_the_screen_says_for_every_failure() -> None:
