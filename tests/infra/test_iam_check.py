@@ -176,8 +176,7 @@ def test_the_command_passes_the_synthesized_template_and_fails_a_copy_without_a_
 
 
 def _workflow_invoke_statement(template: dict) -> dict:
-    role = Template(template).resources
-    machine = next(v for v in role.values() if v["Type"] == "AWS::StepFunctions::StateMachine")
+    machine = next(v for v in template["Resources"].values() if v["Type"] == "AWS::StepFunctions::StateMachine")
     role_id = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
     return next(
         s
@@ -200,7 +199,9 @@ def test_the_workflow_is_checked_on_the_alias_arns_its_definition_substitutions_
     )
     invokes = [
         need.resource
-        for need in iam_check.required(iam_check.recorded(), iam_check.deployment(template), destinations=lambda _: ())
+        for need in iam_check.required(
+            iam_check.recorded(), iam_check.deployment(template), destinations=lambda _: ()
+        )
         if need.role == "workflow" and need.action == "lambda:InvokeFunction"
     ]
     assert sorted(invokes) == sorted(
@@ -219,10 +220,11 @@ def test_a_workflow_grant_on_the_bare_functions_fails(full: Synth) -> None:
     edited = copy.deepcopy(full.template)
     statement = _workflow_invoke_statement(edited)
     template = Template(full.template)
-    bare = [
-        f"arn:aws:lambda:us-east-1:123456789012:function:{template.name_of(iam_check.function_logical_id(template, f))}"
+    names = [
+        template.name_of(iam_check.function_logical_id(template, f))
         for f in ("detect_face", "segment", "generate", "finalize")
     ]
+    bare = [f"arn:aws:lambda:us-east-1:123456789012:function:{name}" for name in names]
     statement["Resource"] = bare
     denied = [line.split(" (for")[0] for line in _denied(edited)]
     assert sorted(denied) == sorted(f"workflow: lambda:InvokeFunction on {arn}:live" for arn in bare)
