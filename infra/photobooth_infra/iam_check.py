@@ -110,7 +110,15 @@ _ARN_OF_TYPE = {
 }
 # Ref answers the ARN for these types, the name for the others we meet.
 _REF_IS_ARN = frozenset(
-    {"AWS::StepFunctions::StateMachine", "AWS::SNS::Topic", "AWS::SecretsManager::Secret", "AWS::IAM::Policy"}
+    {
+        "AWS::StepFunctions::StateMachine",
+        "AWS::SNS::Topic",
+        "AWS::SecretsManager::Secret",
+        "AWS::IAM::Policy",
+        # "Ref returns the resource ARN" (AWS::Lambda::Alias, CloudFormation template reference,
+        # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-alias.html)
+        "AWS::Lambda::Alias",
+    }
 )
 _NAME_PROPERTY = {
     "AWS::S3::Bucket": "BucketName",
@@ -152,6 +160,16 @@ class Template:
 
     def arn_of(self, logical_id: str) -> str:
         type_ = self.resources[logical_id]["Type"]
+        if type_ == "AWS::Lambda::Alias":
+            # The function's ARN qualified with the alias name (Lambda developer guide, "Create an alias",
+            # https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html).
+            properties = self.resources[logical_id]["Properties"]
+            function = str(self.resolve(properties["FunctionName"]))
+            if not function.startswith("arn:"):
+                function = _ARN_OF_TYPE["AWS::Lambda::Function"].format(
+                    p=self.partition, r=self.region, a=self.account, name=function
+                )
+            return f"{function}:{self.resolve(properties['Name'])}"
         pattern = _ARN_OF_TYPE.get(type_)
         if pattern is None:
             service = type_.split("::")[1].lower()
@@ -246,16 +264,29 @@ def _role_of(template: Template, value: Any, what: str) -> str:
     raise TemplateError(f"the role of {what} is not a role of this template: {value!r}")
 
 
+def state_machine(template: Template) -> tuple[str, dict[str, Any]]:
+    machines = template.of_type("AWS::StepFunctions::StateMachine")
+    if len(machines) != 1:
+        raise TemplateError(f"expected one state machine, found {sorted(machines)}")
+    ((machine_id, machine),) = machines.items()
+    return machine_id, machine
+
+
+def definition_substitutions(template: Template) -> dict[str, str]:
+    """The state machine's DefinitionSubstitutions, resolved: the ARNs its Task states invoke, exactly as written
+    there (the functions' live aliases), not an ARN rebuilt from the function's name."""
+    _, machine = state_machine(template)
+    given = machine["Properties"].get("DefinitionSubstitutions", {})
+    return {name: str(template.resolve(value)) for name, value in given.items()}
+
+
 def role_ids(template: Template) -> dict[str, str]:
     """role key of aws_calls.json -> the logical id of its AWS::IAM::Role."""
     roles = {
         f: _role_of(template, template.resources[function_logical_id(template, f)]["Properties"]["Role"], f)
         for f in FUNCTIONS
     }
-    machines = template.of_type("AWS::StepFunctions::StateMachine")
-    if len(machines) != 1:
-        raise TemplateError(f"expected one state machine, found {sorted(machines)}")
-    ((machine_id, machine),) = machines.items()
+    machine_id, machine = state_machine(template)
     roles[WORKFLOW] = _role_of(template, machine["Properties"]["RoleArn"], "the state machine")
     for rule_id, rule in template.of_type("AWS::Events::Rule").items():
         for target in rule["Properties"].get("Targets", []):
@@ -299,6 +330,7 @@ def deployment(template: Template) -> Deployment:
         state_machine_arn=presign["PHOTOBOOTH_STATE_MACHINE_ARN"],
         function_names={f: template.name_of(function_logical_id(template, f)) for f in FUNCTIONS},
         environment=environment,
+        definition_substitutions=definition_substitutions(template),
     )
 
 

@@ -29,7 +29,17 @@ from PIL import Image, ImageDraw
 
 from photobooth import pipeline, wiring
 from photobooth.api import BOOTH_KEY_HEADER
-from photobooth.iam.calls import DATA_FILE, FUNCTIONS, REGENERATE, UPLOAD_RULE, WORKFLOW, Permission, dump, parse
+from photobooth.iam.calls import (
+    DATA_FILE,
+    FUNCTIONS,
+    REGENERATE,
+    SUBSTITUTION_PREFIX,
+    UPLOAD_RULE,
+    WORKFLOW,
+    Permission,
+    dump,
+    parse,
+)
 from photobooth.kiosk import ATTEMPTS_KEY, hash_pin
 from photobooth.local import apigw
 from photobooth.local.engine import definition_path, lambda_context, load_handler
@@ -309,9 +319,10 @@ def workflow_calls(table: str) -> list[Call]:
         service, _, operation = resource.removeprefix("arn:aws:states:::").partition(":")
         parameters = state.get("Parameters", {})
         if service == "lambda" and operation == "invoke":
-            name = parameters["FunctionName"].removeprefix("${").removesuffix("FunctionArn}")
-            function = "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
-            name = f"${{Function.{function}}}"  # the function's name, filled per deployment
+            # The state invokes exactly the ARN its definition substitution names (the functions' live alias since
+            # SnapStart): the record keeps the substitution, filled from the template or the deployed definition.
+            substitution = parameters["FunctionName"].removeprefix("${").removesuffix("}")
+            name = f"{SUBSTITUTION_PREFIX}{substitution}}}"
             calls.append(Call(WORKFLOW, "lambda", "InvokeFunction", {"FunctionName": name}))
         elif service == "dynamodb":
             op = operation[0].upper() + operation[1:]

@@ -173,3 +173,63 @@ def test_the_command_passes_the_synthesized_template_and_fails_a_copy_without_a_
     assert failed.returncode == 1
     assert "✘ denied: finalize: s3:PutObject on arn:aws:s3:::" in failed.stdout
     assert "/wall/example-id" in failed.stdout and "fix:" in failed.stderr
+
+
+def _workflow_invoke_statement(template: dict) -> dict:
+    machine = next(v for v in template["Resources"].values() if v["Type"] == "AWS::StepFunctions::StateMachine")
+    role_id = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    return next(
+        s
+        for p in template["Resources"].values()
+        if p["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in p["Properties"]["Roles"]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if s.get("Sid") == "InvokeWorkflowFunctions"
+    )
+
+
+def test_the_workflow_is_checked_on_the_alias_arns_its_definition_substitutions_name(full: Synth) -> None:
+    # Step Functions invokes exactly the FunctionName of the definition, here the live alias (SnapStart), and an
+    # unqualified grant does not cover a qualified ARN
+    # (https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html).
+    template = Template(full.template)
+    substitutions = iam_check.definition_substitutions(template)
+    names = {f: template.name_of(iam_check.function_logical_id(template, f)) for f in ("detect_face", "finalize")}
+    assert substitutions["DetectFaceFunctionArn"] == (
+        f"arn:aws:lambda:us-east-1:123456789012:function:{names['detect_face']}:live"
+    )
+    invokes = [
+        need.resource
+        for need in iam_check.required(
+            iam_check.recorded(), iam_check.deployment(template), destinations=lambda _: ()
+        )
+        if need.role == "workflow" and need.action == "lambda:InvokeFunction"
+    ]
+    assert sorted(invokes) == sorted(
+        substitutions[f"{n}FunctionArn"] for n in ("DetectFace", "Segment", "Generate", "Finalize")
+    )
+
+    # Without the grant, each of the four invocations is denied, by its alias ARN.
+    workflow_role = iam_check.role_ids(template)["workflow"]
+    removed = _without_statement(full.template, workflow_role, "InvokeWorkflowFunctions")
+    expected = sorted(f"workflow: lambda:InvokeFunction on {arn}" for arn in invokes)
+    assert sorted(line.split(" (for")[0] for line in _denied(removed)) == expected
+    # And a Deny of the same action wins over the grant.
+    denying = copy.deepcopy(full.template)
+    _workflow_invoke_statement(denying)["Effect"] = "Deny"
+    assert sorted(line.split(" (for")[0] for line in _denied(denying)) == expected
+
+
+def test_a_workflow_grant_on_the_bare_functions_fails(full: Synth) -> None:
+    edited = copy.deepcopy(full.template)
+    statement = _workflow_invoke_statement(edited)
+    template = Template(full.template)
+    names = [
+        template.name_of(iam_check.function_logical_id(template, f))
+        for f in ("detect_face", "segment", "generate", "finalize")
+    ]
+    bare = [f"arn:aws:lambda:us-east-1:123456789012:function:{name}" for name in names]
+    statement["Resource"] = bare
+    denied = [line.split(" (for")[0] for line in _denied(edited)]
+    assert sorted(denied) == sorted(f"workflow: lambda:InvokeFunction on {arn}:live" for arn in bare)
+    # The grant itself, unchanged, allows them.
+    assert not [line for line in _denied(full.template) if line.startswith("workflow:")]

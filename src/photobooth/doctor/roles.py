@@ -11,7 +11,8 @@ to and name the ``bedrock_regions`` to set.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -25,6 +26,8 @@ from photobooth.iam.calls import (
     Deployment,
     Permission,
     Required,
+    UnknownSubstitution,
+    function_arn_substitution,
     recorded,
     required,
 )
@@ -64,9 +67,8 @@ def check_roles(stack: Stack, clients: Any) -> Iterator[CheckResult]:
         configuration = lambda_client.get_function_configuration(FunctionName=name)
         role_arns[function] = configuration["Role"]
         environments[function] = configuration.get("Environment", {}).get("Variables", {})
-    role_arns[WORKFLOW] = clients.client("stepfunctions").describe_state_machine(
-        stateMachineArn=stack.state_machine_arn
-    )["roleArn"]
+    machine = clients.client("stepfunctions").describe_state_machine(stateMachineArn=stack.state_machine_arn)
+    role_arns[WORKFLOW] = machine["roleArn"]
     upload_rule = _upload_rule_role(clients.client("events"), stack)
     if upload_rule is None:
         yield CheckResult.failed(
@@ -86,11 +88,56 @@ def check_roles(stack: Stack, clients: Any) -> Iterator[CheckResult]:
         state_machine_arn=stack.state_machine_arn,
         function_names=dict(stack.function_names),
         environment=environments,
+        definition_substitutions=invoked_functions(machine.get("definition", ""), stack.function_names),
     )
     iam = clients.client("iam")
     for role, role_arn in role_arns.items():
         permissions = [p for p in recorded().get(role, ()) if p.resource not in _MODEL_PLACEHOLDERS]
-        yield _check_role(iam, role, role_arn, permissions, names, _no_model_here)
+        try:
+            yield _check_role(iam, role, role_arn, permissions, names, _no_model_here)
+        except UnknownSubstitution as error:
+            yield CheckResult.failed(
+                f"role of {role}",
+                f"the deployed state machine does not invoke every workflow function: {error}",
+                "deploy this version of infra/ (its state machine invokes each function's live alias)",
+            )
+
+
+def invoked_functions(definition: str, function_names: Mapping[str, str]) -> dict[str, str]:
+    """``DetectFaceFunctionArn`` -> the ARN the deployed definition's Lambda tasks invoke that function by.
+
+    Step Functions invokes exactly the FunctionName its definition names (the ``live`` alias ARN since SnapStart),
+    and a grant on the unqualified ARN does not cover a qualified one, so the simulation must name the same ARN
+    (Step Functions developer guide, "Invoke an AWS Lambda function",
+    https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html). The deployed definition has its
+    substitutions already filled; a function is found by the name part of the ARN (``function:NAME[:QUALIFIER]``).
+    """
+    try:
+        parsed = json.loads(definition) if definition else {}
+    except ValueError:
+        return {}
+    by_name = {name: function for function, name in function_names.items()}
+    found: dict[str, str] = {}
+    for state in _states(parsed):
+        if (
+            not str(state.get("Resource", "")).startswith("arn:")
+            or ":states:::lambda:invoke" not in state["Resource"]
+        ):
+            continue
+        arn = state.get("Parameters", {}).get("FunctionName")
+        parts = arn.split(":") if isinstance(arn, str) else []
+        function = by_name.get(parts[6]) if len(parts) >= 7 and parts[5] == "function" else None
+        if function is not None:
+            found[function_arn_substitution(function)] = arn
+    return found
+
+
+def _states(definition: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    for state in definition.get("States", {}).values():
+        yield state
+        for nested in (state.get("ItemProcessor"), state.get("Iterator"), *state.get("Branches", [])):
+            if nested:
+                yield from _states(nested)
 
 
 def _upload_rule_role(events: Any, stack: Stack) -> str | None:

@@ -7,7 +7,10 @@ only reads it and fills its placeholders with one deployment's names, for the te
 IAM data set: the doctor ships it.
 
 Placeholders: ``${Partition}``, ``${Region}``, ``${Account}`` (of the stack), ``${BucketName}``, ``${TableName}``,
-``${StateMachineArn}``, ``${SamEndpointName}``, ``${Function.<name>}`` (a function's name), ``${BoothKeySecretArn}``
+``${StateMachineArn}``, ``${SamEndpointName}``, ``${Function.<name>}`` (a function's name),
+``${DefinitionSubstitution.<name>}`` (the value of one of the state machine's definition substitutions: the workflow
+invokes exactly the ARN its definition names, the functions' ``live`` alias, not an unqualified ARN built here),
+``${BoothKeySecretArn}``
 (the role's PHOTOBOOTH_BOOTH_KEY_SECRET_ARN: without it the code reads no secret), and the two Bedrock models,
 ``${BedrockModel}`` (each of PHOTOBOOTH_BEDROCK_MODEL_IDS) and ``${UpscaleModel}``. A ``*`` in a resource or a
 condition value stands for any request id or wall id; a ``dynamodb:LeadingKeys`` value without one names a fixed
@@ -34,11 +37,18 @@ UPLOAD_RULE = "upload_rule"
 ROLES = (*FUNCTIONS, WORKFLOW, UPLOAD_RULE)
 
 BOOTH_KEY_SECRET = "${BoothKeySecretArn}"
+SUBSTITUTION_PREFIX = "${DefinitionSubstitution."
 
 # What a concrete stand-in for a "*" of a pattern is: a call the code makes names one request's key.
 EXAMPLE_ID = "example-id"
 
 _PROFILE_GEOGRAPHIES = frozenset({"us", "eu", "apac", "ap", "jp", "au", "ca", "us-gov", "global"})
+
+
+def function_arn_substitution(function: str) -> str:
+    """The definition substitution that names the ARN the workflow invokes ``function`` by: ``detect_face`` ->
+    ``DetectFaceFunctionArn`` (statemachine/definition.asl.json, docs/architecture.md)."""
+    return "".join(part.title() for part in function.split("_")) + "FunctionArn"
 
 
 @dataclass(frozen=True)
@@ -110,6 +120,12 @@ class Deployment:
     state_machine_arn: str
     function_names: Mapping[str, str]
     environment: Mapping[str, Mapping[str, str]]
+    # The state machine's definition substitutions as deployed (name -> value): what its Task states invoke.
+    definition_substitutions: Mapping[str, str] = field(default_factory=dict)
+
+
+class UnknownSubstitution(ValueError):
+    """A recorded call names a definition substitution the deployment does not have."""
 
 
 @dataclass(frozen=True)
@@ -169,9 +185,13 @@ def concrete(text: str, deployment: Deployment) -> str:
         "${TableName}": deployment.table_name,
         "${StateMachineArn}": deployment.state_machine_arn,
         **{f"${{Function.{name}}}": physical for name, physical in deployment.function_names.items()},
+        **{f"{SUBSTITUTION_PREFIX}{name}}}": value for name, value in deployment.definition_substitutions.items()},
     }
     for placeholder, value in values.items():
         text = text.replace(placeholder, value)
+    if SUBSTITUTION_PREFIX in text:
+        name = text.split(SUBSTITUTION_PREFIX, 1)[1].split("}", 1)[0]
+        raise UnknownSubstitution(f"the state machine's definition has no substitution {name}")
     return text.replace("*", EXAMPLE_ID)
 
 
