@@ -17,6 +17,7 @@ from moto import mock_aws
 
 from photobooth import naming
 from photobooth.erasure import AwsBooth, run_erase
+from photobooth.local.persistence import record_file_name
 from tests.support import portraits
 from tests.support.server import ServedBooth, start_booth
 
@@ -68,7 +69,8 @@ def test_the_code_on_the_screen_finds_and_erases_one_request(booth: ServedBooth)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "erased 1 request(s)" in done.stdout
     assert booth.json("GET", f"/photo/{gone['requestId']}")[0] == 404
-    assert files_of(booth, gone["requestId"]) == [f"records/{gone['requestId']}.json"]  # the tombstone only
+    # the tombstone only
+    assert files_of(booth, gone["requestId"]) == [f"records/{record_file_name(gone['requestId'])}"]
     assert booth.json("GET", f"/photo/{keep['requestId']}")[0] == 200
 
 
@@ -83,7 +85,7 @@ def test_everything_after_the_event_and_bad_names(booth: ServedBooth) -> None:
     assert done.returncode == 0 and "erased 2 request(s)" in done.stdout, done.stdout + done.stderr
     for request in (first, second):
         assert booth.json("GET", f"/photo/{request['requestId']}")[0] == 404
-        assert files_of(booth, request["requestId"]) == [f"records/{request['requestId']}.json"]
+        assert files_of(booth, request["requestId"]) == [f"records/{record_file_name(request['requestId'])}"]
     again = erase_cli(booth, "--all", "--yes")
     assert again.returncode == 0 and "holds no requests" in again.stdout
 

@@ -105,7 +105,7 @@ def test_a_redelivered_upload_is_not_processed_again(booth):
     request_id = answer["requestId"]
     first = booth.wait_for_terminal(request_id)
     booth.wait_for_output(f"execution ended {request_id} SUCCEEDED")
-    record = booth.data_dir / "records" / f"{request_id}.json"
+    record = booth.data_dir / "records" / record_file_name(request_id)
     generated = booth.data_dir / "objects" / "generated" / request_id
     record_before = json.loads(record.read_text())
     files_before = {path.name: (path.stat().st_mtime_ns, path.read_bytes()) for path in generated.iterdir()}
