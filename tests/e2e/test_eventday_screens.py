@@ -368,7 +368,8 @@ def test_the_required_consent_box_stands_out_and_the_hint_names_it(open_booth, l
 
 SMALL_PRINT = {
     "review": ["#consent-details", "#wall-consent-details", ".themes .hint"],
-    "results": [".tile-note", "#viewer .viewer-side .muted"],
+    # The notice that the codes open on this device only and the code for staff share a line under the codes.
+    "results": [".tile-note", "#viewer .viewer-side .muted", "[data-testid=qr-notice]", "[data-testid=request-code]"],
 }
 SMALL_PRINT_MIN_PX = 17
 
