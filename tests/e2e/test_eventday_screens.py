@@ -62,7 +62,13 @@ TABLET_CHOICES = ["[data-testid=theme-chip]", "#consent-checkbox", "#wall-consen
 TABLET_RESULTS = ["[data-testid=result-qr]"]  # and on the results, every picture's QR code
 TOP_BAR = ["#lang-toggle", "#fullscreen-button"]
 # The results screen's lines, top to bottom: none may overlap another (the notice and code for staff share one).
-RESULTS_LINES = ["#results-title", "#status-text", "#results-grid", ".results-footnote", ".actions:has(#delete-button)"]
+RESULTS_LINES = [
+    "#results-title",
+    "#status-text",
+    "#results-grid",
+    ".results-footnote",
+    ".actions:has(#delete-button)",
+]
 RESULT_TIMEOUT_S = 300
 
 
