@@ -61,6 +61,14 @@ MAIN_ACTIONS = {
 TABLET_CHOICES = ["[data-testid=theme-chip]", "#consent-checkbox", "#wall-consent-checkbox"]
 TABLET_RESULTS = ["[data-testid=result-qr]"]  # and on the results, every picture's QR code
 TOP_BAR = ["#lang-toggle", "#fullscreen-button"]
+# The results screen's lines, top to bottom: none may overlap another (the notice and code for staff share one).
+RESULTS_LINES = [
+    "#results-title",
+    "#status-text",
+    "#results-grid",
+    ".results-footnote",
+    ".actions:has(#delete-button)",
+]
 RESULT_TIMEOUT_S = 300
 
 
@@ -256,6 +264,11 @@ def test_every_screen_fits_the_viewport_with_its_main_actions_in_reach(
         if screen == "results" and not viewport.startswith("phone"):
             wanted += TABLET_RESULTS
         problems.extend(f"{screen}: {where}" for where in outside_viewport(page, wanted))
+        if screen == "results":
+            # Squeezed into one viewport, the results' lines must still stack, not overprint one another.
+            lines = boxes(page, RESULTS_LINES)
+            for i, a in enumerate(lines):
+                problems.extend(f"results: {a['sel']} overlaps {b['sel']}" for b in lines[i + 1 :] if overlaps(a, b))
         notice = page.locator("[data-testid=idle-notice]")
         if notice.is_visible():
             (notice_box,) = boxes(page, ["#idle-notice"])
@@ -368,7 +381,8 @@ def test_the_required_consent_box_stands_out_and_the_hint_names_it(open_booth, l
 
 SMALL_PRINT = {
     "review": ["#consent-details", "#wall-consent-details", ".themes .hint"],
-    "results": [".tile-note", "#viewer .viewer-side .muted"],
+    # The notice that the codes open on this device only and the code for staff share a line under the codes.
+    "results": [".tile-note", "#viewer .viewer-side .muted", "[data-testid=qr-notice]", "[data-testid=request-code]"],
 }
 SMALL_PRINT_MIN_PX = 17
 
