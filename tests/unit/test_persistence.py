@@ -126,3 +126,55 @@ def test_temporary_files_are_removed(tmp_path):
     (tmp_path / "a" / "keep.jpeg").write_bytes(b"whole")
     assert persistence._remove_temporary_files(tmp_path) == 1
     assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["keep.jpeg"]
+
+
+# -- objects/: the request id (or wallId) folder of a key is case-safe too ----------------------------------------
+
+
+def _files_as_a_case_insensitive_disk_sees_them(objects_dir: Path) -> dict[str, bytes]:
+    """macOS's and Windows' default disks compare names case-folded: a later file with the same folded path wins."""
+    seen: dict[str, bytes] = {}
+    for path in sorted(p for p in objects_dir.rglob("*") if p.is_file()):
+        seen[path.relative_to(objects_dir).as_posix().casefold()] = path.read_bytes()
+    return seen
+
+
+def test_results_of_ids_that_differ_only_in_case_stay_apart_on_a_case_insensitive_disk(mirror):
+    ids = ["AbC-0001", "abc-0001", "ABC-0001"]
+    for request_id in ids:
+        for key in (
+            naming.photo_key(request_id, "me.jpg"),
+            naming.work_input_key(request_id),
+            naming.generated_key(request_id, "me.jpg", 1),
+        ):
+            mirror.object_written(mirror.bucket, key, f"{key} of {request_id}".encode())
+
+    seen = _files_as_a_case_insensitive_disk_sees_them(mirror.objects_dir)
+    assert len(seen) == 3 * len(ids), sorted(seen)  # nine files, none overwriting another
+    for request_id in ids:
+        key = naming.generated_key(request_id, "me.jpg", 1)
+        assert mirror._object_path(key).read_bytes() == f"{key} of {request_id}".encode()
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "photo/AbC-0001/me.jpg",
+        "photo/abc-0001/Me Photo.JPG",
+        "work/ABC-0001/input.tiff",
+        "generated/aBc-0001/photo_me_2.jpeg",
+        "wall/Kk_-" + "Q" * 18 + "/1.jpeg",
+    ],
+)
+def test_a_key_and_its_file_map_both_ways(key):
+    relative = persistence.object_file_name(key)
+
+    assert relative.split("/")[1].startswith(key.split("/")[1])  # an operator still finds a request by its id
+    assert persistence.key_of_object_file(relative) == key
+
+
+def test_the_folder_of_an_object_is_named_as_its_record_file_is():
+    relative = persistence.object_file_name("generated/AbC-0001/photo_me_1.jpeg")
+    assert relative == "generated/AbC-0001.5/photo_me_1.jpeg"
+    assert persistence.record_file_name("AbC-0001") == "AbC-0001.5.json"
+    assert persistence.object_file_name("photo/lower-case-id/me.jpg") == "photo/lower-case-id/me.jpg"

@@ -21,6 +21,7 @@ import errno
 import json
 import logging
 import os
+import re
 import tempfile
 import threading
 import time
@@ -118,11 +119,51 @@ class UnreadableRecord(ValueError):
 # by its id), "." is in no requestId, and an id without capitals keeps the name it always had.
 
 
+# The same rule names the folders of ``objects/``: the second part of every key is a requestId (``photo/``,
+# ``work/``, ``generated/``) or a wallId (``wall/``), both case-sensitive, and two requests whose ids differ only in
+# case would otherwise share a folder and overwrite each other's results (same stem, same index).
+
+_ID_CHARACTERS = re.compile(r"[A-Za-z0-9_-]+")
+_OBJECT_PREFIXES = tuple(
+    prefix.rstrip("/")
+    for prefix in (naming.PHOTO_PREFIX, naming.WORK_PREFIX, naming.GENERATED_PREFIX, naming.WALL_PREFIX)
+)
+
+
+def case_safe_name(identifier: str) -> str:
+    """``identifier`` (letters, digits, ``-``, ``_``) with the hexadecimal mask of its capitals when it has any."""
+    capitals = sum(1 << index for index, character in enumerate(identifier) if "A" <= character <= "Z")
+    return f"{identifier}.{capitals:x}" if capitals else identifier
+
+
+def _identifier_of_name(name: str) -> str | None:
+    """The identifier ``case_safe_name`` made ``name`` from, or None when it made no such name."""
+    identifier = name.split(".")[0]
+    if not _ID_CHARACTERS.fullmatch(identifier) or case_safe_name(identifier) != name:
+        return None
+    return identifier
+
+
 def record_file_name(request_id: str) -> str:
     """The case-safe file name of a record. Only a valid requestId becomes one: ``../x`` never leaves ``records/``."""
-    valid = naming.validate_request_id(request_id)
-    capitals = sum(1 << index for index, character in enumerate(valid) if "A" <= character <= "Z")
-    return f"{valid}.{capitals:x}.json" if capitals else f"{valid}.json"
+    return f"{case_safe_name(naming.validate_request_id(request_id))}.json"
+
+
+def object_file_name(key: str) -> str:
+    """The path under ``objects/`` of a key: ``generated/AbC-0001/x.jpeg`` → ``generated/AbC-0001.5/x.jpeg``. Keys of
+    any other shape (none that the booth writes) keep their path as is."""
+    parts = key.split("/")
+    if len(parts) >= 3 and parts[0] in _OBJECT_PREFIXES and _ID_CHARACTERS.fullmatch(parts[1]):
+        parts[1] = case_safe_name(parts[1])
+    return "/".join(parts)
+
+
+def key_of_object_file(relative: str) -> str:
+    """The key a path under ``objects/`` (as ``object_file_name`` made it) was written as."""
+    parts = relative.split("/")
+    if len(parts) >= 3 and parts[0] in _OBJECT_PREFIXES and (identifier := _identifier_of_name(parts[1])):
+        parts[1] = identifier
+    return "/".join(parts)
 
 
 def request_id_of_file(path: Path) -> str:
@@ -186,7 +227,7 @@ class DataMirror:
     # -- paths ----------------------------------------------------------------------------------------------
 
     def _object_path(self, key: str) -> Path | None:
-        path = (self.objects_dir / key).resolve()
+        path = (self.objects_dir / object_file_name(key)).resolve()
         if self.objects_dir.resolve() not in path.parents:
             return None  # a key like "../x" never leaves the data folder
         return path
@@ -210,10 +251,15 @@ class DataMirror:
             return
         with self._objects_lock:
             path.unlink(missing_ok=True)
-            for parent in path.parents:  # tidy empty request folders
-                if parent == self.objects_dir.resolve() or not parent.is_dir() or any(parent.iterdir()):
-                    break
-                parent.rmdir()
+            self._remove_empty_folders(path)
+
+    def _remove_empty_folders(self, path: Path) -> None:
+        """Tidy the request folders a removed file leaves empty, up to (not including) ``objects/``."""
+        top = self.objects_dir.resolve()
+        for parent in path.resolve().parents:
+            if parent == top or top not in parent.parents or not parent.is_dir() or any(parent.iterdir()):
+                break
+            parent.rmdir()
 
     def record_changed(self, table: str, request_id: str, after: dict | None) -> None:
         """Bring the record's file in line with moto's memory; raises ``OSError`` when the disk refuses."""
@@ -279,6 +325,8 @@ class DataMirror:
                 log.info("removed %d unfinished temporary file(s) from %s", removed, folder)
         if self.records_dir.is_dir():
             self._rename_to_case_safe_names()
+        if self.objects_dir.is_dir():
+            self._rename_object_folders_to_case_safe_names()
         s3 = boto3.client("s3")
         dynamodb = boto3.client("dynamodb")
         expired: set[str] = set()
@@ -327,10 +375,11 @@ class DataMirror:
         )
         wall_ids = {item["wallId"]["S"] for page in scan for item in page["Items"] if "wallId" in item}
         for path in sorted(p for p in self.objects_dir.rglob("*") if p.is_file()):
-            key = path.relative_to(self.objects_dir).as_posix()
+            key = key_of_object_file(path.relative_to(self.objects_dir).as_posix())
             owner = key.split("/")[1] if "/" in key else ""
             if (owner not in wall_ids) if key.startswith(naming.WALL_PREFIX) else (owner in expired):
                 path.unlink()
+                self._remove_empty_folders(path)
                 continue
             s3.put_object(
                 Bucket=self.bucket,
@@ -358,6 +407,38 @@ class DataMirror:
         if renamed:
             _fsync_folder(self.records_dir)
             log.info("gave %d record file(s) in %s case-safe names", renamed, self.records_dir)
+
+    def _rename_object_folders_to_case_safe_names(self) -> None:
+        """Give the request (and wallId) folders of ``objects/`` written before issue 18 their case-safe names, as
+        ``_rename_to_case_safe_names`` does for record files. A folder whose new name is taken is set aside whole."""
+        renamed = 0
+        for prefix in _OBJECT_PREFIXES:
+            folder = self.objects_dir / prefix
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.iterdir()):
+                if not path.is_dir() or not _ID_CHARACTERS.fullmatch(path.name) or path.name == path.name.lower():
+                    continue  # already case-safe: no capitals, or a mask after a "."
+                target = folder / case_safe_name(path.name)
+                if target.exists():
+                    self._set_aside(path, f"{prefix}/{target.name}, its case-safe name, is taken")
+                    continue
+                os.replace(path, target)
+                renamed += 1
+            _fsync_folder(folder)
+        if renamed:
+            log.info("gave %d folder(s) in %s case-safe names", renamed, self.objects_dir)
+
+    def _set_aside(self, folder: Path, reason: str) -> None:
+        """Move a folder of objects to ``quarantine/objects/…`` (never delete: it may hold a visitor's only photo)."""
+        target = self.quarantine_dir / "objects" / folder.relative_to(self.objects_dir)
+        copies = 1
+        while target.exists():
+            target = target.with_name(f"{folder.name}.copy{copies}")
+            copies += 1
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(folder, target)
+        log.warning("set the folder %s aside (%s); moved it to %s", folder, reason, target)
 
     def _quarantine(self, path: Path, reason: str) -> None:
         """Set a file aside (never delete it: it may be the only trace of a visitor's request) and say so once."""
