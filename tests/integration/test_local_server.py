@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from photobooth.local.persistence import record_file_name
+from photobooth.local.persistence import case_safe_name, record_file_name
 from tests.support import portraits
 from tests.support.server import start_booth
 
@@ -106,7 +106,7 @@ def test_a_redelivered_upload_is_not_processed_again(booth):
     first = booth.wait_for_terminal(request_id)
     booth.wait_for_output(f"execution ended {request_id} SUCCEEDED")
     record = booth.data_dir / "records" / record_file_name(request_id)
-    generated = booth.data_dir / "objects" / "generated" / request_id
+    generated = booth.data_dir / "objects" / "generated" / case_safe_name(request_id)
     record_before = json.loads(record.read_text())
     files_before = {path.name: (path.stat().st_mtime_ns, path.read_bytes()) for path in generated.iterdir()}
 
@@ -182,7 +182,7 @@ def test_two_copies_of_one_upload_at_once_make_one_set_of_results(booth):
     final = booth.wait_for_terminal(answer["requestId"])
 
     assert final["status"] == "SUCCEEDED"
-    assert len(list((booth.data_dir / "objects" / "generated" / answer["requestId"]).iterdir())) == 3
+    assert len(list((booth.data_dir / "objects" / "generated" / case_safe_name(answer["requestId"])).iterdir())) == 3
     processing_lines = [line for line in booth.output().splitlines() if f"{answer['requestId']} PROCESSING" in line]
     assert len(processing_lines) == 1, processing_lines
 

@@ -39,7 +39,7 @@ def test_a_restart_puts_back_each_file_under_the_key_it_was_written_as(quiet_clo
     for key in quiet_cloud.keys(""):  # a fresh moto, as after a restart
         s3.delete_object(Bucket=quiet_cloud.bucket, Key=key)
 
-    records, objects = DataMirror(tmp_path, bucket=quiet_cloud.bucket, table=quiet_cloud.local.table).restore()
+    _records, objects = DataMirror(tmp_path, bucket=quiet_cloud.bucket, table=quiet_cloud.local.table).restore()
 
     expected = sorted(key for request_id in IDS for key in _keys(request_id))
     assert objects == len(expected) and quiet_cloud.keys("") == expected

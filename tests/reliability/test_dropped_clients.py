@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from photobooth.local.persistence import object_file_name
 from tests.reliability.conftest import upload
 from tests.support import portraits
 from tests.support.server import ServedBooth, start_booth
@@ -46,4 +47,4 @@ def test_an_upload_dropped_mid_body_is_one_quiet_line(booth, framing):
     assert "dropped a client" in log and "PUT" in log, log[-3000:]
     assert "Traceback" not in log and "error serving" not in log, log[-3000:]
     assert answer["Key"].split("/")[-1] not in log, "a visitor's filename in the log"
-    assert not (booth.data_dir / "objects" / answer["Key"]).exists()
+    assert not (booth.data_dir / "objects" / object_file_name(answer["Key"])).exists()

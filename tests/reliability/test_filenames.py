@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from photobooth.local.persistence import case_safe_name, object_file_name
 from tests.reliability.conftest import upload
 from tests.support import portraits
 
@@ -27,8 +28,12 @@ def test_a_real_filename_uploads_gets_results_and_stays_out_of_the_log(booth, fi
     put_status, _, put_body = booth.request("PUT", "", photo, {"Content-Type": "image/jpeg"}, url=answer["UploadURL"])
 
     assert put_status == 200, put_body
-    stored = [p for p in (booth.data_dir / "objects" / "photo" / answer["requestId"]).rglob("*") if p.is_file()]
-    assert stored == [booth.data_dir / "objects" / answer["Key"]]
+    stored = [
+        p
+        for p in (booth.data_dir / "objects" / "photo" / case_safe_name(answer["requestId"])).rglob("*")
+        if p.is_file()
+    ]
+    assert stored == [booth.data_dir / "objects" / object_file_name(answer["Key"])]
     status = booth.wait_for_terminal(answer["requestId"])
     assert status["status"] == "SUCCEEDED", status
     code, _, original = booth.request("GET", "", url=status["url_original"])

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from photobooth.config import Settings
+from photobooth.local.persistence import object_file_name
 from tests.reliability.conftest import memory_kib, needs_proc, upload
 from tests.support import portraits
 
@@ -45,7 +46,7 @@ def test_a_declared_400_mb_put_gets_413_without_sending_the_body(booth):
         assert b"EntityTooLarge" in reply.read()
     finally:
         connection.close()
-    assert not (booth.data_dir / "objects" / answer["Key"]).exists()
+    assert not (booth.data_dir / "objects" / object_file_name(answer["Key"])).exists()
     grown_mib = (memory_kib(booth.process.pid, "VmRSS") - resident_before) / 1024
     assert grown_mib < 50, f"resident memory grew by {grown_mib:.0f} MiB for a refused upload"
 
@@ -73,7 +74,7 @@ def test_a_chunked_put_over_the_limit_is_refused_without_holding_it_in_memory(bo
     assert status_line.split()[1] == b"413", status_line
     grown_mib = (memory_kib(booth.process.pid, "VmHWM") - peak_before) / 1024
     assert grown_mib < LIMIT / (1024 * 1024) / 2, f"peak memory grew by {grown_mib:.0f} MiB for a refused upload"
-    assert not (booth.data_dir / "objects" / answer["Key"]).exists()
+    assert not (booth.data_dir / "objects" / object_file_name(answer["Key"])).exists()
 
 
 def test_an_upload_at_the_limit_still_passes(booth):
@@ -84,4 +85,4 @@ def test_an_upload_at_the_limit_still_passes(booth):
     status, _, _ = booth.request("PUT", "", body, {"Content-Type": "image/png"}, url=answer["UploadURL"])
 
     assert status == 200
-    assert (booth.data_dir / "objects" / answer["Key"]).stat().st_size == LIMIT
+    assert (booth.data_dir / "objects" / object_file_name(answer["Key"])).stat().st_size == LIMIT

@@ -20,6 +20,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from photobooth.local.persistence import object_file_name
 from tests.reliability.conftest import listening_ports, needs_proc, upload
 from tests.support import portraits
 from tests.support.server import start_booth
@@ -61,7 +62,7 @@ def test_unsigned_access_to_a_key_is_refused(booth, finished):
     assert booth.request("HEAD", key_path)[0] == 403
     assert booth.request("DELETE", key_path)[0] == 403
     assert booth.request("PUT", key_path, b"overwritten", {"Content-Type": "image/jpeg"})[0] == 403
-    assert (booth.data_dir / "objects" / finished["Key"]).read_bytes() == portraits.jpeg_bytes()
+    assert (booth.data_dir / "objects" / object_file_name(finished["Key"])).read_bytes() == portraits.jpeg_bytes()
 
 
 def test_a_made_up_signature_reads_writes_and_deletes_nothing(booth, finished):
@@ -78,7 +79,7 @@ def test_a_real_url_used_for_another_method_is_refused(booth, finished):
     original_url = finished["status"]["url_original"]
     assert booth.request("DELETE", "", url=original_url)[0] == 403
     assert _put(booth, original_url) == 403
-    assert (booth.data_dir / "objects" / finished["Key"]).exists()
+    assert (booth.data_dir / "objects" / object_file_name(finished["Key"])).exists()
 
 
 def test_a_real_upload_url_with_another_key_swapped_in_is_refused(booth):
@@ -89,7 +90,7 @@ def test_a_real_upload_url_with_another_key_swapped_in_is_refused(booth):
 
     assert _put(booth, swapped) == 403
 
-    assert not (booth.data_dir / "objects" / theirs["Key"]).exists()
+    assert not (booth.data_dir / "objects" / object_file_name(theirs["Key"])).exists()
     assert booth.json("GET", f"/photo/{theirs['requestId']}")[1]["status"] == "PENDING_UPLOAD"  # type: ignore[index]
 
 
@@ -180,7 +181,7 @@ def test_motos_port_refuses_requests_signed_with_other_credentials(booth, finish
         with pytest.raises(ClientError) as refused:
             dynamodb.put_item(TableName="photobooth-status", Item={"requestId": {"S": "../../x"}})
         assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
-    assert (booth.data_dir / "objects" / finished["Key"]).exists()
+    assert (booth.data_dir / "objects" / object_file_name(finished["Key"])).exists()
     assert not (booth.data_dir.parent / "x.json").exists()
 
 
@@ -210,7 +211,7 @@ def test_an_expired_upload_url_is_refused(tmp_path, monkeypatch):
 
         assert _put(served, answer["UploadURL"], portraits.jpeg_bytes()) == 403
 
-        assert not (served.data_dir / "objects" / answer["Key"]).exists()
+        assert not (served.data_dir / "objects" / object_file_name(answer["Key"])).exists()
     finally:
         served.stop()
 
