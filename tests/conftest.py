@@ -25,8 +25,14 @@ def _fake_aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("PHOTOBOOTH_") or key == "AWS_ENDPOINT_URL":
             monkeypatch.delenv(key, raising=False)
+    import boto3
+
     from photobooth import wiring
 
+    # boto3's default session keeps the credentials it resolved first: a test that set other keys would otherwise
+    # sign every later test's requests (and presigned URLs) with them.
+    boto3.DEFAULT_SESSION = None
     wiring.reset()
     yield
     wiring.reset()
+    boto3.DEFAULT_SESSION = None

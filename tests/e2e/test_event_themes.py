@@ -33,7 +33,9 @@ def test_custom_theme_labels_follow_the_language(open_booth, tmp_path: Path, loc
     )
     try:
         booth = open_booth(locale=locale, wait_ready=False)
-        booth.page.goto(served.url)
+        # The page's own readiness below is what counts; "load" also waits for the attract screen's sample pictures,
+        # which a busy machine can take past the default timeout to decode.
+        booth.page.goto(served.url, wait_until="domcontentloaded")
         booth.page.wait_for_function("document.body.dataset.ready === 'true'")
         take_photo(booth)
         assert chip_labels(booth.page) == {"gala": gala, "harbour": "Harbour"}  # no Korean label: the English one
