@@ -20,7 +20,6 @@ import boto3
 import pytest
 
 from photobooth import pipeline
-from photobooth.local.recovery import Recovery
 from tests.statemachine.localstack_env import aws_rules
 from tests.support import portraits
 
@@ -30,20 +29,6 @@ def aws_error_rules() -> Iterator[None]:
     undo = aws_rules.apply("moto.stepfunctions.parser")
     yield
     undo()
-
-
-@pytest.fixture
-def recovery(cloud) -> Iterator[Recovery]:
-    watcher = Recovery(
-        table=cloud.local.table,
-        bucket=cloud.bucket,
-        state_machine_arn=cloud.local.state_machine_arn,
-        retention_days=7,
-        sweep_every=3600,  # no sweep during the test: only the end-of-run hook may close the request
-    )
-    watcher.watch()
-    yield watcher
-    watcher.stop_watching()
 
 
 def test_a_States_Runtime_error_fails_the_execution_and_the_request_does_not_stay_PROCESSING(

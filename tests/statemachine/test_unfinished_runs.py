@@ -16,24 +16,9 @@ from moto.dynamodb.models import DynamoDBBackend
 
 from photobooth.local import handlers
 from photobooth.local.engine import load_handler
-from photobooth.local.recovery import Recovery
 from tests.support import portraits
 
 PROCESSING_ELSEWHERE = "arn:aws:states:us-east-1:123456789012:execution:photobooth:from-a-stopped-process"
-
-
-@pytest.fixture
-def recovery(cloud) -> Iterator[Recovery]:
-    watcher = Recovery(
-        table=cloud.local.table,
-        bucket=cloud.bucket,
-        state_machine_arn=cloud.local.state_machine_arn,
-        retention_days=7,
-        sweep_every=3600,  # the tests call sweep() themselves; the thread only must not race them
-    )
-    watcher.watch()
-    yield watcher
-    watcher.stop_watching()
 
 
 @pytest.fixture
