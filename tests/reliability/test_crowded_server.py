@@ -13,7 +13,9 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ import pytest
 from photobooth.local.server import MAX_CONNECTIONS, MAX_WAITING_CALLS, REQUEST_SECONDS
 from tests.reliability.conftest import needs_proc, upload
 from tests.support import portraits
+from tests.support.server import ServedBooth, start_booth
 
 pytestmark = pytest.mark.slow
 
@@ -29,6 +32,32 @@ WAITING_BURST = 80
 # The server's own threads besides those serving connections (moto's, the workflow's, recovery's) vary with what
 # runs; this is generous, and far below one thread per connection.
 OTHER_THREADS = 60
+
+
+@pytest.fixture(scope="module")
+def booth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedBooth]:
+    """The served booth, whose generate step waits while ``HOLD_FILE`` exists: the waiting calls below need a photo
+    that is still PROCESSING for the whole burst, and a fast machine finished five themes within the burst's first
+    1.3 s (CI, stop 25), so a photo's own pace cannot be relied on."""
+    base = tmp_path_factory.mktemp("crowded")
+    served = start_booth(
+        base / "data", base / "serve.log", hold_function="photobooth-generate", hold_file=base / "hold-generate"
+    )
+    yield served
+    served.stop()
+
+
+@contextmanager
+def photo_kept_processing(booth: ServedBooth) -> Iterator[dict]:
+    """A visitor's photo with five themes whose generate step is held until the block ends."""
+    hold = booth.data_dir.parent / "hold-generate"
+    hold.touch()
+    try:
+        visitor = visitor_photo(booth, themes=["unicorn-meadow", "floating-city", "cosmos", "forest", "beach"])
+        booth.wait_for_output(f"holding photobooth-generate {visitor['requestId']}")
+        yield visitor
+    finally:
+        hold.unlink(missing_ok=True)
 
 
 def threads(pid: int) -> int:
@@ -105,8 +134,6 @@ def _post_photo(booth, body: dict) -> tuple[int, float]:
 def test_a_burst_of_waiting_calls_is_answered_within_the_wait_and_only_a_few_wait(booth):
     needs_proc()
     log_before = len(booth.output())
-    visitor = visitor_photo(booth, themes=["unicorn-meadow", "floating-city", "cosmos", "forest", "beach"])
-    body = {"bucket": visitor["Bucket"], "key": visitor["Key"], "wait": 20}
     most_threads = 0
     stop = threading.Event()
 
@@ -116,14 +143,16 @@ def test_a_burst_of_waiting_calls_is_answered_within_the_wait_and_only_a_few_wai
             most_threads = max(most_threads, threads(booth.process.pid))
             time.sleep(0.05)
 
-    watcher = threading.Thread(target=watch_threads, daemon=True)
-    watcher.start()
-    try:
-        with ThreadPoolExecutor(max_workers=WAITING_BURST) as pool:
-            answers = list(pool.map(lambda _: _post_photo(booth, body), range(WAITING_BURST)))
-    finally:
-        stop.set()
-        watcher.join(timeout=5)
+    with photo_kept_processing(booth) as visitor:
+        body = {"bucket": visitor["Bucket"], "key": visitor["Key"], "wait": 20}
+        watcher = threading.Thread(target=watch_threads, daemon=True)
+        watcher.start()
+        try:
+            with ThreadPoolExecutor(max_workers=WAITING_BURST) as pool:
+                answers = list(pool.map(lambda _: _post_photo(booth, body), range(WAITING_BURST)))
+        finally:
+            stop.set()
+            watcher.join(timeout=5)
 
     answered_at_once = [seconds for status, seconds in answers if status == 202 and seconds < 10]
     assert len(answered_at_once) >= WAITING_BURST - MAX_WAITING_CALLS, sorted(answers)
@@ -150,32 +179,33 @@ def sleeping_threads(pid: int) -> int:
 
 def test_waits_end_when_their_callers_hang_up(booth):
     needs_proc()
-    visitor = visitor_photo(booth, themes=["unicorn-meadow", "floating-city", "cosmos", "forest", "beach"])
-    body = json.dumps({"bucket": visitor["Bucket"], "key": visitor["Key"], "wait": 25}).encode()
-    asleep_before = sleeping_threads(booth.process.pid)
-    callers = []
-    for _ in range(MAX_WAITING_CALLS):
-        connection = socket.create_connection(("127.0.0.1", booth.port), timeout=30)
-        connection.sendall(
-            b"POST /photo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            + f"Content-Length: {len(body)}\r\n\r\n".encode()
-            + body
-        )
-        callers.append(connection)
-    waiting = 0
-    deadline = time.monotonic() + 10
-    while waiting < asleep_before + MAX_WAITING_CALLS // 2 and time.monotonic() < deadline:
-        waiting = max(waiting, sleeping_threads(booth.process.pid))
-        time.sleep(0.05)
-    assert waiting >= asleep_before + MAX_WAITING_CALLS // 2, "the calls never waited: nothing to check"
-    for connection in callers:
-        connection.close()
+    with photo_kept_processing(booth) as visitor:
+        body = json.dumps({"bucket": visitor["Bucket"], "key": visitor["Key"], "wait": 25}).encode()
+        asleep_before = sleeping_threads(booth.process.pid)
+        callers = []
+        for _ in range(MAX_WAITING_CALLS):
+            connection = socket.create_connection(("127.0.0.1", booth.port), timeout=30)
+            connection.sendall(
+                b"POST /photo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            callers.append(connection)
+        waiting = 0
+        deadline = time.monotonic() + 10
+        while waiting < asleep_before + MAX_WAITING_CALLS // 2 and time.monotonic() < deadline:
+            waiting = max(waiting, sleeping_threads(booth.process.pid))
+            time.sleep(0.05)
+        assert waiting >= asleep_before + MAX_WAITING_CALLS // 2, "the calls never waited: nothing to check"
+        for connection in callers:
+            connection.close()
 
-    # The waits must end because their callers left, not because the photo finished (that ends them anyway).
-    deadline = time.monotonic() + 6  # each wait looks at its caller between polls, at most 2 s apart
-    while sleeping_threads(booth.process.pid) > asleep_before and time.monotonic() < deadline:
-        time.sleep(0.1)
-    ended = sleeping_threads(booth.process.pid) <= asleep_before
-    status = booth.json("GET", f"/photo/{visitor['requestId']}")[1]["status"]  # type: ignore[index]
+        # The waits must end because their callers left, not because the photo finished (it is held meanwhile).
+        deadline = time.monotonic() + 6  # each wait looks at its caller between polls, at most 2 s apart
+        while sleeping_threads(booth.process.pid) > asleep_before and time.monotonic() < deadline:
+            time.sleep(0.1)
+        ended = sleeping_threads(booth.process.pid) <= asleep_before
+        status = booth.json("GET", f"/photo/{visitor['requestId']}")[1]["status"]  # type: ignore[index]
     assert ended, "waits went on for callers that had hung up"
     assert status == "PROCESSING", f"the photo finished ({status}) before the waits ended: this proves nothing"
+    assert booth.wait_for_terminal(visitor["requestId"], timeout=90)["status"] == "SUCCEEDED"

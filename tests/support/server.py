@@ -83,13 +83,16 @@ class ServedBooth:
 #   (photobooth.local.runs.announce_end) before the engine imports it.
 # - hold_function: that workflow function (e.g. ``photobooth-generate``) prints ``holding <function> <requestId>``
 #   and never returns, so a test can crash the booth at a moment it knows is mid-request rather than race the photo.
+#   With hold_file as well, it holds only while that file exists (checked when the function is called and then
+#   every 0.1 s), so a test can keep one photo PROCESSING for as long as it needs and then let it finish.
 _SERVE_WITH_HOOKS = """
+import os
 import sys
 import time
 
 from photobooth.local import handlers, runs
 
-REPORT_ENDS, HOLD = {report_ends!r}, {hold!r}
+REPORT_ENDS, HOLD, HOLD_FILE = {report_ends!r}, {hold!r}, {hold_file!r}
 
 if REPORT_ENDS:
     _announce_end = runs.announce_end
@@ -106,10 +109,11 @@ if HOLD:
     _invoke_function = handlers.invoke_function
 
     def invoke_function(function_name, payload):
-        if function_name.rsplit(":", 1)[-1] == HOLD:
+        if function_name.rsplit(":", 1)[-1] == HOLD and (not HOLD_FILE or os.path.exists(HOLD_FILE)):
             print(f"holding {{HOLD}} {{payload.get('requestId', '?')}}", flush=True)
-            while True:  # until the test kills the process
-                time.sleep(1)
+            while not HOLD_FILE or os.path.exists(HOLD_FILE):  # until the test kills the process or lets go
+                time.sleep(0.1)
+            print(f"released {{HOLD}} {{payload.get('requestId', '?')}}", flush=True)
         return _invoke_function(function_name, payload)
 
     handlers.invoke_function = invoke_function
@@ -129,13 +133,16 @@ def start_booth(
     env: dict[str, str] | None = None,
     report_execution_ends: bool = False,
     hold_function: str | None = None,
+    hold_file: Path | None = None,
 ) -> ServedBooth:
     """``env`` is added to this process's environment (PHOTOBOOTH_* settings of the served booth)."""
     port = port or free_port()
     log = log_path.open("ab")
     command = ["-m", "photobooth.local.cli"]
     if report_execution_ends or hold_function:
-        command = ["-c", _SERVE_WITH_HOOKS.format(report_ends=report_execution_ends, hold=hold_function)]
+        command = ["-c", _SERVE_WITH_HOOKS.format(
+            report_ends=report_execution_ends, hold=hold_function, hold_file=str(hold_file) if hold_file else None
+        )]
     process = subprocess.Popen(
         [
             sys.executable,
