@@ -13,6 +13,8 @@ from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
+from photobooth.config import ANSWER_MARGIN_SECONDS
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INFRA_DIR = REPO_ROOT / "infra"
 FUNCTIONS_DIR = REPO_ROOT / "functions"
@@ -79,8 +81,10 @@ class FunctionSpec:
 # TimeoutInMillis: "between 50 and 30,000 milliseconds for HTTP APIs. The default timeout is ... 30 seconds for HTTP
 # APIs", https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigatewayv2-integration.html).
 API_INTEGRATION_TIMEOUT = Duration.seconds(30)
-# What presign needs after POST /photo's wait ends: one more status read and the presigned URLs of the answer.
-PHOTO_WAIT_MARGIN_SECONDS = 2
+# What presign needs after POST /photo's wait ends: one more status read and the presigned URLs of the answer. The
+# run-time budget keeps the same margin (photobooth.api.photo_wait_budget), so the setting's upper bound is a wait
+# the function really waits.
+PHOTO_WAIT_MARGIN_SECONDS = ANSWER_MARGIN_SECONDS
 # POST /photo waits up to photo_wait_seconds (config.py) for the result, inside the integration's 30 s; the
 # function may run as long as the integration, since the wait plus the margin ends first. Waiting is billed: 256 MB.
 PRESIGN = FunctionSpec("presign", 256, API_INTEGRATION_TIMEOUT, "POST /upload and POST /photo")

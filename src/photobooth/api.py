@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from photobooth import cost, lifecycle, naming, waiting, wall
-from photobooth.config import Settings
+from photobooth.config import ANSWER_MARGIN_SECONDS, UPSTREAM_TIMEOUT_SECONDS, Settings
 from photobooth.models import ImageStatus, RequestStatus
 from photobooth.ports import BoothKey, ObjectStore, RequestExists, RequestGone, StatusStore, WorkflowStarter
 
@@ -255,13 +255,6 @@ def _parse_start(body: dict, settings: Settings) -> tuple[StartRequest, str, str
     except naming.InvalidName as error:
         raise BadRequest(str(error)) from error
     return start, owner, filename
-
-
-# POST /photo must answer before the first 30 s limit in front of the function: API Gateway's HTTP API ends an
-# integration 30 s after it received the request, and CloudFront's origin response timeout is 30 s by default.
-UPSTREAM_TIMEOUT_SECONDS = 30.0
-# What the answer needs after the wait: one more status read, the presigned URLs, the way back through both.
-ANSWER_MARGIN_SECONDS = 3.0
 
 
 def photo_wait_budget(

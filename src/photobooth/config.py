@@ -98,6 +98,14 @@ DEFAULT_MODERATION_CATEGORIES: tuple[str, ...] = (
 DEFAULT_MODERATION_LET_THROUGH: tuple[str, ...] = ("Bare Back", "Exposed Male Nipple")
 
 
+# POST /photo must answer before the first 30 s limit in front of the function: API Gateway's HTTP API ends an
+# integration 30 s after it received the request, and CloudFront's origin response timeout is 30 s by default.
+UPSTREAM_TIMEOUT_SECONDS = 30.0
+# What the answer needs after the wait: one more status read, the presigned URLs, the way back through both
+# (photobooth.api.photo_wait_budget keeps it; photo_wait_seconds cannot ask for more than what is left).
+ANSWER_MARGIN_SECONDS = 3.0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PHOTOBOOTH_", frozen=True)
 
@@ -151,7 +159,7 @@ class Settings(BaseSettings):
     # POST /photo waits at most this long for the result (CONTRACT.md); the wait also ends early enough to answer
     # before API Gateway's and CloudFront's 30 s, whatever a cold start took (api.photo_wait_budget). 20 s, not the
     # seed's 25: a cold authorizer and presign function come first (docs/decisions.md, 2026-12-07).
-    photo_wait_seconds: float = Field(20.0, ge=0, le=28)
+    photo_wait_seconds: float = Field(20.0, ge=0, le=UPSTREAM_TIMEOUT_SECONDS - ANSWER_MARGIN_SECONDS)
     seed_compat_envelope: bool = Field(
         False, description="POST /upload answers the seed's {statusCode, body: '<JSON string>'} envelope"
     )

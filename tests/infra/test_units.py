@@ -173,8 +173,8 @@ def test_function_timeouts_cover_the_code_budgets() -> None:
     config = bedrock.client_config(settings.bedrock_read_timeout)
     assert config.retries["total_max_attempts"] == 1 and config.read_timeout == settings.bedrock_read_timeout
     assert constants.GENERATE.timeout.to_seconds() >= 2 * generator.seconds_per_call
-    # POST /photo waits at most photo_wait_seconds (28 s at most), then answers, inside API Gateway's 30 s.
-    longest_wait = DeploymentConfig(photo_wait_seconds=28).photo_wait_seconds
+    # POST /photo waits at most photo_wait_seconds (27 s at most), then answers, inside API Gateway's 30 s.
+    longest_wait = DeploymentConfig(photo_wait_seconds=27).photo_wait_seconds
     assert longest_wait + constants.PHOTO_WAIT_MARGIN_SECONDS <= constants.PRESIGN.timeout.to_seconds() <= 30
 
 

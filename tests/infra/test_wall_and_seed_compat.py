@@ -20,7 +20,7 @@ from photobooth_infra.config import DeploymentConfig, SamEndpointConfig, Throttl
 from photobooth_infra.delivery import page_alias_code
 from photobooth_infra.functions import presign_environment
 
-from photobooth import kiosk, wall
+from photobooth import api, kiosk, wall
 from photobooth.config import Settings
 from tests.infra.conftest import FULL_CONFIG, REPO_ROOT, Synth, as_list, function_role_id, permissions, render
 
@@ -240,13 +240,22 @@ def test_presign_timeout_covers_the_wait_inside_the_integration_timeout(which: s
 
 
 def test_the_longest_wait_an_operator_may_set_still_fits() -> None:
-    longest = DeploymentConfig(photo_wait_seconds=28)
+    longest = DeploymentConfig(photo_wait_seconds=27)
     assert longest.photo_wait_seconds + constants.PHOTO_WAIT_MARGIN_SECONDS <= 30
     assert constants.PRESIGN.timeout.to_seconds() <= constants.API_INTEGRATION_TIMEOUT.to_seconds() <= 30
-    with pytest.raises(ValueError, match="less than or equal to 28"):
-        DeploymentConfig(photo_wait_seconds=28.5)
+    with pytest.raises(ValueError, match="less than or equal to 27"):
+        DeploymentConfig(photo_wait_seconds=27.5)
+    with pytest.raises(ValueError):
+        Settings(photo_wait_seconds=27.5)
     with pytest.raises(ValueError):
         DeploymentConfig(photo_wait_seconds=-1)
+    # What an operator may set is what a warm call waits: the run-time budget (which keeps the answer's margin
+    # before API Gateway's 30 s) does not cut the longest accepted wait short behind the operator's back.
+    now_ms = 1_765_000_000_000
+    budget = api.photo_wait_budget(
+        longest.photo_wait_seconds, received_epoch_ms=now_ms, now_epoch_ms=now_ms, remaining_ms=30_000
+    )
+    assert budget == longest.photo_wait_seconds
     # Whatever the deployment accepts, the function's settings accept too (else presign fails on every call).
     for config in (longest, DeploymentConfig(photo_wait_seconds=0, seed_compat_envelope=True)):
         settings = Settings(

@@ -140,9 +140,12 @@ def start_booth(
     log = log_path.open("ab")
     command = ["-m", "photobooth.local.cli"]
     if report_execution_ends or hold_function:
-        command = ["-c", _SERVE_WITH_HOOKS.format(
-            report_ends=report_execution_ends, hold=hold_function, hold_file=str(hold_file) if hold_file else None
-        )]
+        command = [
+            "-c",
+            _SERVE_WITH_HOOKS.format(
+                report_ends=report_execution_ends, hold=hold_function, hold_file=str(hold_file) if hold_file else None
+            ),
+        ]
     process = subprocess.Popen(
         [
             sys.executable,
