@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 from moto.dynamodb.exceptions import DynamodbException, MockValidationException
 from moto.s3.exceptions import S3ClientError
 
@@ -210,6 +210,11 @@ def _plain(attributes: dict) -> dict:
     return {name: deserializer.deserialize(value) for name, value in attributes.items()}
 
 
+# BatchWriteItem takes at most 25 items
+# (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html).
+RESTORE_BATCH = 25
+
+
 class DataMirror:
     def __init__(self, data_dir: Path, *, bucket: str, table: str) -> None:
         self.objects_dir = data_dir / "objects"
@@ -333,6 +338,7 @@ class DataMirror:
         records = 0
         self._restoring = True
         try:
+            batch: list[tuple[Path, dict]] = []
             for path in sorted(self.records_dir.glob("*.json")):
                 try:
                     request_id = request_id_of_file(path)
@@ -345,12 +351,11 @@ class DataMirror:
                     expired.add(request_id)
                     path.unlink()
                     continue
-                try:
-                    dynamodb.put_item(TableName=self.table, Item=item)
-                except ClientError as error:
-                    self._quarantine(path, f"DynamoDB refused it ({error.response['Error'].get('Code')})")
-                    continue
-                records += 1
+                batch.append((path, item))
+                if len(batch) == RESTORE_BATCH:
+                    records += self._load_records(dynamodb, batch)
+                    batch = []
+            records += self._load_records(dynamodb, batch)
         finally:
             self._restoring = False
         objects = 0
@@ -362,6 +367,32 @@ class DataMirror:
         if expired:
             log.info("erased %d request(s) past the retention period", len(expired))
         return records, objects
+
+    def _load_records(self, dynamodb: Any, batch: list[tuple[Path, dict]]) -> int:
+        """Put a batch of records into the table; returns how many it holds now. One ``BatchWriteItem`` per batch
+        (a ``PutItem`` each made a restart with thousands of never-uploaded records take minutes); when DynamoDB
+        refuses the batch, its records go one by one, so only the one it refuses is set aside."""
+        if not batch:
+            return 0
+        try:
+            requests: dict[str, Any] = {self.table: [{"PutRequest": {"Item": item}} for _path, item in batch]}
+            while requests:  # DynamoDB may leave some for later (moto never does)
+                requests = dynamodb.batch_write_item(RequestItems=requests).get("UnprocessedItems") or {}
+            return len(batch)
+        except (ClientError, ParamValidationError):
+            pass
+        loaded = 0
+        for path, item in batch:
+            try:
+                dynamodb.put_item(TableName=self.table, Item=item)
+            except ClientError as error:
+                self._quarantine(path, f"DynamoDB refused it ({error.response['Error'].get('Code')})")
+                continue
+            except ParamValidationError:  # botocore refuses it before sending: a type DynamoDB does not have
+                self._quarantine(path, "it is not a DynamoDB item (botocore refused its shape)")
+                continue
+            loaded += 1
+        return loaded
 
     def _restore_objects(self, s3: Any, expired: set[str]) -> int:
         objects = 0
