@@ -1,0 +1,133 @@
+"""The selfie segmentation model on ONNX Runtime (the segment function on Lambda, arm64) against the same model on
+LiteRT (the offline booth): the same probabilities and the same masks on real photos; the committed .onnx is what
+scripts/convert-selfie-model makes from the committed .tflite."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.machinery
+import importlib.util
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from photobooth.models import Box
+from photobooth.offline.faces import BundledFaceDetector
+from photobooth.offline.segmentation import GrabCutSegmenter, SelfieSegmenter, offline_segmenter
+from photobooth.offline.selfie_model import SELFIE_ONNX, SELFIE_TFLITE, LiteRTSelfieModel, OnnxSelfieModel
+from tests.support import portraits
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CONVERTER = REPO_ROOT / "scripts" / "convert-selfie-model"
+
+# The stated tolerance. Probabilities: float32 arithmetic in another order (ONNX Runtime's NCHW kernels against
+# LiteRT's XNNPACK NHWC ones) moves each pixel's logit a little, and the final sigmoid turns that into at most 1.2e-3
+# where it is steepest (p near 0.5) on these photos, 6e-6 on average. Stated: at most 5e-3 anywhere (room for another
+# CPU's kernels) and 1e-4 on average. Masks: a pixel can flip only where the probability is that close to the 0.5
+# cut, a few of the model's 65,536 pixels; 0.1 % of the photo's pixels allows that (none flipped on these photos).
+PROBABILITY_TOLERANCE = 5e-3
+MEAN_PROBABILITY_TOLERANCE = 1e-4
+MASK_TOLERANCE = 0.001
+
+
+def _cluttered_pair() -> Image.Image:
+    """A landscape composite in front of clutter: Grace Hopper (her flag behind her) and the astronaut (the US flag
+    and the shuttle model behind her) side by side on the scikit-image coffee cup, upscaled to 12 MP."""
+    background = portraits.coffee().resize((4000, 3000))
+    hopper = portraits.grace_hopper().resize((1700, 2000))
+    astronaut = portraits.astronaut().resize((1900, 1900))
+    background.paste(hopper, (200, 1000))
+    background.paste(astronaut, (2000, 1100))
+    return background
+
+
+PHOTOS = {
+    "astronaut": portraits.astronaut,
+    "grace_hopper": portraits.grace_hopper,
+    "group_of_two": portraits.group_of_two,
+    "cluttered_pair_12mp": _cluttered_pair,
+}
+
+
+@pytest.fixture(scope="module")
+def litert() -> SelfieSegmenter:
+    return SelfieSegmenter(model=SELFIE_TFLITE)
+
+
+@pytest.fixture(scope="module")
+def onnx() -> SelfieSegmenter:
+    return SelfieSegmenter(model=SELFIE_ONNX)
+
+
+@pytest.fixture(scope="module")
+def detector() -> BundledFaceDetector:
+    return BundledFaceDetector()
+
+
+def test_each_runtime_runs_its_own_file(litert: SelfieSegmenter, onnx: SelfieSegmenter) -> None:
+    assert isinstance(litert._model, LiteRTSelfieModel)
+    assert isinstance(onnx._model, OnnxSelfieModel)
+
+
+@pytest.mark.parametrize("photo", list(PHOTOS))
+def test_onnx_runtime_answers_litert_s_probabilities(
+    photo: str, litert: SelfieSegmenter, onnx: SelfieSegmenter
+) -> None:
+    image = PHOTOS[photo]()
+    expected = litert._probability(image)
+
+    found = onnx._probability(image)
+
+    assert found.shape == expected.shape
+    assert float(expected.max()) > 0.99 and float(expected.min()) < 0.01, "the photo shows a person and background"
+    assert float(np.abs(found - expected).max()) <= PROBABILITY_TOLERANCE
+    assert float(np.abs(found - expected).mean()) <= MEAN_PROBABILITY_TOLERANCE
+
+
+@pytest.mark.parametrize("photo", list(PHOTOS))
+def test_onnx_runtime_cuts_out_the_same_people(
+    photo: str, litert: SelfieSegmenter, onnx: SelfieSegmenter, detector: BundledFaceDetector
+) -> None:
+    image = PHOTOS[photo]()
+    boxes: list[Box] = [face.box for face in detector.detect_faces(image)]
+    assert boxes, "the detector finds the faces"
+    expected = litert.segment(image, boxes)
+
+    found = onnx.segment(image, boxes)
+
+    assert 0.05 < (expected == 255).mean() < 0.9
+    assert (found != expected).mean() <= MASK_TOLERANCE
+
+
+def test_the_onnx_model_is_what_the_converter_makes_from_the_bundled_tflite() -> None:
+    """Provenance (models/NOTICE.md): the .onnx holds nothing but the .tflite's network. The converter is
+    deterministic, so a file converted again must equal the committed one byte for byte."""
+    loader = importlib.machinery.SourceFileLoader("convert_selfie_model", str(CONVERTER))
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    assert spec is not None
+    converter = importlib.util.module_from_spec(spec)
+    loader.exec_module(converter)
+
+    assert converter.SOURCE == SELFIE_TFLITE and converter.TARGET == SELFIE_ONNX
+    assert converter.convert() == SELFIE_ONNX.read_bytes()
+    notice = (SELFIE_ONNX.parent / "NOTICE.md").read_text()
+    assert hashlib.sha256(SELFIE_ONNX.read_bytes()).hexdigest() in notice
+    assert "scripts/convert-selfie-model" in notice
+
+
+@pytest.mark.parametrize("damage", ["missing", "not a model"])
+def test_a_lost_or_damaged_onnx_file_leaves_the_booth_on_grabcut(tmp_path: Path, caplog, damage: str) -> None:
+    model = tmp_path / "selfie_segmentation.onnx"
+    if damage == "not a model":
+        model.write_bytes(SELFIE_ONNX.read_bytes()[:1000])  # a copy cut short
+
+    with pytest.raises(ValueError, match="could not load"):
+        OnnxSelfieModel(model)
+    with caplog.at_level(logging.WARNING):
+        chosen = offline_segmenter("selfie", model=model)
+
+    assert isinstance(chosen, GrabCutSegmenter)
+    assert "could not be loaded" in caplog.text
