@@ -111,10 +111,17 @@ def segmenter() -> Segmenter:
         from photobooth.offline.segmentation import offline_segmenter
 
         return offline_segmenter(config.offline_segmenter)
+    if config.segmentation_backend == "selfie":
+        from photobooth.offline.segmentation import offline_segmenter
+        from photobooth.offline.selfie_model import SELFIE_ONNX
+
+        # LiteRT has no wheel for Lambda's arm64; ONNX Runtime runs the same model there (the layer carries it).
+        # Without it (a layer built by hand) the function cuts out with GrabCut and logs why, as offline.
+        return offline_segmenter("selfie", model=SELFIE_ONNX)
     if config.segmentation_backend == "grabcut":
         from photobooth.offline.segmentation import GrabCutSegmenter
 
-        return GrabCutSegmenter()  # on AWS without the SAM endpoint: the layer carries OpenCV, not LiteRT
+        return GrabCutSegmenter()
     from photobooth.aws.sagemaker import SamEndpointSegmenter
 
     return SamEndpointSegmenter(config.sam_endpoint_name)

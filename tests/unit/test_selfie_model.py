@@ -8,6 +8,7 @@ import hashlib
 import importlib.machinery
 import importlib.util
 import logging
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -131,3 +132,40 @@ def test_a_lost_or_damaged_onnx_file_leaves_the_booth_on_grabcut(tmp_path: Path,
 
     assert isinstance(chosen, GrabCutSegmenter)
     assert "could not be loaded" in caplog.text
+
+
+# --- on AWS: the segment function's default (PHOTOBOOTH_SEGMENTATION_BACKEND=selfie) ------------------------------
+
+
+@pytest.fixture
+def aws_selfie(monkeypatch: pytest.MonkeyPatch):
+    from photobooth import wiring
+
+    monkeypatch.setenv("PHOTOBOOTH_BACKEND", "aws")
+    monkeypatch.setenv("PHOTOBOOTH_SEGMENTATION_BACKEND", "selfie")
+    # As on Lambda's arm64, where LiteRT has no wheel: only ONNX Runtime may run the model.
+    monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)
+    wiring.reset()
+    yield wiring
+    wiring.reset()
+
+
+def test_on_aws_the_selfie_backend_runs_the_model_on_onnx_runtime(aws_selfie, onnx: SelfieSegmenter) -> None:
+    segmenter = aws_selfie.segmenter()
+
+    assert isinstance(segmenter, SelfieSegmenter) and isinstance(segmenter._model, OnnxSelfieModel)
+    image = portraits.astronaut()
+    boxes = [Box(x0=160, y0=50, x1=270, y1=180)]
+    assert np.array_equal(segmenter.segment(image, boxes), onnx.segment(image, boxes))
+
+
+def test_on_aws_without_onnx_runtime_the_function_cuts_out_with_grabcut(
+    aws_selfie, monkeypatch: pytest.MonkeyPatch, caplog
+) -> None:
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # a layer built without the selfie-onnx extra
+
+    with caplog.at_level(logging.WARNING):
+        segmenter = aws_selfie.segmenter()
+
+    assert isinstance(segmenter, GrabCutSegmenter)
+    assert "runtime is not installed" in caplog.text and "GrabCut instead" in caplog.text

@@ -142,14 +142,14 @@ class SelfieSegmenter:
 
 
 def offline_segmenter(choice: str = "selfie", model: Path = SELFIE_MODEL) -> GrabCutSegmenter | SelfieSegmenter:
-    """``choice`` where it can run: the selfie model needs LiteRT, which has no wheel for some platforms, and its
+    """``choice`` where it can run: the selfie model needs its runtime (LiteRT has no wheel for some platforms), its
     model file (an install that lost it, or a damaged one). The booth carries on with GrabCut and says why once."""
     if choice == "selfie":
         try:
             return SelfieSegmenter(model=model)
-        except ImportError:
-            log.warning("LiteRT (ai-edge-litert) is not installed here: cutting people out with GrabCut instead")
-        except ValueError as error:  # LiteRT's answer to a missing or unreadable model file
+        except ImportError as error:  # LiteRT (ai-edge-litert) for a .tflite, onnxruntime for a .onnx
+            log.warning("the selfie model's runtime is not installed here (%s): using GrabCut instead", error)
+        except ValueError as error:  # the runtimes' answer to a missing or unreadable model file
             log.warning("the selfie segmentation model could not be loaded (%s): using GrabCut instead", error)
     return GrabCutSegmenter()
 
