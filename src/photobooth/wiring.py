@@ -127,6 +127,20 @@ def segmenter() -> Segmenter:
     return SamEndpointSegmenter(config.sam_endpoint_name)
 
 
+def load_segmentation_model() -> None:
+    """Build the segmenter now when it runs inside the function (the selfie model or GrabCut); the segment handler
+    calls this at init. With SnapStart, init runs once per published version and every cold start resumes from its
+    snapshot, so the model's import and session (~0.1 s) are paid at publishing, not by a visitor; AWS recommends
+    initialising such resources in init code
+    (https://docs.aws.amazon.com/lambda/latest/dg/snapstart-best-practices.html). Nothing in them is unique or random
+    (an inference is deterministic; one thread, no pool; no connection), which is what a snapshot must not hold
+    (photobooth.snapstart). The SAM segmenter is an AWS client: built on first use, after the restore, like every
+    other client."""
+    config = settings()
+    if config.backend == "offline" or config.segmentation_backend != "sam":
+        segmenter()
+
+
 @cache
 def cut_outs() -> SharedCutOuts | None:
     """Offline, a photo's themes are made as threads of one process and share its cut-out; on Lambda each runs

@@ -169,3 +169,28 @@ def test_on_aws_without_onnx_runtime_the_function_cuts_out_with_grabcut(
 
     assert isinstance(segmenter, GrabCutSegmenter)
     assert "runtime is not installed" in caplog.text and "GrabCut instead" in caplog.text
+
+
+_INIT = r"""
+import json, sys
+import handler  # the segment function's init: what SnapStart's snapshot holds
+from photobooth import wiring
+print(json.dumps({"built": wiring.segmenter.cache_info().currsize, "runtime": "onnxruntime" in sys.modules,
+                  "boto3_clients": "botocore.client" in sys.modules and wiring.object_store.cache_info().currsize}))
+"""
+
+
+@pytest.mark.parametrize(("backend", "built"), [("selfie", True), ("grabcut", True), ("sam", False)])
+def test_the_segment_function_loads_its_model_at_init_and_no_aws_client(backend: str, built: bool) -> None:
+    from tests.support.fresh import ROOT, fresh_python
+
+    answer = fresh_python(
+        "-c", _INIT, path=(ROOT / "src", ROOT / "functions" / "segment"), PHOTOBOOTH_SEGMENTATION_BACKEND=backend
+    )
+
+    assert isinstance(answer, dict)
+    assert answer["built"] == int(built)
+    assert answer["runtime"] == (backend == "selfie")
+    assert not answer[
+        "boto3_clients"
+    ]  # credentials and connections are made after the restore (photobooth.snapstart)
