@@ -68,3 +68,21 @@ def test_a_layer_over_lambda_s_limit_fails_the_build(tmp_path: Path) -> None:
 
     with pytest.raises(SystemExit, match="250 MB limit"):
         build_layer.check_size(site)
+
+
+def test_the_readme_names_every_segmenter_the_functions_accept() -> None:
+    """The configuration table and the environment list offer exactly the choices the code takes."""
+    import re
+    import typing
+
+    from photobooth_infra.config import DeploymentConfig
+
+    from photobooth.config import Settings
+
+    readme = (build_layer.constants.REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    choices = typing.get_args(Settings.model_fields["segmentation_backend"].annotation)
+    assert choices == typing.get_args(DeploymentConfig.model_fields["segmentation_backend"].annotation)
+    (row,) = [line for line in readme.splitlines() if line.startswith("| `segmentation_backend` |")]
+    assert set(re.findall(r"`(\w+)` (?:cuts|with|calls)", row)) == set(choices)
+    listed = re.search(r"`PHOTOBOOTH_SEGMENTATION_BACKEND` \(([^)]*)\)", readme)
+    assert listed is not None and set(re.findall(r"`(\w+)`", listed.group(1))) == set(choices)
