@@ -135,9 +135,13 @@ def load_segmentation_model() -> None:
     (https://docs.aws.amazon.com/lambda/latest/dg/snapstart-best-practices.html). Nothing in them is unique or random
     (an inference is deterministic; one thread, no pool; no connection), which is what a snapshot must not hold
     (photobooth.snapstart). The SAM segmenter is an AWS client: built on first use, after the restore, like every
-    other client."""
-    config = settings()
-    if config.backend == "offline" or config.segmentation_backend != "sam":
+    other client.
+
+    Lambda only: the local engine imports the handlers in a background thread while it is still setting the
+    environment up (``photobooth.local.batch``), so offline an import must cache no settings and build nothing. The
+    check reads a fresh :class:`Settings` for that reason."""
+    config = Settings()
+    if config.backend == "aws" and config.segmentation_backend != "sam":
         segmenter()
 
 

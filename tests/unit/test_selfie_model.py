@@ -175,22 +175,35 @@ _INIT = r"""
 import json, sys
 import handler  # the segment function's init: what SnapStart's snapshot holds
 from photobooth import wiring
+from photobooth.config import get_settings
 print(json.dumps({"built": wiring.segmenter.cache_info().currsize, "runtime": "onnxruntime" in sys.modules,
+                  "settings_cached": get_settings.cache_info().currsize,
                   "boto3_clients": "botocore.client" in sys.modules and wiring.object_store.cache_info().currsize}))
 """
 
 
-@pytest.mark.parametrize(("backend", "built"), [("selfie", True), ("grabcut", True), ("sam", False)])
-def test_the_segment_function_loads_its_model_at_init_and_no_aws_client(backend: str, built: bool) -> None:
+@pytest.mark.parametrize(
+    ("where", "backend", "built"),
+    [("aws", "selfie", True), ("aws", "grabcut", True), ("aws", "sam", False), ("offline", "selfie", False)],
+)
+def test_the_segment_function_loads_its_model_at_init_and_no_aws_client(
+    where: str, backend: str, built: bool
+) -> None:
+    """On Lambda the model is loaded at init (SnapStart's snapshot); offline an import builds nothing, since the local
+    engine imports the handlers while it is still setting the environment up (photobooth.local.batch)."""
     from tests.support.fresh import ROOT, fresh_python
 
     answer = fresh_python(
-        "-c", _INIT, path=(ROOT / "src", ROOT / "functions" / "segment"), PHOTOBOOTH_SEGMENTATION_BACKEND=backend
+        "-c",
+        _INIT,
+        path=(ROOT / "src", ROOT / "functions" / "segment"),
+        PHOTOBOOTH_BACKEND=where,
+        PHOTOBOOTH_SEGMENTATION_BACKEND=backend,
     )
 
     assert isinstance(answer, dict)
     assert answer["built"] == int(built)
-    assert answer["runtime"] == (backend == "selfie")
-    assert not answer[
-        "boto3_clients"
-    ]  # credentials and connections are made after the restore (photobooth.snapstart)
+    assert answer["runtime"] == (built and backend == "selfie")
+    assert answer["settings_cached"] == int(built)  # offline: read later, once the environment is complete
+    # credentials and connections are made after the restore (photobooth.snapstart)
+    assert not answer["boto3_clients"]
