@@ -6,7 +6,7 @@ import os
 import sys
 import time
 
-from bench import cold_start, end_to_end, image_path, print_memory, targets
+from bench import cold_start, end_to_end, image_path, print_memory, segment_step, targets
 
 
 def main() -> int:
@@ -19,6 +19,9 @@ def main() -> int:
     started = time.perf_counter()
     print("== image path (CPU time of this process, both sides interleaved)", flush=True)
     for line in image_path.run(args.quick):
+        print(line, flush=True)
+    print("== segment step on one core with the function's memory: the selfie model vs GrabCut", flush=True)
+    for line in segment_step.run(args.quick):
         print(line, flush=True)
     print("== print-quality generate step: peak memory (a fresh process each)", flush=True)
     for line in print_memory.run(args.quick):

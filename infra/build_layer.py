@@ -4,8 +4,9 @@
     python infra/build_layer.py [--out infra/.layer]
 
 Dependencies come from pyproject.toml's ``[project].dependencies`` (boto3 left out: the Lambda runtime has it;
-opencv-python-headless is in: the paste-back and GrabCut use it). pip downloads manylinux wheels for the
-Lambda interpreter (``--platform ... --only-binary=:all:``), so this runs on any machine with PyPI access.
+opencv-python-headless is in: the paste-back and GrabCut use it) and its ``selfie-onnx`` extra (ONNX Runtime for the
+segment function's selfie model, slimmed). pip downloads manylinux wheels for the Lambda interpreter
+(``--platform ... --only-binary=:all:``), so this runs on any machine with PyPI access.
 """
 
 from __future__ import annotations
@@ -27,6 +28,19 @@ from photobooth_infra import constants
 _IN_RUNTIME = {"boto3", "botocore", "s3transfer"}
 # aws-xray-sdk (Powertools' tracer) requires botocore, which would pull a second copy into the layer.
 _NO_DEPS = ["aws-xray-sdk>=2.14", "wrapt>=1.17"]
+# The segment function's selfie model runs on ONNX Runtime (LiteRT has no aarch64 wheel): pyproject's extra of this
+# name. Installed without its dependencies: an inference session needs only numpy (in the layer already); protobuf,
+# flatbuffers and packaging serve its model-editing tools.
+SEGMENTER_EXTRA = "selfie-onnx"
+# Parts of the onnxruntime wheel an inference session never loads (checked by tests/infra/test_layer_size.py, which
+# runs the model on a copy without them): the C API library for other languages (the Python module links ONNX
+# Runtime statically) and the pure-Python tool packages. 27 MiB of its 59 on aarch64.
+ONNXRUNTIME_UNUSED = ("capi/libonnxruntime.so*", "transformers", "quantization", "tools", "datasets")
+# Lambda's limit on a function's code and layers, unzipped: "250 MB" (https://docs.aws.amazon.com/lambda/latest/dg/
+# gettingstarted-limits.html), read as decimal megabytes, the smaller reading. The functions' own code is a few KB;
+# 1 MB is kept for it.
+UNZIPPED_LIMIT_BYTES = 250 * 1000 * 1000
+FUNCTION_CODE_ALLOWANCE_BYTES = 1000 * 1000
 
 
 def _name(requirement: str) -> str:
@@ -39,6 +53,36 @@ def layer_requirements(pyproject: Path = constants.REPO_ROOT / "pyproject.toml")
     # The tracer extra only adds aws-xray-sdk, installed separately without its botocore dependency.
     requirements = [re.sub(r"\[([^\]]*)\]", lambda m: _without_tracer(m.group(1)), r) for r in requirements]
     return requirements
+
+
+def extra_requirements(extra: str, pyproject: Path = constants.REPO_ROOT / "pyproject.toml") -> list[str]:
+    return list(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["optional-dependencies"][extra])
+
+
+def slim_onnxruntime(site: Path) -> int:
+    """Remove :data:`ONNXRUNTIME_UNUSED` from the onnxruntime package in ``site``; answers the bytes freed."""
+    package = site / "onnxruntime"
+    freed = 0
+    for pattern in ONNXRUNTIME_UNUSED:
+        for path in package.glob(pattern):
+            files = [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()]
+            freed += sum(f.stat().st_size for f in files)
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+    return freed
+
+
+def check_size(site: Path) -> int:
+    """The layer's unzipped size; fails the build when the functions would not fit Lambda's limit with it."""
+    size = sum(f.stat().st_size for f in site.rglob("*") if f.is_file())
+    if size > UNZIPPED_LIMIT_BYTES - FUNCTION_CODE_ALLOWANCE_BYTES:
+        raise SystemExit(
+            f"the layer is {size / 1e6:.0f} MB unzipped: with the function code it would pass Lambda's "
+            f"{UNZIPPED_LIMIT_BYTES / 1e6:.0f} MB limit"
+        )
+    return size
 
 
 def _without_tracer(extras: str) -> str:
@@ -77,15 +121,16 @@ def build(out: Path, python: str | None = None) -> Path:
         shutil.rmtree(out)
     site.mkdir(parents=True)
     _pip(site, layer_requirements())
-    _pip(site, _NO_DEPS, "--no-deps")
+    _pip(site, [*_NO_DEPS, *extra_requirements(SEGMENTER_EXTRA)], "--no-deps")
+    slim_onnxruntime(site)
     shutil.copytree(
         constants.DOMAIN_PACKAGE_DIR, site / "photobooth", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
     )
     for junk in [*site.glob("bin"), *site.rglob("__pycache__")]:
         shutil.rmtree(junk, ignore_errors=True)
     _compile_bytecode(site, python)
-    size = sum(f.stat().st_size for f in site.rglob("*") if f.is_file())
-    print(f"layer built in {out} ({size / 2**20:.0f} MiB unzipped; Lambda allows 250 MiB with the function code)")
+    size = check_size(site)
+    print(f"layer built in {out} ({size / 1e6:.0f} MB unzipped; Lambda allows 250 MB with the function code)")
     return out
 
 

@@ -6,6 +6,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from photobooth import pipeline, wiring
 from photobooth.observability import inject_lambda_context, label_log_lines, metrics, tracer
 
+wiring.load_segmentation_model()  # init: in SnapStart's snapshot, not in a visitor's cold start
+
 
 @inject_lambda_context
 @metrics.log_metrics

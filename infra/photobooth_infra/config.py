@@ -187,7 +187,9 @@ class DeploymentConfig(_Model):
     generate_max_concurrency: int = Field(3, ge=1, le=40)
 
     # Segmentation
-    segmentation_backend: Literal["sam", "grabcut"] = "grabcut"
+    # The selfie model (ONNX Runtime, in the layer) by default: a few milliseconds of the segment function, where
+    # GrabCut took seconds and lost what a visitor holds; GrabCut stays the fallback, SAM the paid option.
+    segmentation_backend: Literal["sam", "selfie", "grabcut"] = "selfie"
     sam: SamEndpointConfig = SamEndpointConfig()
 
     # Print size and moderation (the PHOTOBOOTH_* settings of the same names)

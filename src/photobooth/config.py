@@ -128,7 +128,11 @@ class Settings(BaseSettings):
     eyewear_min_confidence: float = Field(70.0, description="Rekognition's 0-100 scale")
 
     # models
-    segmentation_backend: Literal["sam", "grabcut"] = "sam"
+    segmentation_backend: Literal["sam", "selfie", "grabcut"] = Field(
+        "sam",
+        description="AWS: the SAM endpoint, the selfie model on ONNX Runtime inside the function (the deployment's "
+        "default, infra/photobooth_infra/config.py), or GrabCut",
+    )
     sam_endpoint_name: str = "photobooth-sam"
     bedrock_model_ids: tuple[str, ...] = DEFAULT_MODEL_IDS
     bedrock_region: str | None = None

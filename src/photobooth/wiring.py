@@ -111,13 +111,38 @@ def segmenter() -> Segmenter:
         from photobooth.offline.segmentation import offline_segmenter
 
         return offline_segmenter(config.offline_segmenter)
+    if config.segmentation_backend == "selfie":
+        from photobooth.offline.segmentation import offline_segmenter
+        from photobooth.offline.selfie_model import SELFIE_ONNX
+
+        # LiteRT has no wheel for Lambda's arm64; ONNX Runtime runs the same model there (the layer carries it).
+        # Without it (a layer built by hand) the function cuts out with GrabCut and logs why, as offline.
+        return offline_segmenter("selfie", model=SELFIE_ONNX)
     if config.segmentation_backend == "grabcut":
         from photobooth.offline.segmentation import GrabCutSegmenter
 
-        return GrabCutSegmenter()  # on AWS without the SAM endpoint: the layer carries OpenCV, not LiteRT
+        return GrabCutSegmenter()
     from photobooth.aws.sagemaker import SamEndpointSegmenter
 
     return SamEndpointSegmenter(config.sam_endpoint_name)
+
+
+def load_segmentation_model() -> None:
+    """Build the segmenter now when it runs inside the function (the selfie model or GrabCut); the segment handler
+    calls this at init. With SnapStart, init runs once per published version and every cold start resumes from its
+    snapshot, so the model's import and session (~0.1 s) are paid at publishing, not by a visitor; AWS recommends
+    initialising such resources in init code
+    (https://docs.aws.amazon.com/lambda/latest/dg/snapstart-best-practices.html). Nothing in them is unique or random
+    (an inference is deterministic; one thread, no pool; no connection), which is what a snapshot must not hold
+    (photobooth.snapstart). The SAM segmenter is an AWS client: built on first use, after the restore, like every
+    other client.
+
+    Lambda only: the local engine imports the handlers in a background thread while it is still setting the
+    environment up (``photobooth.local.batch``), so offline an import must cache no settings and build nothing. The
+    check reads a fresh :class:`Settings` for that reason."""
+    config = Settings()
+    if config.backend == "aws" and config.segmentation_backend != "sam":
+        segmenter()
 
 
 @cache

@@ -68,12 +68,13 @@ def test_sam_endpoint_from_the_operators_artefact_with_network_isolation(full: S
     }
 
 
-def test_default_deployment_has_no_endpoint_and_uses_grabcut(default: Synth) -> None:
+def test_default_deployment_has_no_endpoint_and_uses_the_selfie_model(default: Synth) -> None:
+    """The selfie model runs inside the segment function (ONNX Runtime, in the layer): no endpoint, no extra call."""
     assert not default.resources("AWS::SageMaker::Endpoint")
     assert not default.resources("AWS::SageMaker::Model")
     _, segment = default.one("AWS::Lambda::Function", "FunctionsSegmentFunction")
     env = segment["Properties"]["Environment"]["Variables"]
-    assert env["PHOTOBOOTH_SEGMENTATION_BACKEND"] == "grabcut"
+    assert env["PHOTOBOOTH_SEGMENTATION_BACKEND"] == "selfie"
     assert "PHOTOBOOTH_SAM_ENDPOINT_NAME" not in env
     assert "sagemaker:InvokeEndpoint" not in permissions(
         default, function_role_id(default, "FunctionsSegmentFunction")

@@ -22,7 +22,7 @@ def test_defaults_come_from_the_domain_package() -> None:
     config = DeploymentConfig()
     assert config.bedrock_model_ids == DEFAULT_MODEL_IDS
     assert config.default_themes == tuple(t.name for t in DEFAULT_THEMES)
-    assert config.segmentation_backend == "grabcut"
+    assert config.segmentation_backend == "selfie"
 
 
 @pytest.mark.parametrize(

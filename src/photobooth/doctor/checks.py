@@ -460,7 +460,7 @@ def check_sam_endpoint(sagemaker: Any, function: GenerateFunction) -> CheckResul
         return CheckResult.failed(
             name,
             client_error_message(error),
-            "create it (sam.deploy: true with sam.model_data_url) or set segmentation_backend to grabcut in "
+            "create it (sam.deploy: true with sam.model_data_url) or set segmentation_backend to selfie in "
             f"{_INFRA_CONFIG}, then deploy again",
         )
     status = description.get("EndpointStatus", "unknown")

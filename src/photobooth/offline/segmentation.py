@@ -20,7 +20,6 @@ oval inside each face box: ``imaging.faces_mask``).
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from PIL import Image
 
 from photobooth.imaging import faces_mask
 from photobooth.models import Box
+from photobooth.offline.selfie_model import SELFIE_TFLITE, load_selfie_model
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,8 @@ class GrabCutSegmenter:
 
 
 # The selfie model's weights: MobileNetV3-based, 256 x 256 RGB in (0..1), one channel of person probability out.
-SELFIE_MODEL = Path(__file__).with_name("models") / "selfie_segmentation.tflite"
+# The .tflite runs on LiteRT; its ONNX translation (selfie_model.SELFIE_ONNX) on ONNX Runtime, e.g. on Lambda.
+SELFIE_MODEL = SELFIE_TFLITE
 SELFIE_THRESHOLD = 0.5  # the probability from which a pixel is person (the model's own decision boundary)
 
 
@@ -109,14 +110,8 @@ class SelfieSegmenter:
     """
 
     def __init__(self, work_size: int = 512, model: Path = SELFIE_MODEL) -> None:
-        from ai_edge_litert.interpreter import Interpreter
-
         self.work_size = work_size
-        self._interpreter = Interpreter(model_path=str(model), num_threads=1)
-        self._interpreter.allocate_tensors()
-        (self._input,) = self._interpreter.get_input_details()
-        (self._output,) = self._interpreter.get_output_details()
-        self._lock = threading.Lock()
+        self._model = load_selfie_model(model)  # LiteRT for a .tflite, ONNX Runtime for a .onnx
 
     def segment(self, image: Image.Image, boxes: Sequence[Box]) -> np.ndarray:
         width, height = image.size
@@ -132,32 +127,29 @@ class SelfieSegmenter:
 
     def _probability(self, image: Image.Image) -> np.ndarray:
         """The model's person probability for the photo's own pixels, at the model's resolution."""
-        _, side, _, _ = self._input["shape"]
+        side = self._model.side
         width, height = image.size
         scale = side / max(width, height)
         inner = (max(1, round(width * scale)), max(1, round(height * scale)))
         left, top = (side - inner[0]) // 2, (side - inner[1]) // 2
-        tensor = np.zeros((1, side, side, 3), np.float32)
-        tensor[0, top : top + inner[1], left : left + inner[0]] = np.asarray(
+        tensor = np.zeros((side, side, 3), np.float32)
+        tensor[top : top + inner[1], left : left + inner[0]] = np.asarray(
             image.convert("RGB").resize(inner, Image.Resampling.BILINEAR), np.float32
         )
         tensor /= 255.0
-        with self._lock:
-            self._interpreter.set_tensor(self._input["index"], tensor)
-            self._interpreter.invoke()
-            output = self._interpreter.get_tensor(self._output["index"])
-        return np.ascontiguousarray(output[0, top : top + inner[1], left : left + inner[0], 0], np.float32)
+        output = self._model.predict(tensor)
+        return np.ascontiguousarray(output[top : top + inner[1], left : left + inner[0]], np.float32)
 
 
 def offline_segmenter(choice: str = "selfie", model: Path = SELFIE_MODEL) -> GrabCutSegmenter | SelfieSegmenter:
-    """``choice`` where it can run: the selfie model needs LiteRT, which has no wheel for some platforms, and its
+    """``choice`` where it can run: the selfie model needs its runtime (LiteRT has no wheel for some platforms), its
     model file (an install that lost it, or a damaged one). The booth carries on with GrabCut and says why once."""
     if choice == "selfie":
         try:
             return SelfieSegmenter(model=model)
-        except ImportError:
-            log.warning("LiteRT (ai-edge-litert) is not installed here: cutting people out with GrabCut instead")
-        except ValueError as error:  # LiteRT's answer to a missing or unreadable model file
+        except ImportError as error:  # LiteRT (ai-edge-litert) for a .tflite, onnxruntime for a .onnx
+            log.warning("the selfie model's runtime is not installed here (%s): using GrabCut instead", error)
+        except ValueError as error:  # the runtimes' answer to a missing or unreadable model file
             log.warning("the selfie segmentation model could not be loaded (%s): using GrabCut instead", error)
     return GrabCutSegmenter()
 
