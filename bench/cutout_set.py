@@ -34,6 +34,7 @@ class ReferencePhoto:
     image: Image.Image  # RGB
     person: np.ndarray  # bool (h, w): the hand-made reference, True = person
     about: str
+    people: int = 1
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ def reference_set() -> tuple[ReferencePhoto, ...]:
     pair_person = np.zeros((512, pair.width), bool)
     pair_person[:, :512] = astronaut.mask(512 / astronaut.image.height)
     pair_person[:, 512:] = hopper.mask(scale)
-    photos.append(ReferencePhoto("side_by_side", pair, pair_person, "landscape, two people, two flags"))
+    photos.append(ReferencePhoto("side_by_side", pair, pair_person, "landscape, two people, two flags", people=2))
 
     image, person = _composite(
         "rocket",
@@ -159,7 +160,9 @@ def reference_set() -> tuple[ReferencePhoto, ...]:
         {"who": "astronaut", "height": 600, "left": 0, "top": 168, "mirror": True},
         {"who": "grace_hopper", "height": 560, "left": 546, "top": 208},
     )
-    photos.append(ReferencePhoto("launch_pad", image, person, "landscape 4:3, two people before a launch tower"))
+    photos.append(
+        ReferencePhoto("launch_pad", image, person, "landscape 4:3, two people before a launch tower", people=2)
+    )
     image, person = _composite(
         "coffee",
         (768, 1024),
@@ -181,5 +184,5 @@ def twelve_megapixels() -> ReferencePhoto:
     size = (4032, 3024)
     person = cv2.resize(launch.person.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
     return ReferencePhoto(
-        "launch_pad_12mp", launch.image.resize(size, Image.Resampling.LANCZOS), person, "the launch pad at 12 MP"
+        "launch_pad_12mp", launch.image.resize(size, Image.Resampling.LANCZOS), person, "the launch pad at 12 MP", 2
     )
