@@ -59,7 +59,7 @@ class Outline:
         for polygon in self.polygons:
             placed = polygon.copy()
             if mirror:
-                placed[:, 0] = self.image.width - placed[:, 0]
+                placed[:, 0] = self.image.width - 1 - placed[:, 0]  # pixel x goes to (w - 1 - x)
             # Polygon vertices sit on pixel centres; scaling maps centre to centre.
             placed = (placed + 0.5) * scale - 0.5 + np.asarray(offset)
             points.append(np.round(placed * (1 << _SUBPIXEL_BITS)).astype(np.int32))

@@ -145,7 +145,7 @@ GRABCUT_CEILINGS = {
     "astronaut": {"leak": 0.005, "blob": 0.005, "loss": 0.31},
     "grace_hopper": {"leak": 0.064, "blob": 0.054, "loss": 0.023},
     "side_by_side": {"leak": 0.018, "blob": 0.015, "loss": 0.174},
-    "launch_pad": {"leak": 0.005, "blob": 0.005, "loss": 0.139},
+    "launch_pad": {"leak": 0.005, "blob": 0.005, "loss": 0.069},
     "cafe": {"leak": 0.005, "blob": 0.005, "loss": 0.144},
     "with_the_cat": {"leak": 0.005, "blob": 0.005, "loss": 0.012},
 }
