@@ -1,5 +1,7 @@
 """``python -m bench [--quick] [--runs N]``: the image path against its baselines, then the end-to-end figures
-(N times), then each speed target against the median of all the end-to-end samples."""
+(N times), then each speed target against the median of all the end-to-end samples.
+
+``python -m bench cutout [--quick]``: the cut-out against hand-made reference masks (bench/cutout.py)."""
 
 import argparse
 import os
@@ -10,6 +12,8 @@ from bench import cold_start, end_to_end, image_path, print_memory, segment_step
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["cutout"]:
+        return cutout_main(sys.argv[2:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller inputs and fewer rounds, for a smoke run")
     parser.add_argument("--runs", type=int, default=3, help="how often the end-to-end figures are taken (default 3)")
@@ -35,6 +39,18 @@ def main() -> int:
         print(line, flush=True)
     print("\n".join(cold_start.run(args.quick)), flush=True)  # issue 21: the cold start a visitor meets on AWS
     print(f"({time.perf_counter() - started:.0f} s{', --quick' if args.quick else ''})", flush=True)
+    return 0
+
+
+def cutout_main(arguments: list[str]) -> int:
+    """``python -m bench cutout``: the cut-out against the hand-made reference masks (issue 22)."""
+    from bench import cutout
+
+    parser = argparse.ArgumentParser(prog="python -m bench cutout", description=cutout.__doc__)
+    parser.add_argument("--quick", action="store_true", help="without the 12 MP photo")
+    args = parser.parse_args(arguments)
+    for line in cutout.run(large=not args.quick):
+        print(line, flush=True)
     return 0
 
 

@@ -97,16 +97,29 @@ class GrabCutSegmenter:
 # The .tflite runs on LiteRT; its ONNX translation (selfie_model.SELFIE_ONNX) on ONNX Runtime, e.g. on Lambda.
 SELFIE_MODEL = SELFIE_TFLITE
 SELFIE_THRESHOLD = 0.5  # the probability from which a pixel is person (the model's own decision boundary)
+# Each person is shown to the model on their own: a crop this many face widths either side of the face's centre,
+# from this many face heights above the face's top down to the frame's bottom (booth photos cut people off there).
+# The model was trained on selfies, a person filling the frame: on the whole frame squashed to 256 x 256 a small
+# person got a blobby mask, and a cat beside one was called person (bench cutout; docs/decisions.md, issue 22).
+CROP_HALF_WIDTH = 4.0
+CROP_ABOVE = 1.0
+# The paste-back fades people in over a feather band INSIDE the mask (pipeline._WORKING_FEATHER, 6 working-image
+# pixels), so a mask on the person's exact edge loses its outer 3 px to the new background (the reference set's
+# person loss, and faces whose oval met the mask's edge). The mask reaches this far past the edge instead: the outer
+# half of the feather, which comes back at under half weight with the old background's colour taken out.
+EDGE_ALLOWANCE = 3
 
 
 class SelfieSegmenter:
-    """The default offline :class:`~photobooth.ports.Segmenter`: MediaPipe's selfie segmentation model on LiteRT.
+    """The default :class:`~photobooth.ports.Segmenter`: MediaPipe's selfie segmentation model (LiteRT or ONNX Runtime).
 
-    The photo is letterboxed into the model's square input (padding, not squashing, keeps people's proportions), the
-    probability map is cropped back, scaled to ``work_size`` on the long side, cut at 0.5 and cleaned as GrabCut's
-    mask is, then scaled to the photo. One interpreter per segmenter, used by one thread at a time (LiteRT's
-    interpreter is not thread-safe; an inference takes a few milliseconds) and on one core, so a second photo's
-    steps keep the other.
+    Every detected person gets a crop of their own (``CROP_*``), letterboxed into the model's square input (padding,
+    not squashing, keeps their proportions), and the model also sees the crop mirrored: the two probabilities are
+    averaged, which steadies the uncertain edges. The people's maps are merged (the larger probability wins),
+    scaled to ``work_size`` on the long side, cut at 0.5 and cleaned as GrabCut's mask is (only what touches a
+    face is kept), scaled to the photo and grown by ``EDGE_ALLOWANCE``. One interpreter per segmenter, used by one
+    thread at a time (LiteRT's interpreter is not thread-safe; an inference takes a few milliseconds) and on one
+    core, so a second photo's steps keep the other.
     """
 
     def __init__(self, work_size: int = 512, model: Path = SELFIE_MODEL) -> None:
@@ -117,28 +130,50 @@ class SelfieSegmenter:
         width, height = image.size
         if not boxes:
             return np.zeros((height, width), np.uint8)
-        probability = self._probability(image)
         scale = min(1.0, self.work_size / max(width, height))
         small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        small = cv2.resize(probability, small_size, interpolation=cv2.INTER_LINEAR)
-        person = np.where(small >= SELFIE_THRESHOLD, 255, 0).astype(np.uint8)
+        probability = np.zeros((small_size[1], small_size[0]), np.float32)
+        rgb = image.convert("RGB")
+        for box in boxes:
+            left, top, right, bottom = _person_crop(box, (width, height))
+            crop = rgb.crop((left, top, right, bottom))
+            mirrored = self._probability(crop.transpose(Image.Transpose.FLIP_LEFT_RIGHT))[:, ::-1]
+            seen = (self._probability(crop) + mirrored) / 2
+            x0, y0 = round(left * scale), round(top * scale)
+            x1, y1 = max(x0 + 1, round(right * scale)), max(y0 + 1, round(bottom * scale))
+            seen = cv2.resize(seen, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+            np.maximum(probability[y0:y1, x0:x1], seen, out=probability[y0:y1, x0:x1])
+        person = np.where(probability >= SELFIE_THRESHOLD, 255, 0).astype(np.uint8)
         small_boxes = [_scale_box(box, scale, small_size) for box in boxes]
-        return _full_size(_clean(person, small_boxes), boxes, (width, height))
+        person = _full_size(_clean(person, small_boxes), boxes, (width, height))
+        allowance = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * EDGE_ALLOWANCE + 1, 2 * EDGE_ALLOWANCE + 1))
+        return cv2.dilate(person, allowance)
 
     def _probability(self, image: Image.Image) -> np.ndarray:
-        """The model's person probability for the photo's own pixels, at the model's resolution."""
+        """The model's person probability for ``image``'s own pixels, at the model's resolution."""
         side = self._model.side
         width, height = image.size
         scale = side / max(width, height)
         inner = (max(1, round(width * scale)), max(1, round(height * scale)))
         left, top = (side - inner[0]) // 2, (side - inner[1]) // 2
-        tensor = np.zeros((side, side, 3), np.float32)
-        tensor[top : top + inner[1], left : left + inner[0]] = np.asarray(
+        square = np.zeros((side, side, 3), np.float32)
+        square[top : top + inner[1], left : left + inner[0]] = np.asarray(
             image.convert("RGB").resize(inner, Image.Resampling.BILINEAR), np.float32
         )
-        tensor /= 255.0
-        output = self._model.predict(tensor)
+        square /= 255.0
+        # The network's one call (photobooth.offline.selfie_model: LiteRT or ONNX Runtime).
+        output = self._model.predict(square)
         return np.ascontiguousarray(output[top : top + inner[1], left : left + inner[0]], np.float32)
+
+
+def _person_crop(box: Box, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The part of the photo shown to the model for the person whose face is ``box``: (left, top, right, bottom)."""
+    width, height = size
+    centre = (box.x0 + box.x1) / 2
+    left = max(0, round(centre - CROP_HALF_WIDTH * box.width))
+    right = min(width, max(left + 1, round(centre + CROP_HALF_WIDTH * box.width)))
+    top = min(height - 1, max(0, round(box.y0 - CROP_ABOVE * box.height)))
+    return left, top, right, height
 
 
 def offline_segmenter(choice: str = "selfie", model: Path = SELFIE_MODEL) -> GrabCutSegmenter | SelfieSegmenter:
