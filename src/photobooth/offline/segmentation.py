@@ -111,7 +111,7 @@ EDGE_ALLOWANCE = 3
 
 
 class SelfieSegmenter:
-    """The default :class:`~photobooth.ports.Segmenter`: MediaPipe's selfie segmentation model (LiteRT or ONNX Runtime).
+    """The default :class:`~photobooth.ports.Segmenter`: MediaPipe's selfie segmentation model (LiteRT or ONNX).
 
     Every detected person gets a crop of their own (``CROP_*``), letterboxed into the model's square input (padding,
     not squashing, keeps their proportions), and the model also sees the crop mirrored: the two probabilities are
