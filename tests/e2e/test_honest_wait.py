@@ -144,6 +144,32 @@ def test_the_language_toggle_rewords_the_wait_line(open_booth) -> None:
     wait_for_wait_line(booth, PHRASES["ko-KR"]["two minutes, six ahead"], "the toggle did not reword the line")
 
 
+def test_a_visitor_told_a_long_wait_is_not_given_up_on_before_it(open_booth) -> None:
+    """pollTimeoutSeconds is 4 here; the server says the pictures come in 2 minutes. The page must keep waiting past
+    its own 4 s (it gives up that long after the server's time), and an older server's wait still ends at 4 s."""
+    config = {"pollTimeoutSeconds": 4}
+    told = open_booth(config=config)
+    gate = StatusGate(told.page, mode="hold", themes=["cosmos"], estimate=(120, 9)).install()
+    take_photo(told)
+    only_theme(told.page, "cosmos")
+    consent_and_upload(told)
+    told.page.wait_for_function("document.body.dataset.requestId")
+    polls = gate.held
+    told.page.wait_for_timeout(8_000)  # twice pollTimeoutSeconds: a page that kept its own deadline gave up by now
+
+    assert told.page.evaluate("document.body.dataset.errorCode") is None, f"gave up, told {wait_line(told.page)!r}"
+    assert told.page.evaluate("document.body.dataset.screen") == "progress"
+    assert gate.held > polls, "the page stopped polling"
+
+    untold = open_booth(config=config)
+    StatusGate(untold.page, mode="hold", themes=["cosmos"]).install()
+    take_photo(untold)
+    only_theme(untold.page, "cosmos")
+    consent_and_upload(untold)
+    wait_for(untold, "[data-testid=screen-error]", "an older server's wait did not end at pollTimeoutSeconds")
+    assert untold.page.evaluate("document.body.dataset.errorCode") == "TIMEOUT"
+
+
 # ---------------------------------------------------------------------------- with the real server's estimate
 
 
