@@ -1354,6 +1354,26 @@ def test_the_visitors_themes_count_is_the_deployments_default_themes(capsys: pyt
     assert "1200 visitors an hour at the full quota, 960 an hour sustained at 80 % of it" in _capacity_line(lines)
 
 
+def test_a_model_without_a_requests_per_minute_quota_is_said_so_and_passes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Bedrock limits some models by tokens only: neither list names a requests-per-minute quota for the model."""
+    unnamed = [
+        q for q in APPLIED_QUOTAS if not q["QuotaName"].endswith("requests per minute for Stable Image Inpaint")
+    ]
+    scenario = Scenario(quotas=unnamed, default_quotas=[], expected_visitors_per_hour=300)
+
+    code, lines = doctor(scenario, capsys)
+
+    assert code == 0, "\n".join(lines)
+    assert _capacity_line(lines) == (
+        f"✔ capacity: Service Quotas in {BEDROCK_REGION} lists no requests-per-minute quota naming {PROFILE} "
+        "(Stable Image Inpaint), so no visitors-per-hour figure to compare with the 300 expected: Bedrock limits "
+        "such a model by tokens only; the account's Bedrock quotas are at "
+        f"https://{BEDROCK_REGION}.console.aws.amazon.com/servicequotas/home/services/bedrock/quotas"
+    )
+
+
 @pytest.mark.parametrize(
     ("model_id", "quota_name"),
     [

@@ -108,9 +108,13 @@ def _read(service_quotas: Any, operation: str, *, applied: bool) -> list[Quota]:
     ]
 
 
+def quota_list(region: str) -> str:
+    return f"https://{region}.console.aws.amazon.com/servicequotas/home/services/{SERVICE_CODE}/quotas"
+
+
 def quota_page(region: str, code: str) -> str:
     """The Service Quotas console page of one quota, where its increase is requested."""
-    return f"https://{region}.console.aws.amazon.com/servicequotas/home/services/{SERVICE_CODE}/quotas/{code}"
+    return f"{quota_list(region)}/{code}"
 
 
 def visitors_per_hour(per_minute: float, calls_per_visitor: int, share: float = 1.0) -> int:
@@ -141,8 +145,7 @@ def check_capacity(
             NAME,
             f"the Bedrock quotas in {region} are not readable: {client_error_message(error)}",
             "allow servicequotas:ListServiceQuotas and servicequotas:ListAWSDefaultServiceQuotas for the credentials "
-            f"you run this with, or read the models' requests-per-minute quotas at "
-            f"https://{region}.console.aws.amazon.com/servicequotas/home/services/{SERVICE_CODE}/quotas"
+            f"you run this with, or read the models' requests-per-minute quotas at {quota_list(region)}"
             if denied
             else "run doctor again in a few minutes",
         )
@@ -162,10 +165,16 @@ def _judge(
     unlisted = [m.model_id for m in (first, *[m for m in models if m.upscaler]) if found[m.model_id] is None]
     per_visitor = f"{themes} theme{'s' if themes != 1 else ''} per visitor"
     if not limits:
+        # Bedrock limits some models by tokens only ("Quotas for the bedrock-runtime endpoint"); a quota named
+        # otherwise than the model is not guessed at either: the operator is sent to the list.
+        named = ", ".join(
+            f"{m.model_id} ({m.model_name or 'no name'})" for m in (first, *[m for m in models if m.upscaler])
+        )
         return CheckResult.passed(
             NAME,
-            f"Service Quotas in {region} lists no requests-per-minute quota for {', '.join(unlisted)}: Bedrock "
-            "limits it by tokens only, so no visitors-per-hour figure can be given",
+            f"Service Quotas in {region} lists no requests-per-minute quota naming {named}, so no visitors-per-hour "
+            f"figure{'' if expected is None else f' to compare with the {expected} expected'}: Bedrock limits such a "
+            f"model by tokens only; the account's Bedrock quotas are at {quota_list(region)}",
         )
     # The tightest quota of the calls every visitor makes decides.
     tightest = min(limits, key=lambda m: _quota(found, m).per_minute)
