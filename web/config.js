@@ -8,7 +8,8 @@ window.PHOTOBOOTH_CONFIG = {
   // (PHOTOBOOTH_RETENTION_DAYS). `photobooth serve` erases a request whole, so the pictures go with the photo; a
   // deployment also writes generatedRetentionDays, the pictures' own period (infra `generated_retention_days`).
   retentionDays: 7,
-  // Give up waiting for results after this long and show a timeout message.
+  // Give up waiting for results after this long and show a timeout message; when the server estimates the wait
+  // (a queue at a busy hour), this long after the time it gave.
   pollTimeoutSeconds: 180,
   countdownSeconds: 3,
   // Back to the attract screen after this long without a touch, per screen (0 = never). A request in progress is

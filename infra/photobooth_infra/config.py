@@ -250,6 +250,13 @@ class DeploymentConfig(_Model):
         5, ge=1, description="failed executions in 15 minutes (a photo without a face also fails)"
     )
     function_errors_alarm_threshold: int = Field(5, ge=1, description="errors of one function in 15 minutes")
+    # The busiest hour's crowd: `photobooth doctor` compares it with what the Bedrock quotas sustain (issue 20).
+    expected_visitors_per_hour: int | None = Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="visitors at the busiest hour; the doctor prints ✘ when quotas fall short",
+    )
     # Cost per visitor (infra/photobooth_infra/dashboard.py): alarm above this hourly average of the estimates.
     cost_budget_per_visitor_usd: float = Field(0.30, gt=0, le=100, description="USD; default models cost ~$0.22")
     event_name: str = Field(

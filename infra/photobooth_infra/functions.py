@@ -168,6 +168,10 @@ def function_environment(
     }
     if sam_endpoint_name is not None:
         environment["PHOTOBOOTH_SAM_ENDPOINT_NAME"] = sam_endpoint_name
+    if config.expected_visitors_per_hour is not None:
+        # No function acts on it: `photobooth doctor` reads it from the generate function's configuration, beside
+        # the model ids, and compares it with what the Bedrock quotas sustain (photobooth.doctor.capacity).
+        environment["PHOTOBOOTH_EXPECTED_VISITORS_PER_HOUR"] = str(config.expected_visitors_per_hour)
     # Tokens (bucket, table, region) resolve to short names; count the literal part with some room for them.
     size = sum(len(k) + len(v) for k, v in environment.items() if not v.startswith("${Token"))
     if size > _ENVIRONMENT_LIMIT_BYTES - 512:

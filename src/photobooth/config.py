@@ -193,6 +193,9 @@ class Settings(BaseSettings):
         default_factory=Prices, description="PHOTOBOOTH_PRICES: JSON, unnamed fields keep defaults"
     )
     event_name: str = Field("default", min_length=1, max_length=128, description="CostPerRequest's event dimension")
+    # The busiest hour's crowd, which `photobooth doctor` compares with what the Bedrock quotas sustain at 80 %
+    # (photobooth.doctor.capacity). No function acts on it; the doctor reads it from the generate function.
+    expected_visitors_per_hour: int | None = Field(None, ge=1, le=1_000_000)
 
     # The operator's kiosk mode (photobooth.kiosk): the PIN is checked here, never in the page. A deployment sets the
     # hash; `photobooth serve` takes the PIN itself from the operator's shell.

@@ -150,7 +150,10 @@ def walk(booth: Booth, request_id: str, check: Callable[[str], None]) -> None:
     """Every screen a visitor meets, in order; ``check(screen)`` runs on each once it has settled."""
     page = booth.page
     themes = json.loads(http_get(booth.server.url("/themes"))[1])
-    gate = StatusGate(page, mode="hold", themes=[theme["name"] for theme in themes]).install()
+    # The wait line at its longest: a queue of two dozen visitors and a wait of twelve minutes (issue 20).
+    gate = StatusGate(
+        page, mode="hold", themes=[theme["name"] for theme in themes], estimate=(12 * 60 + 20, 24)
+    ).install()
     answer_uploads_with(page, request_id, booth.server)
 
     check("attract")
@@ -167,6 +170,7 @@ def walk(booth: Booth, request_id: str, check: Callable[[str], None]) -> None:
     page.click("[data-testid=upload-button]")
     page.wait_for_function("document.body.dataset.screen === 'progress' && document.body.dataset.requestId")
     page.wait_for_function("document.querySelectorAll('[data-testid=result-tile]').length === 5")
+    page.wait_for_function("document.querySelector('[data-testid=expected-time]').dataset.queueAhead === '24'")
     check("progress")
     gate.mode = "pass"
     outcome = wait_for_outcome(booth)

@@ -30,7 +30,7 @@ FULL_KIOSK_PIN = "739146"
 # Everything switched on: deployed SAM endpoint, alarm mail, an extra origin, Bedrock called in two US regions
 # from a stack in Europe, a kiosk PIN and booth page settings, an inference profile next to a plain model, a
 # Marketplace product id, the seed's upload envelope with a shorter POST /photo wait, the Bedrock upscaler, and print
-# and moderation settings off their defaults.
+# and moderation settings off their defaults, and an expected crowd for the doctor's capacity check.
 FULL_CONFIG = DeploymentConfig(
     account="123456789012",
     region="eu-west-1",
@@ -49,6 +49,7 @@ FULL_CONFIG = DeploymentConfig(
     moderation_min_confidence=75.0,
     kiosk_pin=FULL_KIOSK_PIN,
     booth_page={"countdownSeconds": 5, "logoUrl": "/logo.png"},
+    expected_visitors_per_hour=300,
 )
 
 

@@ -32,6 +32,7 @@ DESCRIBED: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "allowed_origins": ("none", lambda default: default == ()),
     "alarm_email": ("none", lambda default: default is None),
     "kiosk_pin": ("none", lambda default: default is None),
+    "expected_visitors_per_hour": ("none", lambda default: default is None),
     "sam.model_data_url": ("—", lambda default: default is None),
     "sam.image_uri": ("PyTorch 2.6 inference DLC", lambda default: default is None),
 }

@@ -116,6 +116,50 @@ def titan_answer() -> bytes:
     return json.dumps({"images": [base64.b64encode(buffer.getvalue()).decode("ascii")]}).encode()
 
 
+# GetFoundationModel's modelName and providerName: the quota names name the model by them.
+MODEL_NAMES = {
+    "stability.stable-image-inpaint-v1:0": ("Stable Image Inpaint", "Stability AI"),
+    "amazon.titan-image-generator-v2:0": ("Titan Image Generator G1 v2", "Amazon"),
+    "stability.stable-image-core-v1:1": ("Stable Image Core", "Stability AI"),
+    "stability.stable-fast-upscale-v1:0": ("Stable Fast Upscale", "Stability AI"),
+}
+
+
+def service_quota(name: str, value: float, code: str, *, unit: str = "None") -> dict:
+    """One entry of ListServiceQuotas / ListAWSDefaultServiceQuotas as Service Quotas answers it."""
+    return {
+        "ServiceCode": "bedrock",
+        "ServiceName": "Amazon Bedrock",
+        "QuotaArn": f"arn:aws:servicequotas:{BEDROCK_REGION}:{ACCOUNT}:bedrock/{code}",
+        "QuotaCode": code,
+        "QuotaName": name,
+        "Value": value,
+        "Unit": unit,
+        "Adjustable": True,
+        "GlobalQuota": False,
+        "Period": {"PeriodValue": 1, "PeriodUnit": "MINUTE"},
+        "QuotaAppliedAtLevel": "ACCOUNT",
+    }
+
+
+INPAINT_CROSS_REGION_RPM = "L-1A2B3C4D"
+# What an account's list holds around the booth's models: the quota the profile is called under, the same model's
+# other scopes and token quotas, and similar names of other models (none of which may be taken for it).
+APPLIED_QUOTAS = [
+    service_quota("Cross-Region InvokeModel tokens per minute for Stable Image Inpaint", 200000, "L-0F0F0F01"),
+    service_quota("On-demand InvokeModel requests per minute for Stable Image Inpaint", 5, "L-0F0F0F02"),
+    service_quota("Cross-Region InvokeModel requests per minute for Stable Image Ultra", 30, "L-0F0F0F03"),
+    service_quota("On-demand InvokeModel requests per minute for Anthropic Claude 3 Haiku", 1000, "L-0F0F0F04"),
+    service_quota(
+        "Cross-Region InvokeModel requests per minute for Stable Image Inpaint", 20, INPAINT_CROSS_REGION_RPM
+    ),
+    service_quota("On-demand InvokeModel requests per minute for Stable Image Core", 40, "L-5E6F7A8B"),
+    service_quota("On-demand InvokeModel requests per minute for Titan Image Generator G1 v2", 10, "L-9C8D7E6F"),
+    service_quota("Model invocation max tokens per day for Stable Image Core", 2880000, "L-0F0F0F05"),
+    service_quota("Cross-Region InvokeModel requests per minute for Stable Fast Upscale", 30, "L-2B3C4D5E"),
+]
+
+
 @dataclass
 class Model:
     model_id: str
@@ -180,6 +224,13 @@ class Scenario:
     denied_calls: frozenset[tuple[str, str, str]] = frozenset()
     # The state machine as deployed; "{}" stands for one that invokes none of the workflow's functions.
     deployed_definition: str = DEPLOYED_DEFINITION
+    # The capacity check: the themes a visitor gets, the operator's expected crowd, and what Service Quotas answers
+    # (the account's applied quotas; the AWS defaults, asked only when a called model is missing from them).
+    default_themes: tuple[str, ...] = ("unicorn-meadow", "floating-city", "cosmos")
+    expected_visitors_per_hour: int | None = 120
+    quotas: list[dict] = field(default_factory=lambda: list(APPLIED_QUOTAS))
+    default_quotas: list[dict] | None = None
+    quotas_error: tuple[str, str] | None = None  # (code, message) of ListServiceQuotas
 
 
 NOT_SUBSCRIBED = {
@@ -304,6 +355,8 @@ def queue(scenario: Scenario, clients: StubbedClients) -> None:
                     "modelDetails": {
                         "modelArn": f"arn:aws:bedrock:{BEDROCK_REGION}::foundation-model/{model.foundation_model}",
                         "modelId": model.foundation_model,
+                        "modelName": MODEL_NAMES[model.foundation_model][0],
+                        "providerName": MODEL_NAMES[model.foundation_model][1],
                         "modelLifecycle": model.lifecycle,
                     }
                 },
@@ -388,6 +441,7 @@ def queue(scenario: Scenario, clients: StubbedClients) -> None:
                 invoke_params,
             )
 
+    queue_quotas(scenario, clients)
     queue_roles(scenario, clients)
 
     sagemaker = clients.stub("sagemaker")
@@ -451,12 +505,46 @@ def queue(scenario: Scenario, clients: StubbedClients) -> None:
     )
 
 
+def queue_quotas(scenario: Scenario, clients: StubbedClients) -> None:
+    """The capacity check: the account's applied Bedrock quotas in the Bedrock region, in pages, then the AWS
+    defaults when a called model's quota is not among them."""
+    service_quotas = clients.stub("service-quotas", BEDROCK_REGION)
+    if scenario.quotas_error:
+        code, message = scenario.quotas_error
+        service_quotas.add_client_error(
+            "list_service_quotas",
+            service_error_code=code,
+            service_message=message,
+            http_status_code=400,
+            expected_params={"ServiceCode": "bedrock", "MaxResults": 100},
+        )
+        return
+    half = len(scenario.quotas) // 2
+    service_quotas.add_response(
+        "list_service_quotas",
+        {"Quotas": scenario.quotas[:half], "NextToken": "quotas-2"},
+        {"ServiceCode": "bedrock", "MaxResults": 100},
+    )
+    service_quotas.add_response(
+        "list_service_quotas",
+        {"Quotas": scenario.quotas[half:]},
+        {"ServiceCode": "bedrock", "MaxResults": 100, "NextToken": "quotas-2"},
+    )
+    if scenario.default_quotas is not None:
+        service_quotas.add_response(
+            "list_aws_default_service_quotas",
+            {"Quotas": scenario.default_quotas},
+            {"ServiceCode": "bedrock", "MaxResults": 100},
+        )
+
+
 def function_environment(scenario: Scenario) -> dict[str, str]:
     """What the stack sets on every function (infra/photobooth_infra/functions.py)."""
     environment = {
         "PHOTOBOOTH_BACKEND": "aws",
         "PHOTOBOOTH_BUCKET_NAME": BUCKET,
         "PHOTOBOOTH_TABLE_NAME": TABLE,
+        "PHOTOBOOTH_DEFAULT_THEMES": json.dumps(list(scenario.default_themes)),
         "PHOTOBOOTH_BEDROCK_MODEL_IDS": json.dumps([m.model_id for m in scenario.models]),
         "PHOTOBOOTH_BEDROCK_REGION": BEDROCK_REGION,
         "PHOTOBOOTH_SEGMENTATION_BACKEND": scenario.segmentation_backend,
@@ -467,6 +555,8 @@ def function_environment(scenario: Scenario) -> dict[str, str]:
     }
     if scenario.segmentation_backend == "sam":
         environment["PHOTOBOOTH_SAM_ENDPOINT_NAME"] = "photobooth-sam"
+    if scenario.expected_visitors_per_hour is not None:
+        environment["PHOTOBOOTH_EXPECTED_VISITORS_PER_HOUR"] = str(scenario.expected_visitors_per_hour)
     return environment
 
 
@@ -605,7 +695,7 @@ def test_a_healthy_deployment_passes_every_check_and_exits_0(capsys: pytest.Capt
     assert code == 0, "\n".join(lines)
     assert failed_lines(lines) == []
     checks = [line for line in lines if line.startswith("✔")]
-    assert len(checks) == 22  # stack, 2 models x 4, 9 roles, SAM, booth key, CORS, alarms
+    assert len(checks) == 23  # stack, 2 models x 4, capacity, 9 roles, SAM, booth key, CORS, alarms
     assert any(f"inference profile {PROFILE}: routes to us-east-1, us-east-2, us-west-2" in line for line in checks)
     assert any(line.startswith(f"✔ model {TITAN}: lifecycle: Legacy, end of life 2027-06-30") for line in checks)
     assert any(f"model {PROFILE}: one 512x512 image: answered with an image" in line for line in checks)
@@ -613,17 +703,21 @@ def test_a_healthy_deployment_passes_every_check_and_exits_0(capsys: pytest.Capt
     assert any(f"booth key secret {SECRET}: set (40 characters)" in line for line in checks)
     assert "✔ role of detect_face: allows every call its code makes (6 checked)" in checks
     assert "✔ role of upload_rule: allows every call its code makes (1 checked)" in checks
-    assert lines[-1] == "All 22 checks hold."
+    assert lines[-1] == "All 23 checks hold."
     assert BOOTH_KEY not in "\n".join(lines)
 
 
 def test_the_readme_lists_every_permission_the_doctor_uses() -> None:
-    """Every optional path at once: the SAM endpoint, the Bedrock upscaler and a model the doctor subscribes to."""
+    """Every optional path at once: the SAM endpoint, the Bedrock upscaler, a model the doctor subscribes to and a
+    quota the account lists no value of its own for (the doctor then reads the AWS defaults)."""
     clients = StubbedClients()
+    upscale_quota = next(q for q in APPLIED_QUOTAS if q["QuotaName"].endswith("Stable Fast Upscale"))
     scenario = Scenario(
         models=[Model(PROFILE, availability=NOT_SUBSCRIBED), Model(CORE)],
         segmentation_backend="sam",
         upscale_model=Model(UPSCALE),
+        quotas=[q for q in APPLIED_QUOTAS if q is not upscale_quota],
+        default_quotas=[upscale_quota],
     )
     queue(scenario, clients)
     out = io.StringIO()
@@ -633,7 +727,12 @@ def test_the_readme_lists_every_permission_the_doctor_uses() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     listed = readme.split("Permissions the doctor's credentials need", 1)[1].split("\n\n", 1)[0].lower()
 
-    assert {"iam:SimulatePrincipalPolicy", "bedrock:CreateFoundationModelAgreement"} <= clients.actions
+    assert {
+        "iam:SimulatePrincipalPolicy",
+        "bedrock:CreateFoundationModelAgreement",
+        "servicequotas:ListServiceQuotas",
+        "servicequotas:ListAWSDefaultServiceQuotas",
+    } <= clients.actions
     assert [a for a in sorted(clients.actions) if a.lower() not in listed] == []
 
 
@@ -763,7 +862,7 @@ def test_the_roles_missing_the_four_grants_of_issue_17_fail_each_with_its_call_a
         failure = failures[f"✘ role of {role}"]
         assert f"may not: {action} on {resource}" in failure, failure
         assert "\n    fix: deploy this version of infra/, which grants them" in failure
-    assert lines[-1] == "6 of 22 checks failed: apply the fixes above and run photobooth doctor again."
+    assert lines[-1] == "6 of 23 checks failed: apply the fixes above and run photobooth doctor again."
 
 
 def test_the_upscale_model_is_simulated_in_every_region_its_profile_routes_to(
@@ -887,7 +986,7 @@ def test_an_alarm_in_alarm_fails(capsys: pytest.CaptureFixture[str]) -> None:
     (failure,) = failed_lines(lines)
     assert failure.startswith(f"✘ alarms: 1 of 2 in ALARM: {ALARMS[1]}")
     assert "fix: open the dashboard Photobooth-Dashboard" in failure
-    assert lines[-1] == "1 of 22 checks failed: apply the fixes above and run photobooth doctor again."
+    assert lines[-1] == "1 of 23 checks failed: apply the fixes above and run photobooth doctor again."
 
 
 def test_a_missing_stack_fails_at_once(capsys: pytest.CaptureFixture[str]) -> None:
@@ -986,7 +1085,7 @@ def test_a_call_the_doctor_may_not_make_stops_it_with_a_failed_line(capsys: pyte
     (failure,) = failed_lines(lines)
     assert failure.startswith("✘ doctor stopped: ClientError: not authorized to perform: cloudwatch:DescribeAlarms")
     assert "administrator credentials" in failure
-    assert lines[-1] == "1 of 22 checks failed: apply the fixes above and run photobooth doctor again."
+    assert lines[-1] == "1 of 23 checks failed: apply the fixes above and run photobooth doctor again."
 
 
 def test_a_profile_model_unknown_in_the_calling_region_is_asked_in_the_regions_it_routes_to(
@@ -1003,6 +1102,7 @@ def test_a_profile_model_unknown_in_the_calling_region_is_asked_in_the_regions_i
 
 def test_a_model_bedrock_does_not_know_fails(capsys: pytest.CaptureFixture[str]) -> None:
     scenario = Scenario()
+    scenario.default_quotas = []  # the model has no name to find its quota by: the doctor asks the defaults too
     scenario.models[1] = replace(
         scenario.models[1],
         listed_in=(),
@@ -1082,7 +1182,7 @@ def test_the_bedrock_upscaler_is_checked_with_its_own_request(capsys: pytest.Cap
     ]
     assert upscaler_lines[0].endswith(": lifecycle: Active")
     assert f"✔ upscale model {UPSCALE}: one upscale: answered with an image" in upscaler_lines[3]
-    assert lines[-1] == "All 26 checks hold."  # the 22 of a lanczos deployment and the upscale model's 4
+    assert lines[-1] == "All 27 checks hold."  # the 23 of a lanczos deployment and the upscale model's 4
 
 
 def test_a_lanczos_upscaler_calls_no_upscale_model(capsys: pytest.CaptureFixture[str]) -> None:
@@ -1127,3 +1227,180 @@ def test_a_legacy_upscale_model_before_its_end_of_life_passes_with_its_date_not_
     (lifecycle,) = [line for line in lines if line.startswith(f"✔ model {UPSCALE}: lifecycle")]
     assert "fallback" not in lifecycle
     assert "end of life 2027-06-30: set upscale_model_id to an Active model before then" in lifecycle
+
+
+# --- capacity: the account's Bedrock quotas against the expected crowd (issue 20 item 1) ------------------------
+# Bedrock's quotas are per model, per account and per region, and may be lower than the published defaults for a new
+# account ("Quotas for Amazon Bedrock", https://docs.aws.amazon.com/bedrock/latest/userguide/quotas.html); the
+# requests-per-minute quotas are named "{scope} InvokeModel requests per minute for ${model}" ("Quotas for the
+# bedrock-runtime endpoint", https://docs.aws.amazon.com/bedrock/latest/userguide/quotas-runtime.html).
+
+
+def _capacity_line(lines: list[str]) -> str:
+    (line,) = [line for line in lines if line[2:].startswith("capacity:")]
+    return line
+
+
+def test_the_capacity_comes_from_the_quota_the_first_model_is_called_under(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The profile id is limited by the Cross-Region quota (20 a minute), not by the same model's on-demand one (5):
+    3 themes a visitor make 400 visitors an hour at the full quota and 320 at 80 % of it."""
+    code, lines = doctor(Scenario(expected_visitors_per_hour=300), capsys)
+
+    assert code == 0, "\n".join(lines)
+    line = _capacity_line(lines)
+    assert line.startswith(
+        f"✔ capacity: 3 themes per visitor; {PROFILE} may take 20 requests a minute "
+        "(Cross-Region InvokeModel requests per minute for Stable Image Inpaint); "
+        "400 visitors an hour at the full quota, 320 an hour sustained at 80 % of it; "
+    )
+    assert f"fallback when it is busy: {TITAN} 10 a minute" in line
+    assert line.endswith("enough for the 300 expected")
+
+
+def test_fewer_visitors_than_expected_fail_with_fewer_themes_another_model_and_the_quota_page(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    scenario = Scenario(models=[Model(PROFILE), Model(CORE)], expected_visitors_per_hour=400)
+
+    code, lines = doctor(scenario, capsys)
+
+    assert code == 1
+    (failure,) = failed_lines(lines)
+    assert failure.startswith("✘ capacity: 3 themes per visitor;")
+    assert "320 an hour sustained at 80 % of it" in failure
+    assert "fewer than the 400 expected (expected_visitors_per_hour)" in failure
+    fix = failure.split("\n    fix: ")[1]
+    # 2 themes: 20 x 0.8 x 60 / 2 = 480 an hour; Stable Image Core's 40 a minute carry 640 with 3 themes.
+    assert "offer 2 themes per visitor (default_themes)" in fix
+    assert f"put {CORE} first in bedrock_model_ids (its quota carries 400 an hour)" in fix
+    # 400 visitors x 3 images / 60 minutes / 0.8 = 25 requests a minute.
+    assert (
+        f"ask for 25 requests a minute for {PROFILE} at "
+        f"https://{BEDROCK_REGION}.console.aws.amazon.com/servicequotas/home/services/bedrock/quotas/"
+        f"{INPAINT_CROSS_REGION_RPM}"
+    ) in fix
+    assert lines[-1] == "1 of 23 checks failed: apply the fixes above and run photobooth doctor again."
+
+
+def test_without_permission_to_read_quotas_the_doctor_says_so_and_goes_on(capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = Scenario(
+        quotas_error=(
+            "AccessDeniedException",
+            f"User: arn:aws:iam::{ACCOUNT}:user/operator is not authorized to perform: "
+            "servicequotas:ListServiceQuotas",
+        )
+    )
+
+    code, lines = doctor(scenario, capsys)  # the Stubber holds every later check's calls: they were all made
+
+    assert code == 1
+    (failure,) = failed_lines(lines)
+    assert failure.startswith(
+        f"✘ capacity: the Bedrock quotas in {BEDROCK_REGION} are not readable: User: arn:aws:iam::{ACCOUNT}:user/"
+        "operator is not authorized to perform: servicequotas:ListServiceQuotas"
+    )
+    assert "allow servicequotas:ListServiceQuotas and servicequotas:ListAWSDefaultServiceQuotas" in failure
+    assert "doctor stopped" not in "\n".join(lines)
+    assert any(line.startswith("✔ alarms:") for line in lines)
+
+
+def test_a_quota_without_an_applied_value_is_read_from_the_aws_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    """ListServiceQuotas leaves out a quota whose applied value is not available (botocore's service-quotas
+    model); its AWS default is then the value, and the line says so."""
+    inpaint = next(q for q in APPLIED_QUOTAS if q["QuotaCode"] == INPAINT_CROSS_REGION_RPM)
+    scenario = Scenario(
+        quotas=[q for q in APPLIED_QUOTAS if q is not inpaint],
+        default_quotas=[service_quota(inpaint["QuotaName"], 50, INPAINT_CROSS_REGION_RPM)],
+        expected_visitors_per_hour=None,
+    )
+
+    code, lines = doctor(scenario, capsys)
+
+    assert code == 0, "\n".join(lines)
+    line = _capacity_line(lines)
+    assert (
+        f"{PROFILE} may take 50 requests a minute (Cross-Region InvokeModel requests per minute for Stable Image "
+        "Inpaint, the AWS default: the account lists no value of its own)"
+    ) in line
+    assert "1000 visitors an hour at the full quota, 800 an hour sustained at 80 % of it" in line
+    assert line.endswith("set expected_visitors_per_hour to have it compared")
+
+
+def test_the_bedrock_upscaler_s_quota_limits_the_booth_when_it_is_the_tighter(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Each image also calls the upscale model: its own quota (here 12 a minute) is the tighter one."""
+    quotas = [
+        q if not q["QuotaName"].endswith("Stable Fast Upscale") else {**q, "Value": 12.0} for q in APPLIED_QUOTAS
+    ]
+    scenario = Scenario(upscale_model=Model(UPSCALE), quotas=quotas, expected_visitors_per_hour=250)
+
+    code, lines = doctor(scenario, capsys)
+
+    assert code == 1
+    (failure,) = failed_lines(lines)
+    assert f"{UPSCALE} may take 12 requests a minute" in failure
+    assert "240 visitors an hour at the full quota, 192 an hour sustained at 80 % of it" in failure
+    assert 'set upscaler to "lanczos" (no upscale call)' in failure.split("fix:")[1]
+
+
+def test_the_visitors_themes_count_is_the_deployments_default_themes(capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines = doctor(Scenario(default_themes=("cosmos",), expected_visitors_per_hour=900), capsys)
+
+    assert code == 0, "\n".join(lines)
+    assert "1 theme per visitor" in _capacity_line(lines)
+    assert "1200 visitors an hour at the full quota, 960 an hour sustained at 80 % of it" in _capacity_line(lines)
+
+
+def test_a_model_without_a_requests_per_minute_quota_is_said_so_and_passes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Bedrock limits some models by tokens only: neither list names a requests-per-minute quota for the model."""
+    unnamed = [
+        q for q in APPLIED_QUOTAS if not q["QuotaName"].endswith("requests per minute for Stable Image Inpaint")
+    ]
+    scenario = Scenario(quotas=unnamed, default_quotas=[], expected_visitors_per_hour=300)
+
+    code, lines = doctor(scenario, capsys)
+
+    assert code == 0, "\n".join(lines)
+    assert _capacity_line(lines) == (
+        f"✔ capacity: Service Quotas in {BEDROCK_REGION} lists no requests-per-minute quota naming {PROFILE} "
+        "(Stable Image Inpaint), so no visitors-per-hour figure to compare with the 300 expected: Bedrock limits "
+        "such a model by tokens only; the account's Bedrock quotas are at "
+        f"https://{BEDROCK_REGION}.console.aws.amazon.com/servicequotas/home/services/bedrock/quotas"
+    )
+
+
+@pytest.mark.parametrize(
+    ("model_id", "quota_name"),
+    [
+        pytest.param(PROFILE, "InvokeModel requests per minute for Stable Image Inpaint", id="newer unscoped name"),
+        pytest.param(
+            PROFILE, "Cross-region model inference requests per minute for Stable Image Inpaint", id="older"
+        ),
+        pytest.param(
+            CORE, "On-demand InvokeModel requests per minute for Stability AI Stable Image Core", id="provider"
+        ),
+        pytest.param(
+            "global.stability.stable-image-core-v1:1",
+            "Global Cross-Region InvokeModel requests per minute for Stable Image Core",
+            id="global profile",
+        ),
+    ],
+)
+def test_each_documented_wording_of_the_quota_name_is_found(model_id: str, quota_name: str) -> None:
+    from photobooth.doctor.capacity import CalledModel, Quota, matching_quota
+
+    name, provider = MODEL_NAMES[model_id.removeprefix("us.").removeprefix("global.")]
+    model = CalledModel(model_id, model_name=name, provider_name=provider)
+    quota = Quota("L-1", quota_name, 7.0, True)
+    elsewhere = [
+        Quota("L-2", quota_name.replace("requests per minute", "tokens per minute"), 9.0, True),
+        Quota("L-3", quota_name.replace(name, f"{name} Ultra"), 9.0, True),
+    ]
+
+    assert matching_quota(model, [*elsewhere, quota]) == quota
+    assert matching_quota(model, elsewhere) is None

@@ -81,6 +81,18 @@ export async function unlockKiosk(pin) {
   return { status: response.status, retryAfter: Number((data && data.retryAfter) || 0) };
 }
 
+// The server's clock, as the last answer's HTTP Date header showed it (wait.js says why): Date names the second the
+// server stamped the answer, somewhere between sending the request and reading the answer, so its middle (+0.5 s)
+// is placed in the middle of the round trip. No readable Date: the pad's own clock (offset 0).
+let serverOffsetMs = 0;
+
+export function noteServerDate(dateHeader, sentAt, receivedAt) {
+  const stamped = Date.parse(dateHeader || "");
+  if (Number.isFinite(stamped)) serverOffsetMs = stamped + 500 - (sentAt + receivedAt) / 2;
+}
+
+export const serverNow = () => Date.now() + serverOffsetMs;
+
 export async function api(method, path, body, retried) {
   const options = { method, cache: "no-store", headers: {} };
   const key = method === "POST" ? boothKey(Boolean(retried)) : "";
@@ -90,11 +102,13 @@ export async function api(method, path, body, retried) {
     options.body = JSON.stringify(body);
   }
   let response;
+  const sentAt = Date.now();
   try {
     response = await fetch(apiUrl(path), options);
   } catch (err) {
     throw new BoothError("NETWORK", String(err && err.message ? err.message : err));
   }
+  noteServerDate(response.headers.get("Date"), sentAt, Date.now());
   if ((response.status === 401 || response.status === 403) && key && !retried) {
     window.localStorage.removeItem(BOOTH_KEY_STORAGE);
     return api(method, path, body, true);

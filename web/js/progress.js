@@ -1,6 +1,8 @@
 // The wait: upload the photo, then poll GET /photo/{id} until the request ends, showing each picture as it
-// arrives. The wait is honest: the expected time comes from this pad's last requests, each picture has a bar that
-// moves, and a dropped network neither loses nor repeats the request (polling resumes the same requestId).
+// arrives. The wait is honest: the expected time is the server's estimate from the queue ahead and the models' pace
+// ("Ready in about 2 minutes — 6 visitors ahead", wait.js), renewed by every answer, or from this pad's last
+// requests when the server gives none; each picture has a bar that moves, and a dropped network neither loses nor
+// repeats the request (polling resumes the same requestId).
 import { api, BoothError, imagesOf, KNOWN_CODES, putBytes, sleep, TERMINAL } from "./api.js";
 import { showRequestCode } from "./code.js";
 import I18N from "./i18n.js";
@@ -8,6 +10,7 @@ import * as results from "./results.js";
 import { updateQrNotice } from "./qrnotice.js";
 import { nextRun, session } from "./session.js";
 import { settings } from "./settings.js";
+import { estimateOf, secondsLeft, waitPhrase } from "./wait.js";
 
 const POLL_FIRST_DELAY_MS = 500;
 const POLL_MAX_DELAY_MS = 3000;
@@ -25,6 +28,8 @@ let machine = null;
 let onError = null;
 let waitStarted = 0;
 let expectedSeconds = 0;
+// The server's latest estimate for this request (wait.js), or null: then the pad's own expectation is shown.
+let estimate = null;
 
 export function init(screens, handlers) {
   machine = screens;
@@ -48,6 +53,7 @@ export function init(screens, handlers) {
     setBusy(false);
     I18N.setText(ui.title, "results.title");
   });
+  I18N.onChange(renderEstimate);
 }
 
 function setBusy(busy) {
@@ -97,15 +103,48 @@ export function expectedSecondsFor(pictures) {
 function showExpected(pictures) {
   expectedSeconds = expectedSecondsFor(pictures);
   waitStarted = Date.now();
+  estimate = null;
   I18N.setText(ui.expected, "progress.expected", { s: expectedSeconds });
   ui.expected.hidden = false;
   ui.expected.dataset.seconds = String(expectedSeconds);
+  delete ui.expected.dataset.queueAhead;
+}
+
+// An answer (POST /upload's or a poll's) with the server's estimate replaces what was shown; one without leaves it.
+// The bars then aim at the server's time too.
+function takeEstimate(answer) {
+  const next = estimateOf(answer);
+  if (!next) return;
+  estimate = next;
+  if (waitStarted) expectedSeconds = Math.max(3, (Date.now() - waitStarted) / 1000 + next.seconds);
+  renderEstimate();
+}
+
+// Shown from the estimate's moment on the server's clock, so the minutes count down between two answers as well.
+// The text is set without a key (a language change calls this again: it has two translated parts).
+function renderEstimate() {
+  if (!estimate || !ui.expected) return;
+  const seconds = secondsLeft(estimate);
+  const { time, queue, vars } = waitPhrase(seconds, estimate.ahead);
+  I18N.setText(ui.expected, null);
+  ui.expected.textContent = I18N.t("progress.estimate", { time: I18N.t(time, vars), queue: I18N.t(queue, vars) });
+  ui.expected.hidden = false;
+  ui.expected.dataset.seconds = String(Math.round(seconds));
+  ui.expected.dataset.queueAhead = String(estimate.ahead);
+}
+
+// The page gives up pollTimeoutSeconds after it started waiting, or as long after the server's estimate: a visitor
+// far down a queue is told the wait and then waits it (the server, not a timer of the pad, ends a request).
+function giveUpAt(deadline) {
+  if (!estimate) return deadline;
+  return Math.max(deadline, Date.now() + (secondsLeft(estimate) + settings().pollTimeoutSeconds) * 1000);
 }
 
 // Picture i of n is expected at i/n of the expected time (the estimate spreads evenly); its bar creeps towards
 // 95 % until the picture really arrives, so it never claims to be done early.
 function tickProgress() {
   if (!waitStarted || !expectedSeconds || reconnecting()) return;
+  renderEstimate();
   const total = Math.max(session.requestThemes.length, 1);
   const elapsed = (Date.now() - waitStarted) / 1000;
   const slot = expectedSeconds / total;
@@ -151,6 +190,7 @@ export async function startUpload({ themes, showOnWall }) {
     if (!ticket || !ticket.UploadURL || !ticket.requestId) throw new BoothError("INTERNAL", "malformed /upload answer");
     session.ticket = ticket;
     session.ticketAt = Date.now();
+    takeEstimate(ticket);
     session.requestId = ticket.requestId;
     document.body.dataset.requestId = ticket.requestId;
     await uploadAndPoll(run);
@@ -235,7 +275,7 @@ async function poll(statusUrl, run) {
         return;
       }
     }
-    if (Date.now() + delay > deadline) throw new BoothError("TIMEOUT");
+    if (Date.now() + delay > giveUpAt(deadline)) throw new BoothError("TIMEOUT");
     await sleep(offlineSince ? POLL_FIRST_DELAY_MS : delay);
     if (run !== session.run) return;
     delay = Math.min(POLL_MAX_DELAY_MS, delay * POLL_GROWTH);
@@ -244,6 +284,7 @@ async function poll(statusUrl, run) {
 
 function render(status) {
   showRequestCode(status.code);
+  if (!TERMINAL.has(status.status)) takeEstimate(status);
   const images = imagesOf(status, session.requestThemes);
   images.forEach((image) => results.updateTile(image));
   const total = Math.max(session.requestThemes.length, images.length, 1);
@@ -256,6 +297,7 @@ function render(status) {
 
 function finish(status) {
   session.terminal = true;
+  estimate = null;
   showRequestCode(status.code);
   const images = imagesOf(status, session.requestThemes);
   const succeeded = images.filter((image) => image.status === "SUCCEEDED" && image.url);
@@ -283,6 +325,7 @@ export function resetProgress() {
   updateQrNotice();
   waitStarted = 0;
   expectedSeconds = 0;
+  estimate = null;
   ui.expected.hidden = true;
   I18N.setText(ui.statusText, null);
   setBar(0);

@@ -80,17 +80,30 @@ def _first_answer_and_client(
     return last, bedrock_clients[-1]
 
 
+def read_foundation_model(bedrock_clients: Sequence[Any], model_id: str) -> dict | ClientError:
+    """GetFoundationModel's answer for the model behind ``model_id``, from the first region that lists it."""
+    _, foundation_model = split_profile_id(model_id)
+    return _first_answer(
+        bedrock_clients, lambda bedrock: bedrock.get_foundation_model(modelIdentifier=foundation_model)
+    )
+
+
 def check_model_lifecycle(
-    bedrock_clients: Sequence[Any], model_id: str, *, first: bool, now: datetime, upscaler: bool = False
+    bedrock_clients: Sequence[Any],
+    model_id: str,
+    *,
+    first: bool,
+    now: datetime,
+    upscaler: bool = False,
+    answer: dict | ClientError | None = None,
 ) -> CheckResult:
     """Active passes. Legacy passes only as a fallback before its end of life, or as the upscale model (``upscaler``)
     with the date to replace it by. ``bedrock_clients``: the calling region's client first, then those of the
-    regions a profile routes to."""
+    regions a profile routes to. ``answer``: :func:`read_foundation_model`'s, when the caller has read it."""
     name = f"model {model_id}: lifecycle"
     _, foundation_model = split_profile_id(model_id)
-    answer = _first_answer(
-        bedrock_clients, lambda bedrock: bedrock.get_foundation_model(modelIdentifier=foundation_model)
-    )
+    if answer is None:
+        answer = read_foundation_model(bedrock_clients, model_id)
     if isinstance(answer, ClientError):
         if client_error_code(answer) == "AccessDeniedException":
             return CheckResult.failed(

@@ -25,12 +25,14 @@ GENERATE_FUNCTION_LOGICAL_PREFIX = "FunctionsGenerateFunction"
 _ALARM_TYPE = "AWS::CloudWatch::Alarm"
 _FUNCTION_TYPE = "AWS::Lambda::Function"
 _RULE_TYPE = "AWS::Events::Rule"
+EXPECTED_VISITORS_VARIABLE = "PHOTOBOOTH_EXPECTED_VISITORS_PER_HOUR"
 REQUIRED_OUTPUTS = ("BoothUrl", "BoothKeySecret", "BucketName", "StatusTableName", "StateMachineArn")
 _HEALTHY_STACK_STATUSES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 _DEFAULT_SEGMENTATION_BACKEND = Settings.model_fields["segmentation_backend"].default
 _DEFAULT_SAM_ENDPOINT_NAME = Settings.model_fields["sam_endpoint_name"].default
 _DEFAULT_UPSCALER = Settings.model_fields["upscaler"].default
 _DEFAULT_UPSCALE_MODEL_ID = Settings.model_fields["upscale_model_id"].default
+_DEFAULT_THEMES: tuple[str, ...] = Settings.model_fields["default_themes"].default
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,9 @@ class GenerateFunction:
     sam_endpoint_name: str
     upscaler: str = _DEFAULT_UPSCALER
     upscale_model_id: str = _DEFAULT_UPSCALE_MODEL_ID
+    # The themes a visitor gets without choosing, and the crowd the operator expects (the doctor's capacity check).
+    default_themes: tuple[str, ...] = _DEFAULT_THEMES
+    expected_visitors_per_hour: int | None = None
 
     @property
     def upscale_model(self) -> str | None:
@@ -207,4 +212,8 @@ def _generate_function(lambda_client: Any, name: str, region: str) -> GenerateFu
         sam_endpoint_name=environment.get("PHOTOBOOTH_SAM_ENDPOINT_NAME") or _DEFAULT_SAM_ENDPOINT_NAME,
         upscaler=environment.get("PHOTOBOOTH_UPSCALER") or _DEFAULT_UPSCALER,
         upscale_model_id=environment.get("PHOTOBOOTH_UPSCALE_MODEL_ID") or _DEFAULT_UPSCALE_MODEL_ID,
+        default_themes=tuple(json.loads(environment.get("PHOTOBOOTH_DEFAULT_THEMES") or "null") or _DEFAULT_THEMES),
+        expected_visitors_per_hour=int(expected)
+        if (expected := environment.get(EXPECTED_VISITORS_VARIABLE))
+        else None,
     )

@@ -13,6 +13,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from photobooth.doctor import checks
+from photobooth.doctor.capacity import CalledModel, check_capacity
 from photobooth.doctor.deployment import Deployment, DeploymentUnreadable, read_deployment
 from photobooth.doctor.photo import DEFAULT_PHOTO_RUN, HttpClient, PhotoRunSettings, UrllibHttp, run_photo
 from photobooth.doctor.results import CheckResult, client_error_message
@@ -137,6 +138,7 @@ def _model_checks(deployment: Deployment, clients: Clients, now: datetime) -> It
     # Every image model in the list, then the upscaler when it is a Bedrock model: each is one call a visitor's
     # picture may depend on.
     checked = [*function.model_ids, *([function.upscale_model] if function.upscale_model else [])]
+    called: list[CalledModel] = []
     for position, model_id in enumerate(checked):
         upscaler = position >= len(function.model_ids)
         regions = [function.bedrock_region]
@@ -150,13 +152,32 @@ def _model_checks(deployment: Deployment, clients: Clients, now: datetime) -> It
                 access = checks.check_inference_profile(profile, iam, function)
                 regions += [r for r in profile.regions if r != function.bedrock_region]
         bedrock_clients = [clients.client("bedrock", region) for region in regions]
-        yield checks.check_model_lifecycle(bedrock_clients, model_id, first=position == 0, now=now, upscaler=upscaler)
+        model = checks.read_foundation_model(bedrock_clients, model_id)
+        details = {} if isinstance(model, ClientError) else model.get("modelDetails", {})
+        called.append(
+            CalledModel(
+                model_id,
+                model_name=details.get("modelName", ""),
+                provider_name=details.get("providerName", ""),
+                upscaler=upscaler,
+            )
+        )
+        yield checks.check_model_lifecycle(
+            bedrock_clients, model_id, first=position == 0, now=now, upscaler=upscaler, answer=model
+        )
         yield checks.check_model_access(bedrock_clients, model_id)
         yield access
         if upscaler:
             yield checks.check_upscale_invocation(runtime, model_id)
         else:
             yield checks.check_model_invocation(runtime, model_id)
+    yield check_capacity(
+        clients.client("service-quotas", function.bedrock_region),
+        called,
+        themes_per_visitor=len(function.default_themes),
+        expected_visitors_per_hour=function.expected_visitors_per_hour,
+        region=function.bedrock_region,
+    )
 
 
 def _photo_checks(
