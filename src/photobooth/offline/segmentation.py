@@ -108,6 +108,14 @@ CROP_ABOVE = 1.0
 # person loss, and faces whose oval met the mask's edge). The mask reaches this far past the edge instead: the outer
 # half of the feather, which comes back at under half weight with the old background's colour taken out.
 EDGE_ALLOWANCE = 3
+# The model was trained on selfies, whose bodies run out of the frame at its sides: below the chins it calls a strip
+# of background between a person and the frame's side edge person (the flag beside the astronaut's arm). Where the
+# mask reaches a side edge below the chins, this many face widths of it next to that edge are decided again by
+# colour (GrabCut), learning the person from the mask further in and the background from the model's background
+# beside it, both below the chins; the face and hair above take no part (their colours are not the clothes').
+SIDE_EDGE_BAND = 0.3
+SIDE_EDGE_CONTEXT = 3  # the colours are learnt within this many band widths of the edge
+SIDE_EDGE_ITERATIONS = 3
 
 
 class SelfieSegmenter:
@@ -145,7 +153,10 @@ class SelfieSegmenter:
             np.maximum(probability[y0:y1, x0:x1], seen, out=probability[y0:y1, x0:x1])
         person = np.where(probability >= SELFIE_THRESHOLD, 255, 0).astype(np.uint8)
         small_boxes = [_scale_box(box, scale, small_size) for box in boxes]
-        person = _full_size(_clean(person, small_boxes), boxes, (width, height))
+        if person[:, 0].any() or person[:, -1].any():
+            small = np.asarray(rgb.resize(small_size, Image.Resampling.BILINEAR))
+            person = _recheck_side_edges(person, small, small_boxes)
+        person = _full_size(_clean(person, small_boxes, sides_are_background=True), boxes, (width, height))
         allowance = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * EDGE_ALLOWANCE + 1, 2 * EDGE_ALLOWANCE + 1))
         return cv2.dilate(person, allowance)
 
@@ -164,6 +175,43 @@ class SelfieSegmenter:
         # The network's one call (photobooth.offline.selfie_model: LiteRT or ONNX Runtime).
         output = self._model.predict(square)
         return np.ascontiguousarray(output[top : top + inner[1], left : left + inner[0]], np.float32)
+
+
+def _recheck_side_edges(person: np.ndarray, rgb: np.ndarray, boxes: Sequence[Box]) -> np.ndarray:
+    """``person`` with the band along each side edge that it reaches below the chins decided again by GrabCut
+    (``SIDE_EDGE_*``): only pixels of that band may change, and only from person to background or back."""
+    height, width = person.shape
+    chin = min(box.y1 for box in boxes)
+    band = max(2, round(SIDE_EDGE_BAND * float(np.median([box.width for box in boxes]))))
+    reach = min(width, SIDE_EDGE_CONTEXT * band)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    result = person.copy()
+    for columns, edge in ((slice(0, reach), 0), (slice(width - reach, width), width - 1)):
+        if chin >= height or not person[chin:, edge].any():
+            continue
+        mask = np.ascontiguousarray(person[chin:, columns])
+        from_edge = np.arange(reach) if edge == 0 else np.arange(reach)[::-1]
+        in_band = np.broadcast_to(from_edge < band, mask.shape)
+        seeds = np.full(mask.shape, cv2.GC_PR_BGD, np.uint8)
+        seeds[cv2.dilate(mask, kernel) == 0] = cv2.GC_BGD
+        seeds[cv2.erode(mask, kernel) > 0] = cv2.GC_FGD
+        seeds[(mask > 0) & in_band] = cv2.GC_PR_FGD
+        if not (seeds == cv2.GC_BGD).any() or not (seeds == cv2.GC_FGD).any():
+            continue  # nothing to learn one side's colours from
+        cv2.setRNGSeed(0)
+        cv2.grabCut(
+            cv2.cvtColor(np.ascontiguousarray(rgb[chin:, columns]), cv2.COLOR_RGB2BGR),
+            seeds,
+            (0, 0, 1, 1),  # ignored with GC_INIT_WITH_MASK
+            np.zeros((1, 65), np.float64),
+            np.zeros((1, 65), np.float64),
+            SIDE_EDGE_ITERATIONS,
+            cv2.GC_INIT_WITH_MASK,
+        )
+        decided = np.where((seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD), 255, 0).astype(np.uint8)
+        view = result[chin:, columns]
+        view[in_band] = decided[in_band]
+    return result
 
 
 def _person_crop(box: Box, size: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -256,15 +304,25 @@ def _seed_mask(size: tuple[int, int], boxes: Sequence[Box]) -> np.ndarray:
     return seeds
 
 
-def _clean(person: np.ndarray, boxes: Sequence[Box]) -> np.ndarray:
+def _clean(person: np.ndarray, boxes: Sequence[Box], *, sides_are_background: bool = False) -> np.ndarray:
     """Drop specks and blobs not attached to a face, bridge thin gaps and fill holes.
 
     A strap, a tie or a shadow often reads as background and cuts a jacket in two; the part without the face
     would then be dropped. Closing gaps narrower than about a third of a face width keeps it attached.
+    ``sides_are_background``: see below (the selfie model's masks; GrabCut's seeds already make the frame's border
+    background, and its masks stay as they were measured).
     """
     person = cv2.morphologyEx(person, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     gap = 2 * round(GAP_CLOSE * float(np.median([box.width for box in boxes]))) + 1
-    person = cv2.morphologyEx(person, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap)))
+    # Beyond the frame's side edges is background for the closing: OpenCV's default border counts as person there,
+    # which filled every gap narrower than the kernel between a person and the side edge (a strip of the flag
+    # beside Grace Hopper's jacket). Above and below the frame, the mask's own edge rows continue (bodies are cut
+    # off at the bottom; a zero border there would eat into them).
+    pad = gap if sides_are_background else 0
+    padded = cv2.copyMakeBorder(person, pad, pad, 0, 0, cv2.BORDER_REPLICATE)
+    padded = cv2.copyMakeBorder(padded, 0, 0, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    closed = cv2.morphologyEx(padded, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap)))
+    person = np.ascontiguousarray(closed[pad : pad + person.shape[0], pad : pad + person.shape[1]])
     person = np.maximum(person, faces_mask(boxes, person.shape[::-1]))
 
     count, labels = cv2.connectedComponents(person, connectivity=8)
