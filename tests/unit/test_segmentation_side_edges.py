@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from photobooth.models import Box
-from photobooth.offline.segmentation import _clean, _recheck_side_edges
+from photobooth.offline.segmentation import CROP_HALF_WIDTH, _clean, _person_crop, _recheck_side_edges
 
 HEIGHT, WIDTH = 240, 200
 FACE = Box(x0=60, y0=20, x1=120, y1=90)  # 60 px wide: the closing bridges gaps up to 2 * 0.15 * 60 + 1 = 19 px
@@ -53,3 +53,25 @@ def test_a_strip_of_background_called_person_at_the_side_edge_is_decided_by_colo
     assert not decided[SHOULDER:, : STRIP - 1].any(), "the strip of background went back to the background"
     assert (decided[SHOULDER:, STRIP + 1 : WIDTH - 20] == 255).all(), "the jacket beside it stayed person"
     assert (decided[: FACE.y1] == called[: FACE.y1]).all(), "above the chin nothing changed"
+
+
+def test_a_persons_crop_stops_halfway_to_a_face_beside_theirs() -> None:
+    """Two people side by side: each crop ends halfway between the faces, so the model sees one person at a time
+    (a crop reaching past the neighbour joined the background between them to the group)."""
+    size = (1000, 500)
+    left_face, right_face = Box(x0=150, y0=100, x1=250, y1=220), Box(x0=650, y0=80, x1=750, y1=200)
+
+    assert _person_crop(left_face, size, [left_face, right_face]) == (0, 0, 450, 500)
+    assert _person_crop(right_face, size, [left_face, right_face]) == (450, 0, 1000, 500)
+    # Alone, the crop reaches CROP_HALF_WIDTH face widths either side of the face's centre.
+    assert _person_crop(right_face, size, [right_face]) == (700 - round(CROP_HALF_WIDTH * 100), 0, 1000, 500)
+
+
+def test_a_crop_never_cuts_into_its_own_face_nor_stops_for_a_face_above_or_below() -> None:
+    size = (1000, 800)
+    big, small_beside = Box(x0=300, y0=100, x1=600, y1=450), Box(x0=610, y0=200, x1=650, y1=250)
+    child_below = Box(x0=380, y0=500, x1=480, y1=620)  # overlaps the big face's span across: in front, not beside
+
+    assert _person_crop(big, size, [big, small_beside, child_below])[2] == 600  # halfway (540) is inside the face
+    left, _, right, _ = _person_crop(child_below, size, [big, child_below])
+    assert (left, right) == (430 - 400, 430 + 400)  # four face widths either side of its centre, not stopped
