@@ -109,9 +109,13 @@ CROP_HALF_WIDTH = 4.0
 CROP_ABOVE = 1.0
 # The paste-back fades people in over a feather band INSIDE the mask (pipeline._WORKING_FEATHER, 6 working-image
 # pixels), so a mask on the person's exact edge loses its outer 3 px to the new background (the reference set's
-# person loss, and faces whose oval met the mask's edge). The mask reaches this far past the edge instead: the outer
-# half of the feather, which comes back at under half weight with the old background's colour taken out.
-EDGE_ALLOWANCE = 3
+# person loss, and faces whose oval met the mask's edge). The mask reaches this far past the model's edge instead,
+# which puts the feather's half-weight point 2 px outside it: less than one of the model's own pixels (a 256 px map
+# of a crop several hundred working pixels wide), so the visitor's rim of hair or cheek is kept where the model's
+# edge errs inwards, and the ring of old background where it errs outwards comes back at under half weight with its
+# colour taken out. 3 px (the half-weight point on the edge) lost 2.2 % of the astronaut and the cheek of Grace
+# Hopper beside the cat; 6 px doubled the leak on four photos (docs/decisions.md, issue 22 round two).
+EDGE_ALLOWANCE = 5
 # The model was trained on selfies, whose bodies run out of the frame at its sides: below the chins it calls a strip
 # of background between a person and the frame's side edge person (the flag beside the astronaut's arm). Where the
 # mask reaches a side edge below the chins, this many face widths of it next to that edge are decided again by
