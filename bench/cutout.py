@@ -1,5 +1,7 @@
-"""``python -m bench cutout``: how well each offline segmenter cuts the people of the reference set out
-(:mod:`bench.cutout_set`), judged on the RESULT a visitor gets, not on the mask alone.
+"""``python -m bench cutout``: how well each segmenter cuts the people of the reference set out
+(:mod:`bench.cutout_set`), judged on the RESULT a visitor gets, not on the mask alone: the default offline (the selfie
+model on LiteRT), the default in the Lambda configuration (the same model on ONNX Runtime, built by ``wiring`` as the
+segment function builds it on AWS) and GrabCut, the fallback.
 
 Each photo goes the pipeline's way: encoded as an upload, normalised to the working image, faces found by the
 bundled detector (and kept by the pipeline's rule), segmented, faces merged in, then pasted back at print size by
