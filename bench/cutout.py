@@ -1,5 +1,7 @@
-"""``python -m bench cutout``: how well each offline segmenter cuts the people of the reference set out
-(:mod:`bench.cutout_set`), judged on the RESULT a visitor gets, not on the mask alone.
+"""``python -m bench cutout``: how well each segmenter cuts the people of the reference set out
+(:mod:`bench.cutout_set`), judged on the RESULT a visitor gets, not on the mask alone: the default offline (the selfie
+model on LiteRT), the default in the Lambda configuration (the same model on ONNX Runtime, built by ``wiring`` as the
+segment function builds it on AWS) and GrabCut, the fallback.
 
 Each photo goes the pipeline's way: encoded as an upload, normalised to the working image, faces found by the
 bundled detector (and kept by the pipeline's rule), segmented, faces merged in, then pasted back at print size by
@@ -22,6 +24,7 @@ photo (its working image) in at most 0.25 s.
 from __future__ import annotations
 
 import io
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -146,11 +149,43 @@ def score(photo: ReferencePhoto, segmenter_name: str, result: Cut) -> Score:
     )
 
 
+# The Lambda configuration's settings: what the stack sets on the segment function (infra config's default).
+LAMBDA_ENVIRONMENT = {"PHOTOBOOTH_BACKEND": "aws", "PHOTOBOOTH_SEGMENTATION_BACKEND": "selfie"}
+
+
+def lambda_segmenter() -> Segmenter:
+    """The segmenter the segment function builds on AWS, built the same way: ``wiring.segmenter()`` with the stack's
+    settings, so the selfie model runs on ONNX Runtime from ``selfie_segmentation.onnx``. It must be that model: the
+    wiring falls back on GrabCut when ONNX Runtime is missing, and a bench row named for ONNX would then lie."""
+    from photobooth import wiring
+    from photobooth.offline.segmentation import SelfieSegmenter
+    from photobooth.offline.selfie_model import OnnxSelfieModel
+
+    saved = {name: os.environ.get(name) for name in LAMBDA_ENVIRONMENT}
+    os.environ.update(LAMBDA_ENVIRONMENT)
+    wiring.reset()
+    try:
+        built = wiring.segmenter()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        wiring.reset()
+    if not (isinstance(built, SelfieSegmenter) and isinstance(built._model, OnnxSelfieModel)):
+        raise RuntimeError(f"the Lambda configuration built {built!r}, not the selfie model on ONNX Runtime")
+    return built
+
+
 def segmenters() -> dict[str, Callable[[], Segmenter]]:
+    """Each segmenter measured, by the name the table gives it: the default offline (the selfie model on LiteRT),
+    the default on Lambda (the same model on ONNX Runtime), and GrabCut, the fallback."""
     from photobooth.offline import segmentation
 
     return {
         "selfie": segmentation.SelfieSegmenter,
+        "selfie onnx (Lambda)": lambda_segmenter,
         "grabcut": segmentation.GrabCutSegmenter,
     }
 
