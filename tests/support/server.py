@@ -85,6 +85,7 @@ class ServedBooth:
 #   and never returns, so a test can crash the booth at a moment it knows is mid-request rather than race the photo.
 #   With hold_file as well, it holds only while that file exists (checked when the function is called and then
 #   every 0.1 s), so a test can keep one photo PROCESSING for as long as it needs and then let it finish.
+# - an image model with a quota (bench.standin), when ``env`` holds its PHOTOBOOTH_STANDIN_* variables.
 _SERVE_WITH_HOOKS = """
 import os
 import sys
@@ -93,6 +94,11 @@ import time
 from photobooth.local import handlers, runs
 
 REPORT_ENDS, HOLD, HOLD_FILE = {report_ends!r}, {hold!r}, {hold_file!r}
+
+if "PHOTOBOOTH_STANDIN_QUOTA" in os.environ:
+    from bench import standin
+
+    standin.install_from_env()
 
 if REPORT_ENDS:
     _announce_end = runs.announce_end
@@ -139,10 +145,13 @@ def start_booth(
     port = port or free_port()
     log = log_path.open("ab")
     command = ["-m", "photobooth.local.cli"]
-    if report_execution_ends or hold_function:
-        command = ["-c", _SERVE_WITH_HOOKS.format(
-            report_ends=report_execution_ends, hold=hold_function, hold_file=str(hold_file) if hold_file else None
-        )]
+    if report_execution_ends or hold_function or "PHOTOBOOTH_STANDIN_QUOTA" in (env or {}):
+        command = [
+            "-c",
+            _SERVE_WITH_HOOKS.format(
+                report_ends=report_execution_ends, hold=hold_function, hold_file=str(hold_file) if hold_file else None
+            ),
+        ]
     process = subprocess.Popen(
         [
             sys.executable,

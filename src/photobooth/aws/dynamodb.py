@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from photobooth import kiosk
+from photobooth import kiosk, pacing
 from photobooth.models import ERASED, ImageResult, RequestStatus
 from photobooth.ports import RequestExists, RequestGone
 
@@ -237,3 +237,60 @@ class DynamoPinAttempts:
 
     def succeeded(self) -> None:
         self._store.table.update_item(Key={"requestId": self.KEY}, UpdateExpression="REMOVE failures")
+
+
+class DynamoPace:
+    """:class:`photobooth.pacing.PaceStore` in the status table: one item whose key no request can have, shared by
+    every execution. Bookings replace it whole under a ``version`` condition; learning a time sets one attribute.
+    Only UpdateItem and GetItem, each limited to this key in infra (dynamodb:LeadingKeys)."""
+
+    KEY = pacing.PACE_KEY
+
+    def __init__(self, table_name: str, resource: Any | None = None) -> None:
+        self._store = DynamoStatusStore(table_name, resource)
+
+    def read(self) -> pacing.PaceRecord:
+        item = _plain(self._store.table.get_item(Key={"requestId": self.KEY}, ConsistentRead=True).get("Item") or {})
+        if not item:
+            return pacing.PaceRecord()
+        return pacing.PaceRecord(
+            next_slot=float(item.get("nextSlot", 0.0)),
+            bookings={
+                request_id: pacing.Booking(first=float(slots["first"]), last=float(slots["last"]))
+                for request_id, slots in (item.get("bookings") or {}).items()
+            },
+            pre_seconds=float(item.get("preSeconds", pacing.DEFAULT_PRE_SECONDS)),
+            tail_seconds=float(item.get("tailSeconds", pacing.DEFAULT_TAIL_SECONDS)),
+            version=int(item["version"]) if "version" in item else None,
+        )
+
+    def write(self, record: pacing.PaceRecord, *, read_version: int | None) -> None:
+        condition = "attribute_not_exists(version)" if read_version is None else "version = :read"
+        values = {
+            ":next": _dynamo(record.next_slot),
+            ":bookings": {
+                rid: {"first": _dynamo(b.first), "last": _dynamo(b.last)} for rid, b in record.bookings.items()
+            },
+            ":pre": _dynamo(record.pre_seconds),
+            ":version": record.version,
+        }
+        if read_version is not None:
+            values[":read"] = read_version
+        try:
+            self._store.table.update_item(
+                Key={"requestId": self.KEY},
+                UpdateExpression="SET nextSlot = :next, bookings = :bookings, preSeconds = :pre, version = :version",
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                raise pacing.BookingConflict(self.KEY) from error
+            raise
+
+    def learn_tail(self, tail_seconds: float) -> None:
+        self._store.table.update_item(
+            Key={"requestId": self.KEY},
+            UpdateExpression="SET tailSeconds = :tail",
+            ExpressionAttributeValues={":tail": _dynamo(tail_seconds)},
+        )

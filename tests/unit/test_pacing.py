@@ -1,0 +1,130 @@
+"""photobooth.pacing: booked slots never closer than the pace, a retried booking gets its own slots back, and the
+estimate a visitor is told."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import replace
+
+import pytest
+
+from photobooth import pacing
+
+
+class MemoryPace:
+    """A PaceStore with the DynamoDB adapter's version check, shared by threads."""
+
+    def __init__(self) -> None:
+        self.record = pacing.PaceRecord()
+        self.lock = threading.Lock()
+        self.conflicts = 0
+
+    def read(self) -> pacing.PaceRecord:
+        with self.lock:
+            return self.record
+
+    def write(self, record: pacing.PaceRecord, *, read_version: int | None) -> None:
+        with self.lock:
+            if self.record.version != read_version:
+                self.conflicts += 1
+                raise pacing.BookingConflict("changed")
+            self.record = replace(record, tail_seconds=self.record.tail_seconds)
+
+    def learn_tail(self, tail_seconds: float) -> None:
+        with self.lock:
+            self.record = replace(self.record, tail_seconds=tail_seconds)
+
+
+def test_slots_of_racing_bookings_are_one_interval_apart_and_none_before_now():
+    store, now = MemoryPace(), 1_000.0
+    per_minute = 12.0  # one call every 5 s
+    bookings: dict[str, pacing.Booking] = {}
+
+    def book(index: int) -> None:
+        bookings[f"request{index:04d}"] = pacing.book(
+            store, f"request{index:04d}", 3, calls_per_minute=per_minute, now=lambda: now, sleep=lambda _: None
+        )
+
+    threads = [threading.Thread(target=book, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    slots = sorted(b.first + i * 5.0 for b in bookings.values() for i in range(3))
+    assert len(slots) == 60
+    assert slots[0] == now
+    assert all(later - earlier == pytest.approx(5.0) for earlier, later in itertools.pairwise(slots))
+    assert store.record.next_slot == pytest.approx(now + 60 * 5.0)
+
+
+def test_a_retried_booking_gets_the_same_slots_and_takes_no_new_ones():
+    store = MemoryPace()
+    first = pacing.book(store, "request0001", 2, calls_per_minute=6.0, now=lambda: 50.0)
+    again = pacing.book(store, "request0001", 2, calls_per_minute=6.0, now=lambda: 55.0)
+    assert again == first == pacing.Booking(first=50.0, last=60.0)
+    assert store.record.next_slot == 70.0
+
+
+def test_an_idle_queue_books_at_once_and_drops_old_bookings():
+    store = MemoryPace()
+    pacing.book(store, "old-request", 1, calls_per_minute=60.0, now=lambda: 0.0)
+    later = pacing.KEEP_AFTER_LAST_SLOT + 100.0
+    booking = pacing.book(store, "new-request", 2, calls_per_minute=60.0, now=lambda: later)
+    assert booking == pacing.Booking(first=later, last=later + 1.0)
+    assert set(store.record.bookings) == {"new-request"}
+
+
+def test_the_estimate_of_a_booked_request_is_its_last_slot_plus_the_learned_tail():
+    store = MemoryPace()
+    for index in range(3):
+        pacing.book(store, f"request{index}", 3, calls_per_minute=6.0, now=lambda: 100.0)
+    record = replace(store.read(), tail_seconds=12.0)
+
+    third = pacing.estimate(record, "request2", 3, calls_per_minute=6.0, now=101.0, started_at=90.0)
+    # request2's slots: 160, 170, 180 (after six calls ten seconds apart); the image is recorded 12 s later.
+    assert third == pacing.Estimate(ready_at=192.0, queue_ahead=2)
+    first = pacing.estimate(record, "request0", 3, calls_per_minute=6.0, now=101.0, started_at=90.0)
+    assert first == pacing.Estimate(ready_at=132.0, queue_ahead=0)
+
+
+def test_the_estimate_of_a_request_not_booked_yet_queues_it_behind_every_booking():
+    store = MemoryPace()
+    pacing.book(store, "ahead-1", 3, calls_per_minute=6.0, now=lambda: 100.0)  # slots 100, 110, 120
+    record = replace(store.read(), pre_seconds=5.0, tail_seconds=10.0)
+    # Uploaded at 99: its pre-steps end at 104, but the queue is busy until 130; three calls: 130, 140, 150.
+    waiting = pacing.estimate(record, "mine", 3, calls_per_minute=6.0, now=101.0, started_at=99.0)
+    assert waiting == pacing.Estimate(ready_at=160.0, queue_ahead=1)
+    # An empty queue: the pre-steps, the calls one interval apart, the tail.
+    idle = pacing.estimate(
+        pacing.PaceRecord(pre_seconds=5.0, tail_seconds=10.0),
+        "mine",
+        2,
+        calls_per_minute=6.0,
+        now=200.0,
+        started_at=None,
+    )
+    assert idle == pacing.Estimate(ready_at=225.0, queue_ahead=0)
+
+
+def test_the_booth_learns_the_tail_and_the_pre_steps_from_requests():
+    store = MemoryPace()
+    pacing.book(store, "request0001", 1, calls_per_minute=6.0, now=lambda: 100.0, pre_seconds_observed=2.0)
+    assert store.record.pre_seconds == pytest.approx(0.7 * pacing.DEFAULT_PRE_SECONDS + 0.3 * 2.0)
+    pacing.learn_tail(store, "request0001", now=105.0)
+    assert store.record.tail_seconds == pytest.approx(0.7 * pacing.DEFAULT_TAIL_SECONDS + 0.3 * 5.0)
+
+
+def test_the_wait_state_ends_in_the_second_before_the_slot_and_the_step_waits_out_the_rest():
+    booking = pacing.Booking(first=1_765_000_000.25, last=1_765_000_010.25)
+    slots = pacing.slots(booking, 2, calls_per_minute=6.0)
+    assert slots == [
+        {"at": 1_765_000_000.25, "waitUntil": "2025-12-06T05:46:39Z"},
+        {"at": 1_765_000_010.25, "waitUntil": "2025-12-06T05:46:49Z"},
+    ]
+    slept: list[float] = []
+    assert pacing.sleep_until_slot(100.0, now=lambda: 99.4, sleep=slept.append) == pytest.approx(0.6)
+    assert slept == [pytest.approx(0.6)]
+    assert pacing.sleep_until_slot(100.0, now=lambda: 100.5, sleep=slept.append) == 0.0
+    assert pacing.iso_utc(1_765_000_000.25) == "2025-12-06T05:46:40.250Z"
