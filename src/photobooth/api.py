@@ -167,22 +167,17 @@ def expected_wait(
     request_id: str, record: dict, *, pace: pacing.PaceStore | None, settings: Settings, now: float | None = None
 ) -> dict:
     """``expectedReadyAt`` and ``queueAhead`` (CONTRACT.md) of a request still on its way: from its booked model
-    slots, or from the queue's next free slot once its pre-steps are done; nothing once it has ended."""
+    slots, or (its photo not arrived yet) from the queue's next free slot; nothing once it has ended."""
     waiting_statuses = (RequestStatus.PENDING_UPLOAD.value, RequestStatus.PROCESSING.value)
     if pace is None or record.get("status") not in waiting_statuses:
         return {}
-    calls = len([name for name in str(record.get("themeList", "")).split(",") if name]) or len(
-        settings.default_themes
-    )
-    uploaded = record.get("uploadedAt") if record["status"] == RequestStatus.PROCESSING.value else None
-    started_at = datetime.fromisoformat(str(uploaded).replace("Z", "+00:00")).timestamp() if uploaded else None
+    themes = [name for name in str(record.get("themeList", "")).split(",") if name]
     return pacing.estimate(
         pace.read(),
         request_id,
-        calls,
+        len(themes) or len(settings.default_themes),
         calls_per_minute=settings.model_calls_per_minute,
         now=time.time() if now is None else now,
-        started_at=started_at,
     ).as_fields()
 
 

@@ -2,12 +2,13 @@
 
 One record in the status table (``PACE_KEY``, a key no request can have: ``#`` is outside the requestId pattern)
 holds the next free slot and the bookings of the requests still in the queue. A request books all its calls at
-once, right after its pre-steps: its first slot is ``max(now, next free)``, the next ones follow one interval
-apart, and the record is written back only if nobody booked meanwhile (``version``; optimistic, retried on a
-conflict). The workflow then waits for each slot with a Wait state (free in a Standard workflow) and calls the
-model. So the calls never exceed the pace, a waiting request costs nothing and fails for nothing, and the wait is
-known: the last slot plus the time an image takes after its slot, which the booth learns from recent requests
-(``tail_seconds``), as it learns the pre-steps' time (``pre_seconds``). docs/decisions.md, 2026-12-07, issue 20.
+once as soon as the workflow claims it, so the queue is in the order the photos arrived: its first slot is
+``max(now + pre-steps, next free)``, the next ones follow one interval apart, and the record is written back only
+if nobody booked meanwhile (``version``; optimistic, retried on a conflict). The workflow waits for each slot with a
+Wait state (free in a Standard workflow) and calls the model. So the calls never exceed the pace, a waiting request
+costs nothing and fails for nothing, and the wait is known: the last slot plus the time an image takes after its
+slot. The booth learns both times from its recent requests (``pre_seconds``: normalise, faces and cut-out;
+``tail_seconds``: from a last slot to the images recorded). docs/decisions.md, 2026-12-07, issue 20.
 """
 
 from __future__ import annotations
@@ -66,8 +67,8 @@ class PaceStore(Protocol):
         stored version is no longer ``read_version``."""
         ...
 
-    def learn_tail(self, tail_seconds: float) -> None:
-        """Set ``tail_seconds`` only (a plain update: it races with no booking, and last writer wins is fine)."""
+    def learn(self, *, pre_seconds: float, tail_seconds: float) -> None:
+        """Set the learned times only (a plain update: bookings do not write them, and last writer wins is fine)."""
         ...
 
 
@@ -86,28 +87,23 @@ def book(
     *,
     calls_per_minute: float,
     now: Callable[[], float] = time.time,
-    pre_seconds_observed: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Booking:
-    """Book ``calls`` consecutive slots for ``request_id``; a request that already holds a booking gets the same
-    one back (the step may be retried after it booked)."""
+    """Book ``calls`` consecutive slots for ``request_id``, the first no earlier than its pre-steps should end; a
+    request that already holds a booking gets the same one back (the step may be retried after it booked)."""
     interval = interval_seconds(calls_per_minute)
     for _ in range(MAX_BOOKING_ATTEMPTS):
         record = store.read()
         if request_id in record.bookings:
             return record.bookings[request_id]
         at = now()
-        first = max(at, record.next_slot)
+        first = max(at + record.pre_seconds, record.next_slot)
         booking = Booking(first=first, last=first + (calls - 1) * interval)
         kept = {rid: b for rid, b in record.bookings.items() if b.last + KEEP_AFTER_LAST_SLOT >= at}
-        pre = record.pre_seconds
-        if pre_seconds_observed is not None and pre_seconds_observed >= 0:
-            pre = _learned(pre, pre_seconds_observed)
         updated = replace(
             record,
             next_slot=booking.last + interval,
             bookings={**kept, request_id: booking},
-            pre_seconds=pre,
             version=(record.version or 0) + 1,
         )
         try:
@@ -119,13 +115,16 @@ def book(
     raise BookingConflict(f"the pace record kept changing; {request_id} could not book")
 
 
-def learn_tail(store: PaceStore, request_id: str, *, now: float) -> None:
-    """After a request's images are recorded: how long its last call took from its slot to here."""
+def learn(store: PaceStore, request_id: str, *, now: float, pre_seconds: float | None) -> None:
+    """After a request's images are recorded: how long its last call took from its slot to here, and how long its
+    pre-steps took (``None``: not known)."""
     record = store.read()
     booking = record.bookings.get(request_id)
-    if booking is None or now < booking.last:
-        return
-    store.learn_tail(_learned(record.tail_seconds, now - booking.last))
+    tail = record.tail_seconds
+    if booking is not None and now >= booking.last:
+        tail = _learned(tail, now - booking.last)
+    pre = record.pre_seconds if pre_seconds is None else _learned(record.pre_seconds, pre_seconds)
+    store.learn(pre_seconds=pre, tail_seconds=tail)
 
 
 @dataclass(frozen=True)
@@ -138,31 +137,21 @@ class Estimate:
         return {"expectedReadyAt": iso_utc(self.ready_at), "queueAhead": self.queue_ahead}
 
 
-def estimate(
-    record: PaceRecord,
-    request_id: str,
-    calls: int,
-    *,
-    calls_per_minute: float,
-    now: float,
-    started_at: float | None,
-) -> Estimate:
+def estimate(record: PaceRecord, request_id: str, calls: int, *, calls_per_minute: float, now: float) -> Estimate:
     """When ``request_id``'s pictures are expected and how many requests are ahead of it for the models.
 
     Booked: its last slot plus the learned time after a slot; ahead are the bookings before its own whose last
-    call is still to come. Not booked yet (the photo is on its way, or in the pre-steps, ``started_at`` being
-    the upload's time if known): it would book after the pre-steps behind every booking made so far."""
-    interval = interval_seconds(calls_per_minute)
+    call is still to come. Not booked yet (the photo is on its way): it would book now, behind every booking."""
     booking = record.bookings.get(request_id)
     if booking is not None:
         ahead = sum(
             1 for rid, b in record.bookings.items() if rid != request_id and b.first < booking.first and b.last >= now
         )
         return Estimate(ready_at=max(booking.last + record.tail_seconds, now), queue_ahead=ahead)
-    booked_at = max(now, (started_at if started_at is not None else now) + record.pre_seconds)
-    first = max(booked_at, record.next_slot)
+    first = max(now + record.pre_seconds, record.next_slot)
     ahead = sum(1 for b in record.bookings.values() if b.last >= now)
-    return Estimate(ready_at=first + (calls - 1) * interval + record.tail_seconds, queue_ahead=ahead)
+    last = first + (calls - 1) * interval_seconds(calls_per_minute)
+    return Estimate(ready_at=last + record.tail_seconds, queue_ahead=ahead)
 
 
 def iso_utc(epoch: float) -> str:

@@ -104,7 +104,7 @@ class GenerateRequest(_StepModel):
 
 
 class BookRequest(_StepModel):
-    """Step "Book the model calls": one slot per theme, before the Map."""
+    """Step "Book the model calls": one slot per theme, as soon as the request is claimed."""
 
     request_id: str = Field(alias="requestId")
     uploaded_at: datetime | None = Field(None, alias="uploadedAt")
@@ -523,17 +523,15 @@ def _screen_size(result: bytes) -> Image.Image:
 def book_model_calls(
     request: BookRequest, *, pace: pacing.PaceStore, settings: Settings, now: datetime | None = None
 ) -> dict:
-    """Book one model-call slot per theme (``photobooth.pacing``); the Map's iterations wait for theirs. The
-    time since the upload teaches the booth how long the pre-steps take."""
+    """Book one model-call slot per theme (``photobooth.pacing``) as soon as the request is claimed, so the queue
+    keeps the photos' order; the Map's iterations wait for theirs."""
     at = (now or datetime.now(UTC)).timestamp()
-    pre = (at - request.uploaded_at.timestamp()) if request.uploaded_at is not None else None
     booking = pacing.book(
         pace,
         request.request_id,
         len(request.themes),
         calls_per_minute=settings.model_calls_per_minute,
         now=lambda: at,
-        pre_seconds_observed=pre,
     )
     slots = pacing.slots(booking, len(request.themes), settings.model_calls_per_minute)
     log.info("model calls booked", extra={"first_slot": slots[0]["waitUntil"], "calls": len(slots)})
@@ -593,8 +591,8 @@ def finalize(
             fields |= {"errorCode": code.value, "errorMessage": public_message(code)}
         if outcome is not RequestStatus.FAILED:
             wall_copies = _copy_to_wall(record, images, store)
-        if pace is not None:  # how long a call takes from its slot to its image recorded, for the next estimates
-            pacing.learn_tail(pace, request.request_id, now=finished.timestamp())
+        if pace is not None:  # how long the steps took, for the next visitors' estimates
+            pacing.learn(pace, request.request_id, now=finished.timestamp(), pre_seconds=_pre_step_seconds(record))
     usage = cost.usage_of_request(
         record,
         finalize=StepUsage(seconds=time.monotonic() - started, memory_mb=cost.memory_mb("finalize")),
@@ -618,6 +616,14 @@ def finalize(
         "cost": estimate.as_record(),
         "imagesByModel": dict(images_by_model),
     }
+
+
+def _pre_step_seconds(record: dict) -> float | None:
+    """What the photo's pre-steps took (detect and segment note their seconds for the cost), or None."""
+    steps = [record.get(cost.DETECT_USAGE), record.get(cost.SEGMENT_USAGE)]
+    if not all(isinstance(step, dict) and isinstance(step.get("seconds"), int | float) for step in steps):
+        return None
+    return float(sum(step["seconds"] for step in steps))  # type: ignore[index]
 
 
 def _delete_working_image(request_id: str, store: ObjectStore) -> None:

@@ -43,16 +43,18 @@ def test_a_booking_over_one_made_since_the_read_is_refused(pace: DynamoPace) -> 
     with pytest.raises(pacing.BookingConflict):
         pace.write(late, read_version=seen.version)
     stored = pace.read()
-    assert stored.bookings == {"request-aaaa": pacing.Booking(first=1_000.5, last=1_020.5)}
-    assert stored.next_slot == 1_030.5 and stored.version == 1
+    first = 1_000.5 + pacing.DEFAULT_PRE_SECONDS
+    assert stored.bookings == {"request-aaaa": pacing.Booking(first=first, last=first + 20.0)}
+    assert stored.next_slot == first + 30.0 and stored.version == 1
 
 
 def test_the_next_booking_follows_and_learned_times_are_kept(pace: DynamoPace) -> None:
-    pacing.book(pace, "request-aaaa", 2, calls_per_minute=6.0, now=lambda: 100.0, pre_seconds_observed=3.0)
-    pacing.learn_tail(pace, "request-aaaa", now=120.0)  # its last slot was 110
+    pace.learn(pre_seconds=0.0, tail_seconds=pacing.DEFAULT_TAIL_SECONDS)
+    pacing.book(pace, "request-aaaa", 2, calls_per_minute=6.0, now=lambda: 100.0)  # slots 100, 110
+    pacing.learn(pace, "request-aaaa", now=120.0, pre_seconds=3.0)
     second = pacing.book(pace, "request-bbbb", 2, calls_per_minute=6.0, now=lambda: 101.0)
     assert second == pacing.Booking(first=120.0, last=130.0)
     stored = pace.read()
     assert stored.tail_seconds == pytest.approx(0.7 * pacing.DEFAULT_TAIL_SECONDS + 0.3 * 10.0)
-    assert stored.pre_seconds == pytest.approx(0.7 * pacing.DEFAULT_PRE_SECONDS + 0.3 * 3.0)
+    assert stored.pre_seconds == pytest.approx(0.3 * 3.0)
     assert stored.version == 2

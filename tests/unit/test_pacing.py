@@ -15,8 +15,8 @@ from photobooth import pacing
 class MemoryPace:
     """A PaceStore with the DynamoDB adapter's version check, shared by threads."""
 
-    def __init__(self) -> None:
-        self.record = pacing.PaceRecord()
+    def __init__(self, pre_seconds: float = 0.0) -> None:
+        self.record = pacing.PaceRecord(pre_seconds=pre_seconds)
         self.lock = threading.Lock()
         self.conflicts = 0
 
@@ -29,11 +29,11 @@ class MemoryPace:
             if self.record.version != read_version:
                 self.conflicts += 1
                 raise pacing.BookingConflict("changed")
-            self.record = replace(record, tail_seconds=self.record.tail_seconds)
+            self.record = replace(record, pre_seconds=self.record.pre_seconds, tail_seconds=self.record.tail_seconds)
 
-    def learn_tail(self, tail_seconds: float) -> None:
+    def learn(self, *, pre_seconds: float, tail_seconds: float) -> None:
         with self.lock:
-            self.record = replace(self.record, tail_seconds=tail_seconds)
+            self.record = replace(self.record, pre_seconds=pre_seconds, tail_seconds=tail_seconds)
 
 
 def test_slots_of_racing_bookings_are_one_interval_apart_and_none_before_now():
@@ -82,10 +82,10 @@ def test_the_estimate_of_a_booked_request_is_its_last_slot_plus_the_learned_tail
         pacing.book(store, f"request{index}", 3, calls_per_minute=6.0, now=lambda: 100.0)
     record = replace(store.read(), tail_seconds=12.0)
 
-    third = pacing.estimate(record, "request2", 3, calls_per_minute=6.0, now=101.0, started_at=90.0)
+    third = pacing.estimate(record, "request2", 3, calls_per_minute=6.0, now=101.0)
     # request2's slots: 160, 170, 180 (after six calls ten seconds apart); the image is recorded 12 s later.
     assert third == pacing.Estimate(ready_at=192.0, queue_ahead=2)
-    first = pacing.estimate(record, "request0", 3, calls_per_minute=6.0, now=101.0, started_at=90.0)
+    first = pacing.estimate(record, "request0", 3, calls_per_minute=6.0, now=101.0)
     assert first == pacing.Estimate(ready_at=132.0, queue_ahead=0)
 
 
@@ -93,27 +93,30 @@ def test_the_estimate_of_a_request_not_booked_yet_queues_it_behind_every_booking
     store = MemoryPace()
     pacing.book(store, "ahead-1", 3, calls_per_minute=6.0, now=lambda: 100.0)  # slots 100, 110, 120
     record = replace(store.read(), pre_seconds=5.0, tail_seconds=10.0)
-    # Uploaded at 99: its pre-steps end at 104, but the queue is busy until 130; three calls: 130, 140, 150.
-    waiting = pacing.estimate(record, "mine", 3, calls_per_minute=6.0, now=101.0, started_at=99.0)
+    # Its pre-steps would end at 106, but the queue is busy until 130; three calls: 130, 140, 150.
+    waiting = pacing.estimate(record, "mine", 3, calls_per_minute=6.0, now=101.0)
     assert waiting == pacing.Estimate(ready_at=160.0, queue_ahead=1)
     # An empty queue: the pre-steps, the calls one interval apart, the tail.
-    idle = pacing.estimate(
-        pacing.PaceRecord(pre_seconds=5.0, tail_seconds=10.0),
-        "mine",
-        2,
-        calls_per_minute=6.0,
-        now=200.0,
-        started_at=None,
-    )
-    assert idle == pacing.Estimate(ready_at=225.0, queue_ahead=0)
+    idle = pacing.PaceRecord(pre_seconds=5.0, tail_seconds=10.0)
+    assert pacing.estimate(idle, "mine", 2, calls_per_minute=6.0, now=200.0) == pacing.Estimate(225.0, 0)
+
+
+def test_a_booking_starts_when_the_pre_steps_should_end_if_the_queue_is_idle():
+    store = MemoryPace(pre_seconds=4.0)
+    assert pacing.book(store, "request0001", 2, calls_per_minute=6.0, now=lambda: 100.0) == pacing.Booking(104, 114)
+    # Busy: behind the queue, whatever the pre-steps.
+    assert pacing.book(store, "request0002", 1, calls_per_minute=6.0, now=lambda: 101.0) == pacing.Booking(124, 124)
 
 
 def test_the_booth_learns_the_tail_and_the_pre_steps_from_requests():
-    store = MemoryPace()
-    pacing.book(store, "request0001", 1, calls_per_minute=6.0, now=lambda: 100.0, pre_seconds_observed=2.0)
+    store = MemoryPace(pre_seconds=pacing.DEFAULT_PRE_SECONDS)
+    pacing.book(store, "request0001", 1, calls_per_minute=6.0, now=lambda: 100.0)  # slot 108
+    pacing.learn(store, "request0001", now=113.0, pre_seconds=2.0)
     assert store.record.pre_seconds == pytest.approx(0.7 * pacing.DEFAULT_PRE_SECONDS + 0.3 * 2.0)
-    pacing.learn_tail(store, "request0001", now=105.0)
     assert store.record.tail_seconds == pytest.approx(0.7 * pacing.DEFAULT_TAIL_SECONDS + 0.3 * 5.0)
+    # Pre-steps not known (a record without their usage): only the tail moves.
+    pacing.learn(store, "request0001", now=113.0, pre_seconds=None)
+    assert store.record.pre_seconds == pytest.approx(0.7 * pacing.DEFAULT_PRE_SECONDS + 0.3 * 2.0)
 
 
 def test_the_wait_state_ends_in_the_second_before_the_slot_and_the_step_waits_out_the_rest():

@@ -241,7 +241,7 @@ class DynamoPinAttempts:
 
 class DynamoPace:
     """:class:`photobooth.pacing.PaceStore` in the status table: one item whose key no request can have, shared by
-    every execution. Bookings replace it whole under a ``version`` condition; learning a time sets one attribute.
+    every execution. Bookings replace the queue under a ``version`` condition; learning sets the two times.
     Only UpdateItem and GetItem, each limited to this key in infra (dynamodb:LeadingKeys)."""
 
     KEY = pacing.PACE_KEY
@@ -271,7 +271,6 @@ class DynamoPace:
             ":bookings": {
                 rid: {"first": _dynamo(b.first), "last": _dynamo(b.last)} for rid, b in record.bookings.items()
             },
-            ":pre": _dynamo(record.pre_seconds),
             ":version": record.version,
         }
         if read_version is not None:
@@ -279,7 +278,7 @@ class DynamoPace:
         try:
             self._store.table.update_item(
                 Key={"requestId": self.KEY},
-                UpdateExpression="SET nextSlot = :next, bookings = :bookings, preSeconds = :pre, version = :version",
+                UpdateExpression="SET nextSlot = :next, bookings = :bookings, version = :version",
                 ConditionExpression=condition,
                 ExpressionAttributeValues=values,
             )
@@ -288,9 +287,9 @@ class DynamoPace:
                 raise pacing.BookingConflict(self.KEY) from error
             raise
 
-    def learn_tail(self, tail_seconds: float) -> None:
+    def learn(self, *, pre_seconds: float, tail_seconds: float) -> None:
         self._store.table.update_item(
             Key={"requestId": self.KEY},
-            UpdateExpression="SET tailSeconds = :tail",
-            ExpressionAttributeValues={":tail": _dynamo(tail_seconds)},
+            UpdateExpression="SET preSeconds = :pre, tailSeconds = :tail",
+            ExpressionAttributeValues={":pre": _dynamo(pre_seconds), ":tail": _dynamo(tail_seconds)},
         )
