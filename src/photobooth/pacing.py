@@ -52,6 +52,7 @@ class PaceRecord:
     bookings: dict[str, Booking] = field(default_factory=dict)
     pre_seconds: float = DEFAULT_PRE_SECONDS
     tail_seconds: float = DEFAULT_TAIL_SECONDS
+    learned: bool = False  # the times were observed at least once (else they are the defaults)
     version: int | None = None  # None: the record does not exist yet
 
 
@@ -76,8 +77,9 @@ def interval_seconds(calls_per_minute: float) -> float:
     return 60.0 / calls_per_minute
 
 
-def _learned(previous: float, observed: float) -> float:
-    return (1 - LEARNING_WEIGHT) * previous + LEARNING_WEIGHT * observed
+def _learned(previous: float, observed: float, *, first: bool = False) -> float:
+    """The new typical time; the first observation replaces the default outright (a measurement beats a guess)."""
+    return observed if first else (1 - LEARNING_WEIGHT) * previous + LEARNING_WEIGHT * observed
 
 
 def book(
@@ -120,10 +122,11 @@ def learn(store: PaceStore, request_id: str, *, now: float, pre_seconds: float |
     pre-steps took (``None``: not known)."""
     record = store.read()
     booking = record.bookings.get(request_id)
-    tail = record.tail_seconds
-    if booking is not None and now >= booking.last:
-        tail = _learned(tail, now - booking.last)
-    pre = record.pre_seconds if pre_seconds is None else _learned(record.pre_seconds, pre_seconds)
+    if booking is None or now < booking.last:
+        return  # not booked (or its slots dropped long ago): nothing to learn from
+    first = not record.learned
+    tail = _learned(record.tail_seconds, now - booking.last, first=first)
+    pre = record.pre_seconds if pre_seconds is None else _learned(record.pre_seconds, pre_seconds, first=first)
     store.learn(pre_seconds=pre, tail_seconds=tail)
 
 

@@ -57,4 +57,4 @@ def test_the_next_booking_follows_and_learned_times_are_kept(pace: DynamoPace) -
     stored = pace.read()
     assert stored.tail_seconds == pytest.approx(0.7 * pacing.DEFAULT_TAIL_SECONDS + 0.3 * 10.0)
     assert stored.pre_seconds == pytest.approx(0.3 * 3.0)
-    assert stored.version == 2
+    assert stored.learned and stored.version == 2

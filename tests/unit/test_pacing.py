@@ -33,7 +33,7 @@ class MemoryPace:
 
     def learn(self, *, pre_seconds: float, tail_seconds: float) -> None:
         with self.lock:
-            self.record = replace(self.record, pre_seconds=pre_seconds, tail_seconds=tail_seconds)
+            self.record = replace(self.record, pre_seconds=pre_seconds, tail_seconds=tail_seconds, learned=True)
 
 
 def test_slots_of_racing_bookings_are_one_interval_apart_and_none_before_now():
@@ -111,12 +111,20 @@ def test_a_booking_starts_when_the_pre_steps_should_end_if_the_queue_is_idle():
 def test_the_booth_learns_the_tail_and_the_pre_steps_from_requests():
     store = MemoryPace(pre_seconds=pacing.DEFAULT_PRE_SECONDS)
     pacing.book(store, "request0001", 1, calls_per_minute=6.0, now=lambda: 100.0)  # slot 108
+    pacing.book(store, "request0002", 1, calls_per_minute=6.0, now=lambda: 100.0)  # slot 118
+    # The first observation replaces the defaults; the next ones move the times by 30 %.
     pacing.learn(store, "request0001", now=113.0, pre_seconds=2.0)
-    assert store.record.pre_seconds == pytest.approx(0.7 * pacing.DEFAULT_PRE_SECONDS + 0.3 * 2.0)
-    assert store.record.tail_seconds == pytest.approx(0.7 * pacing.DEFAULT_TAIL_SECONDS + 0.3 * 5.0)
+    assert (store.record.pre_seconds, store.record.tail_seconds) == (2.0, 5.0)
+    pacing.learn(store, "request0002", now=121.0, pre_seconds=4.0)
+    assert store.record.pre_seconds == pytest.approx(0.7 * 2.0 + 0.3 * 4.0)
+    assert store.record.tail_seconds == pytest.approx(0.7 * 5.0 + 0.3 * 3.0)
     # Pre-steps not known (a record without their usage): only the tail moves.
-    pacing.learn(store, "request0001", now=113.0, pre_seconds=None)
-    assert store.record.pre_seconds == pytest.approx(0.7 * pacing.DEFAULT_PRE_SECONDS + 0.3 * 2.0)
+    pre = store.record.pre_seconds
+    pacing.learn(store, "request0002", now=121.0, pre_seconds=None)
+    assert store.record.pre_seconds == pre
+    # A request without a booking teaches nothing.
+    pacing.learn(store, "unbooked-1", now=500.0, pre_seconds=100.0)
+    assert store.record.pre_seconds == pre
 
 
 def test_the_wait_state_ends_in_the_second_before_the_slot_and_the_step_waits_out_the_rest():

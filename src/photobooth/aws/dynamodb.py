@@ -261,6 +261,7 @@ class DynamoPace:
             },
             pre_seconds=float(item.get("preSeconds", pacing.DEFAULT_PRE_SECONDS)),
             tail_seconds=float(item.get("tailSeconds", pacing.DEFAULT_TAIL_SECONDS)),
+            learned="tailSeconds" in item,
             version=int(item["version"]) if "version" in item else None,
         )
 
