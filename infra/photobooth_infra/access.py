@@ -101,6 +101,14 @@ def grant_function_permissions(
             iam.PolicyStatement(
                 sid="StartWorkflow", actions=["states:StartExecution"], resources=[state_machine_arn]
             ),
+            # POST /upload counts the visitor's photo in the image models' queue (photobooth.pacing), in the one
+            # item whose key no request can have.
+            iam.PolicyStatement(
+                sid="AnnounceUpload",
+                resources=[table_arn],
+                actions=["dynamodb:UpdateItem"],
+                conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [PACE_KEY]}},
+            ),
         ],
         constants.STATUS.name: [
             # A presigned GET acts with these permissions: results for the booth pad, wall copies for the wall.

@@ -198,6 +198,8 @@ def create_upload(
         status.create_pending(record)
     except RequestExists as error:
         raise Conflict(f"requestId {request_id} already exists") from error
+    if pace is not None:  # counted in the queue from now on, so a group's photos sent together are told apart
+        pace.announce(request_id, pacing.Announced(calls=len(themes), at=time.time()))
     return {
         "requestId": request_id,
         "Bucket": settings.bucket_name,

@@ -35,6 +35,17 @@ LEARNING_WEIGHT = 0.3
 KEEP_AFTER_LAST_SLOT = 600.0
 # Bookings racing for the record: each retry re-reads it. Enough for a burst of a hundred pads at once.
 MAX_BOOKING_ATTEMPTS = 50
+# An announced upload (POST /upload answered, photo not claimed yet) counts in the queue this long: the upload URL's
+# life and a minute more. One that never comes (the visitor left) stops counting then.
+ANNOUNCED_FOR = 360.0
+
+
+@dataclass(frozen=True)
+class Announced:
+    """A request whose ``POST /upload`` was answered and whose photo has not been claimed yet."""
+
+    calls: int
+    at: float
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,15 @@ class PaceRecord:
     tail_seconds: float = DEFAULT_TAIL_SECONDS
     learned: bool = False  # the times were observed at least once (else they are the defaults)
     version: int | None = None  # None: the record does not exist yet
+    announced: dict[str, Announced] = field(default_factory=dict)
+
+    def announced_before(self, request_id: str, at: float, now: float) -> list[Announced]:
+        """Uploads announced before ``at`` (not ``request_id``'s own), still expected, not booked yet."""
+        return [
+            a
+            for rid, a in self.announced.items()
+            if rid != request_id and rid not in self.bookings and a.at < at and a.at + ANNOUNCED_FOR >= now
+        ]
 
 
 class BookingConflict(Exception):
@@ -63,9 +83,13 @@ class BookingConflict(Exception):
 class PaceStore(Protocol):
     def read(self) -> PaceRecord: ...
 
-    def write(self, record: PaceRecord, *, read_version: int | None) -> None:
-        """Replace the record (its ``version`` is ``read_version + 1``); raise :class:`BookingConflict` when the
-        stored version is no longer ``read_version``."""
+    def write(self, record: PaceRecord, *, read_version: int | None, forget: tuple[str, ...] = ()) -> None:
+        """Replace the queue (its ``version`` is ``read_version + 1``) and drop the announced uploads ``forget``;
+        raise :class:`BookingConflict` when the stored version is no longer ``read_version``."""
+        ...
+
+    def announce(self, request_id: str, announced: Announced) -> None:
+        """Note an upload on its way (a plain update of its own entry: it races with nothing)."""
         ...
 
     def learn(self, *, pre_seconds: float, tail_seconds: float) -> None:
@@ -102,14 +126,16 @@ def book(
         first = max(at + record.pre_seconds, record.next_slot)
         booking = Booking(first=first, last=first + (calls - 1) * interval)
         kept = {rid: b for rid, b in record.bookings.items() if b.last + KEEP_AFTER_LAST_SLOT >= at}
+        forget = tuple(rid for rid, a in record.announced.items() if rid == request_id or a.at + ANNOUNCED_FOR < at)
         updated = replace(
             record,
             next_slot=booking.last + interval,
             bookings={**kept, request_id: booking},
             version=(record.version or 0) + 1,
+            announced={rid: a for rid, a in record.announced.items() if rid not in forget},
         )
         try:
-            store.write(updated, read_version=record.version)
+            store.write(updated, read_version=record.version, forget=forget)
         except BookingConflict:
             sleep(random.uniform(0.005, 0.05))  # another request booked first: read again
             continue
@@ -144,17 +170,20 @@ def estimate(record: PaceRecord, request_id: str, calls: int, *, calls_per_minut
     """When ``request_id``'s pictures are expected and how many requests are ahead of it for the models.
 
     Booked: its last slot plus the learned time after a slot; ahead are the bookings before its own whose last
-    call is still to come. Not booked yet (the photo is on its way): it would book now, behind every booking."""
+    call is still to come. Not booked yet (the photo is on its way): it will book behind every booking and behind
+    the uploads announced before its own (a group's photos, sent together), after its pre-steps."""
+    interval = interval_seconds(calls_per_minute)
     booking = record.bookings.get(request_id)
     if booking is not None:
         ahead = sum(
             1 for rid, b in record.bookings.items() if rid != request_id and b.first < booking.first and b.last >= now
         )
         return Estimate(ready_at=max(booking.last + record.tail_seconds, now), queue_ahead=ahead)
-    first = max(now + record.pre_seconds, record.next_slot)
-    ahead = sum(1 for b in record.bookings.values() if b.last >= now)
-    last = first + (calls - 1) * interval_seconds(calls_per_minute)
-    return Estimate(ready_at=last + record.tail_seconds, queue_ahead=ahead)
+    own = record.announced.get(request_id)
+    before = record.announced_before(request_id, own.at if own else now, now)
+    first = max(now + record.pre_seconds, record.next_slot) + interval * sum(a.calls for a in before)
+    ahead = sum(1 for b in record.bookings.values() if b.last >= now) + len(before)
+    return Estimate(ready_at=first + (calls - 1) * interval + record.tail_seconds, queue_ahead=ahead)
 
 
 def iso_utc(epoch: float) -> str:

@@ -58,3 +58,16 @@ def test_the_next_booking_follows_and_learned_times_are_kept(pace: DynamoPace) -
     assert stored.tail_seconds == pytest.approx(0.7 * pacing.DEFAULT_TAIL_SECONDS + 0.3 * 10.0)
     assert stored.pre_seconds == pytest.approx(0.3 * 3.0)
     assert stored.learned and stored.version == 2
+
+
+def test_an_announced_upload_is_kept_until_its_request_books(pace: DynamoPace) -> None:
+    pace.announce("request-aaaa", pacing.Announced(calls=3, at=50.0))  # before the record exists
+    pace.announce("request-bbbb", pacing.Announced(calls=2, at=51.0))
+    assert pace.read().announced == {
+        "request-aaaa": pacing.Announced(calls=3, at=50.0),
+        "request-bbbb": pacing.Announced(calls=2, at=51.0),
+    }
+    pacing.book(pace, "request-aaaa", 3, calls_per_minute=6.0, now=lambda: 52.0)
+    stored = pace.read()
+    assert stored.announced == {"request-bbbb": pacing.Announced(calls=2, at=51.0)}
+    assert set(stored.bookings) == {"request-aaaa"}

@@ -24,12 +24,22 @@ class MemoryPace:
         with self.lock:
             return self.record
 
-    def write(self, record: pacing.PaceRecord, *, read_version: int | None) -> None:
+    def write(self, record: pacing.PaceRecord, *, read_version: int | None, forget: tuple[str, ...] = ()) -> None:
         with self.lock:
             if self.record.version != read_version:
                 self.conflicts += 1
                 raise pacing.BookingConflict("changed")
-            self.record = replace(record, pre_seconds=self.record.pre_seconds, tail_seconds=self.record.tail_seconds)
+            announced = {rid: a for rid, a in self.record.announced.items() if rid not in forget}
+            self.record = replace(
+                record,
+                pre_seconds=self.record.pre_seconds,
+                tail_seconds=self.record.tail_seconds,
+                announced=announced,
+            )
+
+    def announce(self, request_id: str, announced: pacing.Announced) -> None:
+        with self.lock:
+            self.record = replace(self.record, announced={**self.record.announced, request_id: announced})
 
     def learn(self, *, pre_seconds: float, tail_seconds: float) -> None:
         with self.lock:
@@ -139,3 +149,29 @@ def test_the_wait_state_ends_in_the_second_before_the_slot_and_the_step_waits_ou
     assert slept == [pytest.approx(0.6)]
     assert pacing.sleep_until_slot(100.0, now=lambda: 100.5, sleep=slept.append) == 0.0
     assert pacing.iso_utc(1_765_000_000.25) == "2025-12-06T05:46:40.250Z"
+
+
+def test_a_groups_photos_sent_together_are_told_apart_and_their_announcements_end_at_booking():
+    store = MemoryPace(pre_seconds=5.0)
+    for index, at in enumerate((100.0, 100.1, 100.2)):
+        store.announce(f"friend-{index}", pacing.Announced(calls=3, at=at))
+    record = replace(store.read(), tail_seconds=10.0)
+    # An idle queue: the first friend's calls at 105.2, 115.2, 125.2 (now + pre-steps); each next one three calls on.
+    told = [pacing.estimate(record, f"friend-{i}", 3, calls_per_minute=6.0, now=100.2) for i in range(3)]
+    assert [t.ready_at for t in told] == pytest.approx([135.2, 165.2, 195.2])
+    assert [t.queue_ahead for t in told] == [0, 1, 2]
+
+    pacing.book(store, "friend-0", 3, calls_per_minute=6.0, now=lambda: 101.0)  # slots 106, 116, 126
+    assert set(store.record.announced) == {"friend-1", "friend-2"}
+    second = pacing.estimate(store.read(), "friend-2", 3, calls_per_minute=6.0, now=101.0)
+    # Behind the booked friend (next free 136) and the one announced before it: 166, 176, 186.
+    assert second == pacing.Estimate(ready_at=186.0 + pacing.DEFAULT_TAIL_SECONDS, queue_ahead=2)
+
+
+def test_an_upload_that_never_came_stops_counting():
+    store = MemoryPace(pre_seconds=0.0)
+    store.announce("left-early", pacing.Announced(calls=3, at=0.0))
+    later = pacing.ANNOUNCED_FOR + 10.0
+    assert pacing.estimate(store.read(), "mine", 1, calls_per_minute=6.0, now=later).queue_ahead == 0
+    pacing.book(store, "mine", 1, calls_per_minute=6.0, now=lambda: later)
+    assert store.record.announced == {}

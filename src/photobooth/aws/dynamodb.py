@@ -263,9 +263,17 @@ class DynamoPace:
             tail_seconds=float(item.get("tailSeconds", pacing.DEFAULT_TAIL_SECONDS)),
             learned="tailSeconds" in item,
             version=int(item["version"]) if "version" in item else None,
+            announced={
+                name.removeprefix(self._ANNOUNCED): pacing.Announced(calls=int(value["calls"]), at=float(value["at"]))
+                for name, value in item.items()
+                if name.startswith(self._ANNOUNCED)
+            },
         )
 
-    def write(self, record: pacing.PaceRecord, *, read_version: int | None) -> None:
+    # An announced upload is an attribute of its own, so announcing is one SET that no booking's condition sees.
+    _ANNOUNCED = "upload:"
+
+    def write(self, record: pacing.PaceRecord, *, read_version: int | None, forget: tuple[str, ...] = ()) -> None:
         condition = "attribute_not_exists(version)" if read_version is None else "version = :read"
         values = {
             ":next": _dynamo(record.next_slot),
@@ -276,17 +284,30 @@ class DynamoPace:
         }
         if read_version is not None:
             values[":read"] = read_version
+        names = {f"#forget{i}": self._ANNOUNCED + request_id for i, request_id in enumerate(forget)}
+        expression = "SET nextSlot = :next, bookings = :bookings, version = :version"
+        if names:
+            expression += " REMOVE " + ", ".join(names)
         try:
             self._store.table.update_item(
                 Key={"requestId": self.KEY},
-                UpdateExpression="SET nextSlot = :next, bookings = :bookings, version = :version",
+                UpdateExpression=expression,
                 ConditionExpression=condition,
                 ExpressionAttributeValues=values,
+                **({"ExpressionAttributeNames": names} if names else {}),
             )
         except ClientError as error:
             if _is_condition_failure(error):
                 raise pacing.BookingConflict(self.KEY) from error
             raise
+
+    def announce(self, request_id: str, announced: pacing.Announced) -> None:
+        self._store.table.update_item(
+            Key={"requestId": self.KEY},
+            UpdateExpression="SET #upload = :announced",
+            ExpressionAttributeNames={"#upload": self._ANNOUNCED + request_id},
+            ExpressionAttributeValues={":announced": {"calls": announced.calls, "at": _dynamo(announced.at)}},
+        )
 
     def learn(self, *, pre_seconds: float, tail_seconds: float) -> None:
         self._store.table.update_item(
