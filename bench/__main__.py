@@ -1,7 +1,10 @@
 """``python -m bench [--quick] [--runs N]``: the image path against its baselines, then the end-to-end figures
 (N times), then each speed target against the median of all the end-to-end samples.
 
-``python -m bench cutout [--quick]``: the cut-out against hand-made reference masks (bench/cutout.py)."""
+``python -m bench cutout [--quick]``: the cut-out against hand-made reference masks (bench/cutout.py).
+
+``python -m bench event --visitors-per-minute V --quota-rpm Q --minutes M [--themes N] [--seed S]``: a simulated
+event at the image models' quota (bench/event.py)."""
 
 import argparse
 import os
@@ -14,6 +17,10 @@ from bench import cold_start, end_to_end, image_path, print_memory, segment_step
 def main() -> int:
     if sys.argv[1:2] == ["cutout"]:
         return cutout_main(sys.argv[2:])
+    if sys.argv[1:2] == ["event"]:  # python -m bench event ...: a simulated event (bench/event.py)
+        from bench import event
+
+        return event.main(sys.argv[2:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller inputs and fewer rounds, for a smoke run")
     parser.add_argument("--runs", type=int, default=3, help="how often the end-to-end figures are taken (default 3)")

@@ -28,6 +28,7 @@ def handler(request: pipeline.FinalizeRequest, context: LambdaContext) -> dict:
         store=wiring.object_store(),
         settings=settings,
         shared_cut_outs=wiring.cut_outs(),
+        pace=wiring.model_pace(),
     )
     logger.info("request finished", extra={"status": outcome["status"], "cost": outcome.get("cost")})
     metrics.add_metric(name=f"Requests{outcome['status'].title()}", unit=MetricUnit.Count, value=1)

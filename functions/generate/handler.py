@@ -1,7 +1,8 @@
-"""Workflow step "Generate image" (one Map iteration per theme)."""
+"""Workflow steps "Book the model calls" (``{"action": "book", ...}``, once per photo) and "Generate image" (one
+Map iteration per theme): the function that calls the image models also keeps their pace."""
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photobooth import pipeline, wiring
@@ -11,8 +12,18 @@ from photobooth.observability import inject_lambda_context, label_log_lines, log
 @inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
-@event_parser(model=pipeline.GenerateRequest)
-def handler(request: pipeline.GenerateRequest, context: LambdaContext) -> dict:
+def handler(event: dict, context: LambdaContext) -> dict:
+    if event.get("action") == "book":
+        return book(parse(event=event, model=pipeline.BookRequest))
+    return generate(parse(event=event, model=pipeline.GenerateRequest), context)
+
+
+def book(request: pipeline.BookRequest) -> dict:
+    label_log_lines(requestId=request.request_id)
+    return pipeline.book_model_calls(request, pace=wiring.model_pace(), settings=wiring.settings())
+
+
+def generate(request: pipeline.GenerateRequest, context: LambdaContext) -> dict:
     label_log_lines(requestId=request.request_id, theme=request.theme, index=request.index)
     result = pipeline.generate(
         request,

@@ -17,7 +17,11 @@ app = create_resolver(logger)
 def create_upload() -> dict:
     settings = wiring.settings()
     answer = api.create_upload(
-        request_body(app), settings=settings, store=wiring.object_store(), status=wiring.status_store()
+        request_body(app),
+        settings=settings,
+        store=wiring.object_store(),
+        status=wiring.status_store(),
+        pace=wiring.model_pace(),
     )
     logger.info(
         "upload URL issued",

@@ -26,6 +26,7 @@ def get_status(request_id: str) -> dict:
         store=wiring.object_store(),
         status=wiring.status_store(),
         caller=_caller(),
+        pace=wiring.model_pace(),
     )
 
 

@@ -15,6 +15,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import IConstruct
 
 from photobooth.kiosk import ATTEMPTS_KEY
+from photobooth.pacing import PACE_KEY
 from photobooth_infra import constants
 from photobooth_infra.bedrock_access import bedrock_model_arns, marketplace_statements
 from photobooth_infra.config import DeploymentConfig
@@ -100,6 +101,14 @@ def grant_function_permissions(
             iam.PolicyStatement(
                 sid="StartWorkflow", actions=["states:StartExecution"], resources=[state_machine_arn]
             ),
+            # POST /upload counts the visitor's photo in the image models' queue (photobooth.pacing), in the one
+            # item whose key no request can have.
+            iam.PolicyStatement(
+                sid="AnnounceUpload",
+                resources=[table_arn],
+                actions=["dynamodb:UpdateItem"],
+                conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [PACE_KEY]}},
+            ),
         ],
         constants.STATUS.name: [
             # A presigned GET acts with these permissions: results for the booth pad, wall copies for the wall.
@@ -149,6 +158,14 @@ def grant_function_permissions(
             invoke_models_statement(config),
             *marketplace_statements(config.invoked_model_ids, config.marketplace_product_ids),
             iam.PolicyStatement(sid="ProgressiveStatus", actions=["dynamodb:UpdateItem"], resources=[table_arn]),
+            # "Book the model calls" reads the models' queue (one item whose key no request can have) and writes it
+            # back with the UpdateItem above (photobooth.pacing).
+            iam.PolicyStatement(
+                sid="ModelPace",
+                resources=[table_arn],
+                actions=["dynamodb:GetItem"],
+                conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [PACE_KEY]}},
+            ),
         ],
         constants.FINALIZE.name: [
             iam.PolicyStatement(

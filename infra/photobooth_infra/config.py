@@ -185,6 +185,8 @@ class DeploymentConfig(_Model):
         "Subscribe/Unsubscribe to them. Empty: any product (the ids are not published for every model)",
     )
     generate_max_concurrency: int = Field(3, ge=1, le=40)
+    # The image models' pace (PHOTOBOOTH_MODEL_CALLS_PER_MINUTE, photobooth.pacing): 80 % of the lowest quota.
+    model_calls_per_minute: float = Field(4.0, gt=0, le=6000)
 
     # Segmentation
     # The selfie model (ONNX Runtime, in the layer) by default: a few milliseconds of the segment function, where

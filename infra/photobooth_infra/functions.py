@@ -151,6 +151,8 @@ def function_environment(
         "PHOTOBOOTH_SEGMENTATION_BACKEND": config.segmentation_backend,
         "PHOTOBOOTH_RETENTION_DAYS": str(config.retention_days),
         "PHOTOBOOTH_GENERATE_MAX_CONCURRENCY": str(config.generate_max_concurrency),
+        # generate books the slots at this pace; presign and status tell the visitor the wait from it
+        "PHOTOBOOTH_MODEL_CALLS_PER_MINUTE": f"{config.model_calls_per_minute:g}",
         "PHOTOBOOTH_OUTPUT_LONG_SIDE": str(config.output_long_side),
         "PHOTOBOOTH_UPSCALER": config.upscaler,
         "PHOTOBOOTH_UPSCALE_MODEL_ID": config.upscale_model_id,

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from photobooth import cost, lifecycle, naming, waiting, wall
+from photobooth import cost, lifecycle, naming, pacing, waiting, wall
 from photobooth.config import ANSWER_MARGIN_SECONDS, UPSTREAM_TIMEOUT_SECONDS, Settings
 from photobooth.models import ImageStatus, RequestStatus
 from photobooth.ports import BoothKey, ObjectStore, RequestExists, RequestGone, StatusStore, WorkflowStarter
@@ -163,7 +163,27 @@ def _pending_record(
     }
 
 
-def create_upload(body: dict, *, settings: Settings, store: ObjectStore, status: StatusStore) -> dict:
+def expected_wait(
+    request_id: str, record: dict, *, pace: pacing.PaceStore | None, settings: Settings, now: float | None = None
+) -> dict:
+    """``expectedReadyAt`` and ``queueAhead`` (CONTRACT.md) of a request still on its way: from its booked model
+    slots, or (its photo not arrived yet) from the queue's next free slot; nothing once it has ended."""
+    waiting_statuses = (RequestStatus.PENDING_UPLOAD.value, RequestStatus.PROCESSING.value)
+    if pace is None or record.get("status") not in waiting_statuses:
+        return {}
+    themes = [name for name in str(record.get("themeList", "")).split(",") if name]
+    return pacing.estimate(
+        pace.read(),
+        request_id,
+        len(themes) or len(settings.default_themes),
+        calls_per_minute=settings.model_calls_per_minute,
+        now=time.time() if now is None else now,
+    ).as_fields()
+
+
+def create_upload(
+    body: dict, *, settings: Settings, store: ObjectStore, status: StatusStore, pace: pacing.PaceStore | None = None
+) -> dict:
     try:
         upload = UploadRequest.model_validate(body)
     except ValidationError as error:
@@ -178,6 +198,8 @@ def create_upload(body: dict, *, settings: Settings, store: ObjectStore, status:
         status.create_pending(record)
     except RequestExists as error:
         raise Conflict(f"requestId {request_id} already exists") from error
+    if pace is not None:  # counted in the queue from now on, so a group's photos sent together are told apart
+        pace.announce(request_id, pacing.Announced(calls=len(themes), at=time.time()))
     return {
         "requestId": request_id,
         "Bucket": settings.bucket_name,
@@ -190,6 +212,7 @@ def create_upload(body: dict, *, settings: Settings, store: ObjectStore, status:
         "statusUrl": f"/photo/{request_id}",
         "themes": themes,
         "showOnWall": upload.show_on_wall,
+        **expected_wait(request_id, record, pace=pace, settings=settings),
     }
 
 
@@ -405,7 +428,13 @@ def _resolve(request_id: str, status: StatusStore, caller: Caller) -> tuple[str,
 
 
 def get_status(
-    request_id: str, *, settings: Settings, store: ObjectStore, status: StatusStore, caller: Caller = VISITOR
+    request_id: str,
+    *,
+    settings: Settings,
+    store: ObjectStore,
+    status: StatusStore,
+    caller: Caller = VISITOR,
+    pace: pacing.PaceStore | None = None,
 ) -> dict:
     request_id, record = _resolve(request_id, status, caller)
     if record is None:
@@ -451,6 +480,7 @@ def get_status(
     if record.get("executionArn") and caller.has_booth_key():  # it names the account, region and state machine
         response["executionArn"] = record["executionArn"]
     response["showOnWall"] = bool(record.get("showOnWall", False))
+    response |= expected_wait(request_id, record, pace=pace, settings=settings)
     if record["status"] in TERMINAL:
         # finalize's estimate; a run that died before finalize gets one from what its steps noted
         response["cost"] = record.get("cost") or cost.estimate_of_record(record, settings.prices).as_record()

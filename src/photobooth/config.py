@@ -104,6 +104,10 @@ UPSTREAM_TIMEOUT_SECONDS = 30.0
 # What the answer needs after the wait: one more status read, the presigned URLs, the way back through both
 # (photobooth.api.photo_wait_budget keeps it; photo_wait_seconds cannot ask for more than what is left).
 ANSWER_MARGIN_SECONDS = 3.0
+# Model calls a minute when PHOTOBOOTH_MODEL_CALLS_PER_MINUTE is not set: on AWS, 80 % of 5 (docs/decisions.md,
+# 2026-12-07, issue 20); offline, fast enough that a photo's themes are not held back.
+DEFAULT_MODEL_CALLS_PER_MINUTE = 4.0
+OFFLINE_MODEL_CALLS_PER_MINUTE = 600.0
 
 
 class Settings(BaseSettings):
@@ -156,6 +160,16 @@ class Settings(BaseSettings):
         "executionArn, need that key (status function, on AWS)",
     )
     generate_max_concurrency: int = Field(3, ge=1, le=40)
+    # The pace of the image models (photobooth.pacing): at most this many model calls a minute, over every visitor.
+    # Set it to 80 % of the lowest "requests per minute" quota of the configured models (photobooth doctor reads
+    # them); the default is low on purpose (docs/decisions.md, 2026-12-07, issue 20). The offline painters have no
+    # quota: their default only keeps the same path running (_default_pace).
+    model_calls_per_minute: float = Field(
+        DEFAULT_MODEL_CALLS_PER_MINUTE,
+        gt=0,
+        le=6000,
+        description="model calls a minute, all visitors together; 80 % of the lowest quota",
+    )
     s3_public_endpoint: str | None = Field(
         None, description="address browsers use for presigned URLs when it differs from the functions' (local server)"
     )
@@ -232,6 +246,13 @@ class Settings(BaseSettings):
         if not themes:
             raise ValueError("at least one theme is required")
         return themes
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_pace(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "model_calls_per_minute" not in data and data.get("backend") == "offline":
+            return {**data, "model_calls_per_minute": OFFLINE_MODEL_CALLS_PER_MINUTE}
+        return data
 
     @model_validator(mode="before")
     @classmethod

@@ -32,10 +32,14 @@ MODEL_ID_INFO = "photobooth.model_id"
 DEFAULT_MEMORY_MB: dict[str, int] = {"detect_face": 1024, "segment": 2048, "generate": 1024, "finalize": 256}
 
 # State transitions of a run (statemachine/definition.asl.json; tests/unit/test_cost.py recounts them from the file).
-STATES_BEFORE_DETECT = 3  # "Is it a photo upload?", "Read the upload event", "Claim the request"
+STATES_BEFORE_DETECT = (
+    4  # "Is it a photo upload?", "Read the upload event", "Claim the request", "Book the model calls"
+)
 STATES_AFTER_IMAGES = 3  # "Record the result", "Was any image made?", "Images are ready" | "No image could be made"
 STATES_AFTER_FAILURE = 2  # "Record the failure", "Photo could not be processed"
-STATES_PER_IMAGE = 1  # "Generate image" (+1 "Note the failed image" when its retries were spent)
+STATES_PER_IMAGE = (
+    2  # "Wait for the model's turn", "Generate image" (+1 "Note the failed image" when its retries were spent)
+)
 
 
 def memory_mb(function: str) -> int:

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-from photobooth import cost, imaging, lifecycle, moderation, naming, wall
+from photobooth import cost, imaging, lifecycle, moderation, naming, pacing, wall
 from photobooth.boxes import keep_faces
 from photobooth.config import Settings
 from photobooth.cutouts import SharedCutOuts
@@ -85,6 +85,11 @@ class Segmentation(_StepModel):
     mask_key: str = Field(alias="maskKey")
 
 
+class ModelSlot(_StepModel):
+    at: float = Field(description="epoch seconds: the call starts no earlier")
+    wait_until: str = Field(alias="waitUntil", description="the Wait state's TimestampPath value")
+
+
 class GenerateRequest(_StepModel):
     request_id: str = Field(alias="requestId")
     bucket: str
@@ -95,6 +100,15 @@ class GenerateRequest(_StepModel):
     mask_key: str = Field(alias="maskKey")
     content_width: int = Field(alias="contentWidth")
     content_height: int = Field(alias="contentHeight")
+    slot: ModelSlot | None = Field(None, description="the model call's booked slot (photobooth.pacing)")
+
+
+class BookRequest(_StepModel):
+    """Step "Book the model calls": one slot per theme, as soon as the request is claimed."""
+
+    request_id: str = Field(alias="requestId")
+    uploaded_at: datetime | None = Field(None, alias="uploadedAt")
+    themes: list[str] = Field(min_length=1)
 
 
 class StepError(_StepModel):
@@ -315,6 +329,8 @@ def generate(
         return _image_failed(request, status, error, _used(started))
     image = _load_rgb(store, request.input_key)
     mask = imaging.decode_mask_png(store.get(request.mask_key), image.size)
+    if request.slot is not None:  # the Wait state wakes on a whole second: the call keeps its exact slot
+        pacing.sleep_until_slot(request.slot.at)
     try:
         painted = generator.generate(
             image, mask, theme, _seed(request.request_id, theme.name, settings.generation_seed)
@@ -504,6 +520,24 @@ def _screen_size(result: bytes) -> Image.Image:
     return copy if copy.size == size else copy.resize(size, Image.Resampling.LANCZOS)
 
 
+def book_model_calls(
+    request: BookRequest, *, pace: pacing.PaceStore, settings: Settings, now: datetime | None = None
+) -> dict:
+    """Book one model-call slot per theme (``photobooth.pacing``) as soon as the request is claimed, so the queue
+    keeps the photos' order; the Map's iterations wait for theirs."""
+    at = (now or datetime.now(UTC)).timestamp()
+    booking = pacing.book(
+        pace,
+        request.request_id,
+        len(request.themes),
+        calls_per_minute=settings.model_calls_per_minute,
+        now=lambda: at,
+    )
+    slots = pacing.slots(booking, len(request.themes), settings.model_calls_per_minute)
+    log.info("model calls booked", extra={"first_slot": slots[0]["waitUntil"], "calls": len(slots)})
+    return {"slots": slots}
+
+
 def finalize(
     request: FinalizeRequest,
     *,
@@ -512,6 +546,7 @@ def finalize(
     settings: Settings,
     now: datetime | None = None,
     shared_cut_outs: SharedCutOuts | None = None,
+    pace: pacing.PaceStore | None = None,
 ) -> dict:
     """Write the terminal status with ``time_taken`` and the ``cost`` estimate. The answer also carries what the
     handler's metrics need: ``timeTaken``, ``errorCode``, ``cost`` and ``imagesByModel``."""
@@ -556,6 +591,8 @@ def finalize(
             fields |= {"errorCode": code.value, "errorMessage": public_message(code)}
         if outcome is not RequestStatus.FAILED:
             wall_copies = _copy_to_wall(record, images, store)
+        if pace is not None:  # how long the steps took, for the next visitors' estimates
+            pacing.learn(pace, request.request_id, now=finished.timestamp(), pre_seconds=_pre_step_seconds(record))
     usage = cost.usage_of_request(
         record,
         finalize=StepUsage(seconds=time.monotonic() - started, memory_mb=cost.memory_mb("finalize")),
@@ -579,6 +616,14 @@ def finalize(
         "cost": estimate.as_record(),
         "imagesByModel": dict(images_by_model),
     }
+
+
+def _pre_step_seconds(record: dict) -> float | None:
+    """What the photo's pre-steps took (detect and segment note their seconds for the cost), or None."""
+    steps = [record.get(cost.DETECT_USAGE), record.get(cost.SEGMENT_USAGE)]
+    if not all(isinstance(step, dict) and isinstance(step.get("seconds"), int | float) for step in steps):
+        return None
+    return float(sum(step["seconds"] for step in steps))  # type: ignore[index]
 
 
 def _delete_working_image(request_id: str, store: ObjectStore) -> None:

@@ -27,6 +27,7 @@ from photobooth.ports import (
 if TYPE_CHECKING:  # the API functions import this module and must not load numpy or Pillow
     from photobooth.cutouts import SharedCutOuts
     from photobooth.kiosk import PinAttempts
+    from photobooth.pacing import PaceStore
 
 
 def settings() -> Settings:
@@ -53,6 +54,13 @@ def status_store() -> StatusStore:
     from photobooth.aws.dynamodb import DynamoStatusStore
 
     return DynamoStatusStore(settings().table_name)
+
+
+@cache
+def model_pace() -> PaceStore:
+    from photobooth.aws.dynamodb import DynamoPace
+
+    return DynamoPace(settings().table_name)
 
 
 @cache
@@ -215,6 +223,7 @@ _FACTORIES = (
     upscaler,
     object_store,
     status_store,
+    model_pace,
     booth_key,
     pin_attempts,
     workflow_starter,

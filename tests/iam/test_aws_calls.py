@@ -44,6 +44,7 @@ from photobooth.kiosk import ATTEMPTS_KEY, hash_pin
 from photobooth.local import apigw
 from photobooth.local.engine import definition_path, lambda_context, load_handler
 from photobooth.models import ERASED
+from photobooth.pacing import PACE_KEY
 from tests.support import portraits
 from tests.support.aws_calls import Call, Names, merge, recording, translate
 
@@ -380,6 +381,8 @@ def aws_backend(cloud, monkeypatch):
         # A working image smaller than the photo, so the print-size result is upscaled (the upscale model's call).
         "PHOTOBOOTH_WORK_LONG_SIDE": "256",
         "PHOTOBOOTH_OUTPUT_LONG_SIDE": "512",
+        # The models' pace is booked and learned on the way (photobooth.pacing); fast, so the run does not wait.
+        "PHOTOBOOTH_MODEL_CALLS_PER_MINUTE": "600",
     }.items():
         monkeypatch.setenv(key, value)
     wiring.reset()
@@ -402,7 +405,7 @@ def test_every_call_the_code_makes_is_in_the_committed_record(aws_backend):
         bedrock_models=(INPAINT, CORE),
         upscale_model=UPSCALE,
         booth_key_secret_arn=os.environ["PHOTOBOOTH_BOOTH_KEY_SECRET_ARN"],
-        fixed_item_keys=(ATTEMPTS_KEY,),
+        fixed_item_keys=(ATTEMPTS_KEY, PACE_KEY),
     )
     calls = recorder.calls + workflow_calls(cloud.local.table) + upload_rule_calls(cloud.local.state_machine_arn)
     made = to_permissions(calls, names)

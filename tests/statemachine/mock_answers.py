@@ -54,7 +54,7 @@ class Case:
     attempts: dict[str, int] = field(default_factory=dict)  # state outside the Map -> how many times it ran
 
 
-CLAIMED = {"Claim the request": "ClaimGranted"}
+CLAIMED = {"Claim the request": "ClaimGranted", "Book the model calls": "SlotsBooked"}
 DETECTED = CLAIMED | {"Detect faces": "OneFaceFound", "Cut out the people": "MaskMade"}
 CASES: dict[str, Case] = {
     "HappyPath": Case(
@@ -216,6 +216,8 @@ def _state_for(function: str, payload: dict) -> str:
         if payload.get("lateUpload"):
             return "Delete the late upload"
         return "Record the failure" if "error" in payload else "Record the result"
+    if folder == "generate" and payload.get("action") == "book":
+        return "Book the model calls"
     return {"detect_face": "Detect faces", "segment": "Cut out the people", "generate": "Generate image"}[folder]
 
 
@@ -364,6 +366,12 @@ def _numbered(responses: list[dict]) -> dict[str, dict]:
     return {str(attempt): response for attempt, response in enumerate(responses)}
 
 
+def _past_slots(calls: int) -> list[dict]:
+    from photobooth import pacing
+
+    return pacing.slots(pacing.Booking(first=1_767_225_600.0, last=1_767_225_600.0 + 15.0 * (calls - 1)), calls, 4.0)
+
+
 def _throw(error: str, cause: str) -> dict:
     return {"Throw": {"Error": error, "Cause": cause}}
 
@@ -407,6 +415,9 @@ def build_mock_config(answers: dict[str, list[Answer]]) -> dict:
         "ClaimedByAnotherRun": _numbered([{"Return": {"Item": {"status": {"S": "PROCESSING"}}}}]),
         "ErasedRecord": _numbered([{"Return": {"Item": {"status": {"S": "ERASED"}}}}]),
         "MarkedFailed": _numbered([{"Return": {}}]),
+        # The booking's answer by hand: its slots are clock times, so the recorded ones would differ at every run.
+        # Fixed slots in the past, one interval apart: each Wait passes at once.
+        "SlotsBooked": _numbered([{"Return": {"StatusCode": 200, "Payload": {"slots": _past_slots(len(THEMES))}}}]),
         "RecordNoLongerProcessing": _numbered([claim_refused]),
         # The handlers' answers.
         "OneFaceFound": _numbered([detection]),

@@ -87,6 +87,7 @@ class ServedBooth:
 #   every 0.1 s), so a test can keep one photo PROCESSING for as long as it needs and then let it finish; a file
 #   named ``<hold_file>.go-<requestId>`` beside it lets that one request through (release_one), so a test can move a
 #   queue one visitor at a time.
+# - an image model with a quota (bench.standin), when ``env`` holds its PHOTOBOOTH_STANDIN_* variables.
 _SERVE_WITH_HOOKS = """
 import os
 import sys
@@ -95,6 +96,11 @@ import time
 from photobooth.local import handlers, runs
 
 REPORT_ENDS, HOLD, HOLD_FILE = {report_ends!r}, {hold!r}, {hold_file!r}
+
+if "PHOTOBOOTH_STANDIN_QUOTA" in os.environ:
+    from bench import standin
+
+    standin.install_from_env()
 
 if REPORT_ENDS:
     _announce_end = runs.announce_end
@@ -114,7 +120,13 @@ if HOLD:
         return not HOLD_FILE or (os.path.exists(HOLD_FILE) and not os.path.exists(f"{{HOLD_FILE}}.go-{{request_id}}"))
 
     def invoke_function(function_name, payload):
-        if function_name.rsplit(":", 1)[-1] == HOLD and held(payload.get("requestId", "?")):
+        # The generate function's booking of model slots ({{"action": "book"}}) goes through: a hold is of the step
+        # that does the work (an image), not of the queue.
+        if (
+            function_name.rsplit(":", 1)[-1] == HOLD
+            and payload.get("action") != "book"
+            and held(payload.get("requestId", "?"))
+        ):
             print(f"holding {{HOLD}} {{payload.get('requestId', '?')}}", flush=True)
             while held(payload.get("requestId", "?")):  # until the test kills the process or lets go
                 time.sleep(0.1)
@@ -149,7 +161,7 @@ def start_booth(
     port = port or free_port()
     log = log_path.open("ab")
     command = ["-m", "photobooth.local.cli"]
-    if report_execution_ends or hold_function:
+    if report_execution_ends or hold_function or "PHOTOBOOTH_STANDIN_QUOTA" in (env or {}):
         command = [
             "-c",
             _SERVE_WITH_HOOKS.format(

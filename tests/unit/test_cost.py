@@ -53,10 +53,10 @@ def test_three_images_from_three_models_cost_what_the_price_pages_say():
     lambda         GB-s: detect 2 s x 1 GB + segment 4 s x 2 GB + generate (10 + 8 + 6) s x 1 GB
                    + finalize 0.5 s x 0.25 GB = 34.125 GB-s x 0.0000133334 = 0.000455002...
                    + 6 invocations x 0.0000002 = 0.0000012                            -> 0.000456202 -> 0.000456
-    stepfunctions  Is it a photo upload?, Read, Claim, Detect, Cut, Map, 3 x Generate image, Record, Choice,
-                   Succeed = 12 transitions x 0.000025                                              = 0.0003
+    stepfunctions  Is it a photo upload?, Read, Claim, Book, Detect, Cut, Map, 3 x (Wait, Generate image),
+                   Record, Choice, Succeed = 16 transitions x 0.000025                              = 0.0004
     sagemaker      1.5 s of the SAM endpoint: 1.5 / 3600 h x 0.7364 = 0.000306833...               -> 0.000307
-    usd            0.118 + 0.002 + 0.000456202 + 0.0003 + 0.000306833 = 0.121063035...            -> 0.121063
+    usd            0.118 + 0.002 + 0.000456202 + 0.0004 + 0.000306833 = 0.121163035...            -> 0.121163
     """
     usage = cost.usage_of_request(
         _record_of_three_images(),
@@ -67,22 +67,22 @@ def test_three_images_from_three_models_cost_what_the_price_pages_say():
 
     estimate = cost.estimate(usage, cost.Prices())
 
-    assert usage.transitions == 12
+    assert usage.transitions == 16
     assert estimate.breakdown == {
         "bedrock": 0.118,
         "rekognition": 0.002,
         "lambda": 0.000456,
-        "stepfunctions": 0.0003,
+        "stepfunctions": 0.0004,
         "sagemaker": 0.000307,
     }
-    assert estimate.usd == 0.121063
+    assert estimate.usd == 0.121163
     assert estimate.as_record()["pricesAsOf"] == "2026-11-30"
 
 
 def test_a_photo_without_a_face_costs_one_rekognition_image_and_the_short_path():
     """DetectFaces only (0.001); 1 s x 1 GB + 0.5 s x 0.25 GB = 1.125 GB-s x 0.0000133334 = 0.0000150 plus two
-    requests 0.0000004 -> 0.0000154 -> 0.000015; Is it a photo upload?, Read, Claim, Detect, Record the failure,
-    Fail = 6 x 0.000025 = 0.00015; usd 0.001 + 0.0000154 + 0.00015 = 0.0011654 -> 0.001165."""
+    requests 0.0000004 -> 0.0000154 -> 0.000015; Is it a photo upload?, Read, Claim, Book, Detect, Record the
+    failure, Fail = 7 x 0.000025 = 0.000175; usd 0.001 + 0.0000154 + 0.000175 = 0.0011904 -> 0.00119."""
     record = {cost.DETECT_USAGE: {"seconds": 1.0, "memory_mb": 1024, "rekognition_images": 1, "passed": False}}
     usage = cost.usage_of_request(
         record, finalize=StepUsage(seconds=0.5, memory_mb=256), images_made=0, images_noted_failed=0
@@ -90,15 +90,15 @@ def test_a_photo_without_a_face_costs_one_rekognition_image_and_the_short_path()
 
     estimate = cost.estimate(usage, cost.Prices())
 
-    assert usage.transitions == 6
+    assert usage.transitions == 7
     assert estimate.breakdown == {
         "bedrock": 0.0,
         "rekognition": 0.001,
         "lambda": 0.000015,
-        "stepfunctions": 0.00015,
+        "stepfunctions": 0.000175,
         "sagemaker": 0.0,
     }
-    assert estimate.usd == 0.001165
+    assert estimate.usd == 0.00119
 
 
 @pytest.mark.parametrize(
@@ -180,9 +180,11 @@ def test_the_transition_counts_match_the_state_machine():
     assert _states_until_the_end(states, "Record the failure") == {cost.STATES_AFTER_FAILURE}
 
     iteration = states[generate_map]["ItemProcessor"]
-    first = iteration["States"][iteration["StartAt"]]
-    assert first["End"] and cost.STATES_PER_IMAGE == 1
-    noted = first["Catch"][0]["Next"]
+    wait = iteration["States"][iteration["StartAt"]]  # the model call's slot (photobooth.pacing)
+    assert wait["Type"] == "Wait"
+    generate = iteration["States"][wait["Next"]]
+    assert generate["End"] and cost.STATES_PER_IMAGE == 2
+    noted = generate["Catch"][0]["Next"]
     assert iteration["States"][noted]["End"]  # a spent retry adds exactly one state
 
 
@@ -242,7 +244,7 @@ def test_finalize_writes_the_cost_of_what_the_request_used_on_its_terminal_recor
     assert written["breakdown"]["bedrock"] == pytest.approx(2 * 0.07)
     # DetectModerationLabels + DetectFaces + DetectLabels on the photo, one moderation check per painted image.
     assert written["breakdown"]["rekognition"] == pytest.approx((3 + 2) * 0.001)
-    assert written["breakdown"]["stepfunctions"] == pytest.approx((3 + 2 + 1 + 2 + 3) * 0.000025)
+    assert written["breakdown"]["stepfunctions"] == pytest.approx((4 + 2 + 1 + 2 * 2 + 3) * 0.000025)
     assert written["breakdown"]["sagemaker"] == 0.0  # offline segmentation stands for GrabCut in Lambda
     assert written["breakdown"]["lambda"] > 0
     assert written["usd"] == pytest.approx(sum(written["breakdown"].values()), abs=1e-6)
@@ -268,7 +270,7 @@ def test_finalize_of_a_failure_costs_only_what_ran():
     breakdown = status.items["req-000001"]["cost"]["breakdown"]
     assert outcome["errorCode"] == "NO_FACE" and outcome["imagesByModel"] == {}
     assert breakdown["bedrock"] == 0.0 and breakdown["rekognition"] == pytest.approx(2 * 0.001)  # moderation, faces
-    assert breakdown["stepfunctions"] == pytest.approx(6 * 0.000025)
+    assert breakdown["stepfunctions"] == pytest.approx(7 * 0.000025)
 
 
 def test_an_erased_request_gets_no_cost():
@@ -363,14 +365,14 @@ def test_the_status_answers_the_cost_finalize_wrote():
 
 def test_a_run_that_died_before_finalize_still_answers_a_cost_from_what_its_steps_noted():
     """Marked FAILED by the execution-ended function after detect passed and segmentation crashed: 2 Rekognition
-    images (0.002), 1 s x 1 GB (0.0000133 + one request) and 7 states: Is it a photo upload?, Read, Claim, Detect,
-    Cut, Record the failure, Fail."""
+    images (0.002), 1 s x 1 GB (0.0000133 + one request) and 8 states: Is it a photo upload?, Read, Claim, Book,
+    Detect, Cut, Record the failure, Fail."""
     detected = {cost.DETECT_USAGE: {"seconds": 1.0, "memory_mb": 1024, "rekognition_images": 2}}
 
     answer = _status_answer({"status": "FAILED", "errorCode": "INTERNAL", **detected})
 
     assert answer["cost"]["breakdown"]["rekognition"] == 0.002
-    assert answer["cost"]["breakdown"]["stepfunctions"] == pytest.approx(7 * 0.000025)
+    assert answer["cost"]["breakdown"]["stepfunctions"] == pytest.approx(8 * 0.000025)
     assert answer["cost"]["breakdown"]["lambda"] == pytest.approx(0.0000133334 + 0.0000002, abs=1e-6)
 
 
@@ -429,7 +431,7 @@ def test_a_photo_refused_by_the_content_check_costs_one_rekognition_image_and_no
 
     breakdown = status.items["req-000001"]["cost"]["breakdown"]
     assert breakdown["rekognition"] == pytest.approx(0.001) and breakdown["bedrock"] == 0.0  # DetectModerationLabels
-    assert breakdown["stepfunctions"] == pytest.approx(6 * 0.000025)  # the run ended at Detect faces
+    assert breakdown["stepfunctions"] == pytest.approx(7 * 0.000025)  # the run ended at Detect faces
 
 
 def test_an_image_grown_by_the_bedrock_upscaler_adds_that_models_price():

@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from photobooth import kiosk
+from photobooth import kiosk, pacing
 from photobooth.models import ERASED, ImageResult, RequestStatus
 from photobooth.ports import RequestExists, RequestGone
 
@@ -237,3 +237,81 @@ class DynamoPinAttempts:
 
     def succeeded(self) -> None:
         self._store.table.update_item(Key={"requestId": self.KEY}, UpdateExpression="REMOVE failures")
+
+
+class DynamoPace:
+    """:class:`photobooth.pacing.PaceStore` in the status table: one item whose key no request can have, shared by
+    every execution. Bookings replace the queue under a ``version`` condition; learning sets the two times.
+    Only UpdateItem and GetItem, each limited to this key in infra (dynamodb:LeadingKeys)."""
+
+    KEY = pacing.PACE_KEY
+
+    def __init__(self, table_name: str, resource: Any | None = None) -> None:
+        self._store = DynamoStatusStore(table_name, resource)
+
+    def read(self) -> pacing.PaceRecord:
+        item = _plain(self._store.table.get_item(Key={"requestId": self.KEY}, ConsistentRead=True).get("Item") or {})
+        if not item:
+            return pacing.PaceRecord()
+        return pacing.PaceRecord(
+            next_slot=float(item.get("nextSlot", 0.0)),
+            bookings={
+                request_id: pacing.Booking(first=float(slots["first"]), last=float(slots["last"]))
+                for request_id, slots in (item.get("bookings") or {}).items()
+            },
+            pre_seconds=float(item.get("preSeconds", pacing.DEFAULT_PRE_SECONDS)),
+            tail_seconds=float(item.get("tailSeconds", pacing.DEFAULT_TAIL_SECONDS)),
+            learned="tailSeconds" in item,
+            version=int(item["version"]) if "version" in item else None,
+            announced={
+                name.removeprefix(self._ANNOUNCED): pacing.Announced(calls=int(value["calls"]), at=float(value["at"]))
+                for name, value in item.items()
+                if name.startswith(self._ANNOUNCED)
+            },
+        )
+
+    # An announced upload is an attribute of its own, so announcing is one SET that no booking's condition sees.
+    _ANNOUNCED = "upload:"
+
+    def write(self, record: pacing.PaceRecord, *, read_version: int | None, forget: tuple[str, ...] = ()) -> None:
+        condition = "attribute_not_exists(version)" if read_version is None else "version = :read"
+        values = {
+            ":next": _dynamo(record.next_slot),
+            ":bookings": {
+                rid: {"first": _dynamo(b.first), "last": _dynamo(b.last)} for rid, b in record.bookings.items()
+            },
+            ":version": record.version,
+        }
+        if read_version is not None:
+            values[":read"] = read_version
+        names = {f"#forget{i}": self._ANNOUNCED + request_id for i, request_id in enumerate(forget)}
+        expression = "SET nextSlot = :next, bookings = :bookings, version = :version"
+        if names:
+            expression += " REMOVE " + ", ".join(names)
+        try:
+            self._store.table.update_item(
+                Key={"requestId": self.KEY},
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+                **({"ExpressionAttributeNames": names} if names else {}),
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                raise pacing.BookingConflict(self.KEY) from error
+            raise
+
+    def announce(self, request_id: str, announced: pacing.Announced) -> None:
+        self._store.table.update_item(
+            Key={"requestId": self.KEY},
+            UpdateExpression="SET #upload = :announced",
+            ExpressionAttributeNames={"#upload": self._ANNOUNCED + request_id},
+            ExpressionAttributeValues={":announced": {"calls": announced.calls, "at": _dynamo(announced.at)}},
+        )
+
+    def learn(self, *, pre_seconds: float, tail_seconds: float) -> None:
+        self._store.table.update_item(
+            Key={"requestId": self.KEY},
+            UpdateExpression="SET preSeconds = :pre, tailSeconds = :tail",
+            ExpressionAttributeValues={":pre": _dynamo(pre_seconds), ":tail": _dynamo(tail_seconds)},
+        )

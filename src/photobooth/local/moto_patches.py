@@ -14,6 +14,8 @@ Behaviour (FACTS.md):
 4. Execution end: every end is counted and announced (:mod:`photobooth.local.runs`), and a stopped run is
    ABORTED at once, as on AWS.
 
+5. Wait states: a ``TimestampPath`` is compared with the UTC clock and never ends early (the model calls' slots).
+
 Correctness under concurrency: one heap key per component (retriers), whole DynamoDB calls.
 
 Speed: one boto3 client per service for the interpreter's tasks, JSONPaths and the definition parsed once,
@@ -227,6 +229,31 @@ def _abort_at_once() -> None:
     Execution.stop = stop  # type: ignore[method-assign]
 
 
+def _wait_in_utc() -> None:
+    """A Wait state's ``Timestamp``/``TimestampPath`` is UTC ("Z"); moto subtracts the local clock
+    (``datetime.now()``, naive), so on a laptop east of Greenwich a model call's slot (photobooth.pacing) came hours
+    early and west of it hours late, and it truncated the rest to whole seconds, waking up to a second early. Here:
+    the UTC clock, rounded up, so a Wait never ends before its timestamp."""
+    import math
+    from datetime import UTC, datetime
+
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
+
+    def wait_seconds(self: Any, env: Any) -> int:
+        self.string.eval(env=env)
+        timestamp_str: str = env.stack.pop()
+        timestamp = self._from_timestamp_string(timestamp=timestamp_str)
+        if timestamp is None:
+            from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+                FailureEventException,
+            )
+
+            raise FailureEventException(self._create_failure_event(env, timestamp_str))
+        return math.ceil((timestamp.replace(tzinfo=UTC) - datetime.now(UTC)).total_seconds())
+
+    Timestamp._get_wait_seconds = wait_seconds  # type: ignore[method-assign]
+
+
 def _defer_moto_batch() -> None:
     """moto's ASL interpreter imports ``moto.batch.utils`` for one enum (its Batch task integration, which the
     definition never uses). The ``moto.batch`` package's ``__init__`` imports its backend and with it all of EC2's
@@ -300,6 +327,7 @@ def install_patches() -> None:
 
     BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]
     _abort_at_once()
+    _wait_in_utc()
     _share_task_clients()
     _cache_json_paths()
     _parse_each_definition_once()

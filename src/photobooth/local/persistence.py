@@ -34,7 +34,7 @@ from botocore.exceptions import ClientError, ParamValidationError
 from moto.dynamodb.exceptions import DynamodbException, MockValidationException
 from moto.s3.exceptions import S3ClientError
 
-from photobooth import naming
+from photobooth import naming, pacing
 
 log = logging.getLogger("photobooth.local")
 
@@ -499,6 +499,10 @@ def _mirrored_item_write(method: Callable[..., Any]) -> Callable[..., Any]:
         mirrors = [mirror for mirror in _MIRRORS if mirror.table == table_name]
         key = kwargs.get("key") or kwargs.get("item_attrs") or (args[0] if args else None)
         request_id = (key or {}).get("requestId", {}).get("S")
+        if request_id == pacing.PACE_KEY:
+            # The models' queue (photobooth.pacing) is no visitor's record: it lives in memory only, and after a
+            # restart the requests that resume book again.
+            return method(backend, table_name, *args, **kwargs)
         if mirrors and request_id is not None:
             try:
                 naming.validate_request_id(request_id)
