@@ -84,9 +84,7 @@ class ServedBooth:
 # - hold_function: that workflow function (e.g. ``photobooth-generate``) prints ``holding <function> <requestId>``
 #   and never returns, so a test can crash the booth at a moment it knows is mid-request rather than race the photo.
 #   With hold_file as well, it holds only while that file exists (checked when the function is called and then
-#   every 0.1 s), so a test can keep one photo PROCESSING for as long as it needs and then let it finish; a file
-#   named ``<hold_file>.go-<requestId>`` beside it lets that one request through (release_one), so a test can move a
-#   queue one visitor at a time.
+#   every 0.1 s), so a test can keep one photo PROCESSING for as long as it needs and then let it finish.
 # - an image model with a quota (bench.standin), when ``env`` holds its PHOTOBOOTH_STANDIN_* variables.
 _SERVE_WITH_HOOKS = """
 import os
@@ -116,8 +114,8 @@ if REPORT_ENDS:
 if HOLD:
     _invoke_function = handlers.invoke_function
 
-    def held(request_id):
-        return not HOLD_FILE or (os.path.exists(HOLD_FILE) and not os.path.exists(f"{{HOLD_FILE}}.go-{{request_id}}"))
+    def held():
+        return not HOLD_FILE or os.path.exists(HOLD_FILE)
 
     def invoke_function(function_name, payload):
         # The generate function's booking of model slots ({{"action": "book"}}) goes through: a hold is of the step
@@ -125,10 +123,10 @@ if HOLD:
         if (
             function_name.rsplit(":", 1)[-1] == HOLD
             and payload.get("action") != "book"
-            and held(payload.get("requestId", "?"))
+            and held()
         ):
             print(f"holding {{HOLD}} {{payload.get('requestId', '?')}}", flush=True)
-            while held(payload.get("requestId", "?")):  # until the test kills the process or lets go
+            while held():  # until the test kills the process or lets go
                 time.sleep(0.1)
             print(f"released {{HOLD}} {{payload.get('requestId', '?')}}", flush=True)
         return _invoke_function(function_name, payload)
@@ -139,11 +137,6 @@ from photobooth.local.cli import main
 
 sys.exit(main(sys.argv[1:]))
 """
-
-
-def release_one(hold_file: Path, request_id: str) -> None:
-    """Lets one request's held function calls through while the others stay held (start_booth's hold_file)."""
-    hold_file.with_name(f"{hold_file.name}.go-{request_id}").touch()
 
 
 def start_booth(
