@@ -31,6 +31,8 @@ def test_the_doctor_reads_the_expected_crowd_and_the_default_themes_the_stack_de
 
     assert generate.expected_visitors_per_hour == FULL_CONFIG.expected_visitors_per_hour == 300
     assert generate.default_themes == FULL_CONFIG.default_themes
+    # The pace the doctor judges is the one generate books at (the deployment's, as deployed).
+    assert generate.model_calls_per_minute == FULL_CONFIG.model_calls_per_minute
 
 
 @pytest.mark.slow

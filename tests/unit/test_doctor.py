@@ -228,6 +228,9 @@ class Scenario:
     # (the account's applied quotas; the AWS defaults, asked only when a called model is missing from them).
     default_themes: tuple[str, ...] = ("unicorn-meadow", "floating-city", "cosmos")
     expected_visitors_per_hour: int | None = 120
+    # The pace the generate function books model calls at (PHOTOBOOTH_MODEL_CALLS_PER_MINUTE); None: unset, the
+    # domain's default then holds. 16 is 80 % of the first model's 20 a minute below.
+    model_calls_per_minute: float | None = 16
     quotas: list[dict] = field(default_factory=lambda: list(APPLIED_QUOTAS))
     default_quotas: list[dict] | None = None
     quotas_error: tuple[str, str] | None = None  # (code, message) of ListServiceQuotas
@@ -557,6 +560,8 @@ def function_environment(scenario: Scenario) -> dict[str, str]:
         environment["PHOTOBOOTH_SAM_ENDPOINT_NAME"] = "photobooth-sam"
     if scenario.expected_visitors_per_hour is not None:
         environment["PHOTOBOOTH_EXPECTED_VISITORS_PER_HOUR"] = str(scenario.expected_visitors_per_hour)
+    if scenario.model_calls_per_minute is not None:
+        environment["PHOTOBOOTH_MODEL_CALLS_PER_MINUTE"] = f"{scenario.model_calls_per_minute:g}"
     return environment
 
 
@@ -765,7 +770,7 @@ def test_a_model_past_its_end_of_life_fails_with_the_fix_to_remove_it(capsys: py
 
 
 def test_a_legacy_model_tried_first_fails_even_before_its_end_of_life(capsys: pytest.CaptureFixture[str]) -> None:
-    scenario = Scenario()
+    scenario = Scenario(model_calls_per_minute=8)  # 80 % of the Titan model's 10 a minute: only the lifecycle fails
     scenario.models.reverse()
 
     code, lines = doctor(scenario, capsys)
@@ -1284,6 +1289,37 @@ def test_fewer_visitors_than_expected_fail_with_fewer_themes_another_model_and_t
     assert lines[-1] == "1 of 23 checks failed: apply the fixes above and run photobooth doctor again."
 
 
+def test_the_booths_own_pace_is_its_capacity_and_a_pace_too_slow_for_the_crowd_fails(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The booth never calls the models faster than model_calls_per_minute (photobooth.pacing): the default 4 a
+    minute serve 80 visitors an hour with 3 themes, whatever the quota would allow. 300 expected need 15 a minute,
+    which 80 % of the quota (16) allows: the fix is the setting."""
+    code, lines = doctor(Scenario(expected_visitors_per_hour=300, model_calls_per_minute=None), capsys)
+
+    assert code == 1
+    (failure,) = failed_lines(lines)
+    assert "320 an hour sustained at 80 % of it" in failure
+    assert "the booth paces its model calls at 4 a minute (model_calls_per_minute): 80 visitors an hour" in failure
+    assert "fewer than the 300 expected (expected_visitors_per_hour)" in failure
+    fix = failure.split("\n    fix: ")[1]
+    assert fix.startswith("set model_calls_per_minute to 15 (80 % of the quota allows up to 16)"), fix
+
+
+def test_a_pace_above_80_percent_of_the_quota_fails_before_the_event_throttles_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, lines = doctor(Scenario(expected_visitors_per_hour=None, model_calls_per_minute=30), capsys)
+
+    assert code == 1
+    (failure,) = failed_lines(lines)
+    assert (
+        f"the booth paces its model calls at 30 a minute (model_calls_per_minute), above 80 % of {PROFILE}'s quota "
+        "(16 a minute): calls past the quota are throttled"
+    ) in failure
+    assert failure.split("\n    fix: ")[1].startswith("set model_calls_per_minute to 16 or less")
+
+
 def test_without_permission_to_read_quotas_the_doctor_says_so_and_goes_on(capsys: pytest.CaptureFixture[str]) -> None:
     scenario = Scenario(
         quotas_error=(
@@ -1335,7 +1371,9 @@ def test_the_bedrock_upscaler_s_quota_limits_the_booth_when_it_is_the_tighter(
     quotas = [
         q if not q["QuotaName"].endswith("Stable Fast Upscale") else {**q, "Value": 12.0} for q in APPLIED_QUOTAS
     ]
-    scenario = Scenario(upscale_model=Model(UPSCALE), quotas=quotas, expected_visitors_per_hour=250)
+    scenario = Scenario(
+        upscale_model=Model(UPSCALE), quotas=quotas, expected_visitors_per_hour=250, model_calls_per_minute=9
+    )
 
     code, lines = doctor(scenario, capsys)
 
@@ -1344,6 +1382,7 @@ def test_the_bedrock_upscaler_s_quota_limits_the_booth_when_it_is_the_tighter(
     assert f"{UPSCALE} may take 12 requests a minute" in failure
     assert "240 visitors an hour at the full quota, 192 an hour sustained at 80 % of it" in failure
     assert 'set upscaler to "lanczos" (no upscale call)' in failure.split("fix:")[1]
+    assert "set model_calls_per_minute to what the new figure allows (12.5 for 250 an hour" in failure
 
 
 def test_the_visitors_themes_count_is_the_deployments_default_themes(capsys: pytest.CaptureFixture[str]) -> None:
@@ -1368,9 +1407,10 @@ def test_a_model_without_a_requests_per_minute_quota_is_said_so_and_passes(
     assert code == 0, "\n".join(lines)
     assert _capacity_line(lines) == (
         f"✔ capacity: Service Quotas in {BEDROCK_REGION} lists no requests-per-minute quota naming {PROFILE} "
-        "(Stable Image Inpaint), so no visitors-per-hour figure to compare with the 300 expected: Bedrock limits "
-        "such a model by tokens only; the account's Bedrock quotas are at "
-        f"https://{BEDROCK_REGION}.console.aws.amazon.com/servicequotas/home/services/bedrock/quotas"
+        "(Stable Image Inpaint), so no visitors-per-hour figure from a quota: Bedrock limits such a model by tokens "
+        "only; the account's Bedrock quotas are at "
+        f"https://{BEDROCK_REGION}.console.aws.amazon.com/servicequotas/home/services/bedrock/quotas; "
+        "the booth paces its model calls at 16 a minute (model_calls_per_minute): 320 visitors an hour"
     )
 
 

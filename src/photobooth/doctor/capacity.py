@@ -127,11 +127,14 @@ def check_capacity(
     *,
     themes_per_visitor: int,
     expected_visitors_per_hour: int | None,
+    pace_per_minute: float,
     region: str,
 ) -> CheckResult:
     """One line: the visitors an hour the first image model's (and the upscaler's) quota carries, at the full quota
     and at 80 % of it, against ``expected_visitors_per_hour``; the fallback models' own capacity is named as a
-    reserve, since a throttled call moves on to them (photobooth.aws.bedrock)."""
+    reserve, since a throttled call moves on to them (photobooth.aws.bedrock). The booth itself never calls faster
+    than ``pace_per_minute`` (model_calls_per_minute, photobooth.pacing): that pace is its capacity, and a pace above
+    80 % of the quota is refused before the event throttles it."""
     try:
         quotas = _read(service_quotas, "list_service_quotas", applied=True)
         found = {m.model_id: matching_quota(m, quotas) for m in models}
@@ -149,7 +152,7 @@ def check_capacity(
             if denied
             else "run doctor again in a few minutes",
         )
-    return _judge(models, found, themes_per_visitor, expected_visitors_per_hour, region)
+    return _judge(models, found, themes_per_visitor, expected_visitors_per_hour, pace_per_minute, region)
 
 
 def _judge(
@@ -157,6 +160,7 @@ def _judge(
     found: Mapping[str, Quota | None],
     themes: int,
     expected: int | None,
+    pace: float,
     region: str,
 ) -> CheckResult:
     image_models = [m for m in models if not m.upscaler]
@@ -164,18 +168,26 @@ def _judge(
     limits = [m for m in (first, *[m for m in models if m.upscaler]) if found[m.model_id] is not None]
     unlisted = [m.model_id for m in (first, *[m for m in models if m.upscaler]) if found[m.model_id] is None]
     per_visitor = f"{themes} theme{'s' if themes != 1 else ''} per visitor"
+    paced = visitors_per_hour(pace, themes)
+    pace_part = f"the booth paces its model calls at {pace:g} a minute (model_calls_per_minute)"
     if not limits:
         # Bedrock limits some models by tokens only ("Quotas for the bedrock-runtime endpoint"); a quota named
         # otherwise than the model is not guessed at either: the operator is sent to the list.
         named = ", ".join(
             f"{m.model_id} ({m.model_name or 'no name'})" for m in (first, *[m for m in models if m.upscaler])
         )
-        return CheckResult.passed(
-            NAME,
+        said = (
             f"Service Quotas in {region} lists no requests-per-minute quota naming {named}, so no visitors-per-hour "
-            f"figure{'' if expected is None else f' to compare with the {expected} expected'}: Bedrock limits such a "
-            f"model by tokens only; the account's Bedrock quotas are at {quota_list(region)}",
+            f"figure from a quota: Bedrock limits such a model by tokens only; the account's Bedrock quotas are at "
+            f"{quota_list(region)}; {pace_part}: {paced} visitors an hour"
         )
+        if expected is not None and expected > paced:
+            return CheckResult.failed(
+                NAME,
+                f"{said}; fewer than the {expected} expected (expected_visitors_per_hour)",
+                f"set model_calls_per_minute to {_pace_for(expected, themes):g}, within the models' quotas",
+            )
+        return CheckResult.passed(NAME, said)
     # The tightest quota of the calls every visitor makes decides.
     tightest = min(limits, key=lambda m: _quota(found, m).per_minute)
     quota = _quota(found, tightest)
@@ -193,16 +205,45 @@ def _judge(
         parts.append(f"fallback when it is busy: {', '.join(reserve)}")
     if unlisted:
         parts.append(f"no requests-per-minute quota listed for {', '.join(unlisted)}")
+    allowed = math.floor(quota.per_minute * SUSTAINED_SHARE)
+    if pace > quota.per_minute * SUSTAINED_SHARE:
+        parts.append(
+            f"{pace_part}, above 80 % of {tightest.model_id}'s quota ({allowed} a minute): calls past the quota are "
+            "throttled"
+        )
+        return CheckResult.failed(
+            NAME,
+            "; ".join(parts),
+            f"set model_calls_per_minute to {allowed} or less, or ask for more requests a minute for "
+            f"{tightest.model_id} at {quota_page(region, quota.code)}",
+        )
+    parts.append(f"{pace_part}: {paced} visitors an hour")
     if expected is None:
         parts.append("set expected_visitors_per_hour to have it compared")
         return CheckResult.passed(NAME, "; ".join(parts))
-    if expected <= sustained:
+    if expected <= paced:
         parts.append(f"enough for the {expected} expected")
         return CheckResult.passed(NAME, "; ".join(parts))
     parts.append(f"fewer than the {expected} expected (expected_visitors_per_hour)")
+    needed_pace = _pace_for(expected, themes)
+    if expected <= sustained:  # the quota carries the crowd: the booth's own pace holds it back
+        return CheckResult.failed(
+            NAME,
+            "; ".join(parts),
+            f"set model_calls_per_minute to {needed_pace:g} (80 % of the quota allows up to {allowed})",
+        )
     return CheckResult.failed(
-        NAME, "; ".join(parts), _fix(tightest, quota, fallbacks, found, themes, expected, region)
+        NAME,
+        "; ".join(parts),
+        _fix(tightest, quota, fallbacks, found, themes, expected, region)
+        + f"; with any of these, set model_calls_per_minute to what the new figure allows ({needed_pace:g} for "
+        f"{expected} an hour with {themes} theme{'s' if themes != 1 else ''})",
     )
+
+
+def _pace_for(visitors_an_hour: int, themes: int) -> float:
+    """The model calls a minute that serve ``visitors_an_hour`` with ``themes`` each."""
+    return math.ceil(visitors_an_hour * themes / 60 * 10) / 10
 
 
 def _quota(found: Mapping[str, Quota | None], model: CalledModel) -> Quota:

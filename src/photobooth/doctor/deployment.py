@@ -26,6 +26,7 @@ _ALARM_TYPE = "AWS::CloudWatch::Alarm"
 _FUNCTION_TYPE = "AWS::Lambda::Function"
 _RULE_TYPE = "AWS::Events::Rule"
 EXPECTED_VISITORS_VARIABLE = "PHOTOBOOTH_EXPECTED_VISITORS_PER_HOUR"
+MODEL_PACE_VARIABLE = "PHOTOBOOTH_MODEL_CALLS_PER_MINUTE"
 REQUIRED_OUTPUTS = ("BoothUrl", "BoothKeySecret", "BucketName", "StatusTableName", "StateMachineArn")
 _HEALTHY_STACK_STATUSES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 _DEFAULT_SEGMENTATION_BACKEND = Settings.model_fields["segmentation_backend"].default
@@ -33,6 +34,7 @@ _DEFAULT_SAM_ENDPOINT_NAME = Settings.model_fields["sam_endpoint_name"].default
 _DEFAULT_UPSCALER = Settings.model_fields["upscaler"].default
 _DEFAULT_UPSCALE_MODEL_ID = Settings.model_fields["upscale_model_id"].default
 _DEFAULT_THEMES: tuple[str, ...] = Settings.model_fields["default_themes"].default
+_DEFAULT_MODEL_CALLS_PER_MINUTE: float = Settings.model_fields["model_calls_per_minute"].default
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ class GenerateFunction:
     # The themes a visitor gets without choosing, and the crowd the operator expects (the doctor's capacity check).
     default_themes: tuple[str, ...] = _DEFAULT_THEMES
     expected_visitors_per_hour: int | None = None
+    # The pace generate books the model calls at (photobooth.pacing): the booth's own limit, whatever the quota.
+    model_calls_per_minute: float = _DEFAULT_MODEL_CALLS_PER_MINUTE
 
     @property
     def upscale_model(self) -> str | None:
@@ -216,4 +220,7 @@ def _generate_function(lambda_client: Any, name: str, region: str) -> GenerateFu
         expected_visitors_per_hour=int(expected)
         if (expected := environment.get(EXPECTED_VISITORS_VARIABLE))
         else None,
+        model_calls_per_minute=float(pace)
+        if (pace := environment.get(MODEL_PACE_VARIABLE))
+        else _DEFAULT_MODEL_CALLS_PER_MINUTE,
     )

@@ -176,6 +176,7 @@ def _model_checks(deployment: Deployment, clients: Clients, now: datetime) -> It
         called,
         themes_per_visitor=len(function.default_themes),
         expected_visitors_per_hour=function.expected_visitors_per_hour,
+        pace_per_minute=function.model_calls_per_minute,
         region=function.bedrock_region,
     )
 
