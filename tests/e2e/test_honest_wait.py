@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from bench import standin
 from tests.e2e.conftest import Booth
 from tests.e2e.service import StatusGate
 from tests.e2e.steps import consent_and_upload, take_photo, wait_for, wait_for_outcome
@@ -209,12 +210,19 @@ def phrase_for(answer: dict, date_header: str) -> tuple[str, str]:
 
 
 def test_a_visitor_behind_a_queue_sees_the_servers_wait_and_its_updates(open_booth, tmp_path: Path) -> None:
-    """The real booth with a slow pace for its image models (12 calls a minute: one every 5 s): three visitors with
-    three themes each booked nine calls ahead of this one. The line says what GET /photo/{id} answers; as their
+    """The real booth with a slowed image model (bench.standin's: 3 s a call, 15 calls a minute allowed) paced at
+    80 % of its quota (12 calls a minute: one every 5 s): three visitors with three themes each booked nine calls
+    ahead of this one. The line says what GET /photo/{id} answers; as their
     slots pass, the queue moves and the line follows it down, poll after poll, to the pictures. (A queue is made by
     the pace, not by a slow model: with the booth's own pace every request is at the model at once.)"""
+    model_log = tmp_path / "model-calls.jsonl"
+    slowed_model = standin.environment(
+        quota=PACE_PER_MINUTE * 5 // 4, window_seconds=60, call_seconds=3, seed=0, log_path=model_log
+    )
     served = start_booth(
-        tmp_path / "data", tmp_path / "serve.log", env={"PHOTOBOOTH_MODEL_CALLS_PER_MINUTE": str(PACE_PER_MINUTE)}
+        tmp_path / "data",
+        tmp_path / "serve.log",
+        env={"PHOTOBOOTH_MODEL_CALLS_PER_MINUTE": str(PACE_PER_MINUTE), **slowed_model},
     )
     try:
         ahead = [visitor_ahead(served, i) for i in range(3)]
@@ -274,6 +282,8 @@ def test_a_visitor_behind_a_queue_sees_the_servers_wait_and_its_updates(open_boo
         assert outcome.get("result") == "SUCCEEDED", f"{outcome}; server log:\n{served.output()[-3000:]}"
         for visitor in ahead:
             assert served.wait_for_terminal(visitor)["status"] == "SUCCEEDED"
+        calls, throttled = standin.calls_over_quota(model_log)
+        assert (calls, throttled) == (10, 0), "ten pictures, one call each, none over the model's quota"
         lines = page.evaluate("window.__waitLines")
         queues = [int(line["ahead"]) for line in lines if line["ahead"] is not None and not line["hidden"]]
         assert len(set(queues)) >= 2, f"the line never followed the queue: {lines}"
