@@ -83,13 +83,7 @@ def upload_bytes(photo: ReferencePhoto) -> bytes:
 def cut(photo: ReferencePhoto, segmenter: Segmenter, detector: object, settings: Settings) -> Cut:
     """Run the pipeline's detect, segment and paste-back path on ``photo`` (as pipeline.detect/segment/generate)."""
     data = upload_bytes(photo)
-    working, transform = imaging.normalise(
-        data,
-        max_bytes=settings.max_upload_bytes,
-        max_pixels=settings.max_pixels,
-        max_decoded_bytes=settings.max_decoded_bytes,
-        long_side=settings.work_long_side,
-    )
+    working, transform = pipeline.working_image(data, settings)
     content = transform.crop_to_content(working)
     faces = keep_faces(
         detector.detect_faces(content),  # type: ignore[attr-defined]

@@ -79,13 +79,7 @@ def _child(rounds: int) -> dict:
     results: dict = {"build": {"selfie": selfie_build, "grabcut": grabcut_build}, "photos": {}}
     for name, (width, height) in PHOTOS.items():
         data = _photo(width, height)
-        working, transform = imaging.normalise(
-            data,
-            max_bytes=settings.max_upload_bytes,
-            max_pixels=settings.max_pixels,
-            max_decoded_bytes=settings.max_decoded_bytes,
-            long_side=settings.work_long_side,
-        )
+        working, transform = pipeline.working_image(data, settings)
         content = transform.crop_to_content(working)
         faces = [face.box for face in detector.detect_faces(content)]
         store = MemoryObjectStore()

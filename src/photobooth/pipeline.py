@@ -148,6 +148,18 @@ def _note_usage(status: StatusStore, request_id: str, attribute: str, usage: Ste
 # --- Detect faces -----------------------------------------------------------------------------------------
 
 
+def working_image(data: bytes, settings: Settings) -> tuple[Image.Image, imaging.Transform]:
+    """The upload as the workflow works on it: checked against the size limits, upright, ``work_long_side`` on the
+    long side (imaging.normalise with the deployment's limits; the benches cut out through the same door)."""
+    return imaging.normalise(
+        data,
+        max_bytes=settings.max_upload_bytes,
+        max_pixels=settings.max_pixels,
+        max_decoded_bytes=settings.max_decoded_bytes,
+        long_side=settings.work_long_side,
+    )
+
+
 def _read_upload(store: ObjectStore, key: str, max_bytes: int) -> tuple[str, bytes]:
     """Read the original, refusing oversized files before loading them. EventBridge may hand over the key
     URL-encoded (spaces as '+'), so an unknown key is tried once more decoded."""
@@ -182,13 +194,7 @@ def detect(
             status.update(request.request_id, {"originalKey": source_key})
         except RequestGone as error:
             raise PhotoMissing("the request was erased") from error
-    working, transform = imaging.normalise(
-        data,
-        max_bytes=settings.max_upload_bytes,
-        max_pixels=settings.max_pixels,
-        max_decoded_bytes=settings.max_decoded_bytes,
-        long_side=settings.work_long_side,
-    )
+    working, transform = working_image(data, settings)
     # Detect on the photo itself: the padding repeats edge pixels and could echo a face cut by the border.
     content = transform.crop_to_content(working)
     # The content check comes first: a refused photo costs no segmentation or image model, and is not copied.

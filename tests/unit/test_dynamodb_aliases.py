@@ -3,33 +3,18 @@ request, never over an erased id (issue 18, defect 1)."""
 
 from __future__ import annotations
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from photobooth.aws.dynamodb import DynamoStatusStore
 from photobooth.ports import RequestExists, RequestGone
+from tests.support.status_table import TABLE, mocked_status_table
 
-TABLE = "photobooth-status"
 UNTIL = 4102444800
 
 
 @pytest.fixture
 def store(monkeypatch: pytest.MonkeyPatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "t",
-        "AWS_SECRET_ACCESS_KEY": "t",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        resource = boto3.resource("dynamodb")
-        resource.create_table(
-            TableName=TABLE,
-            AttributeDefinitions=[{"AttributeName": "requestId", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    with mocked_status_table(monkeypatch) as resource:
         status = DynamoStatusStore(TABLE, resource)
         for request_id in ("first-request-1", "second-request-2"):
             status.create_pending({"requestId": request_id, "status": "PROCESSING", "images": {}})

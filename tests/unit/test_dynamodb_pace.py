@@ -3,32 +3,16 @@ one read meanwhile is refused, and the record round-trips (photobooth.aws.dynamo
 
 from __future__ import annotations
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from photobooth import pacing
 from photobooth.aws.dynamodb import DynamoPace
-
-TABLE = "photobooth-status"
+from tests.support.status_table import TABLE, mocked_status_table
 
 
 @pytest.fixture
 def pace(monkeypatch: pytest.MonkeyPatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "t",
-        "AWS_SECRET_ACCESS_KEY": "t",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        resource = boto3.resource("dynamodb")
-        resource.create_table(
-            TableName=TABLE,
-            AttributeDefinitions=[{"AttributeName": "requestId", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    with mocked_status_table(monkeypatch) as resource:
         yield DynamoPace(TABLE, resource)
 
 
