@@ -55,3 +55,40 @@ def test_an_announced_upload_is_kept_until_its_request_books(pace: DynamoPace) -
     stored = pace.read()
     assert stored.announced == {"request-bbbb": pacing.Announced(calls=2, at=51.0)}
     assert set(stored.bookings) == {"request-aaaa"}
+
+
+@pytest.mark.parametrize(
+    ("environment", "guess"),
+    [
+        pytest.param({"PHOTOBOOTH_BACKEND": "offline"}, 0.0, id="offline, no pace set: no quota to protect"),
+        pytest.param(
+            {"PHOTOBOOTH_BACKEND": "offline", "PHOTOBOOTH_MODEL_CALLS_PER_MINUTE": "12"},
+            pacing.DEFAULT_PRE_SECONDS,
+            id="offline with a pace (a stand-in model's quota)",
+        ),
+        pytest.param({"PHOTOBOOTH_BACKEND": "aws"}, pacing.DEFAULT_PRE_SECONDS, id="aws"),
+    ],
+)
+def test_a_booth_without_a_quota_does_not_hold_its_first_visitor_for_a_guess(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], guess: float
+) -> None:
+    """Until the pre-steps' time was observed, booking places the first slot after a guess of it (8 s, made for
+    AWS), so the call cannot come late and too close to the next one. The offline booth's painters have no quota:
+    nothing to space, and the guess only made its first photo after a start take 9.3 s (4 photos from a cold
+    `photobooth run`: 15.4 s) where the steps take under 2 s."""
+    from photobooth import wiring
+
+    for name in ("PHOTOBOOTH_BACKEND", "PHOTOBOOTH_MODEL_CALLS_PER_MINUTE"):
+        monkeypatch.delenv(name, raising=False)
+    with mocked_status_table(monkeypatch):
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        wiring.reset()
+        try:
+            store = wiring.model_pace()
+            assert store.read().pre_seconds == guess
+            assert (
+                pacing.book(store, "request-aaaa", 1, calls_per_minute=60.0, now=lambda: 100.0).first == 100 + guess
+            )
+        finally:
+            wiring.reset()

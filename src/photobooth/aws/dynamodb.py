@@ -246,20 +246,23 @@ class DynamoPace:
 
     KEY = pacing.PACE_KEY
 
-    def __init__(self, table_name: str, resource: Any | None = None) -> None:
+    def __init__(
+        self, table_name: str, resource: Any | None = None, *, default_pre_seconds: float = pacing.DEFAULT_PRE_SECONDS
+    ) -> None:
         self._store = DynamoStatusStore(table_name, resource)
+        self._default_pre_seconds = default_pre_seconds  # until the booth has learned its own
 
     def read(self) -> pacing.PaceRecord:
         item = _plain(self._store.table.get_item(Key={"requestId": self.KEY}, ConsistentRead=True).get("Item") or {})
         if not item:
-            return pacing.PaceRecord()
+            return pacing.PaceRecord(pre_seconds=self._default_pre_seconds)
         return pacing.PaceRecord(
             next_slot=float(item.get("nextSlot", 0.0)),
             bookings={
                 request_id: pacing.Booking(first=float(slots["first"]), last=float(slots["last"]))
                 for request_id, slots in (item.get("bookings") or {}).items()
             },
-            pre_seconds=float(item.get("preSeconds", pacing.DEFAULT_PRE_SECONDS)),
+            pre_seconds=float(item.get("preSeconds", self._default_pre_seconds)),
             tail_seconds=float(item.get("tailSeconds", pacing.DEFAULT_TAIL_SECONDS)),
             learned="tailSeconds" in item,
             version=int(item["version"]) if "version" in item else None,
