@@ -24,7 +24,6 @@ photo (its working image) in at most 0.25 s.
 from __future__ import annotations
 
 import io
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -152,21 +151,16 @@ def lambda_segmenter() -> Segmenter:
     settings, so the selfie model runs on ONNX Runtime from ``selfie_segmentation.onnx``. It must be that model: the
     wiring falls back on GrabCut when ONNX Runtime is missing, and a bench row named for ONNX would then lie."""
     from photobooth import wiring
+    from photobooth.local.engine import environment
     from photobooth.offline.segmentation import SelfieSegmenter
     from photobooth.offline.selfie_model import OnnxSelfieModel
 
-    saved = {name: os.environ.get(name) for name in LAMBDA_ENVIRONMENT}
-    os.environ.update(LAMBDA_ENVIRONMENT)
-    wiring.reset()
-    try:
-        built = wiring.segmenter()
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    with environment(LAMBDA_ENVIRONMENT):
         wiring.reset()
+        try:
+            built = wiring.segmenter()
+        finally:
+            wiring.reset()
     if not (isinstance(built, SelfieSegmenter) and isinstance(built._model, OnnxSelfieModel)):
         raise RuntimeError(f"the Lambda configuration built {built!r}, not the selfie model on ONNX Runtime")
     return built
