@@ -62,6 +62,10 @@ def _serve(args: argparse.Namespace) -> int:
     server = BoothServer(
         port=args.port, data_dir=Path(args.data) if args.data else default_data_dir(), lan_address=lan_address
     )
+    # OpenCV's package init fails when a second thread imports it meanwhile (KeyError 'cv2.mat_wrapper', seen once
+    # in a CI run: the warm-up thread loading the handlers while _tell_offline_scenes below imported the scenes).
+    import cv2  # noqa: F401  (imported here, before the server starts the warm-up thread)
+
     server.start()  # a taken port ends the process with werkzeug's own message and exit code 1
     print(f"photobooth is ready: open {server.url}  (data in {server.data_dir}; Ctrl+C stops)", flush=True)
     if lan_address:
