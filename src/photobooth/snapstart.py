@@ -15,8 +15,8 @@ What init holds here, and why that is safe:
 - ``random``'s state: seeded from ``os.urandom`` when ``random`` was imported, i.e. in the snapshot, and then the
   same in every restored environment. botocore draws its retry back-off jitter from it, and the X-Ray SDK its
   sampling; identical sequences would make restored environments retry in lockstep. Re-seeded after restore.
-- numpy's global generator, when a workflow function imported numpy: the same, re-seeded. The API functions never
-  import numpy (their cold start), so the hook does not import it either.
+- numpy's global generator, when init loaded ``numpy.random`` (numpy loads it lazily, on first use): the same,
+  re-seeded. The API functions never import numpy (their cold start), and the hook loads nothing itself.
 
 The hooks are registered with AWS's Snapshot Restore for Python library (``snapshot_restore_py``), which the
 Python managed runtimes include (https://docs.aws.amazon.com/lambda/latest/dg/snapstart-runtime-hooks-python.html).
@@ -34,9 +34,11 @@ import sys
 def reseed_after_restore() -> None:
     """Fresh entropy for the generators a snapshot would otherwise hand identically to every environment."""
     random.seed()  # from os.urandom
-    numpy = sys.modules.get("numpy")
-    if numpy is not None:
-        numpy.random.seed()  # the legacy global generator, from the OS as well
+    # numpy makes its global generator when numpy.random is first loaded; one loaded after restore is already
+    # seeded from the OS, and loading it here would only lengthen every restore.
+    numpy_random = sys.modules.get("numpy.random")
+    if numpy_random is not None:
+        numpy_random.seed()  # the legacy global generator, from the OS as well
 
 
 def _register() -> bool:
