@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -65,3 +66,26 @@ def test_the_layer_is_compiled_with_bytecode_the_runtime_reads_by_default(tmp_pa
     assert int.from_bytes(header[:2], "little") == RUNTIME_BYTECODE_MAGIC[constants.PYTHON_VERSION]
     assert header[2:4] == b"\r\n"
     assert int.from_bytes(header[4:8], "little") == 0b01  # unchecked hash: the asset zip keeps no mtimes
+
+
+def test_make_layer_ships_the_runtimes_bytecode_for_every_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `make layer` runs (the Makefile's recipe, no --python) leaves a .pyc of the runtime's version beside
+    every module of the layer. The wheels are left out (pip is not run): the domain package is the layer's part."""
+    recipe = re.search(r"^layer:.*\n\t(.+)$", (constants.REPO_ROOT / "Makefile").read_text(), flags=re.MULTILINE)
+    assert recipe and recipe.group(1).split() == ["$(PY)", "infra/build_layer.py"]
+    monkeypatch.setattr(build_layer, "_pip", lambda *args, **kwargs: None)
+    monkeypatch.setattr(sys, "argv", ["build_layer.py", "--out", str(tmp_path / "layer")])
+
+    build_layer.main()
+
+    site = tmp_path / "layer" / constants.LAYER_CONTENT_SUBDIR
+    modules = list((site / "photobooth").rglob("*.py"))
+    assert len(modules) > 20
+    cache_tag = "cpython-" + constants.PYTHON_VERSION.replace(".", "")
+    for module in modules:
+        pyc = module.parent / "__pycache__" / f"{module.stem}.{cache_tag}.pyc"
+        assert pyc.exists(), module
+        magic = int.from_bytes(pyc.read_bytes()[:2], "little")
+        assert magic == RUNTIME_BYTECODE_MAGIC[constants.PYTHON_VERSION], module
