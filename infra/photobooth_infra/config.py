@@ -21,6 +21,7 @@ from photobooth.config import (
     DEFAULT_THEMES,
     EXTRA_THEMES,
     MODERATION_TAXONOMY,
+    third_level_labels,
 )
 from photobooth.models import Theme
 from photobooth_infra.bedrock_access import BedrockModel, check_profile_source_regions, profile_regions
@@ -294,6 +295,11 @@ class DeploymentConfig(_Model):
         if unknown:
             raise ValueError(f"unknown moderation categories {unknown}; known: {list(MODERATION_TAXONOMY)}")
         return categories
+
+    @field_validator("moderation_let_through_labels")
+    @classmethod
+    def _third_level_labels(cls, labels: tuple[str, ...]) -> tuple[str, ...]:
+        return third_level_labels(labels)
 
     @field_validator("kiosk_pin")
     @classmethod

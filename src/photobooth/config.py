@@ -98,6 +98,18 @@ DEFAULT_MODERATION_CATEGORIES: tuple[str, ...] = (
 DEFAULT_MODERATION_LET_THROUGH: tuple[str, ...] = ("Bare Back", "Exposed Male Nipple")
 
 
+def third_level_labels(labels: tuple[str, ...]) -> tuple[str, ...]:
+    """``moderation_let_through_labels`` as given, unless it names a category (the functions' settings and the
+    deployment's refuse the same values, so a deployment never ships settings its functions refuse)."""
+    categories = sorted(set(labels) & set(MODERATION_TAXONOMY))
+    if categories:
+        # Letting a whole category through belongs in moderation_categories, where it is visible as such.
+        raise ValueError(
+            f"{categories} are categories, not third-level labels: leave them out of moderation_categories instead"
+        )
+    return labels
+
+
 # POST /photo must answer before the first 30 s limit in front of the function: API Gateway's HTTP API ends an
 # integration 30 s after it received the request, and CloudFront's origin response timeout is 30 s by default.
 UPSTREAM_TIMEOUT_SECONDS = 30.0
@@ -228,14 +240,7 @@ class Settings(BaseSettings):
     @field_validator("moderation_let_through_labels")
     @classmethod
     def _third_level_labels(cls, labels: tuple[str, ...]) -> tuple[str, ...]:
-        categories = sorted(set(labels) & set(MODERATION_TAXONOMY))
-        if categories:
-            # Letting a whole category through belongs in moderation_categories, where it is visible as such.
-            raise ValueError(
-                f"{categories} are categories, not third-level labels: leave them out of "
-                "moderation_categories instead"
-            )
-        return labels
+        return third_level_labels(labels)
 
     @field_validator("themes")
     @classmethod

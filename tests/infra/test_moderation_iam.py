@@ -9,7 +9,7 @@ import json
 import pytest
 from photobooth_infra.config import DeploymentConfig
 
-from photobooth.config import DEFAULT_MODERATION_CATEGORIES
+from photobooth.config import DEFAULT_MODERATION_CATEGORIES, Settings
 from tests.infra.conftest import Synth, _synth, function_role_id, permissions
 
 pytestmark = pytest.mark.slow
@@ -63,3 +63,14 @@ def test_without_moderation_no_function_may_call_it(tmp_path_factory: pytest.Tem
 def test_unknown_categories_are_refused_in_the_deployment_settings() -> None:
     with pytest.raises(ValueError, match="unknown moderation categories"):
         DeploymentConfig(moderation_categories=("Nudity",))
+
+
+def test_a_category_among_the_let_through_labels_is_refused_at_deployment_as_the_functions_refuse_it() -> None:
+    """The functions read PHOTOBOOTH_MODERATION_LET_THROUGH_LABELS into Settings, which refuses a category there;
+    a deployment that accepted one would deploy functions that fail on every photo."""
+    labels = ("Bare Back", "Non-Explicit Nudity")
+    with pytest.raises(ValueError, match="are categories, not third-level labels"):
+        Settings(moderation_let_through_labels=labels)
+
+    with pytest.raises(ValueError, match="are categories, not third-level labels"):
+        DeploymentConfig(moderation_let_through_labels=labels)
