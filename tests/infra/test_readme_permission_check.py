@@ -146,3 +146,23 @@ def test_the_account_and_region_options_the_readme_names_choose_the_stand_ins(de
     assert "✘ denied: segment: dynamodb:UpdateItem on arn:aws:dynamodb:eu-central-1:210987654321:table/" in (
         failed.stdout
     )
+
+
+def test_the_deploy_steps_say_the_doctor_checks_every_role_and_it_does(capsys: pytest.CaptureFixture[str]) -> None:
+    # The doctor's own checks on a stubbed healthy deployment (tests/unit/test_doctor.py builds it): one role line
+    # for each role the README names, each function's, the workflow's and the upload rule's.
+    from photobooth.iam.calls import ROLES
+    from tests.unit.test_doctor import Scenario, doctor
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    deploy = " ".join(readme.split("\n## Deploy to AWS\n", 1)[1].split("\n## ", 1)[0].split())
+    assert (
+        "asks IAM's policy simulator whether each role (every function's, the workflow's, the upload rule's) allows "
+        "every AWS call its code makes" in deploy
+    )
+
+    code, lines = doctor(Scenario(), capsys)
+
+    assert code == 0, "\n".join(lines)
+    checked = {line.split(":")[0].removeprefix("✔ role of ") for line in lines if line.startswith("✔ role of ")}
+    assert checked == set(ROLES)
