@@ -166,3 +166,19 @@ def test_the_deploy_steps_say_the_doctor_checks_every_role_and_it_does(capsys: p
     assert code == 0, "\n".join(lines)
     checked = {line.split(":")[0].removeprefix("✔ role of ") for line in lines if line.startswith("✔ role of ")}
     assert checked == set(ROLES)
+
+
+def test_a_template_the_check_cannot_read_exits_2_as_the_readme_says(default: Synth, tmp_path: Path) -> None:
+    _, prose = _edited_infra_paragraph()
+    assert "a template it cannot read or resolve exits 2 with the reason" in prose
+    # A template whose state machine is gone: the workflow's role cannot be found.
+    edited = copy.deepcopy(default.template)
+    edited["Resources"] = {
+        k: v for k, v in edited["Resources"].items() if v["Type"] != "AWS::StepFunctions::StateMachine"
+    }
+
+    failed = _run(_check_command(), edited, tmp_path)
+
+    assert failed.returncode == 2, failed.stdout + failed.stderr
+    assert failed.stderr.startswith(f"✘ cannot check {TEMPLATE}: TemplateError: "), failed.stderr
+    assert "WorkflowStateMachine" in failed.stderr, "the reason names what is missing"
