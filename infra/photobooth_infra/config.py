@@ -182,8 +182,9 @@ class DeploymentConfig(_Model):
     )
     marketplace_product_ids: tuple[str, ...] = Field(
         (),
-        description="AWS Marketplace product ids of the configured third-party models: limits aws-marketplace:"
-        "Subscribe/Unsubscribe to them. Empty: any product (the ids are not published for every model)",
+        description="AWS Marketplace product ids of the configured third-party models: the generate role may then "
+        "aws-marketplace:Subscribe to those products only (never Unsubscribe). Empty: no Subscribe at all "
+        "(photobooth doctor makes the first subscription)",
     )
     generate_max_concurrency: int = Field(3, ge=1, le=40)
     # The image models' pace (PHOTOBOOTH_MODEL_CALLS_PER_MINUTE, photobooth.pacing): 80 % of the lowest quota.
