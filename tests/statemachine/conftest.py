@@ -3,6 +3,7 @@ from collections.abc import Iterator
 import pytest
 
 from photobooth.local.recovery import Recovery
+from tests.statemachine.no_skips import pytest_runtest_makereport  # noqa: F401 - a skip here is a failure
 from tests.support.cloud import cloud  # noqa: F401 - fixture
 
 

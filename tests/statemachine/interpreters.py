@@ -255,6 +255,28 @@ class LocalStack:
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else "(no log)"
 
+    def listening_addresses(self) -> set[str]:
+        """The addresses the kernel has a listening TCP socket on for this LocalStack's port (IPv4 and IPv6), read
+        from /proc/<pid>/net/tcp{,6}: what LocalStack really bound, whatever its configuration asked for."""
+        port = int(self.endpoint.rsplit(":", 1)[1])
+        found = set()
+        for table, width in (("tcp", 4), ("tcp6", 16)):
+            path = Path(f"/proc/{self.process.pid}/net/{table}")
+            for line in path.read_text().splitlines()[1:] if path.exists() else []:
+                local, state = line.split()[1], line.split()[3]
+                address, _, hex_port = local.partition(":")
+                if state == "0A" and int(hex_port, 16) == port:  # 0A: TCP_LISTEN
+                    found.add(_address(bytes.fromhex(address), width))
+        return found
+
+
+def _address(raw: bytes, width: int) -> str:
+    """/proc/net/tcp's address: 32-bit words in the host's (little-endian) byte order."""
+    import ipaddress
+
+    words = b"".join(raw[i : i + 4][::-1] for i in range(0, width, 4))
+    return str(ipaddress.ip_address(words))
+
 
 @contextlib.contextmanager
 def localstack_interpreter(start_timeout: float = 90.0) -> Iterator[LocalStack]:

@@ -21,7 +21,13 @@ from typing import Any
 import pytest
 
 from tests.statemachine import interpreters
-from tests.statemachine.interpreters import InterpreterUnavailable, Outcome, localstack_interpreter, moto_interpreter
+from tests.statemachine.interpreters import (
+    InterpreterUnavailable,
+    LocalStack,
+    Outcome,
+    localstack_interpreter,
+    moto_interpreter,
+)
 from tests.statemachine.mock_answers import CASES, MALFORMED_PREFIX, build_mock_config, handler_answers, render
 
 # --- the file against the definition --------------------------------------------------------------------------------
@@ -203,24 +209,35 @@ def test_the_committed_mocks_are_what_the_handlers_answer_now():
 
 
 @pytest.fixture(scope="module")
-def outcomes() -> Iterator[dict[str, dict[str, Outcome]]]:
-    """Every case on LocalStack's interpreter and on moto's. LocalStack's executions run (and wait out their retry
-    back-offs) while moto's do. A LocalStack that cannot start fails the tests, with its log: never a skip."""
+def localstack() -> Iterator[LocalStack]:
+    """One LocalStack for this module (it holds 0.5-0.7 GB: it stops when the module's tests are done, not at the
+    end of the session). One that cannot start fails the tests, with its log: never a skip."""
     try:
-        with localstack_interpreter() as localstack:
-            try:
-                sfn = localstack.client()
-                started = interpreters.start_cases(sfn, list(CASES))
-                with moto_interpreter() as moto_sfn:
-                    on_moto = interpreters.run_cases(moto_sfn, list(CASES))
-                on_localstack = interpreters.wait_for_cases(sfn, started)
-            except Exception as error:
-                pytest.fail(
-                    f"running the cases failed: {error!r}\n--- LocalStack's log ---\n{localstack.log_text()[-6000:]}"
-                )
-            yield {"localstack": on_localstack, "moto": on_moto}
+        with localstack_interpreter() as running:
+            yield running
     except InterpreterUnavailable as error:
         pytest.fail(f"LocalStack's Step Functions could not start: {error}")
+
+
+@pytest.fixture(scope="module")
+def outcomes(localstack) -> dict[str, dict[str, Outcome]]:
+    """Every case on LocalStack's interpreter and on moto's. LocalStack's executions run (and wait out their retry
+    back-offs) while moto's do."""
+    try:
+        sfn = localstack.client()
+        started = interpreters.start_cases(sfn, list(CASES))
+        with moto_interpreter() as moto_sfn:
+            on_moto = interpreters.run_cases(moto_sfn, list(CASES))
+        on_localstack = interpreters.wait_for_cases(sfn, started)
+    except Exception as error:
+        pytest.fail(f"running the cases failed: {error!r}\n--- LocalStack's log ---\n{localstack.log_text()[-6000:]}")
+    return {"localstack": on_localstack, "moto": on_moto}
+
+
+def test_localstack_listens_on_loopback_only(localstack):
+    """The tier's LocalStack answers nobody but this machine (GATEWAY_LISTEN=127.0.0.1:<port> is not enough by
+    itself: LocalStack 2026.3.0's gateway ignores the host for IPv4 and listens on 0.0.0.0)."""
+    assert localstack.listening_addresses() == {"127.0.0.1"}
 
 
 def _attempts(outcome: Outcome, state: str) -> int:
