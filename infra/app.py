@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from photobooth_infra.app_factory import build_app
+from photobooth_infra.app_factory import SettingsFileError, build_app
 
 
 def _context(pairs: list[str]) -> dict[str, str]:
@@ -31,7 +31,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-c", "--context", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args()
-    app, _ = build_app(context=_context(args.context))
+    try:
+        app, _ = build_app(context=_context(args.context))
+    except SettingsFileError as error:  # the operator's file: say what is wrong with it, not where Python was
+        indented = str(error).replace("\n", "\n  ")
+        print(f"infra/app.py: the deployment's settings: {indented}", file=sys.stderr)
+        raise SystemExit(2) from None
     app.synth()
 
 

@@ -4,9 +4,9 @@
 window.PHOTOBOOTH_CONFIG = {
   // Base URL of the photobooth API. Empty means the same origin as this page (`photobooth serve`).
   apiBase: "",
-  // Shown in the consent text and on the phone page; keep it equal to the service's retention setting
-  // (PHOTOBOOTH_RETENTION_DAYS). `photobooth serve` erases a request whole, so the pictures go with the photo; a
-  // deployment also writes generatedRetentionDays, the pictures' own period (infra `generated_retention_days`).
+  // Shown in the consent text and on the phone page. A fallback only: `photobooth serve` replaces it with
+  // PHOTOBOOTH_RETENTION_DAYS (it erases a request whole, so the pictures go with the photo), and a deployment
+  // writes it and generatedRetentionDays, the pictures' own period, from its retention settings.
   retentionDays: 7,
   // Give up waiting for results after this long and show a timeout message; when the server estimates the wait
   // (a queue at a busy hour), this long after the time it gave.

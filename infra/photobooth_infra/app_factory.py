@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks
+from pydantic import ValidationError
 
 from photobooth_infra import constants
 from photobooth_infra.config import DeploymentConfig
@@ -35,9 +37,30 @@ def config_path(given: str, *, cwd: Path | None = None) -> Path:
     raise FileNotFoundError(f"-c config={given}: no such settings file ({tried}); copy infra/config.example.json")
 
 
+class SettingsFileError(Exception):
+    """The deployment's settings file is missing, not JSON, or holds settings that are not valid; the message says
+    which, in plain lines (infra/app.py prints it instead of a traceback)."""
+
+
 def load_config(app: App) -> DeploymentConfig:
-    path = app.node.try_get_context(CONFIG_CONTEXT)
-    return DeploymentConfig.from_file(config_path(str(path))) if path else DeploymentConfig()
+    given = app.node.try_get_context(CONFIG_CONTEXT)
+    if not given:
+        return DeploymentConfig()
+    try:
+        path = config_path(str(given))
+    except FileNotFoundError as error:
+        raise SettingsFileError(str(error)) from error
+    try:
+        return DeploymentConfig.from_file(path)
+    except json.JSONDecodeError as error:
+        raise SettingsFileError(f"{path} is not valid JSON: {error}") from error
+    except ValidationError as error:
+        lines = [
+            f"{'.'.join(str(part) for part in problem['loc']) or '(the file)'}: "
+            + str(problem["msg"]).removeprefix("Value error, ")
+            for problem in error.errors(include_url=False)
+        ]
+        raise SettingsFileError(f"{path} is not valid:\n" + "\n".join(lines)) from error
 
 
 def build_app(

@@ -16,6 +16,8 @@ import re
 import time
 import urllib.request
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,6 +29,7 @@ from tests.e2e.conftest import Booth, BoothServer, http_get
 from tests.e2e.service import StatusGate
 from tests.e2e.steps import start, take_photo, wait_for, wait_for_outcome
 from tests.support import portraits
+from tests.support.server import start_booth
 
 pytestmark = pytest.mark.slow
 
@@ -324,6 +327,31 @@ def test_one_retention_period_is_stated_once(open_booth) -> None:
     take_photo(booth)
     details = booth.page.inner_text("#consent-details")
     assert "after 5 days" in details and details.count("days") == 1, details
+
+
+def test_a_served_booth_states_the_retention_it_applies(open_booth, tmp_path: Path) -> None:
+    """`photobooth serve` keeps a request PHOTOBOOTH_RETENTION_DAYS days (the record's TTL; a restart erases what is
+    past it, photo and pictures together), so the consent it serves names that period, whatever web/config.js says
+    (7 days there) and whatever generatedRetentionDays an operator copied into it from a deployment."""
+    served = start_booth(tmp_path / "data", tmp_path / "serve.log", env={"PHOTOBOOTH_RETENTION_DAYS": "30"})
+    try:
+        status, answer = served.json(
+            "POST", "/upload", {"type": "photo", "filename": "a.jpg", "contentType": "image/jpeg"}
+        )
+        assert status == 200, answer
+        # What the booth applies: the record, and with it the phone page's "available until", goes in 30 days.
+        record = served.json("GET", f"/photo/{answer['requestId']}")[1]  # type: ignore[index]
+        until = datetime.fromisoformat(record["availableUntil"])  # type: ignore[index]
+        assert round((until - datetime.now(UTC)) / timedelta(days=1)) == 30, record
+
+        booth = open_booth()
+        booth.page.goto(served.url)
+        booth.page.wait_for_function("document.body.dataset.ready === 'true'")
+        take_photo(booth)
+        details = booth.page.inner_text("#consent-details")
+        assert "after 30 days" in details and details.count("days") == 1, details
+    finally:
+        served.stop()
 
 
 # ---------------------------------------------------------------------------------------------- item 4

@@ -13,6 +13,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,37 @@ def test_a_missing_settings_file_names_where_it_was_looked_for(tmp_path: Path) -
 
     with pytest.raises(FileNotFoundError, match=r"no such settings file .*infra/nope\.json"):
         config_path("nope.json", cwd=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("settings", "said"),
+    [
+        ('{"booth_page": {"kiosPin": "1234"}}', "booth_page.kiosPin: Extra inputs are not permitted"),
+        ('{"retention_days": 0}', "retention_days: Input should be greater than or equal to 1"),
+        ('{"event_name": "gala",', "is not valid JSON"),
+        (None, "no such settings file"),
+    ],
+)
+def test_a_wrong_settings_file_is_told_in_plain_lines(tmp_path: Path, settings: str | None, said: str) -> None:
+    """What an operator pasting the README's synthesis or deploy step sees when the event's file is wrong: the
+    setting and what is wrong with it, not a Python traceback (cdk deploy shows what app.py prints)."""
+    path = tmp_path / "my-event.json"
+    if settings is not None:
+        path.write_text(settings)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("PHOTOBOOTH_", "CDK_"))}
+    result = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "infra" / "app.py"), "-c", f"config={path}"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
+    assert said in result.stderr and str(path) in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert not (tmp_path / "cdk.out").exists()
 
 
 def test_the_readme_asks_for_a_node_release_the_cdk_still_supports() -> None:

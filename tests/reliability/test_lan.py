@@ -127,7 +127,7 @@ def test_without_lan_nothing_listens_beyond_loopback(tmp_path: Path) -> None:
     served = start_booth(tmp_path / "data", tmp_path / "serve.log")
     try:
         status, _, config = served.request("GET", "/config.js")
-        assert status == 200 and b"serve --lan" not in config
+        assert status == 200 and b"shareBaseUrl =" not in config and b"boothKeyRequired =" not in config
         assert "the QR codes open on this machine only" in served.output()
         if Path("/proc/net/tcp").exists():
             assert listening(served.port) == {"127.0.0.1"}

@@ -91,3 +91,16 @@ def test_a_waiting_post_photo_logs_under_its_own_function_while_a_pad_polls(outp
     (error,) = [line for line in _lines(output) if line["level"] == "ERROR"]
     assert error["message"] == "unhandled error in API handler"
     assert error["function_name"] == "photobooth-presign", error
+
+
+def test_a_request_s_log_lines_carry_the_code_its_screen_shows_staff(output):
+    """Issue 23 item 10: staff read the short code off the visitor's screen (GET /photo's ``code``) and find the
+    request's lines in CloudWatch by it, as in the local console."""
+    from photobooth import naming
+
+    label_log_lines(requestId="Xq3vT0aLp9RkWm2sYb7cDe", theme="forest")
+    logger.info("image made")
+
+    (line,) = _lines(output)
+    assert line["requestCode"] == naming.short_code("Xq3vT0aLp9RkWm2sYb7cDe")
+    assert line["requestId"] == "Xq3vT0aLp9RkWm2sYb7cDe"

@@ -56,3 +56,17 @@ def test_the_example_configuration_names_no_model_past_its_end_of_life() -> None
     example = json.loads((ROOT / "infra" / "config.example.json").read_text())
     stale = [m for m in example["bedrock_model_ids"] if any(m.split(":")[0].endswith(e) for e in END_OF_LIFE_MODELS)]
     assert example["bedrock_model_ids"] and not stale, stale
+
+
+def test_the_lan_paragraph_names_what_a_phone_reaches_without_the_key() -> None:
+    """Issue 23 item 3: the README's `serve --lan` paragraph says what the local network reaches without the booth
+    key and what needs it; both must be the routes `photobooth.local.lan` leaves open and the rest of the API."""
+    from photobooth.local import apigw, lan
+
+    start = README.index("- `photobooth serve --lan [ADDRESS]`")
+    paragraph = README[start : README.index("\n- ", start + 1)]
+    open_part, keyed_part = paragraph.split("**Everything else needs the key**")
+    route = re.compile(r"`(GET|POST|PUT|DELETE) (/[^`]*)`")
+    every_route = {(method, template) for method, template, _ in apigw.ROUTES}
+    assert set(route.findall(open_part)) == lan.OPEN_ON_THE_LAN
+    assert set(route.findall(keyed_part)) == every_route - lan.OPEN_ON_THE_LAN

@@ -366,18 +366,26 @@ class BoothServer:
         return response
 
     def _config_js(self, *, from_lan: bool) -> Response:
-        """web/config.js, and with ``--lan`` what the page must know about it: the address the QR codes encode
-        (unless the operator set ``shareBaseUrl``), and that pads on the LAN send the booth key."""
+        """web/config.js, and what the page must know about this booth whatever the file says: how long it keeps a
+        request (PHOTOBOOTH_RETENTION_DAYS, the period the consent names; the booth erases a request whole, so the
+        pictures go with the photo), and with ``--lan`` the address the QR codes encode (unless the operator set
+        ``shareBaseUrl``) and that pads on the LAN send the booth key."""
         response = self._static("/config.js")
-        if not self.lan_address or response.status_code != 200:
+        if response.status_code != 200:
             return response
+        from photobooth import wiring
+
         addition = (
-            "\n// Added by `photobooth serve --lan` (photobooth.local.server).\n"
+            "\n// Added by `photobooth serve` (photobooth.local.server): what this booth does.\n"
             "window.PHOTOBOOTH_CONFIG = window.PHOTOBOOTH_CONFIG || {};\n"
-            + ("window.PHOTOBOOTH_CONFIG.boothKeyRequired = true;\n" if from_lan else "")
-            + "if (!window.PHOTOBOOTH_CONFIG.shareBaseUrl) "
-            f"window.PHOTOBOOTH_CONFIG.shareBaseUrl = {json.dumps(self.public_url + '/')};\n"
+            f"window.PHOTOBOOTH_CONFIG.retentionDays = {int(wiring.settings().retention_days)};\n"
+            "window.PHOTOBOOTH_CONFIG.generatedRetentionDays = null;\n"
         )
+        if self.lan_address:
+            addition += ("window.PHOTOBOOTH_CONFIG.boothKeyRequired = true;\n" if from_lan else "") + (
+                "if (!window.PHOTOBOOTH_CONFIG.shareBaseUrl) "
+                f"window.PHOTOBOOTH_CONFIG.shareBaseUrl = {json.dumps(self.public_url + '/')};\n"
+            )
         response.set_data(response.get_data() + addition.encode())
         return response
 
