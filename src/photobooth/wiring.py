@@ -78,9 +78,9 @@ def booth_key() -> BoothKey:
 
         return SecretsManagerBoothKey(config.booth_key_secret_arn, client=boto3.client("secretsmanager"))
     if config.backend == "offline":
-        from photobooth.offline.boothkey import NoBoothKey
+        from photobooth.offline.boothkey import local_booth_key
 
-        return NoBoothKey()
+        return local_booth_key()
     from photobooth.aws.secrets import RefuseEveryKey
 
     return RefuseEveryKey()  # fail closed: a deployment without the secret shows no pad what needs the key

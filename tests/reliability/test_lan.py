@@ -133,3 +133,41 @@ def test_without_lan_nothing_listens_beyond_loopback(tmp_path: Path) -> None:
             assert listening(served.port) == {"127.0.0.1"}
     finally:
         served.stop()
+
+
+NOT_AN_IMAGE = b"\xff\xd8 these bytes are not a photo"  # the workflow fails it at once: it only has to end
+
+
+def test_a_phone_cannot_read_or_erase_through_a_pads_own_id_nor_learn_the_execution(lan_booth: ServedBooth) -> None:
+    """Issue 18, defects 2 and 7, on the LAN listener: a pad's own id needs no randomness (``seedpad-0001`` …
+    ``-0100`` were found in 1.8 s), so reading or erasing through it takes the booth key, as on AWS; and only a
+    caller with the key is told the ``executionArn``. The laptop itself (127.0.0.1) is the booth's own."""
+    start = {"type": "photo", "filename": "pad.jpg", "contentType": "image/jpeg"}
+    status, ticket = lan_booth.json("POST", "/upload", start)
+    assert status == 200, ticket
+    put = lan_booth.request("PUT", "", NOT_AN_IMAGE, {"Content-Type": "image/jpeg"}, url=ticket["UploadURL"])  # type: ignore[index]
+    assert put[0] == 200
+    request_id, pad_id = ticket["requestId"], "seedpad-0001"  # type: ignore[index]
+    body = {"requestId": pad_id, "bucket": ticket["Bucket"], "key": ticket["Key"], "wait": 0}  # type: ignore[index]
+    assert lan_booth.json("POST", "/photo", body)[0] in (200, 202)
+    lan_booth.wait_for_terminal(request_id)
+
+    for method in ("GET", "DELETE"):
+        status, _, raw = over_lan(lan_booth, method, f"/photo/{pad_id}")
+        assert status == 401 and b"booth key" in raw, (method, status, raw)
+        assert b"url_original" not in raw and request_id.encode() not in raw
+        assert over_lan(lan_booth, method, f"/photo/{pad_id}", headers={"x-booth-key": "guessed"})[0] == 403
+    assert lan_booth.json("GET", f"/photo/{request_id}")[0] == 200, "erased through a pad's id without the key"
+
+    # The visitor's phone, with the request's random id: its pictures, not the execution (it names the account).
+    status, _, raw = over_lan(lan_booth, "GET", f"/photo/{request_id}")
+    assert status == 200 and "executionArn" not in json.loads(raw), raw
+    # A second pad on the network, with the key, and the laptop: the alias and the execution.
+    status, _, raw = over_lan(lan_booth, "GET", f"/photo/{pad_id}", headers={"x-booth-key": KEY})
+    assert status == 200 and json.loads(raw)["requestId"] == request_id, raw
+    assert json.loads(raw)["executionArn"].startswith("arn:aws:states:"), raw
+    status, on_laptop = lan_booth.json("GET", f"/photo/{pad_id}")
+    assert status == 200 and on_laptop["executionArn"].startswith("arn:aws:states:"), on_laptop  # type: ignore[index]
+
+    assert over_lan(lan_booth, "DELETE", f"/photo/{pad_id}", headers={"x-booth-key": KEY})[0] == 204
+    assert lan_booth.json("GET", f"/photo/{request_id}")[0] == 404

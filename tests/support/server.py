@@ -28,12 +28,18 @@ class ServedBooth:
         return f"http://127.0.0.1:{self.port}"
 
     def request(
-        self, method: str, path: str, body: object | None = None, headers: dict | None = None, url: str | None = None
+        self,
+        method: str,
+        path: str,
+        body: object | None = None,
+        headers: dict | None = None,
+        url: str | None = None,
+        timeout: float = 30.0,
     ) -> tuple[int, Message, bytes]:
         data = body if isinstance(body, bytes) else (json.dumps(body).encode() if body is not None else None)
         request = urllib.request.Request(url or self.url + path, data=data, method=method, headers=headers or {})
         try:
-            with urllib.request.urlopen(request, timeout=30) as answer:
+            with urllib.request.urlopen(request, timeout=timeout) as answer:
                 return answer.status, answer.headers, answer.read()
         except urllib.error.HTTPError as error:
             return error.code, error.headers, error.read()

@@ -47,6 +47,7 @@ from photobooth.local.recovery import Recovery
 from photobooth.local.redaction import install_log_redaction, redact_path, redact_text
 from photobooth.local.s3proxy import S3Proxy
 from photobooth.local.sigv4 import Credentials
+from photobooth.offline.boothkey import LAN_BOOTH_KEY_VARIABLE
 
 log = logging.getLogger("photobooth.local")
 
@@ -157,6 +158,11 @@ class BoothServer:
         if self.lan_address:
             self._lan_http = self._bounded_server(self.lan_address, self._lan_wsgi)
             self.booth_key = self.booth_key or os.environ.get("PHOTOBOOTH_BOOTH_KEY") or secrets.token_urlsafe(18)
+            # The functions' booth key too: a phone on the Wi-Fi reads or erases through a pad's own id, and learns
+            # a request's executionArn, only with it (photobooth.offline.boothkey).
+            os.environ[LAN_BOOTH_KEY_VARIABLE] = self.booth_key
+        else:
+            os.environ.pop(LAN_BOOTH_KEY_VARIABLE, None)
         os.environ.update(offline_environment())
         self._start_moto()
         mirror = DataMirror(self.data_dir, bucket=self.cloud.bucket, table=self.cloud.table)
@@ -344,11 +350,19 @@ class BoothServer:
         except RequestEntityTooLarge:
             message = f"the request body is larger than {_MAX_API_BODY_BYTES} bytes"
             return Response(json.dumps({"message": message}), 413, content_type="application/json")
+        # What a pad's own id and a request's executionArn need (photobooth.api.Caller): on the LAN address the key
+        # its caller sent, if any; on 127.0.0.1 the booth's own, since the laptop is the booth.
+        headers = {name: value for name, value in request.headers.items() if name.lower() != lan.BOOTH_KEY_HEADER}
+        presented = (
+            request.headers.get(lan.BOOTH_KEY_HEADER) if request.environ.get("photobooth.lan") else self.booth_key
+        )
+        if presented:
+            headers[lan.BOOTH_KEY_HEADER] = presented
         event = apigw.http_event(
             request.method,
             request.path,
             body=body,
-            headers=dict(request.headers),
+            headers=headers,
             query=request.query_string.decode(),
             source_ip=request.remote_addr or "127.0.0.1",
         )
