@@ -14,6 +14,7 @@ would be a fake); its hardest hair is the astronaut's curled fringe and Grace Ho
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from dataclasses import dataclass
@@ -176,6 +177,31 @@ def reference_set() -> tuple[ReferencePhoto, ...]:
     )
     photos.append(ReferencePhoto("with_the_cat", image, person, "wide, a smaller person beside a cat"))
     return tuple(photos)
+
+
+def camera_frame_photo() -> ReferencePhoto:
+    image, person = camera_frame(outline("astronaut"))
+    return ReferencePhoto("camera_frame", image, person, "the e2e camera's 640 x 480 frame: grey bars, mirrored, JPEG")
+
+
+def camera_frame(who: Outline) -> tuple[Image.Image, np.ndarray]:
+    """``who`` as the booth page uploads them from the e2e tests' fake camera (``tests/e2e/camera.py``, the README's
+    screenshots): letterboxed into its 640 x 480 frame between grey bars, mirrored by the page (``mirror: true``,
+    its default) and sent as a JPEG at 90 % (``web/js/camera.js``), with their outline moved as the picture was.
+
+    A square photo in a 4:3 frame leaves a flat bar beside each side of the picture: the selfie model then took the
+    flag between the astronaut's arm and the bar for her (the README's screenshots, docs/decisions.md)."""
+    from tests.e2e.camera import HEIGHT, WIDTH, letterbox
+
+    frame = letterbox(who.image).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    scale = min(WIDTH / who.image.width, HEIGHT / who.image.height)
+    fitted = (round(who.image.width * scale), round(who.image.height * scale))
+    offset = ((WIDTH - fitted[0]) // 2, (HEIGHT - fitted[1]) // 2)  # the frame is mirrored about its centre
+    buffer = io.BytesIO()
+    frame.save(buffer, format="JPEG", quality=90)  # the page's JPEG_QUALITY
+    with Image.open(buffer) as sent:
+        image = sent.convert("RGB")
+    return image, who.mask(scale, offset, (WIDTH, HEIGHT), mirror=True)
 
 
 def twelve_megapixels() -> ReferencePhoto:
