@@ -8,6 +8,9 @@ hand-drawn outline, scaled or mirrored, and placed on other pictures from the wh
 (SpaceX, public domain), coffee cup and cat (CC0)). A composite's reference mask is the same polygon, moved as the
 person was, so it is exact for the composite by construction.
 
+The last photo is the booth's own camera frame: the astronaut as the e2e tests' fake camera and the booth page
+send her (:func:`camera_frame`).
+
 What the set cannot show honestly: a raised hand or long loose hair (neither person has them, and drawing them in
 would be a fake); its hardest hair is the astronaut's curled fringe and Grace Hopper's wisps beside her cap.
 """
@@ -176,12 +179,9 @@ def reference_set() -> tuple[ReferencePhoto, ...]:
         {"who": "grace_hopper", "height": 440, "left": 649, "top": 200},
     )
     photos.append(ReferencePhoto("with_the_cat", image, person, "wide, a smaller person beside a cat"))
+    image, person = camera_frame(astronaut)
+    photos.append(ReferencePhoto("camera_frame", image, person, "the e2e camera's frame: grey bars, mirrored, JPEG"))
     return tuple(photos)
-
-
-def camera_frame_photo() -> ReferencePhoto:
-    image, person = camera_frame(outline("astronaut"))
-    return ReferencePhoto("camera_frame", image, person, "the e2e camera's 640 x 480 frame: grey bars, mirrored, JPEG")
 
 
 def camera_frame(who: Outline) -> tuple[Image.Image, np.ndarray]:
