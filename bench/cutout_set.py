@@ -8,12 +8,16 @@ hand-drawn outline, scaled or mirrored, and placed on other pictures from the wh
 (SpaceX, public domain), coffee cup and cat (CC0)). A composite's reference mask is the same polygon, moved as the
 person was, so it is exact for the composite by construction.
 
+The last photo is the booth's own camera frame: the astronaut as the e2e tests' fake camera and the booth page
+send her (:func:`camera_frame`).
+
 What the set cannot show honestly: a raised hand or long loose hair (neither person has them, and drawing them in
 would be a fake); its hardest hair is the astronaut's curled fringe and Grace Hopper's wisps beside her cap.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from dataclasses import dataclass
@@ -175,7 +179,29 @@ def reference_set() -> tuple[ReferencePhoto, ...]:
         {"who": "grace_hopper", "height": 440, "left": 649, "top": 200},
     )
     photos.append(ReferencePhoto("with_the_cat", image, person, "wide, a smaller person beside a cat"))
+    image, person = camera_frame(astronaut)
+    photos.append(ReferencePhoto("camera_frame", image, person, "the e2e camera's frame: grey bars, mirrored, JPEG"))
     return tuple(photos)
+
+
+def camera_frame(who: Outline) -> tuple[Image.Image, np.ndarray]:
+    """``who`` as the booth page uploads them from the e2e tests' fake camera (``tests/e2e/camera.py``, the README's
+    screenshots): letterboxed into its 640 x 480 frame between grey bars, mirrored by the page (``mirror: true``,
+    its default) and sent as a JPEG at 90 % (``web/js/camera.js``), with their outline moved as the picture was.
+
+    A square photo in a 4:3 frame leaves a flat bar beside each side of the picture: the selfie model then took the
+    flag between the astronaut's arm and the bar for her (the README's screenshots, docs/decisions.md)."""
+    from tests.e2e.camera import HEIGHT, WIDTH, letterbox
+
+    frame = letterbox(who.image).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    scale = min(WIDTH / who.image.width, HEIGHT / who.image.height)
+    fitted = (round(who.image.width * scale), round(who.image.height * scale))
+    offset = ((WIDTH - fitted[0]) // 2, (HEIGHT - fitted[1]) // 2)  # the frame is mirrored about its centre
+    buffer = io.BytesIO()
+    frame.save(buffer, format="JPEG", quality=90)  # the page's JPEG_QUALITY
+    with Image.open(buffer) as sent:
+        image = sent.convert("RGB")
+    return image, who.mask(scale, offset, (WIDTH, HEIGHT), mirror=True)
 
 
 def twelve_megapixels() -> ReferencePhoto:

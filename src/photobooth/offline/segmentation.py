@@ -127,20 +127,32 @@ SIDE_EDGE_CONTEXT = 3  # the colours are learnt within this many band widths of 
 # One round: its seeds are the model's own answer, already close; three moved the set's results by 0.01 points at
 # most and took 54 ms instead of 32 ms of CPU on a 1024 px portrait.
 SIDE_EDGE_ITERATIONS = 1
+# A picture may come framed by flat bars of one colour: a webcam or camera app that letterboxes (the e2e tests' fake
+# camera shows the square astronaut between two grey bars in its 640 x 480 frame), a screenshot, a photo with a
+# border. Shown the bars, the model took the flag between the astronaut's arm and the bar for her, and the re-check
+# at the side edges above never ran (the frame's edges were the bars'). The model is shown the picture inside the
+# bars, whose edges are then the side edges, and the bars are background: a line of one colour across the frame is
+# nobody. A line belongs to a bar while every pixel of it is within FLAT_BAR_TOLERANCE levels of the outermost
+# line's colour: JPEG moved the fake camera's grey by up to 8 levels, the picture's own first line by 100 and more.
+# The bar's line next to the picture may be a blend of both (JPEG keeps colour at half resolution and smooths it
+# when decoding: 22 levels off the grey beside the flag); it goes with the bar when it is nearer the bar's colour
+# than the picture's line beyond it.
+FLAT_BAR_TOLERANCE = 12
 
 
 class SelfieSegmenter:
     """The default :class:`~photobooth.ports.Segmenter`: MediaPipe's selfie segmentation model (LiteRT or ONNX).
 
-    Every detected person gets a crop of their own (``CROP_*``), letterboxed into the model's square input (padding,
-    not squashing, keeps their proportions), and the model also sees the crop mirrored: the two probabilities are
-    averaged, which steadies the uncertain edges. The people's maps are merged (the larger probability wins),
-    scaled to ``work_size`` on the long side, cut at 0.5; where the mask reaches the frame's side edges below the
-    chins, the band along them is decided again by colour (``SIDE_EDGE_*``); then it is cleaned as GrabCut's mask is
-    (only what touches a face is kept; beyond the side edges is background), scaled to the photo and grown by
-    ``EDGE_ALLOWANCE``. One interpreter per segmenter, used by one
-    thread at a time (LiteRT's interpreter is not thread-safe; an inference takes a few milliseconds) and on one
-    core, so a second photo's steps keep the other.
+    The model sees the photo itself: not the working image's padding below it, nor flat bars around the picture
+    (``FLAT_BAR_TOLERANCE``), which are background. Every detected person gets a crop of their own (``CROP_*``),
+    letterboxed into the model's square input (padding, not squashing, keeps their proportions), and the model also
+    sees the crop mirrored: the two probabilities are averaged, which steadies the uncertain edges. The people's
+    maps are merged (the larger probability wins), scaled to ``work_size`` on the long side, cut at 0.5; where the
+    mask reaches the picture's side edges below the chins, the band along them is decided again by colour
+    (``SIDE_EDGE_*``); then it is cleaned as GrabCut's mask is (only what touches a face is kept; beyond the side
+    edges is background), scaled to the photo and grown by ``EDGE_ALLOWANCE``. One interpreter per segmenter, used
+    by one thread at a time (LiteRT's interpreter is not thread-safe; an inference takes a few milliseconds) and on
+    one core, so a second photo's steps keep the other.
     """
 
     def __init__(self, work_size: int = 512, model: Path = SELFIE_MODEL) -> None:
@@ -151,10 +163,21 @@ class SelfieSegmenter:
         width, height = image.size
         if not boxes:
             return np.zeros((height, width), np.uint8)
+        rgb = np.asarray(image.convert("RGB"))
+        photo_height = _above_padding(rgb, boxes)
+        left, top, right, bottom = _inside_flat_bars(rgb[:photo_height], boxes)
+        inside = [Box(x0=box.x0 - left, y0=box.y0 - top, x1=box.x1 - left, y1=box.y1 - top) for box in boxes]
+        person = np.zeros((photo_height, width), np.uint8)
+        person[top:bottom, left:right] = self._segment(Image.fromarray(rgb[top:bottom, left:right]), inside)
+        # The padding repeats the photo's last row, and its mask the mask's (what an image model is sent).
+        return np.pad(person, ((0, height - photo_height), (0, 0)), mode="edge")
+
+    def _segment(self, rgb: Image.Image, boxes: Sequence[Box]) -> np.ndarray:
+        """The mask of the picture ``rgb`` (no bars around it), with at least one face box."""
+        width, height = rgb.size
         scale = min(1.0, self.work_size / max(width, height))
         small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
         probability = np.zeros((small_size[1], small_size[0]), np.float32)
-        rgb = image.convert("RGB")
         for box in boxes:
             left, top, right, bottom = _person_crop(box, (width, height), boxes)
             crop = rgb.crop((left, top, right, bottom))
@@ -188,6 +211,47 @@ class SelfieSegmenter:
         # The network's one call (photobooth.offline.selfie_model: LiteRT or ONNX Runtime).
         output = self._model.predict(square)
         return np.ascontiguousarray(output[top : top + inner[1], left : left + inner[0]], np.float32)
+
+
+def _above_padding(rgb: np.ndarray, boxes: Sequence[Box]) -> int:
+    """The height of ``rgb`` without the rows at its bottom that repeat the row above them (imaging.normalise's
+    padding: the working image's sides are multiples of 64); all of it where a face box reaches into them."""
+    height = len(rgb)
+    while height > 1 and np.array_equal(rgb[height - 1], rgb[height - 2]):
+        height -= 1
+    return height if all(box.y1 <= height for box in boxes) else len(rgb)
+
+
+def _inside_flat_bars(rgb: np.ndarray, boxes: Sequence[Box]) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of the picture inside the flat bars at ``rgb``'s edges (``FLAT_BAR_TOLERANCE``);
+    the whole frame when there are none, or when a face box reaches into one (then they are no bars)."""
+
+    def bar(lines: np.ndarray) -> int:
+        """How many of ``lines`` (outermost first, each a row or column of pixels) are a bar of the first's colour,
+        with the line that blends it into the picture."""
+        colour = np.median(lines[0], axis=0)
+
+        def off(line: np.ndarray, reference: np.ndarray) -> np.ndarray:
+            return np.abs(line.astype(np.int16) - reference)
+
+        found = 0
+        while found < len(lines) and off(lines[found], colour).max() <= FLAT_BAR_TOLERANCE:
+            found += 1
+        if 0 < found < len(lines) - 1:
+            edge = lines[found]
+            found += int(off(edge, colour).mean() < off(edge, lines[found + 1]).mean())
+        return found
+
+    columns = rgb.transpose(1, 0, 2)
+    left, right = bar(columns), len(columns) - bar(columns[::-1])
+    top, bottom = bar(rgb), len(rgb) - bar(rgb[::-1])
+    if (
+        right <= left
+        or bottom <= top
+        or any(box.x0 < left or box.x1 > right or box.y0 < top or box.y1 > bottom for box in boxes)
+    ):
+        return 0, 0, rgb.shape[1], rgb.shape[0]
+    return left, top, right, bottom
 
 
 def _recheck_side_edges(person: np.ndarray, rgb: np.ndarray, boxes: Sequence[Box]) -> np.ndarray:
