@@ -119,6 +119,12 @@ class PhotoboothStack(Stack):
         CfnOutput(self, "ApiEndpoint", value=self.api.http_api.api_endpoint)
         CfnOutput(self, "BucketName", value=self.storage.bucket.bucket_name)
         CfnOutput(self, "StatusTableName", value=self.storage.table.table_name)
+        CfnOutput(
+            self,
+            "RetentionDays",
+            value=str(config.retention_days),
+            description="Days the status records are kept: photobooth erase --stack keeps its tombstones as long",
+        )
         CfnOutput(self, "StateMachineArn", value=state_machine_arn)
         CfnOutput(self, "AlarmTopicArn", value=self.observability.topic.topic_arn)
         CfnOutput(self, "DashboardName", value=self.observability.dashboard.dashboard_name)

@@ -189,8 +189,13 @@ class AwsBooth:
         self.where = where
 
     @classmethod
-    def from_stack(cls, session: Any, stack_name: str, *, retention_days: int) -> AwsBooth:
+    def from_stack(cls, session: Any, stack_name: str, *, retention_days: int | None = None) -> AwsBooth:
+        """The stack's bucket and table from its outputs. The tombstones stay ``retention_days``, by default as long
+        as the stack keeps its records (its ``RetentionDays`` output): while a record of the request may still come
+        back, the tombstone must refuse it."""
         from botocore.exceptions import ClientError
+
+        from photobooth.config import Settings
 
         try:
             stack = session.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
@@ -206,7 +211,8 @@ class AwsBooth:
             session,
             bucket=outputs["BucketName"],
             table=outputs["StatusTableName"],
-            retention_days=retention_days,
+            retention_days=retention_days
+            or int(outputs.get("RetentionDays", Settings.model_fields["retention_days"].default)),
             where=f"stack {stack_name} in {session.region_name}",
         )
 

@@ -91,3 +91,10 @@ def test_the_default_deployment_tells_the_same_truth(default: Synth) -> None:
     days = expiration_days(default)
     assert page["retentionDays"] == days[constants.PHOTO_PREFIX]
     assert page["generatedRetentionDays"] == days[constants.GENERATED_PREFIX] == days[constants.WALL_PREFIX]
+
+
+def test_the_stack_tells_photobooth_erase_how_long_it_keeps_records(retention: Synth, default: Synth) -> None:
+    """``photobooth erase --stack`` keeps each tombstone as long as the stack keeps records: it reads this output."""
+    for synth in (retention, default):
+        (days,) = record_days(synth)
+        assert synth.template["Outputs"]["RetentionDays"]["Value"] == str(days)

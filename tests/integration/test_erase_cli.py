@@ -5,11 +5,14 @@ and the real CLI as processes; the AWS side on moto's S3 and DynamoDB."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -17,6 +20,7 @@ from moto import mock_aws
 
 from photobooth import naming
 from photobooth.erasure import AwsBooth, run_erase
+from photobooth.local import cli
 from photobooth.local.persistence import record_file_name
 from tests.support import portraits
 from tests.support.server import ServedBooth, start_booth
@@ -142,3 +146,51 @@ def _answer(questions: list[str], reply: str):
         return reply
 
     return ask
+
+
+def _stack(outputs: dict[str, str]) -> Any:
+    """A stack on moto with the outputs ``erase --stack`` reads, a bucket and a table holding one finished request."""
+    session = boto3.Session(region_name="us-east-1")
+    session.client("s3").create_bucket(Bucket="booth-data")
+    session.client("dynamodb").create_table(
+        TableName="status",
+        KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "requestId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    table = session.resource("dynamodb").Table("status")
+    table.put_item(Item={"requestId": naming.new_request_id(), "status": "SUCCEEDED"})
+    template = {
+        "Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+        "Outputs": {"BucketName": {"Value": "booth-data"}, "StatusTableName": {"Value": "status"}}
+        | {key: {"Value": value} for key, value in outputs.items()},
+    }
+    session.client("cloudformation").create_stack(StackName="Booth", TemplateBody=json.dumps(template))
+    return table
+
+
+def _tombstone_days(table: Any) -> float:
+    (item,) = table.scan()["Items"]
+    assert item["status"] == "ERASED"
+    return (int(item["expiresAt"]) - time.time()) / 86400
+
+
+@pytest.mark.parametrize(
+    ("outputs", "flags", "days"),
+    [
+        ({"RetentionDays": "30"}, [], 30),  # the stack's own retention_days, from its output
+        ({"RetentionDays": "30"}, ["--retention-days", "5"], 5),  # the operator's choice wins
+        ({}, [], 7),  # a stack deployed before the output existed: the configuration's default
+    ],
+)
+def test_erase_on_a_stack_keeps_its_tombstones_as_long_as_the_stack_keeps_records(
+    outputs: dict[str, str], flags: list[str], days: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tombstone refuses the erased id while its records could still come back (a late upload, a pad's alias):
+    as long as the stack keeps records, its ``retention_days``, not a fixed 7."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        table = _stack(outputs)
+        code = cli.main(["erase", "--stack", "Booth", "--region", "us-east-1", "--all", "--yes", *flags])
+        assert code == 0
+        assert _tombstone_days(table) == pytest.approx(days, abs=0.01)

@@ -208,8 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     erase.add_argument(
         "--retention-days",
         type=int,
-        default=7,
-        help="on AWS: how long the erased requests' tombstones stay (the stack's retention_days; default 7)",
+        help="on AWS: how long the erased requests' tombstones stay (default: the stack's retention_days, from its "
+        "RetentionDays output; 7 for a stack deployed without it)",
     )
     erase.set_defaults(func=_erase, style=None)
     return parser
