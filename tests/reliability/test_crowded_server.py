@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from photobooth.local.engine import LocalCloud
 from photobooth.local.server import MAX_CONNECTIONS, MAX_WAITING_CALLS, REQUEST_SECONDS
 from tests.reliability.conftest import needs_proc
 from tests.support import portraits
@@ -48,6 +49,10 @@ def booth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedBooth]:
     served.stop()
 
 
+# The themes of one photo the served booth paints at once (its Map's maxConcurrency).
+GENERATE_AT_ONCE = LocalCloud.max_concurrency
+
+
 @contextmanager
 def photo_kept_processing(booth: ServedBooth) -> Iterator[dict]:
     """A visitor's photo with five themes whose generate step is held until the block ends."""
@@ -55,7 +60,9 @@ def photo_kept_processing(booth: ServedBooth) -> Iterator[dict]:
     hold.touch()
     try:
         visitor = visitor_photo(booth, themes=["unicorn-meadow", "floating-city", "cosmos", "forest", "beach"])
-        booth.wait_for_output(f"holding photobooth-generate {visitor['requestId']}")
+        # As many themes as the booth paints at once are held (each held call sleeps in a loop): a test that counts
+        # sleeping threads starts from all of them.
+        booth.wait_for_output(f"holding photobooth-generate {visitor['requestId']}", count=GENERATE_AT_ONCE)
         yield visitor
     finally:
         hold.unlink(missing_ok=True)
@@ -173,6 +180,19 @@ def test_a_burst_of_waiting_calls_is_answered_within_the_wait_and_only_a_few_wai
     assert "Traceback" not in log, log[-3000:]
 
 
+def settled_sleeping_threads(pid: int, *, steady: float = 1.5, timeout: float = 15.0) -> int:
+    """:func:`sleeping_threads` once it has not changed for ``steady`` seconds (the booth's own sleepers, such as
+    the held themes and the recovery sweep, come and go around a baseline)."""
+    value, since = sleeping_threads(pid), time.monotonic()
+    deadline = since + timeout
+    while time.monotonic() - since < steady and time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = sleeping_threads(pid)
+        if now != value:
+            value, since = now, time.monotonic()
+    return value
+
+
 def sleeping_threads(pid: int) -> int:
     """Threads of the process asleep in ``time.sleep`` (the kernel's ``hrtimer_nanosleep``): a waiting ``POST
     /photo`` sleeps between its looks at the status record; the server's other threads wait on locks or sockets."""
@@ -189,7 +209,8 @@ def test_waits_end_when_their_callers_hang_up(booth):
     needs_proc()
     with photo_kept_processing(booth) as visitor:
         body = json.dumps({"bucket": visitor["Bucket"], "key": visitor["Key"], "wait": 25}).encode()
-        asleep_before = sleeping_threads(booth.process.pid)
+        asleep_before = settled_sleeping_threads(booth.process.pid)
+        sent_at = time.monotonic()
         callers = []
         for _ in range(MAX_WAITING_CALLS):
             connection = socket.create_connection(("127.0.0.1", booth.port), timeout=30)
@@ -209,7 +230,9 @@ def test_waits_end_when_their_callers_hang_up(booth):
             connection.close()
 
         # The waits must end because their callers left, not because the photo finished (it is held meanwhile).
-        deadline = time.monotonic() + 6  # each wait looks at its caller between polls, at most 2 s apart
+        # Each wait looks at its caller between polls, at most 2 s apart; on a busy machine it may take longer, but
+        # the check ends well before the waits' own 25 s would end them (from when their calls were read).
+        deadline = min(time.monotonic() + 10, sent_at + 20)
         while sleeping_threads(booth.process.pid) > asleep_before and time.monotonic() < deadline:
             time.sleep(0.1)
         ended = sleeping_threads(booth.process.pid) <= asleep_before
